@@ -1,0 +1,50 @@
+/*
+ * replay.h — walk a trace's dispatches in execution order, each with the
+ * output it produced and the source location it was scheduled from.
+ *
+ * Streams over two SQLite cursors (dispatches by seq, output by
+ * dispatch_seq), so memory stays flat whatever the trace size.
+ *
+ * Ownership: every pointer in the structs passed to the callback belongs to
+ * SQLite and is valid only during that call.
+ */
+#ifndef LOOPTRACE_REPLAY_H
+#define LOOPTRACE_REPLAY_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lt_location {
+	const char *function; /* "" when anonymous */
+	const char *file;     /* NULL when unknown */
+	int64_t line, column; /* 1-based */
+};
+
+struct lt_dispatch {
+	int64_t seq, pid, tid, depth, iteration;
+	int64_t parent_seq, trigger_seq; /* 0 when none */
+	const char *queue, *type, *phase;
+	const char *callback; /* callback function name, "" when unknown */
+	int64_t begin_ns, end_ns;
+	struct lt_location loc;
+	const char *argv; /* command line of the process, "" when unknown */
+};
+
+struct lt_output {
+	const char *text;
+	size_t len;
+	int fd;
+};
+
+/* Called once per dispatch in order; return nonzero to stop. */
+typedef int (*lt_replay_fn)(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
+			    size_t n_out);
+
+/* Returns 0, or -EIO with a one-line reason in err. */
+int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t errlen);
+
+/* The trace's time origin (earliest thread start), for relative times. */
+int64_t lt_replay_origin_ns(sqlite3 *db);
+
+#endif

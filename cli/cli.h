@@ -1,0 +1,17 @@
+/*
+ * cli.h — conventions shared by every subcommand: exit statuses, the
+ * one-line error format, the version string.
+ */
+#ifndef LOOPTRACE_CLI_H
+#define LOOPTRACE_CLI_H
+
+#define LT_VERSION "0.1.0"
+
+/* Bad input (unknown option, missing/corrupt/foreign trace): one line on
+ * stderr and this status. */
+#define LT_EXIT_USAGE 2
+
+/* Print "looptrace: <message>\n" on stderr. */
+void lt_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

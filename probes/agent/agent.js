@@ -1,0 +1,420 @@
+'use strict';
+/*
+ * looptrace agent — loaded into every traced Node process with
+ * NODE_OPTIONS=--require by `looptrace record`.
+ *
+ * It observes promises through v8.promiseHooks, every other async resource
+ * through async_hooks (with Node's own per-promise bookkeeping kept off, see
+ * enableResourceHooks), and rejections and exit by wrapping process.emit —
+ * never by adding listeners, so the program behaves exactly as untraced.
+ * Records go straight into this thread's capture log (probes/wire.h) through
+ * an Int32Array over the shared mapping that looptrace.node hands out.
+ *
+ * Cost rules for the hot paths (the promise hooks): no clock call (the coarse
+ * clock is a word refreshed by a helper thread), no allocation, no stack
+ * capture except a time-sampled one, one private-field store per promise.
+ */
+(function looptraceAgent() {
+  let addon;
+  try {
+    addon = require(process.env.LOOPTRACE_ADDON || `${__dirname}/looptrace.node`);
+  } catch {
+    return; // no addon: run untraced
+  }
+  const first = addon.attach();
+  if (!first) return;
+
+  const { performance } = require('perf_hooks');
+  const asyncHooks = require('async_hooks');
+  const { promiseHooks } = require('v8');
+  const { threadId } = require('worker_threads');
+
+  // Keep in sync with probes/wire.h.
+  const CURSOR = 16;
+  const K = {
+    PAD: 1, STRING: 2, JS_START: 10, EXIT_EMIT: 11, EXIT_DONE: 12, MAIN_END: 13,
+    P_INIT: 16, P_SETTLE: 17, P_BEFORE: 18, P_AFTER: 19,
+    R_INIT: 20, R_BEFORE: 21, R_AFTER: 22, R_DESTROY: 23, R_REF: 24,
+    REJECT: 25, STACK: 26,
+  };
+  const REJECT_UNHANDLED = 0, REJECT_HANDLED_LATE = 1, REJECT_UNCAUGHT = 2;
+  const hdr = (kind, aux, words) => (kind | (aux << 8) | (words << 16)) | 0;
+  const H_P_INIT = hdr(K.P_INIT, 0, 4);
+  const H_P_INIT_STACK = hdr(K.P_INIT, 1, 5);
+  const H_P_SETTLE = hdr(K.P_SETTLE, 0, 4);
+  const H_P_BEFORE = hdr(K.P_BEFORE, 0, 4);
+  const H_P_AFTER = hdr(K.P_AFTER, 0, 4);
+  const MAX_RECORD_WORDS = 0xffff;
+  const MAX_STRING_CHARS = 16384;
+  const COARSE_PERIOD_US = 1000;
+
+  // --- the log ---------------------------------------------------------
+  let ctl = first.ctl;
+  const clock = first.clock;
+  let W = first.words;
+  let base = first.base;
+  let end = base + W.length;
+  let U8 = new Uint8Array(W.buffer);
+  let stopped = false;
+
+  // Returns the index in W where a record of n words may be written.
+  function room(n) {
+    const cur = ctl[CURSOR];
+    if (cur >= base && cur + n <= end) return cur - base;
+    return moveOn(n);
+  }
+  function moveOn(n) {
+    const next = stopped ? null : addon.advance(n);
+    if (next === null) {
+      // Capture stopped (disk full): keep the program running, write nowhere.
+      stopped = true;
+      ctl = new Int32Array(CURSOR + 1);
+      W = new Int32Array(MAX_RECORD_WORDS + 1);
+      U8 = new Uint8Array(W.buffer);
+      base = 0;
+      end = W.length;
+      ctl[CURSOR] = 0;
+      return 0;
+    }
+    W = next.words;
+    U8 = new Uint8Array(W.buffer);
+    base = next.base;
+    end = base + W.length;
+    return ctl[CURSOR] - base;
+  }
+  function commit(i, header, words) {
+    W[i] = header;
+    ctl[CURSOR] = stopped ? 0 : base + i + words;
+  }
+
+  // Agent-relative time in ns, from performance.now(); LT_JS_START holds the
+  // absolute base.  Written as two words, low then high.
+  const startHalves = addon.startNs();
+  const perfBase = performance.now();
+  function putRel(i) {
+    const ns = Math.round((performance.now() - perfBase) * 1e6);
+    W[i] = ns % 4294967296;
+    W[i + 1] = (ns / 4294967296) | 0;
+  }
+
+  // --- strings and stacks ------------------------------------------------
+  const encoder = new TextEncoder();
+  const strings = new Map();
+  let nextString = 0;
+  function str(s) {
+    let id = strings.get(s);
+    if (id !== undefined) return id;
+    id = ++nextString;
+    strings.set(s, id);
+    if (s.length > MAX_STRING_CHARS) s = s.slice(0, MAX_STRING_CHARS);
+    const maxWords = 3 + Math.ceil((s.length * 3) / 4);
+    const i = room(maxWords);
+    const { written } = encoder.encodeInto(s, U8.subarray((i + 3) * 4, (i + maxWords) * 4));
+    const words = 3 + Math.ceil(written / 4);
+    W[i + 1] = id;
+    W[i + 2] = written;
+    commit(i, hdr(K.STRING, 0, words), words);
+    return id;
+  }
+
+  const agentFile = __filename;
+  const stacks = new Map();
+  let nextStack = 0;
+  function callSites(_, sites) { return sites; }
+  // Returns a stack id (0 when nothing could be captured).
+  function stackId(skipFn) {
+    const prep = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    let sites;
+    try {
+      Error.prepareStackTrace = callSites;
+      Error.stackTraceLimit = 12;
+      const holder = {};
+      Error.captureStackTrace(holder, skipFn);
+      sites = holder.stack;
+    } catch {
+      sites = undefined;
+    } finally {
+      Error.prepareStackTrace = prep;
+      Error.stackTraceLimit = limit;
+    }
+    if (!Array.isArray(sites)) return 0;
+    const frames = [];
+    let key = '';
+    for (let k = 0; k < sites.length && frames.length < 4 * 10; k++) {
+      const s = sites[k];
+      const file = s.getFileName() || '';
+      if (file === agentFile) continue;
+      const fn = s.getFunctionName() || '';
+      const line = s.getLineNumber() || 0;
+      const col = s.getColumnNumber() || 0;
+      frames.push(fn, file, line, col);
+      key += `${fn}\u0000${file}\u0000${line}\u0000${col}\u0001`;
+    }
+    let id = stacks.get(key);
+    if (id !== undefined) return id;
+    id = ++nextStack;
+    stacks.set(key, id);
+    const n = frames.length / 4;
+    const ids = new Array(frames.length);
+    for (let k = 0; k < frames.length; k += 4) {
+      ids[k] = str(frames[k]);
+      ids[k + 1] = str(frames[k + 1]);
+      ids[k + 2] = frames[k + 2];
+      ids[k + 3] = frames[k + 3];
+    }
+    const words = 3 + frames.length;
+    const i = room(words);
+    W[i + 1] = id;
+    W[i + 2] = n;
+    for (let k = 0; k < ids.length; k++) W[i + 3 + k] = ids[k];
+    commit(i, hdr(K.STACK, 0, words), words);
+    return id;
+  }
+
+  // Stack budget: a capture costs microseconds, so resources draw on a token
+  // bucket (a burst of STACK_BURST, then STACKS_PER_TICK per coarse-clock
+  // tick, a few percent of a core at most) and promises get one per tick
+  // (the first promise after a pause is the one worth locating).
+  const STACK_BURST = 4096;
+  const STACKS_PER_TICK = 16;
+  let stackTokens = STACK_BURST;
+  let stackTick = clock[0];
+  let promiseStackTick = -1;
+  function takeStackToken(now) {
+    if (now !== stackTick) {
+      const ticks = ((now - stackTick) >>> 0) / COARSE_PERIOD_US;
+      stackTokens = Math.min(STACK_BURST, stackTokens + Math.ceil(ticks) * STACKS_PER_TICK);
+      stackTick = now;
+    }
+    if (stackTokens <= 0) return false;
+    stackTokens--;
+    return true;
+  }
+
+  // --- JS start ----------------------------------------------------------
+  {
+    const mainScript = str(process.argv[1] || '');
+    const i = room(5);
+    W[i + 1] = startHalves[0];
+    W[i + 2] = startHalves[1];
+    W[i + 3] = threadId;
+    W[i + 4] = mainScript;
+    commit(i, hdr(K.JS_START, 0, 5), 5);
+  }
+
+  // --- promises ------------------------------------------------------------
+  // A private field is invisible to the program (no own property, nothing in
+  // util.inspect), unlike a symbol-keyed property.
+  class ReturnTarget { constructor(o) { return o; } }
+  class PromiseTag extends ReturnTarget {
+    #lt;
+    constructor(o, id) { super(o); this.#lt = id; }
+    static id(o) { return #lt in o ? o.#lt : 0; }
+  }
+  let nextPromise = 0;
+
+  function promiseInit(promise, parent) {
+    const id = ++nextPromise;
+    new PromiseTag(promise, id); // eslint-disable-line no-new
+    const parentId = parent === undefined ? 0 : PromiseTag.id(parent);
+    const now = clock[0];
+    if (now !== promiseStackTick) {
+      promiseStackTick = now;
+      const sid = stackId(promiseInit);
+      const i = room(5);
+      W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now; W[i + 4] = sid;
+      commit(i, H_P_INIT_STACK, 5);
+      return;
+    }
+    const cur = ctl[CURSOR];
+    const i = cur >= base && cur + 4 <= end ? cur - base : moveOn(4);
+    W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now;
+    W[i] = H_P_INIT;
+    ctl[CURSOR] = stopped ? 0 : base + i + 4;
+  }
+  function promiseEvent(header, promise) {
+    const cur = ctl[CURSOR];
+    const i = cur >= base && cur + 4 <= end ? cur - base : moveOn(4);
+    W[i + 1] = PromiseTag.id(promise); W[i + 2] = 0; W[i + 3] = clock[0];
+    W[i] = header;
+    ctl[CURSOR] = stopped ? 0 : base + i + 4;
+  }
+  promiseHooks.createHook({
+    init: promiseInit,
+    settled(promise) { promiseEvent(H_P_SETTLE, promise); },
+    before(promise) { promiseEvent(H_P_BEFORE, promise); },
+    after(promise) { promiseEvent(H_P_AFTER, promise); },
+  });
+
+  // --- other async resources -------------------------------------------------
+  // Handles whose ref state and closing matter, kept weakly until destroy.
+  const HANDLE_TYPES = new Set([
+    'Timeout', 'Immediate', 'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP',
+    'TTYWRAP', 'UDPWRAP', 'PROCESSWRAP', 'SIGNALWRAP', 'FSEVENTWRAP', 'STATWATCHER',
+    'TIMERWRAP', 'HTTPCLIENTREQUEST', 'MESSAGEPORT', 'WORKER',
+  ]);
+  const handles = new Map();
+
+  function callbackOf(type, r) {
+    if (type === 'Timeout') return r._onTimeout;
+    if (type === 'Immediate') return r._onImmediate;
+    if (type === 'TickObject' || type === 'Microtask') return r.callback;
+    return undefined;
+  }
+
+  function resourceInit(asyncId, type, triggerAsyncId, resource) {
+    const typeId = str(type);
+    const sid = takeStackToken(clock[0]) ? stackId(resourceInit) : 0;
+    const cb = callbackOf(type, resource);
+    const nameId = typeof cb === 'function' && cb.name ? str(cb.name) : 0;
+    let delay = -1;
+    let unref = 0;
+    if (type === 'Timeout') {
+      delay = resource._idleTimeout | 0;
+      if (typeof resource.hasRef === 'function' && !resource.hasRef()) unref = 1;
+    }
+    if (HANDLE_TYPES.has(type)) handles.set(asyncId, new WeakRef(resource));
+    const i = room(10);
+    W[i + 1] = asyncId; W[i + 2] = triggerAsyncId; W[i + 3] = typeId; W[i + 4] = sid;
+    putRel(i + 5);
+    W[i + 7] = delay; W[i + 8] = nameId; W[i + 9] = 0;
+    commit(i, hdr(K.R_INIT, unref, 10), 10);
+  }
+
+  // A handle's close callback runs with the handle as its resource; by then
+  // the handle reports no fd (streams) or no ref (others).
+  function isClosing(asyncId) {
+    const ref = handles.get(asyncId);
+    if (ref === undefined) return 0;
+    const r = ref.deref();
+    if (r === undefined) return 0;
+    try {
+      if (typeof r.fd === 'number') return r.fd < 0 ? 1 : 0;
+    } catch {
+      return 0;
+    }
+    return 0;
+  }
+
+  function resourceEvent(kind, aux, asyncId) {
+    const i = room(4);
+    W[i + 1] = asyncId;
+    putRel(i + 2);
+    commit(i, hdr(kind, aux, 4), 4);
+  }
+
+  function enableResourceHooks() {
+    const hook = asyncHooks.createHook({
+      init: resourceInit,
+      before(asyncId) { resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId); },
+      after(asyncId) { resourceEvent(K.R_AFTER, 0, asyncId); },
+      destroy(asyncId) {
+        handles.delete(asyncId);
+        resourceEvent(K.R_DESTROY, 0, asyncId);
+      },
+    });
+    // Enabling an async hook makes Node track every promise itself (an id
+    // property, an init call, before/after emits): the dominant cost, and we
+    // see promises through promiseHooks already.  Node registers that
+    // tracking through this same promiseHooks object, so hand it a no-op for
+    // the duration of our enable().  A hook the program enables later goes
+    // through the real createHook and gets Node's tracking as usual.
+    const realCreateHook = promiseHooks.createHook;
+    promiseHooks.createHook = function createHook() { return function stop() {}; };
+    try {
+      hook.enable();
+    } finally {
+      promiseHooks.createHook = realCreateHook;
+    }
+  }
+  enableResourceHooks();
+
+  // --- the end of the main module ------------------------------------------
+  // Node calls Module.runMain once the preload modules (this agent) are in;
+  // its return is where the `main` dispatch ends.  No record if it throws:
+  // the crash report then stays with main.
+  const Module = require('module');
+  const realRunMain = Module.runMain;
+  if (typeof realRunMain === 'function') {
+    Module.runMain = function runMain() {
+      const result = Reflect.apply(realRunMain, this, arguments);
+      const i = room(3);
+      putRel(i + 1);
+      commit(i, hdr(K.MAIN_END, 0, 3), 3);
+      return result;
+    };
+  }
+
+  // --- rejections and exit, by wrapping process.emit ---------------------------
+  let lastReason;
+  function reasonText(reason) {
+    try {
+      if (reason instanceof Error) return String(reason.stack || `${reason.name}: ${reason.message}`);
+      return `${typeof reason}: ${String(reason)}`;
+    } catch {
+      return '(unprintable reason)';
+    }
+  }
+  function recordReject(kind, promise, reason, withReason) {
+    const pid = promise && typeof promise === 'object' ? PromiseTag.id(promise) : 0;
+    const rid = withReason ? str(reasonText(reason)) : 0;
+    const sid = stackId(recordReject);
+    const i = room(7);
+    W[i + 1] = pid; W[i + 2] = rid; W[i + 3] = sid;
+    putRel(i + 4);
+    W[i + 6] = 0;
+    commit(i, hdr(K.REJECT, kind, 7), 7);
+  }
+  function snapshotRefs() {
+    for (const [asyncId, ref] of handles) {
+      const r = ref.deref();
+      if (r === undefined || typeof r.hasRef !== 'function') continue;
+      let refd;
+      try { refd = r.hasRef() ? 1 : 0; } catch { continue; }
+      const i = room(2);
+      W[i + 1] = asyncId;
+      commit(i, hdr(K.R_REF, refd, 2), 2);
+    }
+  }
+  function exitMark(kind, aux, code) {
+    const i = room(4);
+    putRel(i + 1);
+    W[i + 3] = code | 0;
+    commit(i, hdr(kind, aux, 4), 4);
+  }
+
+  const realEmit = process.emit;
+  process.emit = function emit(event, a, b) {
+    switch (event) {
+      case 'unhandledRejection':
+        lastReason = a;
+        recordReject(REJECT_UNHANDLED, b, a, true);
+        break;
+      case 'rejectionHandled':
+        recordReject(REJECT_HANDLED_LATE, a, undefined, false);
+        break;
+      case 'uncaughtExceptionMonitor':
+        if (b === 'unhandledRejection') {
+          if (a !== lastReason) recordReject(REJECT_UNHANDLED, undefined, a, true);
+        } else {
+          recordReject(REJECT_UNCAUGHT, undefined, a, true);
+        }
+        break;
+      case 'beforeExit':
+      case 'exit': {
+        const isExit = event === 'exit';
+        if (isExit) snapshotRefs();
+        exitMark(K.EXIT_EMIT, isExit ? 1 : 0, typeof a === 'number' ? a : 0);
+        try {
+          return Reflect.apply(realEmit, this, arguments);
+        } finally {
+          exitMark(K.EXIT_DONE, isExit ? 1 : 0, 0);
+        }
+      }
+      default:
+        break;
+    }
+    return Reflect.apply(realEmit, this, arguments);
+  };
+})();

@@ -1,0 +1,398 @@
+/*
+ * preload.c — libc interposers of liblooptrace-preload.so.
+ *
+ * Every interposer calls the real function first and records afterwards,
+ * keeping errno and the return value exactly as the program would see them
+ * untraced.  What is recorded:
+ *   epoll_wait / epoll_pwait / epoll_pwait2   loop iterations: poll enter/exit
+ *   write / writev on fds 1 and 2              program output
+ *   fork, exec*, pthread_create                process and thread lineage
+ * exec* also re-inserts LD_PRELOAD, NODE_OPTIONS and LOOPTRACE_DIR into an
+ * environment that dropped them, so that children started with a custom env
+ * (child_process.spawn(cmd, {env})) are traced too.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "capture.h"
+
+#define LT_EXPORT __attribute__((visibility("default")))
+
+#define RESOLVE(name)                                                                   \
+	static __typeof__(name) *real_##name;                                           \
+	if (!real_##name)                                                               \
+		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
+/* Largest output record payload, in bytes. */
+#define OUTPUT_PIECE ((LT_MAX_RECORD_WORDS - 4u) * 4u)
+#define OUTPUT_CONTINUED 0x80u
+
+/* --- output --- */
+
+static void record_output_piece(struct lt_log *log, int fd, const char *bytes, size_t n,
+				int continued, uint64_t ts)
+{
+	uint32_t words = 4u + (uint32_t)((n + 3u) / 4u);
+	uint32_t *rec = lt_record_begin(log, words);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, ts);
+	rec[3] = (uint32_t)n;
+	rec[words - 1] = 0;
+	memcpy(rec + 4, bytes, n);
+	unsigned aux = (unsigned)fd | (continued ? OUTPUT_CONTINUED : 0u);
+	lt_record_commit(log, rec, lt_record_header(LT_OUTPUT, aux, words));
+}
+
+/* Record the first `n` bytes of iov[0..cnt) as one logical output chunk. */
+static void record_output(int fd, const struct iovec *iov, int cnt, size_t n)
+{
+	struct lt_log *log = looptrace_log_current();
+	if (!log)
+		return;
+	uint64_t ts = lt_now_ns();
+	for (int i = 0; i < cnt && n > 0; i++) {
+		const char *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len < n ? iov[i].iov_len : n;
+		n -= left;
+		while (left > 0) {
+			size_t piece = left < OUTPUT_PIECE ? left : OUTPUT_PIECE;
+			left -= piece;
+			record_output_piece(log, fd, p, piece, left > 0 || n > 0, ts);
+			p += piece;
+		}
+	}
+}
+
+LT_EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+	RESOLVE(write);
+	ssize_t r = real_write(fd, buf, count);
+	if (r > 0 && (fd == 1 || fd == 2)) {
+		int saved = errno;
+		struct iovec iov = {(void *)buf, (size_t)r};
+		record_output(fd, &iov, 1, (size_t)r);
+		errno = saved;
+	}
+	return r;
+}
+
+LT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	RESOLVE(writev);
+	ssize_t r = real_writev(fd, iov, iovcnt);
+	if (r > 0 && (fd == 1 || fd == 2)) {
+		int saved = errno;
+		record_output(fd, iov, iovcnt, (size_t)r);
+		errno = saved;
+	}
+	return r;
+}
+
+/* --- loop iterations --- */
+
+static void record_poll(unsigned kind, int32_t value)
+{
+	struct lt_log *log = looptrace_log_current();
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, lt_now_ns());
+	rec[3] = (uint32_t)value;
+	lt_record_commit(log, rec, lt_record_header(kind, 0, 4));
+}
+
+static int poll_result(int r) { return r < 0 ? -errno : r; }
+
+LT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+	RESOLVE(epoll_wait);
+	int saved = errno;
+	record_poll(LT_POLL_ENTER, timeout);
+	errno = saved;
+	int r = real_epoll_wait(epfd, events, maxevents, timeout);
+	saved = errno;
+	record_poll(LT_POLL_EXIT, poll_result(r));
+	errno = saved;
+	return r;
+}
+
+LT_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+			  const sigset_t *sigmask)
+{
+	RESOLVE(epoll_pwait);
+	int saved = errno;
+	record_poll(LT_POLL_ENTER, timeout);
+	errno = saved;
+	int r = real_epoll_pwait(epfd, events, maxevents, timeout, sigmask);
+	saved = errno;
+	record_poll(LT_POLL_EXIT, poll_result(r));
+	errno = saved;
+	return r;
+}
+
+LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+			   const struct timespec *timeout, const sigset_t *sigmask)
+{
+	RESOLVE(epoll_pwait2);
+	int ms = timeout ? (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
+	int saved = errno;
+	record_poll(LT_POLL_ENTER, ms);
+	errno = saved;
+	int r = real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
+	saved = errno;
+	record_poll(LT_POLL_EXIT, poll_result(r));
+	errno = saved;
+	return r;
+}
+
+/* --- processes and threads --- */
+
+LT_EXPORT pid_t fork(void)
+{
+	RESOLVE(fork);
+	pid_t r = real_fork();
+	if (r > 0) {
+		int saved = errno;
+		struct lt_log *log = looptrace_log_current();
+		uint32_t *rec = lt_record_begin(log, 4);
+		if (rec) {
+			lt_put_ts(rec + 1, lt_now_ns());
+			rec[3] = (uint32_t)r;
+			lt_record_commit(log, rec, lt_record_header(LT_FORK, 0, 4));
+		}
+		errno = saved;
+	}
+	return r;
+}
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	pid_t parent_tid;
+};
+
+static void *thread_trampoline(void *p)
+{
+	struct thread_start start = *(struct thread_start *)p;
+	free(p);
+	lt_capture_set_parent_tid(start.parent_tid);
+	return start.fn(start.arg);
+}
+
+LT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			     void *(*fn)(void *), void *arg)
+{
+	RESOLVE(pthread_create);
+	struct thread_start *start = malloc(sizeof(*start));
+	if (!start)
+		return real_pthread_create(thread, attr, fn, arg);
+	start->fn = fn;
+	start->arg = arg;
+	start->parent_tid = (pid_t)syscall(SYS_gettid);
+	int r = real_pthread_create(thread, attr, thread_trampoline, start);
+	if (r != 0) {
+		free(start);
+		return r;
+	}
+	struct lt_log *log = lt_capture_existing_log();
+	uint32_t *rec = lt_record_begin(log, 3);
+	if (rec) {
+		lt_put_ts(rec + 1, lt_now_ns());
+		lt_record_commit(log, rec, lt_record_header(LT_THREAD_CREATE, 0, 3));
+	}
+	return 0;
+}
+
+/* exec*: record the attempt in this process's own log (never in a log
+ * inherited through vfork, which still belongs to the parent), then run the
+ * real execve with the tracing variables put back if the new env lost them. */
+
+#define MAX_ENV 8192
+#define VAR_BYTES 8192
+
+static void record_exec(const char *path)
+{
+	struct lt_log *log = lt_capture_existing_log();
+	if (!log || !lt_capture_log_is_own(log))
+		return;
+	uint32_t path_id = lt_record_string(log, path, strlen(path));
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, lt_now_ns());
+	rec[3] = path_id;
+	lt_record_commit(log, rec, lt_record_header(LT_EXEC, 0, 4));
+}
+
+static const char *env_find(char *const envp[], const char *name, size_t len)
+{
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], name, len) == 0 && envp[i][len] == '=')
+			return envp[i] + len + 1;
+	return NULL;
+}
+
+/* Build in `out` the env to exec with: envp plus the tracing variables it
+ * lacks.  `bufs` holds rebuilt "NAME=value" strings.  Returns envp itself
+ * when nothing is missing or the env is too large to rebuild. */
+static char *const *traced_env(char *const envp[], char **out, char bufs[][VAR_BYTES])
+{
+	const struct lt_trace_env *want = lt_capture_trace_env();
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	if (!want->dir[0] || n + LT_TRACE_VARS + 1 > MAX_ENV)
+		return envp;
+
+	const char *names[LT_TRACE_VARS] = {"LOOPTRACE_DIR", "LD_PRELOAD", "NODE_OPTIONS"};
+	const char *values[LT_TRACE_VARS] = {want->dir, want->preload, want->node_options};
+	int changed = 0;
+	size_t k = 0;
+	const char *fixed[LT_TRACE_VARS] = {0};
+	for (int v = 0; v < LT_TRACE_VARS; v++) {
+		size_t len = strlen(names[v]);
+		const char *have = env_find(envp, names[v], len);
+		if (!values[v][0] || (have && (v == 0 || strstr(have, values[v]))))
+			continue;
+		/* Missing or lacking our part: prepend ours to what is there. */
+		int w = have ? snprintf(bufs[v], VAR_BYTES, "%s=%s %s", names[v], values[v], have)
+			     : snprintf(bufs[v], VAR_BYTES, "%s=%s", names[v], values[v]);
+		if (w < 0 || w >= VAR_BYTES)
+			continue;
+		if (have && v == 1) /* LD_PRELOAD entries are separated by ':' or ' ' */
+			bufs[v][len + 1 + strlen(values[v])] = ':';
+		fixed[v] = bufs[v];
+		changed = 1;
+	}
+	if (!changed)
+		return envp;
+	for (size_t i = 0; i < n; i++) {
+		int skip = 0;
+		for (int v = 0; v < LT_TRACE_VARS; v++) {
+			size_t len = strlen(names[v]);
+			if (fixed[v] && strncmp(envp[i], names[v], len) == 0 && envp[i][len] == '=')
+				skip = 1;
+		}
+		if (!skip)
+			out[k++] = envp[i];
+	}
+	for (int v = 0; v < LT_TRACE_VARS; v++)
+		if (fixed[v])
+			out[k++] = (char *)fixed[v];
+	out[k] = NULL;
+	return out;
+}
+
+static int exec_traced(const char *file, char *const argv[], char *const envp[], int search)
+{
+	RESOLVE(execve);
+	RESOLVE(execvpe);
+	record_exec(file);
+	char *env[MAX_ENV];
+	char bufs[LT_TRACE_VARS][VAR_BYTES];
+	char *const *use = traced_env(envp, env, bufs);
+	return search ? real_execvpe(file, argv, use) : real_execve(file, argv, use);
+}
+
+LT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_traced(path, argv, envp, 0);
+}
+
+LT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return exec_traced(file, argv, envp, 1);
+}
+
+LT_EXPORT int execv(const char *path, char *const argv[])
+{
+	return exec_traced(path, argv, environ, 0);
+}
+
+LT_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return exec_traced(file, argv, environ, 1);
+}
+
+/* execl, execlp, execle: gather the variadic list into an argv. */
+#define MAX_ARGS 4096
+
+static int collect_args(const char *arg0, va_list ap, char **argv)
+{
+	int n = 0;
+	argv[n++] = (char *)arg0;
+	while (arg0 && n < MAX_ARGS) {
+		argv[n] = va_arg(ap, char *);
+		if (!argv[n])
+			return 0;
+		n++;
+	}
+	argv[n < MAX_ARGS ? n : MAX_ARGS - 1] = NULL;
+	return n >= MAX_ARGS ? -E2BIG : 0;
+}
+
+LT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char *argv[MAX_ARGS + 1];
+	va_list ap;
+	va_start(ap, arg);
+	int r = collect_args(arg, ap, argv);
+	va_end(ap);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return exec_traced(path, argv, environ, 0);
+}
+
+LT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char *argv[MAX_ARGS + 1];
+	va_list ap;
+	va_start(ap, arg);
+	int r = collect_args(arg, ap, argv);
+	va_end(ap);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return exec_traced(file, argv, environ, 1);
+}
+
+LT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *argv[MAX_ARGS + 1];
+	va_list ap;
+	va_start(ap, arg);
+	int r = collect_args(arg, ap, argv);
+	char *const *envp = r == 0 ? va_arg(ap, char *const *) : NULL;
+	va_end(ap);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return exec_traced(path, argv, envp, 0);
+}
+
+/* --- load and unload --- */
+
+static void after_fork_child(void) { lt_capture_after_fork_child(); }
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	lt_capture_save_trace_env();
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+__attribute__((destructor)) static void preload_fini(void) { lt_capture_at_exit(); }

@@ -1,0 +1,130 @@
+/*
+ * wire.h — the raw capture format shared by every probe and the importer.
+ *
+ * One capture file per traced thread: <dir>/<pid>-<tid>.ltr.  The file is a
+ * 4096-byte control page (struct lt_file_header) followed by a data region of
+ * 32-bit little-endian words, grown in chunks of LT_CHUNK_WORDS words.  The
+ * data region is written through a MAP_SHARED mapping, so whatever a traced
+ * program wrote before it was killed is in the page cache and survives it.
+ *
+ * Record layout: word 0 is the record header,
+ *     bits  0..7   kind   (enum lt_kind; 0 never starts a record)
+ *     bits  8..15  aux    (kind-specific small value)
+ *     bits 16..31  words  (record length in words, header included, >= 1)
+ * followed by words-1 payload words.  Writers store the payload first and the
+ * header word last, then advance the cursor, so a reader that stops at the
+ * first zero header word sees a consistent prefix even after SIGKILL.
+ * A record never straddles a chunk: the tail of a chunk too short for the
+ * next record is covered by an LT_PAD record (or left zero when it is a
+ * single word; readers skip to the next chunk when a zero word lies in the
+ * last word of a chunk).
+ *
+ * While a program runs, each thread writes into a ring instead: the same
+ * control page followed by LT_RING_SLOTS chunk slots, in <pid>-<tid>.ring
+ * (on tmpfs).  Chunk k lives in slot k % LT_RING_SLOTS; the writer starts
+ * chunk k only once the recorder has drained chunk k - LT_RING_SLOTS into
+ * the flat .ltr file (ring_written / ring_drained below).  Reusing a few hot
+ * pages keeps page faults off the traced thread; the ring file outlives a
+ * killed program, and the recorder drains what it holds up to the cursor.
+ *
+ * Timestamps are CLOCK_MONOTONIC nanoseconds.  "ts64" below means two words,
+ * low then high.  "coarse" means a 32-bit microsecond clock (monotonic ns /
+ * 1000, truncated to 32 bits) read by the Node agent from a value refreshed
+ * every LT_COARSE_PERIOD_US; the importer widens it against the full
+ * timestamps around it.  Identifiers (string, stack, async and promise ids)
+ * are local to one file.
+ */
+#ifndef LOOPTRACE_WIRE_H
+#define LOOPTRACE_WIRE_H
+
+#include <stdint.h>
+
+#define LT_MAGIC "LTRACE\x01\x00"
+#define LT_WIRE_VERSION 1u
+#define LT_HEADER_BYTES 4096u
+#define LT_CHUNK_WORDS (1u << 20) /* 4 MiB per chunk */
+#define LT_COARSE_PERIOD_US 1000u
+#define LT_MAX_RECORD_WORDS 0xffffu
+#define LT_RING_SLOTS 4u
+
+/* Word index of the shared cursor in the control page, as seen by JS through
+ * an Int32Array over the page.  Keep in sync with probes/agent/agent.js. */
+#define LT_CURSOR_WORD 16
+
+struct lt_file_header {
+	char magic[8];          /* LT_MAGIC */
+	uint32_t version;       /* LT_WIRE_VERSION */
+	uint32_t header_bytes;  /* LT_HEADER_BYTES */
+	uint32_t chunk_words;   /* LT_CHUNK_WORDS */
+	int32_t pid;
+	int32_t tid;
+	int32_t ppid;
+	uint64_t start_ns;      /* CLOCK_MONOTONIC when the file was created */
+	uint64_t start_realtime_ns;
+	uint32_t flags;         /* enum lt_file_flags */
+	uint32_t reserved0[3];
+	int32_t cursor;         /* next free word in the data region (word LT_CURSOR_WORD) */
+	int32_t parent_tid;     /* thread that created this thread, 0 if unknown */
+	uint32_t ring_written;  /* ring: chunks the writer has finished */
+	uint32_t ring_drained;  /* ring: chunks the recorder has copied out */
+	uint32_t ring_slots;    /* ring: LT_RING_SLOTS; 0 in a flat file */
+	uint32_t reserved[11];
+};
+
+enum lt_file_flags {
+	LT_FILE_MAIN_THREAD = 1u << 0, /* tid == pid */
+	LT_FILE_CLOSED = 1u << 1,      /* the process exited normally */
+	LT_FILE_LOST = 1u << 2,        /* the writer gave up waiting for the recorder */
+};
+
+enum lt_kind {
+	LT_PAD = 1,           /* filler to the end of a chunk */
+	LT_STRING = 2,        /* id, nbytes, bytes (UTF-8, zero-padded to a word) */
+	LT_PROC_START = 3,    /* ts64, argv string id (NUL-separated args) */
+	LT_POLL_ENTER = 4,    /* ts64, timeout ms (int32) */
+	LT_POLL_EXIT = 5,     /* ts64, ready events or -errno (int32) */
+	LT_OUTPUT = 6,        /* aux fd (bit 7: continued); ts64, nbytes, bytes */
+	LT_FORK = 7,          /* ts64, child pid */
+	LT_EXEC = 8,          /* ts64, path string id */
+	LT_THREAD_CREATE = 9, /* ts64 */
+	LT_JS_START = 10,     /* ts64 (base of "rel64" agent-relative times), thread id,
+	                         main script string id */
+	LT_EXIT_EMIT = 11,    /* aux 0 'beforeExit' 1 'exit'; rel64, exit code */
+	LT_EXIT_DONE = 12,    /* rel64, 0 — the process.emit that LT_EXIT_EMIT opened returned */
+	LT_MAIN_END = 13,     /* rel64 — the main module's evaluation returned */
+
+	LT_P_INIT = 16,       /* promise id, parent promise id, coarse; aux 1: then a stack id */
+	LT_P_SETTLE = 17,     /* promise id, 0, coarse */
+	LT_P_BEFORE = 18,     /* promise id, 0, coarse: a reaction of it starts */
+	LT_P_AFTER = 19,      /* promise id, 0, coarse */
+
+	LT_R_INIT = 20,       /* async id, trigger async id, type string id, stack id,
+	                         rel64 (ns since LT_JS_START), timer delay ms (int32, -1),
+	                         callback name string id, 0; aux bit0: unref'd */
+	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing */
+	LT_R_AFTER = 22,      /* async id, rel64 */
+	LT_R_DESTROY = 23,    /* async id, rel64 */
+	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — state seen at exit */
+	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id,
+	                         stack id, rel64, 0 */
+	LT_STACK = 26,        /* stack id, nframes, then per frame:
+	                         function string id, file string id, line, column */
+	LT_KIND_MAX
+};
+
+enum lt_reject_kind {
+	LT_REJECT_UNHANDLED = 0,
+	LT_REJECT_HANDLED_LATE = 1,
+	LT_REJECT_UNCAUGHT_EXCEPTION = 2,
+};
+
+static inline uint32_t lt_record_header(unsigned kind, unsigned aux, unsigned words)
+{
+	return (uint32_t)kind | ((uint32_t)aux << 8) | ((uint32_t)words << 16);
+}
+
+static inline unsigned lt_record_kind(uint32_t h) { return h & 0xffu; }
+static inline unsigned lt_record_aux(uint32_t h) { return (h >> 8) & 0xffu; }
+static inline unsigned lt_record_words(uint32_t h) { return h >> 16; }
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * drain.c — ring slots into flat capture files.
+ */
+#include "drain.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../probes/wire.h"
+
+#define CHUNK_BYTES ((size_t)LT_CHUNK_WORDS * 4u)
+#define RING_MAP_BYTES (LT_HEADER_BYTES + (size_t)LT_RING_SLOTS * CHUNK_BYTES)
+
+struct lt_drain_ring {
+	char name[64]; /* <pid>-<tid> */
+	struct lt_file_header *hdr;
+	const char *slots;
+	int out_fd;
+	uint32_t copied; /* chunks copied out */
+	int finished;
+};
+
+void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->ring_dir, sizeof(d->ring_dir), "%s", ring_dir);
+	snprintf(d->out_dir, sizeof(d->out_dir), "%s", out_dir);
+}
+
+static int known(const struct lt_drain *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->rings[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Map a ring whose writer has finished initialising it (magic set). */
+static int adopt(struct lt_drain *d, const char *file)
+{
+	char name[64], path[8192];
+	size_t len = strlen(file) - strlen(".ring");
+	if (len >= sizeof(name))
+		return 0;
+	memcpy(name, file, len);
+	name[len] = '\0';
+	if (known(d, name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", d->ring_dir, file);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* vanished or not ready: next poll */
+	void *map = mmap(NULL, RING_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	struct lt_file_header *h = map;
+	if (memcmp(h->magic, LT_MAGIC, sizeof(h->magic)) != 0 || h->ring_slots != LT_RING_SLOTS) {
+		munmap(map, RING_MAP_BYTES);
+		return 0;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct lt_drain_ring *grown = realloc(d->rings, cap * sizeof(*grown));
+		if (!grown) {
+			munmap(map, RING_MAP_BYTES);
+			return -ENOMEM;
+		}
+		d->rings = grown;
+		d->cap = cap;
+	}
+	snprintf(path, sizeof(path), "%s/%s.ltr", d->out_dir, name);
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		munmap(map, RING_MAP_BYTES);
+		return -errno;
+	}
+	struct lt_drain_ring *r = &d->rings[d->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->hdr = h;
+	r->slots = (const char *)map + LT_HEADER_BYTES;
+	r->out_fd = out;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t n, off_t off)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+static off_t chunk_offset(uint32_t chunk)
+{
+	return (off_t)LT_HEADER_BYTES + (off_t)chunk * (off_t)CHUNK_BYTES;
+}
+
+static const char *slot(const struct lt_drain_ring *r, uint32_t chunk)
+{
+	return r->slots + (size_t)(chunk % LT_RING_SLOTS) * CHUNK_BYTES;
+}
+
+static int drain_ring(struct lt_drain_ring *r, int final)
+{
+	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
+	while (r->copied < written) {
+		int rc = write_all(r->out_fd, slot(r, r->copied), CHUNK_BYTES, chunk_offset(r->copied));
+		if (rc != 0)
+			return rc;
+		r->copied++;
+		__atomic_store_n(&r->hdr->ring_drained, r->copied, __ATOMIC_RELEASE);
+	}
+	if (!final || r->finished)
+		return 0;
+
+	/* The unfinished chunk, up to the cursor; the rest of it reads as
+	 * zeros (the end of the data) in the flat file. */
+	struct lt_file_header h;
+	memcpy(&h, r->hdr, sizeof(h));
+	uint32_t base = r->copied * LT_CHUNK_WORDS;
+	uint32_t cursor = (uint32_t)h.cursor;
+	size_t bytes = cursor > base ? (size_t)(cursor - base) * 4u : 0u;
+	if (bytes > CHUNK_BYTES)
+		bytes = CHUNK_BYTES;
+	int rc = write_all(r->out_fd, slot(r, r->copied), bytes, chunk_offset(r->copied));
+	if (rc == 0 && ftruncate(r->out_fd, chunk_offset(r->copied + 1)) != 0)
+		rc = -errno;
+	h.ring_slots = 0;
+	h.ring_written = h.ring_drained = 0;
+	char page[LT_HEADER_BYTES] = {0};
+	memcpy(page, &h, sizeof(h));
+	if (rc == 0)
+		rc = write_all(r->out_fd, page, sizeof(page), 0);
+	r->finished = 1;
+	return rc;
+}
+
+int lt_drain_poll(struct lt_drain *d, int final)
+{
+	DIR *dir = opendir(d->ring_dir);
+	if (dir) {
+		struct dirent *e;
+		while ((e = readdir(dir)) != NULL) {
+			size_t len = strlen(e->d_name);
+			if (len > 5 && !strcmp(e->d_name + len - 5, ".ring")) {
+				int rc = adopt(d, e->d_name);
+				if (rc != 0 && !d->error)
+					d->error = rc;
+			}
+		}
+		closedir(dir);
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		int rc = drain_ring(&d->rings[i], final);
+		if (rc != 0 && !d->error)
+			d->error = rc;
+	}
+	return d->error;
+}
+
+uint64_t lt_drain_written_bytes(const struct lt_drain *d)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->rings[i].hdr->cursor > 0)
+			total += (uint64_t)d->rings[i].hdr->cursor * 4u;
+	return total;
+}
+
+void lt_drain_close(struct lt_drain *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char path[8192];
+		munmap(d->rings[i].hdr, RING_MAP_BYTES);
+		close(d->rings[i].out_fd);
+		snprintf(path, sizeof(path), "%s/%s.ring", d->ring_dir, d->rings[i].name);
+		unlink(path);
+	}
+	free(d->rings);
+	d->rings = NULL;
+	d->n = d->cap = 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * import.h — raw capture files into a trace database.
+ *
+ * Reads every <pid>-<tid>.ltr file of a capture directory, merges the
+ * per-thread streams by time (each stream keeps its own order), rebuilds
+ * dispatches (with nesting, queue, trigger, loop iteration and phase),
+ * promises, resources, output, rejections and lineage, and writes them to an
+ * open database created by lt_store_create.  One transaction; the caller
+ * decides whether the file is kept.
+ *
+ * Ownership: the caller owns the database handle; the importer only borrows
+ * it for the duration of the call.
+ */
+#ifndef LOOPTRACE_IMPORT_H
+#define LOOPTRACE_IMPORT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lt_import_stats {
+	uint64_t events;     /* records, padding excluded */
+	uint64_t raw_bytes;  /* bytes of records written by the probes */
+	uint64_t dispatches;
+	uint64_t promises;
+	uint64_t resources;
+	uint64_t outputs;
+	unsigned streams;
+	unsigned damaged;    /* streams that ended in a malformed record */
+};
+
+/* Import all capture files in `dir`.  Returns 0 or -errno; on error a one-line
+ * reason is written into err. */
+int lt_import_dir(sqlite3 *db, const char *dir, struct lt_import_stats *stats, char *err,
+		  size_t errlen);
+
+/* Import an explicit list of capture files (used by tests and by the
+ * directory import). */
+int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_stats *stats,
+		    char *err, size_t errlen);
+
+#endif

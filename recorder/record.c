@@ -1,0 +1,432 @@
+/*
+ * record.c — `looptrace record`: run a command under the in-process probes
+ * and turn its capture into one trace database.
+ *
+ *   looptrace record [-o TRACE.db] [--duration SECONDS] [-q] -- CMD [ARGS...]
+ *
+ * The command runs with LD_PRELOAD=liblooptrace-preload.so and
+ * NODE_OPTIONS=--require agent.js (added to what is there, so children and
+ * workers are traced too), writing raw capture files into a private
+ * directory next to the output.  When it exits, the capture is imported into
+ * a temporary database that replaces TRACE.db only once complete.  The exit
+ * status is the command's (128+N when it died of signal N).
+ */
+#include "record.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analyzer/store.h"
+#include "../cli/cli.h"
+#include "../probes/wire.h"
+#include "drain.h"
+#include "import.h"
+#include "rawfile.h"
+
+struct record_opts {
+	const char *output;
+	double duration; /* seconds, 0 = until the command exits */
+	int quiet;
+	char **cmd;
+};
+
+struct probe_files {
+	char preload[PATH_MAX];
+	char agent[PATH_MAX];
+	char addon[PATH_MAX];
+};
+
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t pending_signal;
+
+/* Terminal signals reach the whole foreground group, the command included;
+ * forward only what was sent to us alone (si_pid set by kill(2)). */
+static void on_signal(int sig, siginfo_t *info, void *ctx)
+{
+	(void)ctx;
+	if (info && info->si_pid != 0 && child_pid > 0)
+		kill((pid_t)child_pid, sig);
+	pending_signal = sig;
+}
+
+static int usage_error(const char *msg)
+{
+	lt_cli_error("record: %s (usage: looptrace record [-o TRACE.db] [--duration SECONDS] "
+		     "[-q] -- CMD [ARGS...])",
+		     msg);
+	return LT_EXIT_USAGE;
+}
+
+static int parse_opts(int argc, char **argv, struct record_opts *o)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"duration", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"bpf", no_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	o->output = "looptrace.db";
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:d:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'd': {
+			char *end;
+			errno = 0;
+			o->duration = strtod(optarg, &end);
+			if (errno || *end || !(o->duration > 0) || !isfinite(o->duration))
+				return usage_error("--duration takes a positive number of seconds");
+			break;
+		}
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'b':
+			lt_cli_error("record: --bpf needs the eBPF probes, which this build does not have yet");
+			return LT_EXIT_USAGE;
+		case 'h':
+			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] -- CMD [ARGS...]\n");
+			return -1;
+		default:
+			return usage_error(optopt ? "unknown option" : "unknown or incomplete option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command to record");
+	o->cmd = argv + optind;
+	if (!*o->output)
+		return usage_error("-o needs a file name");
+	return 0;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int join_path(char *dst, const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	if (a + 1 + b + 1 > PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(dst, dir, a);
+	dst[a] = '/';
+	memcpy(dst + a + 1, name, b + 1);
+	return 0;
+}
+
+/* The probes sit next to the looptrace binary (build tree) or in
+ * ../lib/looptrace (installed); LOOPTRACE_LIBDIR overrides both. */
+static int find_probes(struct probe_files *pf)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = '\0';
+	char *dir = dirname(exe);
+	const char *override = getenv("LOOPTRACE_LIBDIR");
+	char candidates[3][PATH_MAX];
+	int k = 0;
+	if (override && *override)
+		snprintf(candidates[k++], PATH_MAX, "%s", override);
+	snprintf(candidates[k++], PATH_MAX, "%s", dir);
+	snprintf(candidates[k++], PATH_MAX, "%s/../lib/looptrace", dir);
+	for (int i = 0; i < k; i++) {
+		if (join_path(pf->preload, candidates[i], "liblooptrace-preload.so") != 0 ||
+		    join_path(pf->agent, candidates[i], "agent.js") != 0 ||
+		    join_path(pf->addon, candidates[i], "looptrace.node") != 0)
+			continue;
+		if (file_exists(pf->preload) && file_exists(pf->agent) && file_exists(pf->addon)) {
+			char real[PATH_MAX];
+			char *paths[3] = {pf->preload, pf->agent, pf->addon};
+			for (int p = 0; p < 3; p++)
+				if (realpath(paths[p], real))
+					memcpy(paths[p], real, strlen(real) + 1);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Prepend `ours` to the variable `name` with separator `sep`. */
+static int env_add(const char *name, const char *ours, const char *sep)
+{
+	const char *have = getenv(name);
+	if (!have || !*have)
+		return setenv(name, ours, 1);
+	char *v;
+	if (asprintf(&v, "%s%s%s", ours, sep, have) < 0)
+		return -1;
+	int rc = setenv(name, v, 1);
+	free(v);
+	return rc;
+}
+
+static void child_exec(const struct probe_files *pf, const char *ring_dir, char **cmd)
+{
+	char require[PATH_MAX + 32];
+	/* NODE_OPTIONS splits on spaces unless the value is double-quoted. */
+	snprintf(require, sizeof(require), "--require \"%s\"", pf->agent);
+	if (env_add("LD_PRELOAD", pf->preload, ":") != 0 ||
+	    env_add("NODE_OPTIONS", require, " ") != 0 || setenv("LOOPTRACE_DIR", ring_dir, 1) != 0 ||
+	    setenv("LOOPTRACE_ADDON", pf->addon, 1) != 0 ||
+	    setenv("LOOPTRACE_PRELOAD", pf->preload, 1) != 0 ||
+	    setenv("LOOPTRACE_NODE_OPTIONS", require, 1) != 0) {
+		lt_cli_error("record: cannot set up the environment: %s", strerror(errno));
+		_exit(LT_EXIT_USAGE);
+	}
+	execvp(cmd[0], cmd);
+	int e = errno;
+	lt_cli_error("record: cannot run '%s': %s", cmd[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for the command, ending it at the deadline: SIGINT, then SIGTERM
+ * two seconds later, then SIGKILL.  Returns the wait status. */
+static int wait_child(pid_t pid, const struct record_opts *o, struct lt_drain *drain)
+{
+	double start = now_s(), last_progress = start;
+	int progress = !o->quiet && isatty(STDERR_FILENO);
+	int stage = 0;
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			break;
+		double t = now_s() - start;
+		if (o->duration > 0 && t >= o->duration + 2.0 * stage && stage < 3) {
+			static const int sigs[3] = {SIGINT, SIGTERM, SIGKILL};
+			kill(pid, sigs[stage++]);
+		}
+		lt_drain_poll(drain, 0);
+		if (progress && now_s() - last_progress >= 1.0) {
+			last_progress = now_s();
+			fprintf(stderr, "\rlooptrace: recording pid %d, %.0f s, %.1f MiB captured\033[K",
+				(int)pid, t,
+				(double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
+		}
+		/* The rings hold 16 MiB per thread: drain well before they fill. */
+		struct timespec nap = {0, 3 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	if (progress && now_s() - start >= 1.0)
+		fprintf(stderr, "\r\033[K");
+	return status;
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			char path[PATH_MAX];
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+			    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+				unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static void join_command(char **cmd, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; cmd[i] && used + 1 < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", cmd[i]);
+}
+
+static int write_trace(const struct record_opts *o, const char *raw_dir, int status,
+		       double elapsed, struct lt_import_stats *stats, double *import_s)
+{
+	char tmp[PATH_MAX], err[512];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", o->output, (int)getpid()) >= (int)sizeof(tmp)) {
+		lt_cli_error("record: output path too long");
+		return -ENAMETOOLONG;
+	}
+	unlink(tmp);
+	sqlite3 *db;
+	int rc = lt_store_create(tmp, &db);
+	if (rc != 0) {
+		lt_cli_error("record: cannot create %s: %s", tmp, strerror(-rc));
+		return rc;
+	}
+	double t0 = now_s();
+	rc = lt_import_dir(db, raw_dir, stats, err, sizeof(err));
+	if (rc == 0)
+		rc = lt_store_finish(db);
+	*import_s = now_s() - t0;
+	if (rc == 0) {
+		char buf[8192];
+		join_command(o->cmd, buf, sizeof(buf));
+		lt_store_set_meta(db, "command", buf);
+		lt_store_set_meta(db, "looptrace_version", LT_VERSION);
+		snprintf(buf, sizeof(buf), "%u", LT_WIRE_VERSION);
+		lt_store_set_meta(db, "wire_version", buf);
+		snprintf(buf, sizeof(buf), "%d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		lt_store_set_meta(db, "exit_status", buf);
+		snprintf(buf, sizeof(buf), "%.0f", elapsed * 1e9);
+		lt_store_set_meta(db, "duration_ns", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)stats->events);
+		lt_store_set_meta(db, "events", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)stats->raw_bytes);
+		lt_store_set_meta(db, "raw_bytes", buf);
+		snprintf(buf, sizeof(buf), "%u", stats->damaged);
+		lt_store_set_meta(db, "damaged_streams", buf);
+	} else if (rc != 0 && !err[0]) {
+		snprintf(err, sizeof(err), "%s", sqlite3_errmsg(db));
+	}
+	if (sqlite3_close(db) != SQLITE_OK && rc == 0)
+		rc = -EIO;
+	if (rc == 0 && rename(tmp, o->output) != 0) {
+		rc = -errno;
+		snprintf(err, sizeof(err), "cannot write %s: %s", o->output, strerror(errno));
+	}
+	if (rc != 0) {
+		unlink(tmp);
+		lt_cli_error("record: import failed: %s (raw capture kept in %s)", err, raw_dir);
+	}
+	return rc;
+}
+
+int lt_cmd_record(int argc, char **argv)
+{
+	struct record_opts o = {0};
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+
+	struct probe_files pf;
+	if (find_probes(&pf) != 0) {
+		lt_cli_error("record: cannot find liblooptrace-preload.so, agent.js and looptrace.node "
+			     "next to the looptrace binary (set LOOPTRACE_LIBDIR)");
+		return LT_EXIT_USAGE;
+	}
+
+	/* The raw capture lives next to the output: same file system, so it is
+	 * as large as the user planned for, and no tmpfs fills up. */
+	char outdir_buf[PATH_MAX], raw_dir[PATH_MAX];
+	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o.output);
+	const char *outdir = dirname(outdir_buf);
+	struct stat st;
+	if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		lt_cli_error("record: no such directory for the output: %s", outdir);
+		return LT_EXIT_USAGE;
+	}
+	if (stat(o.output, &st) == 0 && S_ISDIR(st.st_mode)) {
+		lt_cli_error("record: %s is a directory", o.output);
+		return LT_EXIT_USAGE;
+	}
+	if (snprintf(raw_dir, sizeof(raw_dir), "%s/.looptrace-raw-XXXXXX", outdir) >= (int)sizeof(raw_dir) ||
+	    !mkdtemp(raw_dir)) {
+		lt_cli_error("record: cannot create a capture directory in %s: %s", outdir, strerror(errno));
+		return LT_EXIT_USAGE;
+	}
+	char abs_raw[PATH_MAX];
+	if (realpath(raw_dir, abs_raw))
+		snprintf(raw_dir, sizeof(raw_dir), "%s", abs_raw);
+	/* The rings go to tmpfs when there is one: no disk writeback there, so
+	 * their pages stay writable without faults. */
+	char ring_dir[PATH_MAX];
+	snprintf(ring_dir, sizeof(ring_dir), "/dev/shm/looptrace-XXXXXX");
+	if (!mkdtemp(ring_dir)) {
+		if (join_path(ring_dir, raw_dir, "rings") != 0 || mkdir(ring_dir, 0700) != 0) {
+			lt_cli_error("record: cannot create %s: %s", ring_dir, strerror(errno));
+			remove_dir(raw_dir);
+			return LT_EXIT_USAGE;
+		}
+	}
+	struct lt_drain drain;
+	lt_drain_init(&drain, ring_dir, raw_dir);
+
+	struct sigaction sa = {0};
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+
+	double start = now_s();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		lt_cli_error("record: fork: %s", strerror(errno));
+		remove_dir(ring_dir);
+		remove_dir(raw_dir);
+		return LT_EXIT_USAGE;
+	}
+	if (pid == 0) {
+		struct sigaction dfl = {0};
+		dfl.sa_handler = SIG_DFL;
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			sigaction(forwarded[i], &dfl, NULL);
+		child_exec(&pf, ring_dir, o.cmd);
+	}
+	child_pid = pid;
+	int status = wait_child(pid, &o, &drain);
+	double elapsed = now_s() - start;
+	child_pid = 0;
+	int drain_rc = lt_drain_poll(&drain, 1);
+	lt_drain_close(&drain);
+	remove_dir(ring_dir);
+	if (drain_rc != 0)
+		lt_cli_error("record: writing the capture: %s (the trace may be incomplete)",
+			     strerror(-drain_rc));
+
+	struct lt_import_stats stats;
+	double import_s = 0;
+	rc = write_trace(&o, raw_dir, status, elapsed, &stats, &import_s);
+	if (rc != 0)
+		return LT_EXIT_USAGE;
+	remove_dir(raw_dir);
+
+	if (!o.quiet) {
+		double mib = (double)stats.raw_bytes / (1024.0 * 1024.0);
+		fprintf(stderr,
+			"looptrace: %llu events, %llu dispatches, %u threads, %.1f MiB raw "
+			"(%.1f B/event), imported in %.2f s -> %s%s\n",
+			(unsigned long long)stats.events, (unsigned long long)stats.dispatches,
+			stats.streams, mib,
+			stats.events ? (double)stats.raw_bytes / (double)stats.events : 0.0, import_s,
+			o.output, stats.damaged ? " (some streams ended in a damaged record)" : "");
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}

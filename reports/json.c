@@ -1,0 +1,164 @@
+/*
+ * json.c — streaming JSON writer with UTF-8 validation.
+ */
+#include "json.h"
+
+#include <math.h>
+#include <string.h>
+
+void lt_json_init(struct lt_json *j, FILE *out)
+{
+	memset(j, 0, sizeof(*j));
+	j->out = out;
+	j->first[0] = 1;
+}
+
+static void before_value(struct lt_json *j)
+{
+	if (j->after_key) {
+		j->after_key = 0;
+		return;
+	}
+	if (!j->first[j->depth])
+		fputc(',', j->out);
+	j->first[j->depth] = 0;
+}
+
+static void open_scope(struct lt_json *j, int c)
+{
+	before_value(j);
+	fputc(c, j->out);
+	if (j->depth + 1 < LT_JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = 1;
+}
+
+static void close_scope(struct lt_json *j, int c)
+{
+	fputc(c, j->out);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void lt_json_begin_object(struct lt_json *j) { open_scope(j, '{'); }
+void lt_json_end_object(struct lt_json *j) { close_scope(j, '}'); }
+void lt_json_begin_array(struct lt_json *j) { open_scope(j, '['); }
+void lt_json_end_array(struct lt_json *j) { close_scope(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void lt_json_escape(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = p[i];
+		switch (c) {
+		case '"': fputs("\\\"", out); i++; continue;
+		case '\\': fputs("\\\\", out); i++; continue;
+		case '\n': fputs("\\n", out); i++; continue;
+		case '\r': fputs("\\r", out); i++; continue;
+		case '\t': fputs("\\t", out); i++; continue;
+		default: break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		size_t n = utf8_len(p + i, len - i);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			i++;
+			continue;
+		}
+		/* U+2028/2029 break JavaScript string literals: escape them. */
+		if (n == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+			fprintf(out, "\\u%04x", p[i + 2] == 0xa8 ? 0x2028 : 0x2029);
+			i += 3;
+			continue;
+		}
+		fwrite(p + i, 1, n, out);
+		i += n;
+	}
+}
+
+void lt_json_key(struct lt_json *j, const char *key)
+{
+	before_value(j);
+	fputc('"', j->out);
+	lt_json_escape(j->out, key, strlen(key));
+	fputs("\":", j->out);
+	j->after_key = 1;
+}
+
+void lt_json_string(struct lt_json *j, const char *s, size_t len)
+{
+	before_value(j);
+	fputc('"', j->out);
+	lt_json_escape(j->out, s, len);
+	fputc('"', j->out);
+}
+
+void lt_json_cstring(struct lt_json *j, const char *s)
+{
+	if (!s)
+		lt_json_null(j);
+	else
+		lt_json_string(j, s, strlen(s));
+}
+
+void lt_json_int(struct lt_json *j, int64_t v)
+{
+	before_value(j);
+	fprintf(j->out, "%lld", (long long)v);
+}
+
+void lt_json_double(struct lt_json *j, double v)
+{
+	before_value(j);
+	if (isfinite(v))
+		fprintf(j->out, "%.6g", v);
+	else
+		fputs("null", j->out);
+}
+
+void lt_json_null(struct lt_json *j)
+{
+	before_value(j);
+	fputs("null", j->out);
+}

@@ -1,0 +1,223 @@
+/*
+ * replay_format.c — the execution order as a teacher's slide (text) or as
+ * the documented JSON.
+ */
+#include "replay_format.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* --- text --- */
+
+void lt_replay_text_begin(struct lt_replay_text *t, FILE *out, int64_t origin_ns, int show_all)
+{
+	memset(t, 0, sizeof(*t));
+	t->show_all = show_all;
+	t->out = out;
+	t->origin_ns = origin_ns;
+	t->pid = t->tid = t->iteration = -1;
+	if (!getcwd(t->cwd, sizeof(t->cwd)))
+		t->cwd[0] = '\0';
+}
+
+/* Program-controlled text goes to a terminal: show control characters as
+ * escapes instead of letting them act. */
+static void put_safe(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\t' || (c >= 0x20 && c != 0x7f))
+			fputc(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+}
+
+static const char *short_path(const struct lt_replay_text *t, const char *file)
+{
+	size_t n = strlen(t->cwd);
+	if (n && strncmp(file, t->cwd, n) == 0 && file[n] == '/')
+		return file + n + 1;
+	if (strncmp(file, "file://", 7) == 0)
+		return short_path(t, file + 7);
+	return file;
+}
+
+static int is_task_queue(const char *q)
+{
+	return strcmp(q, "nextTick") != 0 && strcmp(q, "microtask") != 0;
+}
+
+static void put_output(FILE *o, int indent, const struct lt_output *out, size_t n_out)
+{
+	for (size_t k = 0; k < n_out; k++) {
+		const char *p = out[k].text, *end = p + out[k].len;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			fprintf(o, "%*s%s ", indent + 9, "", out[k].fd == 2 ? "2>" : " >");
+			put_safe(o, p, len);
+			fputc('\n', o);
+			p += len + (nl ? 1 : 0);
+		}
+	}
+}
+
+int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
+			    size_t n_out)
+{
+	struct lt_replay_text *t = ctx;
+	FILE *o = t->out;
+	/* Node's own housekeeping (stream write ticks, fs steps of readFile...)
+	 * says nothing on a slide: no output, nothing in the program's code. */
+	if (!t->show_all && n_out == 0 && !d->loc.file && strcmp(d->queue, "main") != 0 &&
+	    strcmp(d->queue, "exit") != 0) {
+		t->hidden++;
+		return 0;
+	}
+	if (d->pid != t->pid || d->tid != t->tid) {
+		fprintf(o, "%s== process %lld", t->count ? "\n" : "", (long long)d->pid);
+		if (d->tid != d->pid)
+			fprintf(o, " thread %lld", (long long)d->tid);
+		if (d->argv[0]) {
+			fputs(": ", o);
+			put_safe(o, d->argv, strlen(d->argv));
+		}
+		fputc('\n', o);
+		t->pid = d->pid;
+		t->tid = d->tid;
+		t->iteration = -1;
+	}
+	if (d->depth <= 1 && (d->iteration != t->iteration || strcmp(d->phase, t->phase) != 0)) {
+		if (d->iteration == 0 || !strcmp(d->phase, "main") || !strcmp(d->phase, "exit"))
+			fprintf(o, "-- %s\n", d->phase);
+		else
+			fprintf(o, "-- iteration %lld, %s phase\n", (long long)d->iteration, d->phase);
+		t->iteration = d->iteration;
+		snprintf(t->phase, sizeof(t->phase), "%s", d->phase);
+		t->after_task = 0;
+	}
+	int indent = 2 * (int)(d->depth > 1 ? d->depth - 1 : 0);
+	if (d->depth <= 1) {
+		if (is_task_queue(d->queue))
+			t->after_task = 1;
+		else if (t->after_task)
+			indent += 2;
+	}
+	double at_ms = (double)(d->begin_ns - t->origin_ns) / 1e6;
+	double dur_ms = (double)(d->end_ns - d->begin_ns) / 1e6;
+	fprintf(o, "%*s#%-5lld %9.3f ms  %-9s %-14s %8.3f ms", indent, "", (long long)d->seq, at_ms,
+		d->queue, d->type, dur_ms);
+	if (d->callback[0] || d->loc.file) {
+		fputs("  ", o);
+		if (d->callback[0])
+			put_safe(o, d->callback, strlen(d->callback));
+		else if (d->loc.function[0])
+			put_safe(o, d->loc.function, strlen(d->loc.function));
+		if (d->loc.file) {
+			const char *f = short_path(t, d->loc.file);
+			fprintf(o, "%s(", d->callback[0] || d->loc.function[0] ? " " : "");
+			put_safe(o, f, strlen(f));
+			fprintf(o, ":%lld:%lld)", (long long)d->loc.line, (long long)d->loc.column);
+		}
+	}
+	if (d->trigger_seq)
+		fprintf(o, "  <- #%lld", (long long)d->trigger_seq);
+	fputc('\n', o);
+	put_output(o, indent, out, n_out);
+	t->count++;
+	return 0;
+}
+
+void lt_replay_text_end(struct lt_replay_text *t)
+{
+	if (!t->count && !t->hidden)
+		fprintf(t->out, "(no dispatches in this trace)\n");
+	if (t->hidden)
+		fprintf(t->out, "(%llu dispatches without output or user-code location hidden; "
+				"--all shows them)\n",
+			(unsigned long long)t->hidden);
+}
+
+/* --- JSON --- */
+
+void lt_replay_json_begin(struct lt_replay_json *r, FILE *out)
+{
+	lt_json_init(&r->json, out);
+	lt_json_begin_object(&r->json);
+	lt_json_key(&r->json, "dispatches");
+	lt_json_begin_array(&r->json);
+}
+
+int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
+			    size_t n_out)
+{
+	struct lt_json *j = &((struct lt_replay_json *)ctx)->json;
+	lt_json_begin_object(j);
+	lt_json_key(j, "seq");
+	lt_json_int(j, d->seq);
+	lt_json_key(j, "pid");
+	lt_json_int(j, d->pid);
+	lt_json_key(j, "tid");
+	lt_json_int(j, d->tid);
+	lt_json_key(j, "queue");
+	lt_json_cstring(j, d->queue);
+	lt_json_key(j, "type");
+	lt_json_cstring(j, d->type);
+	lt_json_key(j, "begin_ns");
+	lt_json_int(j, d->begin_ns);
+	lt_json_key(j, "end_ns");
+	lt_json_int(j, d->end_ns);
+	lt_json_key(j, "trigger");
+	if (d->trigger_seq)
+		lt_json_int(j, d->trigger_seq);
+	else
+		lt_json_null(j);
+	lt_json_key(j, "parent");
+	if (d->parent_seq)
+		lt_json_int(j, d->parent_seq);
+	else
+		lt_json_null(j);
+	lt_json_key(j, "depth");
+	lt_json_int(j, d->depth);
+	lt_json_key(j, "iteration");
+	lt_json_int(j, d->iteration);
+	lt_json_key(j, "phase");
+	lt_json_cstring(j, d->phase);
+	lt_json_key(j, "callback");
+	lt_json_cstring(j, d->callback[0] ? d->callback : NULL);
+	lt_json_key(j, "location");
+	if (d->loc.file) {
+		lt_json_begin_object(j);
+		lt_json_key(j, "file");
+		lt_json_cstring(j, d->loc.file);
+		lt_json_key(j, "line");
+		lt_json_int(j, d->loc.line);
+		lt_json_key(j, "column");
+		lt_json_int(j, d->loc.column);
+		lt_json_key(j, "function");
+		lt_json_cstring(j, d->loc.function);
+		lt_json_end_object(j);
+	} else {
+		lt_json_null(j);
+	}
+	lt_json_key(j, "output");
+	lt_json_begin_array(j);
+	for (size_t k = 0; k < n_out; k++)
+		lt_json_string(j, out[k].text, out[k].len);
+	lt_json_end_array(j);
+	lt_json_key(j, "output_fd");
+	lt_json_begin_array(j);
+	for (size_t k = 0; k < n_out; k++)
+		lt_json_int(j, out[k].fd);
+	lt_json_end_array(j);
+	lt_json_end_object(j);
+	return 0;
+}
+
+void lt_replay_json_end(struct lt_replay_json *r)
+{
+	lt_json_end_array(&r->json);
+	lt_json_end_object(&r->json);
+	fputc('\n', r->json.out);
+}

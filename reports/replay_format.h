@@ -1,0 +1,43 @@
+/*
+ * replay_format.h — rendering the replay (execution order) as text or JSON.
+ *
+ * Both renderers are lt_replay_fn callbacks (analyzer/replay.h) over a
+ * caller-owned state; begin/end write what comes before the first and after
+ * the last dispatch.
+ */
+#ifndef LOOPTRACE_REPLAY_FORMAT_H
+#define LOOPTRACE_REPLAY_FORMAT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../analyzer/replay.h"
+#include "json.h"
+
+struct lt_replay_text {
+	FILE *out;
+	int64_t origin_ns;
+	char cwd[4096];
+	int64_t pid, tid, iteration;
+	char phase[16];
+	int after_task; /* the last top-level dispatch was a task */
+	uint64_t count;
+	int show_all;     /* also dispatches with no output and no user location */
+	uint64_t hidden;
+};
+
+void lt_replay_text_begin(struct lt_replay_text *t, FILE *out, int64_t origin_ns, int show_all);
+int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
+			    size_t n_out);
+void lt_replay_text_end(struct lt_replay_text *t);
+
+struct lt_replay_json {
+	struct lt_json json;
+};
+
+void lt_replay_json_begin(struct lt_replay_json *r, FILE *out);
+int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
+			    size_t n_out);
+void lt_replay_json_end(struct lt_replay_json *r);
+
+#endif
