@@ -105,10 +105,14 @@ enum lt_kind {
 	LT_R_AFTER = 22,      /* async id, rel64 */
 	LT_R_DESTROY = 23,    /* async id, rel64 */
 	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — state seen at exit */
-	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id,
-	                         stack id, rel64, 0 */
+	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id
+	                         ("Name: message"), stack id of the detection point, rel64,
+	                         ordinal (1, 2, ... per thread) */
 	LT_STACK = 26,        /* stack id, nframes, then per frame:
 	                         function string id, file string id, line, column */
+	LT_REJECT_DETAIL = 27,/* ordinal of an LT_REJECT, string id of the reason's full
+	                         stack — written at exit, once Node has printed it, since
+	                         reading err.stack earlier changes Node's crash report */
 	LT_KIND_MAX
 };
 

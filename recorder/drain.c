@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../probes/wire.h"
@@ -56,6 +57,13 @@ static int adopt(struct lt_drain *d, const char *file)
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* vanished or not ready: next poll */
+	struct stat st;
+	/* The writer creates the file, then sizes it: map it only once sized,
+	 * or touching the page would fault (SIGBUS). */
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < RING_MAP_BYTES) {
+		close(fd);
+		return 0;
+	}
 	void *map = mmap(NULL, RING_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)

@@ -43,6 +43,7 @@ enum stmt_id {
 	ST_ITERATION,
 	ST_REJECTION,
 	ST_LINEAGE,
+	ST_REJECTION_DETAIL,
 	ST_COUNT
 };
 
@@ -60,6 +61,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REJECTION] = "INSERT INTO rejections(pid,tid,kind,promise_id,reason,stack_id,ts_ns,"
 			 "dispatch_seq) VALUES(?,?,?,?,?,?,?,?)",
 	[ST_LINEAGE] = "INSERT INTO lineage VALUES(?,?,?,?,?,?)",
+	[ST_REJECTION_DETAIL] = "UPDATE rejections SET reason=? WHERE id=?",
 };
 
 struct importer {
@@ -158,6 +160,10 @@ struct stream {
 	int polled;            /* the current iteration has polled */
 	uint64_t it_begin, it_poll_begin, it_poll_end, it_last;
 	int32_t it_timeout, it_events;
+
+	/* rejection row ids by the agent's ordinal */
+	int64_t *rejections;
+	uint32_t n_rejections;
 
 	/* output pieces awaiting their last part */
 	char *out_buf;
@@ -307,6 +313,7 @@ static void stream_free(struct stream *s)
 	free(s->res);
 	free(s->prom);
 	free(s->out_buf);
+	free(s->rejections);
 	lt_raw_close(&s->raw);
 }
 
@@ -696,6 +703,21 @@ static void on_reject(struct importer *im, struct stream *s, const uint32_t *r, 
 	uint32_t seq = current_seq(s);
 	bind_opt(st, 8, seq != NO_SEQ, seq);
 	run(im, st);
+	uint32_t ordinal = r[6];
+	if (ordinal && ordinal < 1u << 20) {
+		if (ordinal >= s->n_rejections) {
+			uint32_t n = ordinal * 2;
+			int64_t *grown = realloc(s->rejections, n * sizeof(*grown));
+			if (!grown) {
+				im->failed = 1;
+				return;
+			}
+			memset(grown + s->n_rejections, 0, (n - s->n_rejections) * sizeof(*grown));
+			s->rejections = grown;
+			s->n_rejections = n;
+		}
+		s->rejections[ordinal] = sqlite3_last_insert_rowid(im->db);
+	}
 	if (pid && kind == LT_REJECT_UNHANDLED) {
 		if (!s->prom[pid].inserted)
 			write_promise(im, s, pid, ts);
@@ -703,6 +725,18 @@ static void on_reject(struct importer *im, struct stream *s, const uint32_t *r, 
 		sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + pid));
 		run(im, st);
 	}
+}
+
+static void on_reject_detail(struct importer *im, struct stream *s, const uint32_t *r)
+{
+	uint32_t ordinal = r[1];
+	if (ordinal >= s->n_rejections || !s->rejections[ordinal])
+		return;
+	struct text text = string_of(s, r[2]);
+	sqlite3_stmt *st = im->st[ST_REJECTION_DETAIL];
+	sqlite3_bind_text(st, 1, text.s, (int)text.n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, s->rejections[ordinal]);
+	run(im, st);
 }
 
 static void on_lineage(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
@@ -817,6 +851,9 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 		break;
 	case LT_REJECT:
 		on_reject(im, s, r, ts);
+		break;
+	case LT_REJECT_DETAIL:
+		on_reject_detail(im, s, r);
 		break;
 	case LT_POLL_ENTER:
 	case LT_POLL_EXIT:

@@ -35,7 +35,7 @@
     PAD: 1, STRING: 2, JS_START: 10, EXIT_EMIT: 11, EXIT_DONE: 12, MAIN_END: 13,
     P_INIT: 16, P_SETTLE: 17, P_BEFORE: 18, P_AFTER: 19,
     R_INIT: 20, R_BEFORE: 21, R_AFTER: 22, R_DESTROY: 23, R_REF: 24,
-    REJECT: 25, STACK: 26,
+    REJECT: 25, STACK: 26, REJECT_DETAIL: 27,
   };
   const REJECT_UNHANDLED = 0, REJECT_HANDLED_LATE = 1, REJECT_UNCAUGHT = 2;
   const hdr = (kind, aux, words) => (kind | (aux << 8) | (words << 16)) | 0;
@@ -348,9 +348,14 @@
 
   // --- rejections and exit, by wrapping process.emit ---------------------------
   let lastReason;
-  function reasonText(reason) {
+  let rejectOrdinal = 0;
+  const pendingDetails = []; // ordinal, reason, ...
+  // Only name and message now: reading err.stack before Node prints a fatal
+  // rejection changes the source line Node shows.  The stack is recorded at
+  // exit (flushRejectDetails), after Node has printed.
+  function reasonSummary(reason) {
     try {
-      if (reason instanceof Error) return String(reason.stack || `${reason.name}: ${reason.message}`);
+      if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
       return `${typeof reason}: ${String(reason)}`;
     } catch {
       return '(unprintable reason)';
@@ -358,13 +363,26 @@
   }
   function recordReject(kind, promise, reason, withReason) {
     const pid = promise && typeof promise === 'object' ? PromiseTag.id(promise) : 0;
-    const rid = withReason ? str(reasonText(reason)) : 0;
+    const rid = withReason ? str(reasonSummary(reason)) : 0;
     const sid = stackId(recordReject);
+    const ordinal = ++rejectOrdinal;
+    if (withReason && reason instanceof Error) pendingDetails.push(ordinal, reason);
     const i = room(7);
     W[i + 1] = pid; W[i + 2] = rid; W[i + 3] = sid;
     putRel(i + 4);
-    W[i + 6] = 0;
+    W[i + 6] = ordinal;
     commit(i, hdr(K.REJECT, kind, 7), 7);
+  }
+  function flushRejectDetails() {
+    for (let k = 0; k < pendingDetails.length; k += 2) {
+      let text;
+      try { text = String(pendingDetails[k + 1].stack); } catch { continue; }
+      const sid = str(text);
+      const i = room(3);
+      W[i + 1] = pendingDetails[k]; W[i + 2] = sid;
+      commit(i, hdr(K.REJECT_DETAIL, 0, 3), 3);
+    }
+    pendingDetails.length = 0;
   }
   function snapshotRefs() {
     for (const [asyncId, ref] of handles) {
@@ -404,7 +422,10 @@
       case 'beforeExit':
       case 'exit': {
         const isExit = event === 'exit';
-        if (isExit) snapshotRefs();
+        if (isExit) {
+          snapshotRefs();
+          flushRejectDetails();
+        }
         exitMark(K.EXIT_EMIT, isExit ? 1 : 0, typeof a === 'number' ? a : 0);
         try {
           return Reflect.apply(realEmit, this, arguments);

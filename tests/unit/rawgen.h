@@ -1,0 +1,44 @@
+/*
+ * rawgen.h — build flat capture files (probes/wire.h) in unit tests.
+ *
+ * Records are appended in memory and written out by rawgen_write, so a test
+ * states a thread's history event by event and then imports it.
+ */
+#ifndef LOOPTRACE_TEST_RAWGEN_H
+#define LOOPTRACE_TEST_RAWGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probes/wire.h"
+
+struct rawgen {
+	uint32_t *words;
+	size_t n, cap;
+	int pid, tid;
+	uint64_t base_ns; /* LT_JS_START time */
+	uint32_t next_string;
+};
+
+void rawgen_init(struct rawgen *g, int pid, int tid, uint64_t base_ns);
+void rawgen_free(struct rawgen *g);
+/* Append a record: kind, aux, then `n` payload words. */
+void rawgen_record(struct rawgen *g, unsigned kind, unsigned aux, const uint32_t *payload, size_t n);
+uint32_t rawgen_string(struct rawgen *g, const char *s);
+
+/* Shorthands for the agent's records; times are ns after base_ns. */
+void rawgen_js_start(struct rawgen *g, const char *main_script);
+void rawgen_main_end(struct rawgen *g, uint64_t rel);
+void rawgen_r_init(struct rawgen *g, uint32_t id, uint32_t trigger, const char *type, uint64_t rel,
+		   int delay_ms);
+void rawgen_r_before(struct rawgen *g, uint32_t id, uint64_t rel, int closing);
+void rawgen_r_after(struct rawgen *g, uint32_t id, uint64_t rel);
+void rawgen_p_init(struct rawgen *g, uint32_t id, uint32_t parent, uint64_t rel);
+void rawgen_p_event(struct rawgen *g, unsigned kind, uint32_t id, uint64_t rel);
+void rawgen_output(struct rawgen *g, int fd, const char *text, uint64_t rel);
+void rawgen_poll(struct rawgen *g, uint64_t enter_rel, uint64_t exit_rel, int timeout, int events);
+
+/* Write the file (header + data, padded to a whole chunk).  Returns 0 or -errno. */
+int rawgen_write(const struct rawgen *g, const char *path);
+
+#endif

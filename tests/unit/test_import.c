@@ -1,0 +1,280 @@
+/*
+ * test_import.c — capture streams into dispatches, promises, output and
+ * iterations: queues, nesting, phases, merge order, cut-short streams, size.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "analyzer/store.h"
+#include "rawgen.h"
+#include "recorder/import.h"
+#include "testutil.h"
+
+#define MS 1000000ull
+
+struct fixture {
+	char dir[4096];
+	char db_path[8192];
+	sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
+	snprintf(f.db_path, sizeof(f.db_path), "%s/trace.db", f.dir);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (f->db)
+		sqlite3_close(f->db);
+	test_rmdir(f->dir);
+	return 0;
+}
+
+static void import(struct fixture *f, struct lt_import_stats *st)
+{
+	char err[512] = "";
+	assert_int_equal(lt_store_create(f->db_path, &f->db), 0);
+	int rc = lt_import_dir(f->db, f->dir, st, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("import: %s", err);
+	assert_int_equal(lt_store_finish(f->db), 0);
+}
+
+static void write_stream(struct fixture *f, struct rawgen *g)
+{
+	char path[8192];
+	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
+	assert_int_equal(rawgen_write(g, path), 0);
+	rawgen_free(g);
+}
+
+/* main -> nextTick -> microtask -> timer -> poll -> io (with a nested
+ * dispatch) -> immediate -> close -> timer of the next iteration. */
+static void one_program(struct rawgen *g)
+{
+	rawgen_js_start(g, "/app/main.js");
+	rawgen_output(g, 1, "A\n", 1 * MS);
+	rawgen_r_init(g, 5, 1, "TickObject", 2 * MS, -1);
+	rawgen_r_init(g, 6, 1, "Timeout", 2 * MS, 0);
+	rawgen_r_init(g, 7, 1, "FSREQCALLBACK", 2 * MS, -1);
+	rawgen_r_init(g, 9, 1, "Immediate", 2 * MS, -1);
+	rawgen_r_init(g, 10, 1, "TCPWRAP", 2 * MS, -1);
+	rawgen_r_init(g, 11, 1, "Timeout", 2 * MS, 10);
+	rawgen_p_init(g, 1, 0, 3 * MS);
+	rawgen_p_init(g, 2, 1, 3 * MS);
+	rawgen_p_event(g, LT_P_SETTLE, 1, 3 * MS);
+	rawgen_output(g, 1, "B\n", 4 * MS);
+	rawgen_main_end(g, 5 * MS);
+
+	rawgen_r_before(g, 5, 6 * MS, 0);
+	rawgen_output(g, 1, "tick\n", 6 * MS);
+	rawgen_r_after(g, 5, 7 * MS);
+	rawgen_p_event(g, LT_P_BEFORE, 2, 8 * MS);
+	rawgen_output(g, 1, "promise\n", 8 * MS);
+	rawgen_p_event(g, LT_P_SETTLE, 2, 8 * MS);
+	rawgen_p_event(g, LT_P_AFTER, 2, 9 * MS);
+
+	rawgen_r_before(g, 6, 10 * MS, 0);
+	rawgen_output(g, 1, "timeout\n", 10 * MS);
+	rawgen_r_after(g, 6, 11 * MS);
+	rawgen_poll(g, 12 * MS, 20 * MS, 5, 1);
+	rawgen_r_before(g, 7, 21 * MS, 0);
+	rawgen_r_init(g, 8, 7, "HTTPINCOMINGMESSAGE", 21 * MS, -1);
+	rawgen_r_before(g, 8, 22 * MS, 0);
+	rawgen_output(g, 2, "nested\n", 22 * MS);
+	rawgen_r_after(g, 8, 23 * MS);
+	rawgen_r_after(g, 7, 24 * MS);
+	rawgen_r_before(g, 9, 25 * MS, 0);
+	rawgen_r_after(g, 9, 26 * MS);
+	rawgen_r_before(g, 10, 27 * MS, 1);
+	rawgen_output(g, 1, "closed\n", 27 * MS);
+	rawgen_r_after(g, 10, 28 * MS);
+	rawgen_r_before(g, 11, 40 * MS, 0);
+	rawgen_r_after(g, 11, 41 * MS);
+}
+
+static void rebuilds_queues_order_and_output(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	one_program(&g);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.streams, 1);
+	assert_int_equal(st.damaged, 0);
+	assert_int_equal(st.dispatches, 9);
+
+	sqlite3 *db = f->db;
+	assert_string_equal(test_text(db, "SELECT group_concat(queue, ',') FROM (SELECT queue FROM dispatches ORDER BY seq)"),
+			    "main,nextTick,microtask,timer,io,io,immediate,close,timer");
+	assert_string_equal(test_text(db, "SELECT group_concat(type, ',') FROM (SELECT type FROM dispatches ORDER BY seq)"),
+			    "main,TickObject,PROMISE,Timeout,FSREQCALLBACK,HTTPINCOMINGMESSAGE,Immediate,TCPWRAP,Timeout");
+	/* Output belongs to the dispatch that wrote it. */
+	assert_string_equal(test_text(db, "SELECT group_concat(o.text, '') FROM output o JOIN dispatches d"
+					  " ON d.seq = o.dispatch_seq WHERE d.queue = 'main'"),
+			    "A\nB\n");
+	assert_string_equal(test_text(db, "SELECT d.type FROM output o JOIN dispatches d ON d.seq = o.dispatch_seq"
+					  " WHERE o.text = 'nested\n'"),
+			    "HTTPINCOMINGMESSAGE");
+	assert_int_equal(test_int(db, "SELECT fd FROM output WHERE text = 'nested\n'"), 2);
+	/* Nesting: the nested dispatch has its parent and depth 2, and keeps
+	 * the queue the loop served (io). */
+	assert_int_equal(test_int(db, "SELECT depth FROM dispatches WHERE type = 'HTTPINCOMINGMESSAGE'"), 2);
+	assert_int_equal(test_int(db, "SELECT parent_seq = (SELECT seq FROM dispatches WHERE type='FSREQCALLBACK')"
+				      " FROM dispatches WHERE type = 'HTTPINCOMINGMESSAGE'"),
+			 1);
+	/* Main's duration: from JS start to the end of the main module. */
+	assert_int_equal(test_int(db, "SELECT end_ns - begin_ns FROM dispatches WHERE queue = 'main'"), 5 * MS);
+	/* Triggers: the tick was scheduled during main (seq 1). */
+	assert_int_equal(test_int(db, "SELECT trigger_seq FROM dispatches WHERE type = 'TickObject'"), 1);
+	/* Iterations and phases. */
+	assert_string_equal(test_text(db, "SELECT group_concat(iteration || ':' || phase, ',') FROM"
+					  " (SELECT iteration, phase FROM dispatches ORDER BY seq)"),
+			    "0:main,0:main,0:main,1:timers,1:poll,1:poll,1:check,1:close,2:timers");
+	assert_int_equal(test_int(db, "SELECT count(*) FROM iterations"), 2);
+	assert_int_equal(test_int(db, "SELECT poll_end_ns - poll_begin_ns FROM iterations WHERE n = 1"), 8 * MS);
+	assert_int_equal(test_int(db, "SELECT timeout_ms FROM iterations WHERE n = 1"), 5);
+	/* Promises: parent chain, settlement. */
+	assert_int_equal(test_int(db, "SELECT count(*) FROM promises"), 2);
+	assert_int_equal(test_int(db, "SELECT count(*) FROM promises WHERE state = 'settled'"), 2);
+	assert_int_equal(test_int(db, "SELECT p2.parent_id = p1.id FROM promises p1, promises p2"
+				      " WHERE p1.parent_id IS NULL AND p2.parent_id IS NOT NULL"),
+			 1);
+	/* Resources: timer delay and trigger. */
+	assert_int_equal(test_int(db, "SELECT timer_delay_ms FROM resources WHERE async_id = 11"), 10);
+	assert_int_equal(test_int(db, "SELECT t.async_id FROM resources r JOIN resources t ON t.id = r.trigger_id"
+				      " WHERE r.async_id = 8"),
+			 7);
+}
+
+static void cut_short_stream_still_imports(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	/* Like a SIGKILL during a timer: no MAIN_END, no R_AFTER. */
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 0);
+	rawgen_output(&g, 1, "main\n", 1 * MS);
+	rawgen_r_before(&g, 6, 3 * MS, 0);
+	rawgen_output(&g, 1, "in timer\n", 4 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	sqlite3 *db = f->db;
+	assert_int_equal(test_int(db, "SELECT count(*) FROM dispatches"), 2);
+	/* Without MAIN_END, main ends where the loop first dispatched. */
+	assert_int_equal(test_int(db, "SELECT end_ns - begin_ns FROM dispatches WHERE queue = 'main'"), 3 * MS);
+	assert_string_equal(test_text(db, "SELECT d.queue FROM output o JOIN dispatches d ON d.seq = o.dispatch_seq"
+					  " WHERE o.text = 'in timer\n'"),
+			    "timer");
+	/* The open dispatch ends at the last event seen. */
+	assert_int_equal(test_int(db, "SELECT end_ns - begin_ns FROM dispatches WHERE queue = 'timer'"), 1 * MS);
+}
+
+static void merges_threads_by_time(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen a, b;
+	rawgen_init(&a, 100, 100, 1000 * MS);
+	rawgen_init(&b, 100, 101, 1000 * MS);
+	rawgen_js_start(&a, "/app/main.js");
+	rawgen_main_end(&a, 1 * MS);
+	rawgen_r_init(&a, 6, 1, "Timeout", 1 * MS, 0);
+	rawgen_r_before(&a, 6, 10 * MS, 0);
+	rawgen_r_after(&a, 6, 11 * MS);
+	rawgen_js_start(&b, "/app/worker.js");
+	rawgen_main_end(&b, 2 * MS);
+	rawgen_r_init(&b, 6, 1, "Immediate", 2 * MS, -1);
+	rawgen_r_before(&b, 6, 5 * MS, 0);
+	rawgen_r_after(&b, 6, 6 * MS);
+	write_stream(f, &a);
+	write_stream(f, &b);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.streams, 2);
+	assert_string_equal(test_text(f->db, "SELECT group_concat(tid || type, ',') FROM"
+					     " (SELECT tid, type FROM dispatches ORDER BY seq)"),
+			    "100main,101main,101Immediate,100Timeout");
+	/* Same async id in two threads: two resources. */
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE async_id = 6"), 2);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM threads"), 2);
+}
+
+static void million_dispatches(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_main_end(&g, 1);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1, 1);
+	uint64_t t = 10;
+	for (int i = 0; i < 1000000; i++) {
+		rawgen_r_before(&g, 6, t, 0);
+		if (i % 100000 == 0)
+			rawgen_output(&g, 1, "x\n", t);
+		rawgen_r_after(&g, 6, t + 5);
+		t += 10;
+	}
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.dispatches, 1000001);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE queue = 'timer'"), 1000000);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM output"), 10);
+	assert_int_equal(test_int(f->db, "SELECT max(seq) FROM dispatches"), 1000001);
+}
+
+static void empty_directory_gives_empty_trace(void **state)
+{
+	struct fixture *f = *state;
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.streams, 0);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches"), 0);
+}
+
+static void foreign_file_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	char path[8192], err[512] = "";
+	snprintf(path, sizeof(path), "%s/1-1.ltr", f->dir);
+	FILE *fp = fopen(path, "w");
+	for (int i = 0; i < 2000; i++)
+		fputs("garbage ", fp);
+	fclose(fp);
+	assert_int_equal(lt_store_create(f->db_path, &f->db), 0);
+	struct lt_import_stats st;
+	assert_int_equal(lt_import_dir(f->db, f->dir, &st, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "not a looptrace capture file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(rebuilds_queues_order_and_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(cut_short_stream_still_imports, setup, teardown),
+		cmocka_unit_test_setup_teardown(merges_threads_by_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(million_dispatches, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_directory_gives_empty_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_file_is_an_error, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
