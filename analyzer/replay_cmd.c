@@ -31,7 +31,7 @@ int lt_cmd_replay(int argc, char **argv)
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = optarg;
@@ -42,8 +42,10 @@ int lt_cmd_replay(int argc, char **argv)
 		case 'h':
 			printf("usage: looptrace replay [--format text|json] [--all] TRACE.db\n");
 			return 0;
+		case ':':
+			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
 		default:
-			return usage_error("unknown or incomplete option");
+			return usage_error(lt_cli_option_problem("unknown option", argv[optind - 1]));
 		}
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)

@@ -20,3 +20,10 @@ void lt_cli_error(const char *fmt, ...)
 			*p = ' ';
 	fprintf(stderr, "looptrace: %s\n", msg);
 }
+
+const char *lt_cli_option_problem(const char *what, const char *option)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s '%s'", what, option ? option : "");
+	return buf;
+}

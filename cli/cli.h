@@ -14,4 +14,7 @@
 /* Print "looptrace: <message>\n" on stderr. */
 void lt_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "<what> '<option>'" in a static buffer, for usage errors. */
+const char *lt_cli_option_problem(const char *what, const char *option);
+
 #endif

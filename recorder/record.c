@@ -84,7 +84,7 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:d:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:d:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -106,8 +106,10 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		case 'h':
 			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] -- CMD [ARGS...]\n");
 			return -1;
+		case ':':
+			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
 		default:
-			return usage_error(optopt ? "unknown option" : "unknown or incomplete option");
+			return usage_error(lt_cli_option_problem("unknown option", argv[optind - 1]));
 		}
 	}
 	if (optind >= argc)

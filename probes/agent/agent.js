@@ -255,6 +255,7 @@
     'TIMERWRAP', 'HTTPCLIENTREQUEST', 'MESSAGEPORT', 'WORKER',
   ]);
   const handles = new Map();
+  let mainEndTickId = -1; // the agent's own tick, see mainEnded
 
   function callbackOf(type, r) {
     if (type === 'Timeout') return r._onTimeout;
@@ -264,6 +265,10 @@
   }
 
   function resourceInit(asyncId, type, triggerAsyncId, resource) {
+    if (type === 'TickObject' && resource.callback === mainEnded) {
+      mainEndTickId = asyncId; // ours: not the program's
+      return;
+    }
     const typeId = str(type);
     const sid = takeStackToken(clock[0]) ? stackId(resourceInit) : 0;
     const cb = callbackOf(type, resource);
@@ -307,9 +312,14 @@
   function enableResourceHooks() {
     const hook = asyncHooks.createHook({
       init: resourceInit,
-      before(asyncId) { resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId); },
-      after(asyncId) { resourceEvent(K.R_AFTER, 0, asyncId); },
+      before(asyncId) {
+        if (asyncId !== mainEndTickId) resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId);
+      },
+      after(asyncId) {
+        if (asyncId !== mainEndTickId) resourceEvent(K.R_AFTER, 0, asyncId);
+      },
       destroy(asyncId) {
+        if (asyncId === mainEndTickId) return;
         handles.delete(asyncId);
         resourceEvent(K.R_DESTROY, 0, asyncId);
       },
@@ -331,20 +341,16 @@
   enableResourceHooks();
 
   // --- the end of the main module ------------------------------------------
-  // Node calls Module.runMain once the preload modules (this agent) are in;
-  // its return is where the `main` dispatch ends.  No record if it throws:
-  // the crash report then stays with main.
-  const Module = require('module');
-  const realRunMain = Module.runMain;
-  if (typeof realRunMain === 'function') {
-    Module.runMain = function runMain() {
-      const result = Reflect.apply(realRunMain, this, arguments);
-      const i = room(3);
-      putRel(i + 1);
-      commit(i, hdr(K.MAIN_END, 0, 3), 3);
-      return result;
-    };
+  // The first tick queued is the first callback to run once the main module
+  // has returned: that is where the `main` dispatch ends.  (Wrapping
+  // Module.runMain would put a frame of ours into the program's stack
+  // traces.)  If main throws, it never runs and the crash stays with main.
+  function mainEnded() {
+    const i = room(3);
+    putRel(i + 1);
+    commit(i, hdr(K.MAIN_END, 0, 3), 3);
   }
+  process.nextTick(mainEnded);
 
   // --- rejections and exit, by wrapping process.emit ---------------------------
   let lastReason;
