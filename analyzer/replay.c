@@ -20,11 +20,12 @@ static const char user_frames_sql[] =
 static const char dispatch_sql[] =
 	"SELECT d.seq, d.pid, d.tid, d.depth, d.iteration, d.parent_seq, d.trigger_seq,"
 	" d.queue, d.type, d.phase, r.callback, d.begin_ns, d.end_ns,"
-	" u.function, u.file, u.line, u.column, t.argv"
+	" u.function, u.file, u.line, u.column, t.argv,"
+	" COALESCE(r.stack_id, p.stack_id) IS NOT COALESCE(r.site_stack_id, p.site_stack_id)"
 	" FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
-	" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.stack_id, p.stack_id)"
+	" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
 	" LEFT JOIN threads t ON t.pid = d.pid AND t.tid = t.pid"
 	" ORDER BY d.seq";
 
@@ -112,6 +113,7 @@ int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t er
 		d.loc.line = sqlite3_column_int64(ds, 15);
 		d.loc.column = sqlite3_column_int64(ds, 16);
 		d.argv = text_or(ds, 17, "");
+		d.loc.inherited = sqlite3_column_int(ds, 18);
 
 		out_clear(&out);
 		/* Output of dispatches before this one (none, normally) is skipped. */

@@ -19,6 +19,8 @@ struct lt_location {
 	const char *function; /* "" when anonymous */
 	const char *file;     /* NULL when unknown */
 	int64_t line, column; /* 1-based */
+	int inherited;        /* placed through its trigger or parent: its own
+	                         creation stack does not reach the program's code */
 };
 
 struct lt_dispatch {

@@ -50,10 +50,10 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_THREAD] = "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks VALUES(?,?,?,?,?,?)",
-	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
 	[ST_RESOURCE_DESTROY] = "UPDATE resources SET destroyed_ns=? WHERE id=?",
 	[ST_RESOURCE_REF] = "UPDATE resources SET ref=? WHERE id=?",
-	[ST_PROMISE] = "INSERT INTO promises VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[ST_PROMISE] = "INSERT INTO promises VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_PROMISE_REJECTED] = "UPDATE promises SET state='rejected' WHERE id=?",
 	[ST_DISPATCH] = "INSERT INTO dispatches VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_OUTPUT] = "INSERT INTO output(pid,tid,dispatch_seq,fd,ts_ns,text) VALUES(?,?,?,?,?,?)",
@@ -69,6 +69,8 @@ struct importer {
 	sqlite3_stmt *st[ST_COUNT];
 	uint32_t next_seq;
 	uint64_t next_stack;
+	uint8_t *user_stack; /* by global stack id: has a frame in the program's code */
+	uint64_t n_user_stack;
 	uint64_t promise_base; /* global promise id = base + local id */
 	uint64_t resource_base;
 	struct lt_import_stats *stats;
@@ -99,6 +101,7 @@ struct text {
 
 struct resource_info {
 	uint32_t created_seq;
+	uint32_t site;        /* global id of the stack that places it in user code */
 	uint8_t seen;
 	uint8_t queue;
 	const char *type;
@@ -110,6 +113,7 @@ struct promise_info {
 	uint32_t created_seq;
 	uint32_t settled_seq;
 	uint32_t stack;        /* global stack id */
+	uint32_t site;         /* own stack if it reaches user code, else the parent's site */
 	uint64_t created_ns;
 	uint8_t inserted;      /* row written (at settle) */
 };
@@ -511,6 +515,18 @@ static void on_string(struct stream *s, const uint32_t *r)
 	}
 }
 
+/* A frame in the program's own code: a file that is not Node's ("node:...")
+ * and not the agent's. */
+static int is_user_file(struct text file)
+{
+	return file.n > 0 && !(file.n >= 5 && memcmp(file.s, "node:", 5) == 0);
+}
+
+static int reaches_user_code(const struct importer *im, uint64_t stack)
+{
+	return stack && stack < im->n_user_stack && im->user_stack[stack];
+}
+
 static void on_stack(struct importer *im, struct stream *s, const uint32_t *r)
 {
 	uint32_t words = lt_record_words(r[0]);
@@ -519,10 +535,23 @@ static void on_stack(struct importer *im, struct stream *s, const uint32_t *r)
 		return;
 	uint64_t gid = ++im->next_stack;
 	s->stacks[id] = gid;
+	if (gid >= im->n_user_stack) {
+		uint64_t n = im->n_user_stack ? im->n_user_stack * 2 : 4096;
+		uint8_t *grown = realloc(im->user_stack, n);
+		if (!grown) {
+			im->failed = 1;
+			return;
+		}
+		memset(grown + im->n_user_stack, 0, n - im->n_user_stack);
+		im->user_stack = grown;
+		im->n_user_stack = n;
+	}
 	sqlite3_stmt *st = im->st[ST_STACK];
 	for (uint32_t f = 0; f < frames; f++) {
 		const uint32_t *w = r + 3 + f * 4;
 		struct text fn = string_of(s, w[0]), file = string_of(s, w[1]);
+		if (is_user_file(file))
+			im->user_stack[gid] = 1;
 		sqlite3_bind_int64(st, 1, (int64_t)gid);
 		sqlite3_bind_int(st, 2, (int)f);
 		sqlite3_bind_text(st, 3, fn.s, (int)fn.n, SQLITE_STATIC);
@@ -565,12 +594,20 @@ static void on_r_init(struct importer *im, struct stream *s, const uint32_t *r, 
 	bind_opt(st, 8, ri->created_seq != NO_SEQ, ri->created_seq);
 	uint64_t stack = stack_of(s, r[4]);
 	bind_opt(st, 9, stack != 0, (int64_t)stack);
+	/* Node schedules some work on the program's behalf (the later steps of
+	 * fs.readFile, stream ticks): such a resource is placed where its
+	 * trigger was. */
+	if (reaches_user_code(im, stack))
+		ri->site = (uint32_t)stack;
+	else if (trigger_seen)
+		ri->site = s->res[trigger].site;
+	bind_opt(st, 10, ri->site != 0, ri->site);
 	if (cb.n)
-		sqlite3_bind_text(st, 10, cb.s, (int)cb.n, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, cb.s, (int)cb.n, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 10);
-	bind_opt(st, 11, delay >= 0, delay);
-	sqlite3_bind_int(st, 12, (lt_record_aux(r[0]) & 1) ? 0 : 1);
+		sqlite3_bind_null(st, 11);
+	bind_opt(st, 12, delay >= 0, delay);
+	sqlite3_bind_int(st, 13, (lt_record_aux(r[0]) & 1) ? 0 : 1);
 	run(im, st);
 	im->stats->resources++;
 }
@@ -579,7 +616,7 @@ static void on_r_before(struct importer *im, struct stream *s, const uint32_t *r
 {
 	uint32_t id = r[1];
 	static const char unknown[] = "unknown";
-	struct resource_info none = {0, 0, LT_QUEUE_IO, unknown, sizeof(unknown) - 1};
+	struct resource_info none = {.queue = LT_QUEUE_IO, .type = unknown, .type_len = sizeof(unknown) - 1};
 	const struct resource_info *ri = id < s->n_res && s->res[id].seen ? &s->res[id] : &none;
 	enum lt_queue q = (lt_record_aux(r[0]) & 1) ? LT_QUEUE_CLOSE : (enum lt_queue)ri->queue;
 	open_dispatch(im, s, D_RESOURCE, id, q, ri->type, ri->type_len, ri->created_seq, ts);
@@ -614,12 +651,14 @@ static void write_promise(struct importer *im, struct stream *s, uint32_t id, ui
 	bind_opt(st, 8, settled_ns != 0 && p->settled_seq != NO_SEQ, p->settled_seq);
 	sqlite3_bind_text(st, 9, settled_ns ? "settled" : "pending", -1, SQLITE_STATIC);
 	bind_opt(st, 10, p->stack != 0, p->stack);
+	bind_opt(st, 11, p->site != 0, p->site);
 	run(im, st);
 	p->inserted = 1;
 	im->stats->promises++;
 }
 
-static void on_p_init(struct stream *s, const uint32_t *r, uint64_t ts, uint32_t seq)
+static void on_p_init(const struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts,
+		      uint32_t seq)
 {
 	uint32_t id = r[1];
 	if (id == 0 || id >= s->n_prom)
@@ -629,6 +668,9 @@ static void on_p_init(struct stream *s, const uint32_t *r, uint64_t ts, uint32_t
 	p->created_ns = ts;
 	p->created_seq = seq;
 	p->stack = lt_record_aux(r[0]) & 1 ? (uint32_t)stack_of(s, r[4]) : 0;
+	/* Promise stacks are sampled: an unsampled promise is placed where its
+	 * parent was. */
+	p->site = reaches_user_code(im, p->stack) ? p->stack : p->parent ? s->prom[p->parent].site : 0;
 }
 
 static void on_p_before(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
@@ -832,7 +874,7 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 		on_r_update(im, s, r, ts);
 		break;
 	case LT_P_INIT:
-		on_p_init(s, r, ts, current_seq(s));
+		on_p_init(im, s, r, ts, current_seq(s));
 		break;
 	case LT_P_SETTLE:
 		if (r[1] && r[1] < s->n_prom && !s->prom[r[1]].inserted) {
@@ -1026,6 +1068,7 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 	}
 finalize:
 	finalize_all(&im);
+	free(im.user_stack);
 close_streams:
 	for (size_t i = 0; i < opened; i++)
 		stream_free(&streams[i]);

@@ -162,3 +162,9 @@ void lt_json_null(struct lt_json *j)
 	before_value(j);
 	fputs("null", j->out);
 }
+
+void lt_json_bool(struct lt_json *j, int v)
+{
+	before_value(j);
+	fputs(v ? "true" : "false", j->out);
+}

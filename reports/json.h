@@ -35,6 +35,7 @@ void lt_json_cstring(struct lt_json *j, const char *s); /* NULL writes null */
 void lt_json_int(struct lt_json *j, int64_t v);
 void lt_json_double(struct lt_json *j, double v);
 void lt_json_null(struct lt_json *j);
+void lt_json_bool(struct lt_json *j, int v);
 
 /* Write s (len bytes) as the body of a JSON string, without quotes. */
 void lt_json_escape(FILE *out, const char *s, size_t len);

@@ -69,8 +69,9 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	struct lt_replay_text *t = ctx;
 	FILE *o = t->out;
 	/* Node's own housekeeping (stream write ticks, fs steps of readFile...)
-	 * says nothing on a slide: no output, nothing in the program's code. */
-	if (!t->show_all && n_out == 0 && !d->loc.file && strcmp(d->queue, "main") != 0 &&
+	 * says nothing on a slide: no output, not created by the program's code. */
+	if (!t->show_all && n_out == 0 && (!d->loc.file || d->loc.inherited) &&
+	    strcmp(d->queue, "main") != 0 &&
 	    strcmp(d->queue, "exit") != 0) {
 		t->hidden++;
 		return 0;
@@ -134,7 +135,7 @@ void lt_replay_text_end(struct lt_replay_text *t)
 	if (!t->count && !t->hidden)
 		fprintf(t->out, "(no dispatches in this trace)\n");
 	if (t->hidden)
-		fprintf(t->out, "(%llu dispatches without output or user-code location hidden; "
+		fprintf(t->out, "(%llu dispatches of Node's own (no output, not created by the program's code) hidden; "
 				"--all shows them)\n",
 			(unsigned long long)t->hidden);
 }
@@ -197,6 +198,8 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		lt_json_int(j, d->loc.column);
 		lt_json_key(j, "function");
 		lt_json_cstring(j, d->loc.function);
+		lt_json_key(j, "inherited");
+		lt_json_bool(j, d->loc.inherited);
 		lt_json_end_object(j);
 	} else {
 		lt_json_null(j);

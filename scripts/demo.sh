@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set everything up, then the main job on the bundled example: record
+# examples/demo/tour.js, replay its execution order, and summarise the trace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+out=${DEMO_OUT:-demo-out}
+mkdir -p "$out"
+rm -f "$out/tour.db"
+
+echo
+echo "== looptrace record -o $out/tour.db -- node examples/demo/tour.js"
+build/looptrace record -o "$out/tour.db" -- node examples/demo/tour.js
+
+echo
+echo "== looptrace replay $out/tour.db"
+build/looptrace replay "$out/tour.db"
+build/looptrace replay --format json "$out/tour.db" > "$out/tour.json"
+
+echo
+echo "== what ran where (sqlite3 $out/tour.db)"
+sqlite3 -column -header "$out/tour.db" \
+  "SELECT queue, count(*) AS dispatches, round(sum(end_ns - begin_ns) / 1e6, 3) AS busy_ms
+     FROM dispatches GROUP BY queue ORDER BY min(seq);"
+echo
+echo "Trace: $out/tour.db   JSON replay: $out/tour.json"

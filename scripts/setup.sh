@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what looptrace needs on Debian 12 (only what is missing) and build
+# it into build/.  Safe to run again: a second run installs nothing and only
+# rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: build tools, SQLite, cmocka, Graphviz, libbpf/bpftool and
+# clang (eBPF probes), sqlite3 (tests read traces with it), wrk (benchmarks).
+packages=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libcmocka-dev
+          libgraphviz-dev libbpf-dev bpftool clang wrk)
+# Node.js with its headers (node_api.h): the machine's Node 20 ships them;
+# elsewhere Debian's nodejs + libnode-dev provide both.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+[ -f /usr/include/node/node_api.h ] || packages+=(libnode-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+echo "setup: build/looptrace is ready"
