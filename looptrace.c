@@ -7,6 +7,7 @@
 
 #include "analyzer/replay_cmd.h"
 #include "cli/cli.h"
+#include "recorder/import_cmd.h"
 #include "recorder/record.h"
 
 struct subcommand {
@@ -18,6 +19,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"record", lt_cmd_record, "run a command under the recorder and write a trace"},
 	{"replay", lt_cmd_replay, "print a trace's execution order, tick by tick"},
+	{"import", lt_cmd_import, "build a trace from a capture kept with record --keep-raw"},
 };
 
 static void usage(FILE *out)

@@ -41,12 +41,11 @@ static const char schema_sql[] =
 	"CREATE TABLE lineage(pid INTEGER, tid INTEGER, kind TEXT, ts_ns INTEGER,"
 	" child_pid INTEGER, detail TEXT);";
 
+/* Only what replay needs: an index costs import time on every trace, and
+ * readers that want more can build it (an analysis can add a TEMP one). */
 static const char index_sql[] =
 	"CREATE INDEX output_by_dispatch ON output(dispatch_seq);"
-	"CREATE INDEX dispatches_by_thread ON dispatches(pid, tid, seq);"
-	"CREATE INDEX dispatches_by_parent ON dispatches(parent_seq);"
-	"CREATE INDEX resources_by_async ON resources(pid, tid, async_id);"
-	"CREATE INDEX promises_by_parent ON promises(parent_id);";
+	"CREATE INDEX resources_by_async ON resources(pid, tid, async_id);";
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
@@ -67,7 +66,8 @@ int lt_store_create(const char *path, sqlite3 **db)
 	char pragmas[256];
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA application_id=%d; PRAGMA user_version=%d; PRAGMA page_size=65536;"
-		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;",
+		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
+		 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;",
 		 LT_STORE_APP_ID, LT_STORE_VERSION);
 	if (exec_sql(h, pragmas) != 0 || exec_sql(h, schema_sql) != 0) {
 		sqlite3_close(h);

@@ -2,7 +2,7 @@
  * record.c — `looptrace record`: run a command under the in-process probes
  * and turn its capture into one trace database.
  *
- *   looptrace record [-o TRACE.db] [--duration SECONDS] [-q] -- CMD [ARGS...]
+ *   looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] -- CMD [ARGS...]
  *
  * The command runs with LD_PRELOAD=liblooptrace-preload.so and
  * NODE_OPTIONS=--require agent.js (added to what is there, so children and
@@ -34,12 +34,14 @@
 #include "../probes/wire.h"
 #include "drain.h"
 #include "import.h"
+#include "trace_writer.h"
 #include "rawfile.h"
 
 struct record_opts {
 	const char *output;
 	double duration; /* seconds, 0 = until the command exits */
 	int quiet;
+	int keep_raw;
 	char **cmd;
 };
 
@@ -65,7 +67,7 @@ static void on_signal(int sig, siginfo_t *info, void *ctx)
 static int usage_error(const char *msg)
 {
 	lt_cli_error("record: %s (usage: looptrace record [-o TRACE.db] [--duration SECONDS] "
-		     "[-q] -- CMD [ARGS...])",
+		     "[-q] [--keep-raw] -- CMD [ARGS...])",
 		     msg);
 	return LT_EXIT_USAGE;
 }
@@ -76,6 +78,7 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"duration", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"keep-raw", no_argument, NULL, 'k'},
 		{"bpf", no_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -100,11 +103,14 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		case 'q':
 			o->quiet = 1;
 			break;
+		case 'k':
+			o->keep_raw = 1;
+			break;
 		case 'b':
 			lt_cli_error("record: --bpf needs the eBPF probes, which this build does not have yet");
 			return LT_EXIT_USAGE;
 		case 'h':
-			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] -- CMD [ARGS...]\n");
+			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] -- CMD [ARGS...]\n");
 			return -1;
 		case ':':
 			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
@@ -273,54 +279,18 @@ static void join_command(char **cmd, char *buf, size_t n)
 static int write_trace(const struct record_opts *o, const char *raw_dir, int status,
 		       double elapsed, struct lt_import_stats *stats, double *import_s)
 {
-	char tmp[PATH_MAX], err[512];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", o->output, (int)getpid()) >= (int)sizeof(tmp)) {
-		lt_cli_error("record: output path too long");
-		return -ENAMETOOLONG;
-	}
-	unlink(tmp);
-	sqlite3 *db;
-	int rc = lt_store_create(tmp, &db);
-	if (rc != 0) {
-		lt_cli_error("record: cannot create %s: %s", tmp, strerror(-rc));
-		return rc;
-	}
-	double t0 = now_s();
-	rc = lt_import_dir(db, raw_dir, stats, err, sizeof(err));
-	if (rc == 0)
-		rc = lt_store_finish(db);
-	*import_s = now_s() - t0;
-	if (rc == 0) {
-		char buf[8192];
-		join_command(o->cmd, buf, sizeof(buf));
-		lt_store_set_meta(db, "command", buf);
-		lt_store_set_meta(db, "looptrace_version", LT_VERSION);
-		snprintf(buf, sizeof(buf), "%u", LT_WIRE_VERSION);
-		lt_store_set_meta(db, "wire_version", buf);
-		snprintf(buf, sizeof(buf), "%d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		lt_store_set_meta(db, "exit_status", buf);
-		snprintf(buf, sizeof(buf), "%.0f", elapsed * 1e9);
-		lt_store_set_meta(db, "duration_ns", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)stats->events);
-		lt_store_set_meta(db, "events", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)stats->raw_bytes);
-		lt_store_set_meta(db, "raw_bytes", buf);
-		snprintf(buf, sizeof(buf), "%u", stats->damaged);
-		lt_store_set_meta(db, "damaged_streams", buf);
-	} else if (rc != 0 && !err[0]) {
-		snprintf(err, sizeof(err), "%s", sqlite3_errmsg(db));
-	}
-	if (sqlite3_close(db) != SQLITE_OK && rc == 0)
-		rc = -EIO;
-	if (rc == 0 && rename(tmp, o->output) != 0) {
-		rc = -errno;
-		snprintf(err, sizeof(err), "cannot write %s: %s", o->output, strerror(errno));
-	}
-	if (rc != 0) {
-		unlink(tmp);
+	char command[8192], exit_status[16], duration[32], err[1024];
+	join_command(o->cmd, command, sizeof(command));
+	snprintf(exit_status, sizeof(exit_status), "%d",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	snprintf(duration, sizeof(duration), "%.0f", elapsed * 1e9);
+	const struct lt_meta_entry meta[] = {
+		{"command", command}, {"exit_status", exit_status}, {"duration_ns", duration},
+	};
+	int rc = lt_write_trace(raw_dir, o->output, meta, sizeof(meta) / sizeof(meta[0]), stats,
+				import_s, err, sizeof(err));
+	if (rc != 0)
 		lt_cli_error("record: import failed: %s (raw capture kept in %s)", err, raw_dir);
-	}
 	return rc;
 }
 
@@ -414,6 +384,14 @@ int lt_cmd_record(int argc, char **argv)
 	rc = write_trace(&o, raw_dir, status, elapsed, &stats, &import_s);
 	if (rc != 0)
 		return LT_EXIT_USAGE;
+	char kept[PATH_MAX];
+	if (o.keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o.output) < (int)sizeof(kept)) {
+		remove_dir(kept);
+		if (rename(raw_dir, kept) != 0)
+			lt_cli_error("record: cannot keep the capture as %s: %s", kept, strerror(errno));
+		else if (!o.quiet)
+			fprintf(stderr, "looptrace: raw capture kept in %s\n", kept);
+	}
 	remove_dir(raw_dir);
 
 	if (!o.quiet) {
