@@ -38,6 +38,8 @@ static const char schema_sql[] =
 	"CREATE TABLE rejections(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" kind TEXT, promise_id INTEGER, reason TEXT, stack_id INTEGER, ts_ns INTEGER,"
 	" dispatch_seq INTEGER);"
+	"CREATE TABLE blocking_calls(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
+	" dispatch_seq INTEGER, call TEXT, begin_ns INTEGER, end_ns INTEGER);"
 	"CREATE TABLE lineage(pid INTEGER, tid INTEGER, kind TEXT, ts_ns INTEGER,"
 	" child_pid INTEGER, detail TEXT);";
 

@@ -104,7 +104,8 @@ enum lt_kind {
 	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing */
 	LT_R_AFTER = 22,      /* async id, rel64 */
 	LT_R_DESTROY = 23,    /* async id, rel64 */
-	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — state seen at exit */
+	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — at each ref()/unref()
+	                         call and for every live handle at exit */
 	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id
 	                         ("Name: message"), stack id of the detection point, rel64,
 	                         ordinal (1, 2, ... per thread) */
@@ -113,6 +114,8 @@ enum lt_kind {
 	LT_REJECT_DETAIL = 27,/* ordinal of an LT_REJECT, string id of the reason's full
 	                         stack — written at exit, once Node has printed it, since
 	                         reading err.stack earlier changes Node's crash report */
+	LT_BLOCKING = 28,     /* aux enum lt_blocking_call; ts64 begin, ns (uint32, capped):
+	                         a libc call on a traced thread that blocked >= 1 ms */
 	LT_KIND_MAX
 };
 
@@ -120,6 +123,15 @@ enum lt_reject_kind {
 	LT_REJECT_UNHANDLED = 0,
 	LT_REJECT_HANDLED_LATE = 1,
 	LT_REJECT_UNCAUGHT_EXCEPTION = 2,
+};
+
+enum lt_blocking_call {
+	LT_CALL_READ = 1,
+	LT_CALL_WRITE = 2,
+	LT_CALL_FSYNC = 3,
+	LT_CALL_SLEEP = 4,
+	LT_CALL_WAIT = 5, /* waitpid & co */
+	LT_CALL_OPEN = 6,
 };
 
 static inline uint32_t lt_record_header(unsigned kind, unsigned aux, unsigned words)

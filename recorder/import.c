@@ -44,6 +44,7 @@ enum stmt_id {
 	ST_REJECTION,
 	ST_LINEAGE,
 	ST_REJECTION_DETAIL,
+	ST_BLOCKING,
 	ST_COUNT
 };
 
@@ -62,6 +63,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "dispatch_seq) VALUES(?,?,?,?,?,?,?,?)",
 	[ST_LINEAGE] = "INSERT INTO lineage VALUES(?,?,?,?,?,?)",
 	[ST_REJECTION_DETAIL] = "UPDATE rejections SET reason=? WHERE id=?",
+	[ST_BLOCKING] = "INSERT INTO blocking_calls(pid,tid,dispatch_seq,call,begin_ns,end_ns)"
+			" VALUES(?,?,?,?,?,?)",
 };
 
 struct importer {
@@ -164,6 +167,7 @@ struct stream {
 	int polled;            /* the current iteration has polled */
 	uint64_t it_begin, it_poll_begin, it_poll_end, it_last;
 	int32_t it_timeout, it_events;
+	uint64_t nested_poll_begin; /* a poll inside a dispatch: a private loop (spawnSync) */
 
 	/* rejection row ids by the agent's ordinal */
 	int64_t *rejections;
@@ -800,11 +804,47 @@ static void on_lineage(struct importer *im, struct stream *s, const uint32_t *r,
 	run(im, st);
 }
 
+static void write_blocking(struct importer *im, struct stream *s, const char *call, uint64_t begin,
+			   uint64_t end)
+{
+	sqlite3_stmt *st = im->st[ST_BLOCKING];
+	uint32_t seq = current_seq(s);
+	sqlite3_bind_int(st, 1, s->pid);
+	sqlite3_bind_int(st, 2, s->tid);
+	bind_opt(st, 3, seq != NO_SEQ, seq);
+	sqlite3_bind_text(st, 4, call, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)begin);
+	sqlite3_bind_int64(st, 6, (int64_t)end);
+	run(im, st);
+}
+
+static void on_blocking(struct importer *im, struct stream *s, const uint32_t *r)
+{
+	static const char *const calls[] = {"", "read", "write", "fsync", "sleep", "waitpid", "open"};
+	unsigned call = lt_record_aux(r[0]);
+	uint64_t begin = ts64(r + 1);
+	write_blocking(im, s, call < sizeof(calls) / sizeof(calls[0]) ? calls[call] : "call", begin,
+		       begin + r[3]);
+}
+
 static void on_poll(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
 {
-	if (lt_record_kind(r[0]) == LT_POLL_ENTER) {
-		if (s->main_open && !s->has_main_end && s->depth == 1)
-			close_top(im, s, ts);
+	int entering = lt_record_kind(r[0]) == LT_POLL_ENTER;
+	if (s->main_open && !s->has_main_end && s->depth == 1 && entering)
+		close_top(im, s, ts);
+	/* A poll while a callback runs is a private, synchronous loop (execSync,
+	 * spawnSync): time the callback spent blocked, not a loop iteration. */
+	if (s->depth > 0 || s->nested_poll_begin) {
+		if (entering) {
+			s->nested_poll_begin = ts;
+		} else if (s->nested_poll_begin) {
+			if (ts - s->nested_poll_begin >= 1000000u) /* as for other calls: >= 1 ms */
+				write_blocking(im, s, "poll", s->nested_poll_begin, ts);
+			s->nested_poll_begin = 0;
+		}
+		return;
+	}
+	if (entering) {
 		close_synthetic(im, s);
 		if (s->iteration == 0 || s->polled || s->phase == LT_PHASE_MAIN ||
 		    s->phase > LT_PHASE_POLL)
@@ -905,6 +945,9 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 	case LT_EXEC:
 	case LT_THREAD_CREATE:
 		on_lineage(im, s, r, ts);
+		break;
+	case LT_BLOCKING:
+		on_blocking(im, s, r);
 		break;
 	default:
 		break;

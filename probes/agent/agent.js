@@ -264,6 +264,55 @@
     return undefined;
   }
 
+  // --- ref/unref, recorded when called ----------------------------------------
+  // A handle's ref state decides whether it keeps the process alive.  Node
+  // dies of SIGINT (as `record --duration` ends it) without running any JS,
+  // so the state is recorded at each ref()/unref() call rather than at exit:
+  // on the timers' JS prototypes, and on the native handle prototypes the
+  // first time a handle of that kind is created.
+  function recordRef(asyncId, refd) {
+    const i = room(2);
+    W[i + 1] = asyncId;
+    commit(i, hdr(K.R_REF, refd, 2), 2);
+  }
+  function wrapRefMethods(proto, asyncIdOf) {
+    for (const name of ['ref', 'unref']) {
+      const real = proto[name];
+      if (typeof real !== 'function') continue;
+      const refd = name === 'ref' ? 1 : 0;
+      const wrapper = {
+        [name]() {
+          const result = Reflect.apply(real, this, arguments);
+          let id = 0;
+          try { id = asyncIdOf(this); } catch { id = 0; }
+          if (id > 0) recordRef(id, refd);
+          return result;
+        },
+      }[name];
+      Object.defineProperty(proto, name, { value: wrapper, writable: true, configurable: true });
+    }
+  }
+  {
+    // A timer made and cleared before our hooks exist: nobody sees it.
+    const t = setTimeout(() => {}, 0);
+    const im = setImmediate(() => {});
+    clearTimeout(t);
+    clearImmediate(im);
+    const idSymbol = Object.getOwnPropertySymbols(t).find((sym) => sym.description === 'async_id_symbol');
+    if (idSymbol) {
+      wrapRefMethods(Object.getPrototypeOf(t), (o) => o[idSymbol]);
+      wrapRefMethods(Object.getPrototypeOf(im), (o) => o[idSymbol]);
+    }
+  }
+  const wrappedHandleProtos = new Set();
+  function watchHandleRefs(resource) {
+    let proto = Object.getPrototypeOf(resource);
+    while (proto && !Object.prototype.hasOwnProperty.call(proto, 'unref')) proto = Object.getPrototypeOf(proto);
+    if (!proto || wrappedHandleProtos.has(proto)) return;
+    wrappedHandleProtos.add(proto);
+    wrapRefMethods(proto, (o) => (typeof o.getAsyncId === 'function' ? o.getAsyncId() : 0));
+  }
+
   function resourceInit(asyncId, type, triggerAsyncId, resource) {
     if (type === 'TickObject' && resource.callback === mainEnded) {
       mainEndTickId = asyncId; // ours: not the program's
@@ -279,7 +328,12 @@
       delay = resource._idleTimeout | 0;
       if (typeof resource.hasRef === 'function' && !resource.hasRef()) unref = 1;
     }
-    if (HANDLE_TYPES.has(type)) handles.set(asyncId, new WeakRef(resource));
+    if (HANDLE_TYPES.has(type)) {
+      handles.set(asyncId, new WeakRef(resource));
+      if (type !== 'Timeout' && type !== 'Immediate' && typeof resource.unref === 'function') {
+        watchHandleRefs(resource);
+      }
+    }
     const i = room(10);
     W[i + 1] = asyncId; W[i + 2] = triggerAsyncId; W[i + 3] = typeId; W[i + 4] = sid;
     putRel(i + 5);

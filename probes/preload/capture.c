@@ -91,7 +91,8 @@ static int wait_for_slot(struct lt_log *log, uint32_t chunk)
 	while (chunk >= __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + LT_RING_SLOTS) {
 		if (lt_now_ns() > deadline)
 			return -ETIMEDOUT;
-		nanosleep(&nap, NULL);
+		/* The raw syscall: nanosleep itself is interposed (preload.c). */
+		syscall(SYS_nanosleep, &nap, NULL);
 	}
 	return 0;
 }
@@ -133,7 +134,7 @@ static void *clock_main(void *arg)
 	struct timespec period = {0, (long)LT_COARSE_PERIOD_US * 1000};
 	for (;;) {
 		coarse_us = (uint32_t)(lt_now_ns() / 1000u);
-		nanosleep(&period, NULL);
+		syscall(SYS_nanosleep, &period, NULL);
 	}
 	return NULL;
 }

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -154,6 +156,87 @@ LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	record_poll(LT_POLL_EXIT, poll_result(r));
 	errno = saved;
 	return r;
+}
+
+/* --- blocking calls on traced threads --- */
+
+/* A call that may block, timed only on a thread that already has a log (the
+ * loop threads of traced programs); recorded when it took >= 1 ms. */
+#define BLOCKING_MIN_NS 1000000u
+
+static void record_blocking(struct lt_log *log, unsigned call, uint64_t begin)
+{
+	uint64_t ns = lt_now_ns() - begin;
+	if (ns < BLOCKING_MIN_NS)
+		return;
+	int saved = errno;
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (rec) {
+		lt_put_ts(rec + 1, begin);
+		rec[3] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+		lt_record_commit(log, rec, lt_record_header(LT_BLOCKING, call, 4));
+	}
+	errno = saved;
+}
+
+#define TIMED_CALL(call, expr)                                                          \
+	do {                                                                            \
+		struct lt_log *log_ = lt_capture_existing_log();                        \
+		if (!log_)                                                              \
+			return expr;                                                    \
+		uint64_t begin_ = lt_now_ns();                                          \
+		__typeof__(expr) r_ = expr;                                             \
+		record_blocking(log_, call, begin_);                                    \
+		return r_;                                                              \
+	} while (0)
+
+LT_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	RESOLVE(read);
+	TIMED_CALL(LT_CALL_READ, real_read(fd, buf, n));
+}
+
+LT_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	RESOLVE(pread64);
+	TIMED_CALL(LT_CALL_READ, real_pread64(fd, buf, n, off));
+}
+
+LT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	RESOLVE(readv);
+	TIMED_CALL(LT_CALL_READ, real_readv(fd, iov, cnt));
+}
+
+LT_EXPORT int fsync(int fd)
+{
+	RESOLVE(fsync);
+	TIMED_CALL(LT_CALL_FSYNC, real_fsync(fd));
+}
+
+LT_EXPORT int fdatasync(int fd)
+{
+	RESOLVE(fdatasync);
+	TIMED_CALL(LT_CALL_FSYNC, real_fdatasync(fd));
+}
+
+LT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	RESOLVE(nanosleep);
+	TIMED_CALL(LT_CALL_SLEEP, real_nanosleep(req, rem));
+}
+
+LT_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+			      struct timespec *rem)
+{
+	RESOLVE(clock_nanosleep);
+	TIMED_CALL(LT_CALL_SLEEP, real_clock_nanosleep(clock, flags, req, rem));
+}
+
+LT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	RESOLVE(waitpid);
+	TIMED_CALL(LT_CALL_WAIT, real_waitpid(pid, status, options));
 }
 
 /* --- processes and threads --- */
@@ -342,47 +425,45 @@ static int collect_args(const char *arg0, va_list ap, char **argv)
 	return n >= MAX_ARGS ? -E2BIG : 0;
 }
 
-LT_EXPORT int execl(const char *path, const char *arg, ...)
+/* The list after `arg` (and, with `with_env`, the envp after its NULL) as
+ * an argv, then exec. */
+static int exec_list(const char *file, const char *arg, va_list ap, int search, int with_env)
 {
 	char *argv[MAX_ARGS + 1];
-	va_list ap;
-	va_start(ap, arg);
 	int r = collect_args(arg, ap, argv);
-	va_end(ap);
+	char *const *envp = r == 0 && with_env ? va_arg(ap, char *const *) : environ;
 	if (r < 0) {
 		errno = -r;
 		return -1;
 	}
-	return exec_traced(path, argv, environ, 0);
+	return exec_traced(file, argv, envp, search);
+}
+
+LT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int r = exec_list(path, arg, ap, 0, 0);
+	va_end(ap);
+	return r;
 }
 
 LT_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	char *argv[MAX_ARGS + 1];
 	va_list ap;
 	va_start(ap, arg);
-	int r = collect_args(arg, ap, argv);
+	int r = exec_list(file, arg, ap, 1, 0);
 	va_end(ap);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return exec_traced(file, argv, environ, 1);
+	return r;
 }
 
 LT_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *argv[MAX_ARGS + 1];
 	va_list ap;
 	va_start(ap, arg);
-	int r = collect_args(arg, ap, argv);
-	char *const *envp = r == 0 ? va_arg(ap, char *const *) : NULL;
+	int r = exec_list(path, arg, ap, 0, 1);
 	va_end(ap);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return exec_traced(path, argv, envp, 0);
+	return r;
 }
 
 /* --- load and unload --- */
