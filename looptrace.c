@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyzer/replay_cmd.h"
+#include "analyzer/report_cmd.h"
 #include "cli/cli.h"
 #include "recorder/import_cmd.h"
 #include "recorder/record.h"
@@ -19,6 +20,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"record", lt_cmd_record, "run a command under the recorder and write a trace"},
 	{"replay", lt_cmd_replay, "print a trace's execution order, tick by tick"},
+	{"report", lt_cmd_report, "find blocking tasks, unhandled rejections, leaked handles, serial awaits"},
 	{"import", lt_cmd_import, "build a trace from a capture kept with record --keep-raw"},
 };
 

@@ -3,19 +3,12 @@
  */
 #include "replay.h"
 
+#include "locations.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The first frame of a creation stack in the program's own code: not Node's
- * internals ("node:..."), not a frame without a file. */
-static const char user_frames_sql[] =
-	"CREATE TEMP TABLE IF NOT EXISTS user_frame AS"
-	" SELECT s.stack_id, s.function, s.file, s.line, s.column FROM stacks s"
-	" JOIN (SELECT stack_id, MIN(depth) AS depth FROM stacks"
-	"       WHERE file <> '' AND file NOT LIKE 'node:%' GROUP BY stack_id) f"
-	" ON s.stack_id = f.stack_id AND s.depth = f.depth;";
 
 static const char dispatch_sql[] =
 	"SELECT d.seq, d.pid, d.tid, d.depth, d.iteration, d.parent_seq, d.trigger_seq,"
@@ -87,7 +80,7 @@ int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t er
 	sqlite3_stmt *ds = NULL, *os = NULL;
 	struct out_buf out = {0};
 	int rc = -EIO;
-	if (sqlite3_exec(db, user_frames_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	if (lt_locations_prepare(db) != 0 ||
 	    sqlite3_prepare_v2(db, dispatch_sql, -1, &ds, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, output_sql, -1, &os, NULL) != SQLITE_OK)
 		goto report;

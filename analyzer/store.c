@@ -22,7 +22,7 @@ static const char schema_sql[] =
 	"CREATE TABLE resources(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" async_id INTEGER, type TEXT, trigger_id INTEGER, created_ns INTEGER,"
 	" created_seq INTEGER, stack_id INTEGER, site_stack_id INTEGER, callback TEXT,"
-	" timer_delay_ms INTEGER, ref INTEGER, destroyed_ns INTEGER);"
+	" timer_delay_ms INTEGER, timer_repeat INTEGER, ref INTEGER, destroyed_ns INTEGER);"
 	"CREATE TABLE promises(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" parent_id INTEGER, created_ns INTEGER, created_seq INTEGER, settled_ns INTEGER,"
 	" settled_seq INTEGER, state TEXT, stack_id INTEGER, site_stack_id INTEGER);"
@@ -47,7 +47,8 @@ static const char schema_sql[] =
  * readers that want more can build it (an analysis can add a TEMP one). */
 static const char index_sql[] =
 	"CREATE INDEX output_by_dispatch ON output(dispatch_seq);"
-	"CREATE INDEX resources_by_async ON resources(pid, tid, async_id);";
+	"CREATE INDEX resources_by_async ON resources(pid, tid, async_id);"
+	"CREATE INDEX blocking_by_dispatch ON blocking_calls(dispatch_seq);";
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {

@@ -100,7 +100,8 @@ enum lt_kind {
 
 	LT_R_INIT = 20,       /* async id, trigger async id, type string id, stack id,
 	                         rel64 (ns since LT_JS_START), timer delay ms (int32, -1),
-	                         callback name string id, 0; aux bit0: unref'd */
+	                         callback name string id, 0; aux bit0: unref'd,
+	                         bit1: a repeating timer (setInterval) */
 	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing */
 	LT_R_AFTER = 22,      /* async id, rel64 */
 	LT_R_DESTROY = 23,    /* async id, rel64 */

@@ -51,7 +51,7 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_THREAD] = "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks VALUES(?,?,?,?,?,?)",
-	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
 	[ST_RESOURCE_DESTROY] = "UPDATE resources SET destroyed_ns=? WHERE id=?",
 	[ST_RESOURCE_REF] = "UPDATE resources SET ref=? WHERE id=?",
 	[ST_PROMISE] = "INSERT INTO promises VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -611,7 +611,8 @@ static void on_r_init(struct importer *im, struct stream *s, const uint32_t *r, 
 	else
 		sqlite3_bind_null(st, 11);
 	bind_opt(st, 12, delay >= 0, delay);
-	sqlite3_bind_int(st, 13, (lt_record_aux(r[0]) & 1) ? 0 : 1);
+	bind_opt(st, 13, delay >= 0, (lt_record_aux(r[0]) & 2) ? 1 : 0);
+	sqlite3_bind_int(st, 14, (lt_record_aux(r[0]) & 1) ? 0 : 1);
 	run(im, st);
 	im->stats->resources++;
 }

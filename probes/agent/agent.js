@@ -174,13 +174,16 @@
 
   // Stack budget: a capture costs microseconds, so resources draw on a token
   // bucket (a burst of STACK_BURST, then STACKS_PER_TICK per coarse-clock
-  // tick, a few percent of a core at most) and promises get one per tick
-  // (the first promise after a pause is the one worth locating).
+  // tick, a few percent of a core at most) and promises get the first
+  // PROMISE_STACKS_PER_TICK of each tick: the promises created right after a
+  // pause (an await resuming after I/O) are the ones worth locating.
   const STACK_BURST = 4096;
   const STACKS_PER_TICK = 16;
   let stackTokens = STACK_BURST;
   let stackTick = clock[0];
+  const PROMISE_STACKS_PER_TICK = 8;
   let promiseStackTick = -1;
+  let promiseStacks = 0;
   function takeStackToken(now) {
     if (now !== stackTick) {
       const ticks = ((now - stackTick) >>> 0) / COARSE_PERIOD_US;
@@ -221,6 +224,10 @@
     const now = clock[0];
     if (now !== promiseStackTick) {
       promiseStackTick = now;
+      promiseStacks = 0;
+    }
+    if (promiseStacks < PROMISE_STACKS_PER_TICK) {
+      promiseStacks++;
       const sid = stackId(promiseInit);
       const i = room(5);
       W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now; W[i + 4] = sid;
@@ -298,7 +305,7 @@
     const im = setImmediate(() => {});
     clearTimeout(t);
     clearImmediate(im);
-    const idSymbol = Object.getOwnPropertySymbols(t).find((sym) => sym.description === 'async_id_symbol');
+    const idSymbol = Object.getOwnPropertySymbols(t).find((sym) => sym.description === 'asyncId');
     if (idSymbol) {
       wrapRefMethods(Object.getPrototypeOf(t), (o) => o[idSymbol]);
       wrapRefMethods(Object.getPrototypeOf(im), (o) => o[idSymbol]);
@@ -323,10 +330,11 @@
     const cb = callbackOf(type, resource);
     const nameId = typeof cb === 'function' && cb.name ? str(cb.name) : 0;
     let delay = -1;
-    let unref = 0;
+    let flags = 0; // bit 0: unref'd, bit 1: repeats (setInterval)
     if (type === 'Timeout') {
       delay = resource._idleTimeout | 0;
-      if (typeof resource.hasRef === 'function' && !resource.hasRef()) unref = 1;
+      if (typeof resource.hasRef === 'function' && !resource.hasRef()) flags |= 1;
+      if (resource._repeat) flags |= 2;
     }
     if (HANDLE_TYPES.has(type)) {
       handles.set(asyncId, new WeakRef(resource));
@@ -338,7 +346,7 @@
     W[i + 1] = asyncId; W[i + 2] = triggerAsyncId; W[i + 3] = typeId; W[i + 4] = sid;
     putRel(i + 5);
     W[i + 7] = delay; W[i + 8] = nameId; W[i + 9] = 0;
-    commit(i, hdr(K.R_INIT, unref, 10), 10);
+    commit(i, hdr(K.R_INIT, flags, 10), 10);
   }
 
   // A handle's close callback runs with the handle as its resource; by then

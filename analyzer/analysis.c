@@ -1,0 +1,55 @@
+/*
+ * analysis.c — run the detectors and the metrics over one trace.
+ */
+#include "analysis.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detectors.h"
+#include "locations.h"
+
+void lt_analysis_defaults(struct lt_analysis_opts *o)
+{
+	o->block_ms = 50;
+	o->min_savings_ms = 10;
+}
+
+int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
+	       size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	out->db = db;
+	out->opts = *opts;
+	static const struct {
+		const char *name;
+		int (*run)(struct lt_analysis *);
+	} steps[] = {
+		{"blocking tasks", lt_detect_blocking},
+		{"rejections", lt_detect_rejections},
+		{"leaked handles", lt_detect_leaks},
+		{"sequential awaits", lt_detect_sequential_await},
+	};
+	if (lt_locations_prepare(db) != 0) {
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int rc = steps[i].run(out);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: %s", steps[i].name,
+				 rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+			return rc;
+		}
+	}
+	int rc = lt_metrics_compute(db, &out->metrics);
+	if (rc != 0) {
+		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
+		return rc;
+	}
+	lt_findings_rank(&out->findings);
+	return 0;
+}
+
+void lt_analysis_free(struct lt_analysis *a) { lt_findings_free(&a->findings); }

@@ -1,0 +1,38 @@
+/*
+ * analysis.h — everything `report` says about a trace: findings from the
+ * detectors (detectors.h) and the loop's metrics (metrics.h).
+ *
+ * Ownership: struct lt_analysis owns its findings; lt_analysis_free
+ * releases them.  The database stays the caller's.
+ */
+#ifndef LOOPTRACE_ANALYSIS_H
+#define LOOPTRACE_ANALYSIS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "findings.h"
+#include "metrics.h"
+
+struct lt_analysis_opts {
+	double block_ms;       /* blocking-task threshold (default 50) */
+	double min_savings_ms; /* sequential-await: smallest saving worth a finding (default 10) */
+};
+
+struct lt_analysis {
+	sqlite3 *db;
+	struct lt_analysis_opts opts;
+	struct lt_findings findings;
+	struct lt_metrics metrics;
+};
+
+void lt_analysis_defaults(struct lt_analysis_opts *o);
+
+/* Run every detector and compute the metrics.  Returns 0 or -errno with a
+ * one-line reason in err. */
+int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
+	       size_t errlen);
+
+void lt_analysis_free(struct lt_analysis *a);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * detect_await.c — sequential-await: an async function invocation whose
+ * awaits ran one after another on independent asynchronous work.
+ *
+ * What the trace shows (V8 promise hooks): `await X` creates a throwaway
+ * promise T whose parent is X, and the function resumes in T's reaction
+ * dispatch R.  Within one invocation the next await's T' is the last awaited
+ * promise created during R, which links the awaits into chains.  An await
+ * really waited when R ran in a later loop iteration than T was created (the
+ * loop went round: I/O, a timer); the next operation was serial when its X'
+ * was created only after R resumed (in R or later).  A run of such serial
+ * waits is a finding when overlapping them would save time and the same
+ * await site was not already running concurrently in other invocations (a
+ * worker pool).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors.h"
+#include "locations.h"
+
+#define MIN_WAITS 3
+#define SUGGESTED_CONCURRENCY 4
+#define LOCATE_AWAITS 64
+
+struct await {
+	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid;
+	int64_t next; /* index of the invocation's next await, -1 */
+	int has_prev;
+};
+
+struct run {
+	char key[4400];
+	char file[4096], function[256];
+	int64_t line, column, pid;
+	int64_t first, waits; /* first await index, number of serial waits */
+	double serial_ms, overlapped_ms, begin_ms, end_ms;
+	int dropped;
+};
+
+struct runs {
+	struct run *v;
+	size_t n, cap;
+};
+
+static const char awaits_sql[] =
+	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns, c.iteration, d.iteration,"
+	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid"
+	" FROM dispatches d JOIN promises t ON t.id = d.promise_id"
+	" JOIN dispatches c ON c.seq = t.created_seq"
+	" LEFT JOIN promises x ON x.id = t.parent_id"
+	" WHERE d.promise_id IS NOT NULL AND d.depth = 1 ORDER BY d.seq";
+
+static int load(sqlite3 *db, struct await **out, size_t *n_out)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, awaits_sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	struct await *v = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = 0;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			struct await *grown = realloc(v, cap * sizeof(*grown));
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = grown;
+		}
+		struct await *a = &v[n++];
+		a->t = sqlite3_column_int64(s, 0);
+		a->cseq = sqlite3_column_int64(s, 1);
+		a->cns = sqlite3_column_int64(s, 2);
+		a->rseq = sqlite3_column_int64(s, 3);
+		a->rns = sqlite3_column_int64(s, 4);
+		a->cit = sqlite3_column_int64(s, 5);
+		a->rit = sqlite3_column_int64(s, 6);
+		a->xseq = sqlite3_column_int64(s, 7);
+		a->tstack = sqlite3_column_int64(s, 8);
+		a->xsite = sqlite3_column_int64(s, 9);
+		a->pid = sqlite3_column_int64(s, 10);
+		a->next = -1;
+		a->has_prev = 0;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Index of the await whose resumption is dispatch `seq` (rows are in seq
+ * order), or -1. */
+static int64_t resumed_in(const struct await *v, size_t n, int64_t seq)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].rseq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].rseq == seq ? (int64_t)lo : -1;
+}
+
+static void link_chains(struct await *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t j = resumed_in(v, n, v[i].cseq);
+		if (j < 0 || (size_t)j == i)
+			continue;
+		/* The resumed function's own next await is the last one it made. */
+		if (v[j].next < 0 || v[v[j].next].t < v[i].t)
+			v[j].next = (int64_t)i;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].next >= 0)
+			v[v[i].next].has_prev = 1;
+}
+
+static double wait_ms(const struct await *a)
+{
+	double ms = (double)(a->rns - a->cns) / 1e6;
+	return ms > 0 ? ms : 0;
+}
+
+/* Makespan of the waits on k workers, longest first. */
+static double overlapped_ms(const struct await *v, int64_t first, int64_t waits, int k)
+{
+	double *w = malloc((size_t)waits * sizeof(*w));
+	double load[SUGGESTED_CONCURRENCY] = {0};
+	if (!w)
+		return 0;
+	int64_t m = 0;
+	for (int64_t i = first; i >= 0 && m < waits; i = v[i].next)
+		if (v[i].rit > v[i].cit)
+			w[m++] = wait_ms(&v[i]);
+	for (int64_t a = 0; a < m; a++) /* selection sort is fine: runs are short */
+		for (int64_t b = a + 1; b < m; b++)
+			if (w[b] > w[a]) {
+				double t = w[a];
+				w[a] = w[b];
+				w[b] = t;
+			}
+	for (int64_t a = 0; a < m; a++) {
+		int best = 0;
+		for (int j = 1; j < k; j++)
+			if (load[j] < load[best])
+				best = j;
+		load[best] += w[a];
+	}
+	double makespan = 0;
+	for (int j = 0; j < k; j++)
+		if (load[j] > makespan)
+			makespan = load[j];
+	free(w);
+	return makespan;
+}
+
+/* The await's place in the code: the most frequent user frame among the
+ * awaits' own (sampled) stacks, else among the awaited operations'. */
+static void locate(sqlite3 *db, const struct await *v, struct run *r)
+{
+	struct cand {
+		struct lt_user_frame f;
+		int votes;
+	} *c = calloc(LOCATE_AWAITS, sizeof(*c));
+	if (!c)
+		return;
+	int nc = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		int64_t seen = 0;
+		for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
+			int64_t stack = pass == 0 ? v[i].tstack : v[i].xsite;
+			struct lt_user_frame f;
+			if (!stack || lt_user_frame_of(db, stack, &f) != 0)
+				continue;
+			int k = 0;
+			while (k < nc && !(c[k].f.line == f.line && !strcmp(c[k].f.file, f.file)))
+				k++;
+			if (k == nc) {
+				if (nc == LOCATE_AWAITS)
+					continue;
+				c[nc++].f = f;
+			}
+			c[k].votes++;
+		}
+		if (nc)
+			break;
+	}
+	int best = -1;
+	for (int k = 0; k < nc; k++)
+		if (best < 0 || c[k].votes > c[best].votes)
+			best = k;
+	if (best >= 0) {
+		snprintf(r->file, sizeof(r->file), "%s", c[best].f.file);
+		snprintf(r->function, sizeof(r->function), "%s", c[best].f.function);
+		r->line = c[best].f.line;
+		r->column = c[best].f.column;
+	}
+	snprintf(r->key, sizeof(r->key), "%lld|%s|%lld", (long long)r->pid, r->file, (long long)r->line);
+	free(c);
+}
+
+static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
+		   int64_t last)
+{
+	if (waits < MIN_WAITS)
+		return 0;
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 16;
+		struct run *grown = realloc(rs->v, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		rs->v = grown;
+		rs->cap = cap;
+	}
+	struct run *r = &rs->v[rs->n++];
+	memset(r, 0, sizeof(*r));
+	r->first = first;
+	r->waits = waits;
+	r->serial_ms = serial;
+	r->pid = v[first].pid;
+	r->begin_ms = (double)v[first].cns / 1e6;
+	r->end_ms = (double)v[last].rns / 1e6;
+	int k = waits < SUGGESTED_CONCURRENCY ? (int)waits : SUGGESTED_CONCURRENCY;
+	r->overlapped_ms = overlapped_ms(v, first, waits, k);
+	return 0;
+}
+
+/* Split each chain into runs of serial real waits. */
+static int find_runs(const struct await *v, size_t n, struct runs *rs)
+{
+	for (size_t s = 0; s < n; s++) {
+		if (v[s].has_prev)
+			continue;
+		int64_t first = -1, waits = 0, prev_real = -1, last = -1;
+		double serial = 0;
+		for (int64_t i = (int64_t)s; i >= 0; i = v[i].next) {
+			if (!(v[i].rit > v[i].cit))
+				continue; /* resolved without the loop going round: no wait */
+			int serial_start = prev_real < 0 || v[i].xseq >= v[prev_real].rseq;
+			if (!serial_start) {
+				/* Its operation began before the previous await resumed:
+				 * the work overlapped. */
+				int rc = add_run(rs, v, first, waits, serial, last);
+				if (rc)
+					return rc;
+				first = -1;
+				waits = 0;
+				serial = 0;
+			}
+			if (first < 0)
+				first = i;
+			waits++;
+			serial += wait_ms(&v[i]);
+			prev_real = i;
+			last = i;
+		}
+		int rc = add_run(rs, v, first, waits, serial, last);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void report(struct lt_analysis *a, struct runs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct run *r = &rs->v[i];
+		if (r->dropped)
+			continue;
+		/* Aggregate the invocations of the same await site. */
+		int64_t invocations = 1, total_waits = r->waits;
+		double total_serial = r->serial_ms, total_savings = r->serial_ms - r->overlapped_ms;
+		struct run *largest = r;
+		for (size_t j = i + 1; j < rs->n; j++) {
+			struct run *o = &rs->v[j];
+			if (o->dropped || strcmp(o->key, r->key) != 0)
+				continue;
+			o->dropped = 1;
+			invocations++;
+			total_waits += o->waits;
+			total_serial += o->serial_ms;
+			total_savings += o->serial_ms - o->overlapped_ms;
+			if (o->serial_ms > largest->serial_ms)
+				largest = o;
+		}
+		double savings = largest->serial_ms - largest->overlapped_ms;
+		if (total_savings < a->opts.min_savings_ms || savings < 0.2 * largest->serial_ms)
+			continue;
+		int k = largest->waits < SUGGESTED_CONCURRENCY ? (int)largest->waits : SUGGESTED_CONCURRENCY;
+		struct lt_finding *f = lt_findings_add(&a->findings, "sequential-await",
+						       total_savings >= 100 ? LT_SEV_WARNING : LT_SEV_INFO);
+		if (!f)
+			return;
+		const char *fn = largest->function[0] ? largest->function : "an async function";
+		if (invocations > 1)
+			lt_finding_message(f, "%s awaited %lld independent operations one after another "
+					      "(%lld invocations, %lld waits): %.0f ms serial in the largest; "
+					      "%d at a time would take about %.0f ms, saving about %.0f ms in all",
+					   fn, (long long)largest->waits, (long long)invocations,
+					   (long long)total_waits, largest->serial_ms, k, largest->overlapped_ms,
+					   total_savings);
+		else
+			lt_finding_message(f, "%s awaited %lld independent operations one after another: "
+					      "%.0f ms serial; %d at a time would take about %.0f ms (saves about %.0f ms)",
+					   fn, (long long)largest->waits, largest->serial_ms, k,
+					   largest->overlapped_ms, savings);
+		lt_finding_fix(f, "if the operations do not depend on each other, start them together with bounded "
+				  "concurrency (e.g. %d at a time through a small pool or p-limit) instead of awaiting "
+				  "each in turn; an unbounded Promise.all over a large list floods the target",
+			       k);
+		lt_finding_location(f, largest->file[0] ? largest->file : NULL, largest->line,
+				    largest->column, largest->function);
+		f->pid = largest->pid;
+		f->impact_ms = total_savings;
+		lt_finding_int(f, "count", largest->waits);
+		lt_finding_number(f, "serial_ms", largest->serial_ms);
+		lt_finding_number(f, "estimated_overlapped_ms", largest->overlapped_ms);
+		lt_finding_number(f, "estimated_savings_ms", total_savings);
+		lt_finding_int(f, "concurrency", k);
+		lt_finding_int(f, "invocations", invocations);
+	}
+}
+
+/* A run whose await site was waiting in another invocation at the same time
+ * for most of its span is one worker of a pool: the work already overlaps. */
+static void drop_concurrent(struct runs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct run *r = &rs->v[i];
+		double span = r->end_ms - r->begin_ms, covered = 0;
+		for (size_t j = 0; j < rs->n && span > 0; j++) {
+			const struct run *o = &rs->v[j];
+			if (j == i || strcmp(o->key, r->key) != 0)
+				continue;
+			double lo = fmax(r->begin_ms, o->begin_ms), hi = fmin(r->end_ms, o->end_ms);
+			if (hi > lo)
+				covered = fmax(covered, hi - lo);
+		}
+		if (span > 0 && covered >= 0.5 * span)
+			r->dropped = 1;
+	}
+}
+
+int lt_detect_sequential_await(struct lt_analysis *a)
+{
+	struct await *v = NULL;
+	size_t n = 0;
+	int rc = load(a->db, &v, &n);
+	if (rc != 0)
+		return rc;
+	link_chains(v, n);
+	struct runs rs = {0};
+	rc = find_runs(v, n, &rs);
+	if (rc == 0) {
+		for (size_t i = 0; i < rs.n; i++)
+			locate(a->db, v, &rs.v[i]);
+		drop_concurrent(&rs);
+		report(a, &rs);
+	}
+	free(rs.v);
+	free(v);
+	return rc;
+}

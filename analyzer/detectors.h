@@ -1,0 +1,20 @@
+/*
+ * detectors.h — the detectors `report` runs, one file each.  Every detector
+ * reads the trace through a->db (streaming, no whole-trace loads), appends
+ * to a->findings, and returns 0 or -errno.
+ */
+#ifndef LOOPTRACE_DETECTORS_H
+#define LOOPTRACE_DETECTORS_H
+
+#include "analysis.h"
+
+/* blocking-task: dispatches that held the loop longer than opts.block_ms. */
+int lt_detect_blocking(struct lt_analysis *a);
+/* unhandled-rejection and uncaught-exception. */
+int lt_detect_rejections(struct lt_analysis *a);
+/* leaked-handle, and never-settled-promise for growing pending promises. */
+int lt_detect_leaks(struct lt_analysis *a);
+/* sequential-await: independent async work awaited one after another. */
+int lt_detect_sequential_await(struct lt_analysis *a);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * locations.c — innermost user-code frames of recorded stacks.
+ */
+#include "locations.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static const char user_frames_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS user_frame AS"
+	" SELECT s.stack_id, s.function, s.file, s.line, s.column FROM stacks s"
+	" JOIN (SELECT stack_id, MIN(depth) AS depth FROM stacks"
+	"       WHERE file <> '' AND file NOT LIKE 'node:%' GROUP BY stack_id) f"
+	" ON s.stack_id = f.stack_id AND s.depth = f.depth;"
+	"CREATE INDEX IF NOT EXISTS temp.user_frame_by_stack ON user_frame(stack_id);";
+
+int lt_locations_prepare(sqlite3 *db)
+{
+	return sqlite3_exec(db, user_frames_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int lt_user_frame_of(sqlite3 *db, int64_t stack_id, struct lt_user_frame *out)
+{
+	sqlite3_stmt *s;
+	int rc = -ENOENT;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT function, file, line, column FROM temp.user_frame WHERE stack_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, stack_id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const unsigned char *fn = sqlite3_column_text(s, 0), *file = sqlite3_column_text(s, 1);
+		snprintf(out->function, sizeof(out->function), "%s", fn ? (const char *)fn : "");
+		snprintf(out->file, sizeof(out->file), "%s", file ? (const char *)file : "");
+		out->line = sqlite3_column_int64(s, 2);
+		out->column = sqlite3_column_int64(s, 3);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,192 @@
+/*
+ * metrics.c — busy/idle, utilization, timer lateness and lag percentiles.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->count = n;
+	if (n <= 0)
+		return;
+	qsort(v, (size_t)n, sizeof(*v), by_value);
+	double sum = 0;
+	for (int64_t i = 0; i < n; i++)
+		sum += v[i];
+	/* nearest rank */
+	out->p50_ms = v[(int64_t)(0.50 * (double)(n - 1) + 0.5)];
+	out->p90_ms = v[(int64_t)(0.90 * (double)(n - 1) + 0.5)];
+	out->p99_ms = v[(int64_t)(0.99 * (double)(n - 1) + 0.5)];
+	out->max_ms = v[n - 1];
+	out->mean_ms = sum / (double)n;
+}
+
+struct samples {
+	double *v;
+	int64_t n, cap;
+};
+
+static int push(struct samples *s, double x)
+{
+	if (s->n == s->cap) {
+		int64_t cap = s->cap ? s->cap * 2 : 1024;
+		double *v = realloc(s->v, (size_t)cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = x;
+	return 0;
+}
+
+/* The JS thread with the most dispatches: the loop the user cares about. */
+static int pick_thread(sqlite3 *db, struct lt_metrics *m)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT d.pid, d.tid, count(*), t.start_ns, t.end_ns FROM dispatches d"
+			       " JOIN threads t ON t.pid = d.pid AND t.tid = d.tid"
+			       " GROUP BY d.pid, d.tid ORDER BY count(*) DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		m->pid = sqlite3_column_int64(s, 0);
+		m->tid = sqlite3_column_int64(s, 1);
+		m->dispatches = sqlite3_column_int64(s, 2);
+		m->start_ns = sqlite3_column_int64(s, 3);
+		m->wall_ms = (double)(sqlite3_column_int64(s, 4) - m->start_ns) / 1e6;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT queue, count(*), sum(end_ns - begin_ns) FROM dispatches"
+			       " WHERE pid = ? AND tid = ? AND depth = 1 GROUP BY queue",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->pid);
+	sqlite3_bind_int64(s, 2, m->tid);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *q = (const char *)sqlite3_column_text(s, 0);
+		for (int k = 0; k < LT_QUEUE_COUNT && q; k++)
+			if (!strcmp(q, lt_queue_name((enum lt_queue)k)))
+				m->by_queue[k] = sqlite3_column_int64(s, 1);
+		m->busy_ms += (double)sqlite3_column_int64(s, 2) / 1e6;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Replay a monitorEventLoopDelay timer over the recorded loop: it is due
+ * every RESOLUTION after it last ran; it runs at the due time if the loop is
+ * waiting in poll then, else when the next iteration reaches its timers
+ * phase.  Each run records how late it was. */
+static int lag_and_iterations(sqlite3 *db, struct lt_metrics *m, struct samples *lag,
+			      struct samples *busy)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT begin_ns, poll_begin_ns, poll_end_ns, end_ns FROM iterations"
+			       " WHERE pid = ? AND tid = ? ORDER BY n",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->pid);
+	sqlite3_bind_int64(s, 2, m->tid);
+	const int64_t res = (int64_t)(LT_LAG_RESOLUTION_MS * 1e6);
+	int64_t due = m->start_ns + res; /* monitoring from the program's start */
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t begin = sqlite3_column_int64(s, 0);
+		int has_poll = sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL;
+		int64_t pb = sqlite3_column_int64(s, 1), pe = sqlite3_column_int64(s, 2);
+		int64_t end = sqlite3_column_int64(s, 3);
+		m->iterations++;
+		double idle = has_poll && pe > pb ? (double)(pe - pb) / 1e6 : 0;
+		m->idle_ms += idle;
+		double it_busy = (double)(end - begin) / 1e6 - idle;
+		rc = push(busy, it_busy > 0 ? it_busy : 0);
+		/* Timers phase of this iteration: every due time passed runs now
+		 * (one run: a late repeating timer does not catch up). */
+		if (due <= begin) {
+			rc = rc ? rc : push(lag, (double)(begin - due) / 1e6);
+			due = begin + res;
+		}
+		/* Waiting in poll: the timer wakes the loop on time. */
+		if (has_poll) {
+			while (rc == 0 && due >= pb && due <= pe) {
+				rc = push(lag, 0.0);
+				due += res;
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int timer_lateness(sqlite3 *db, struct lt_metrics *m, struct samples *late)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT d.resource_id, d.begin_ns, r.created_ns, r.timer_delay_ms"
+			       " FROM dispatches d JOIN resources r ON r.id = d.resource_id"
+			       " WHERE d.pid = ? AND d.tid = ? AND d.queue = 'timer' AND d.depth = 1"
+			       " AND r.timer_delay_ms IS NOT NULL ORDER BY d.resource_id, d.seq",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->pid);
+	sqlite3_bind_int64(s, 2, m->tid);
+	int64_t last_id = -1, last_begin = 0;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0), begin = sqlite3_column_int64(s, 1);
+		int64_t delay = sqlite3_column_int64(s, 3) * 1000000;
+		/* An interval is due one delay after its previous run started. */
+		int64_t due = (id == last_id ? last_begin : sqlite3_column_int64(s, 2)) + delay;
+		double ms = (double)(begin - due) / 1e6;
+		rc = push(late, ms > 0 ? ms : 0);
+		last_id = id;
+		last_begin = begin;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	struct samples lag = {0}, late = {0}, busy = {0};
+	int rc = pick_thread(db, m);
+	if (rc == 0 && m->dispatches > 0) {
+		rc = busy_and_queues(db, m);
+		if (rc == 0)
+			rc = lag_and_iterations(db, m, &lag, &busy);
+		if (rc == 0)
+			rc = timer_lateness(db, m, &late);
+	}
+	if (m->wall_ms > 0)
+		m->utilization = 1.0 - m->idle_ms / m->wall_ms;
+	lt_percentiles_of(lag.v, lag.n, &m->lag);
+	lt_percentiles_of(late.v, late.n, &m->timer_lateness);
+	lt_percentiles_of(busy.v, busy.n, &m->iteration_busy);
+	free(lag.v);
+	free(late.v);
+	free(busy.v);
+	return rc;
+}

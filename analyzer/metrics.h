@@ -1,0 +1,42 @@
+/*
+ * metrics.h — event-loop metrics of the busiest JavaScript thread in a trace:
+ * busy and idle time, utilization, timer lateness, and event-loop lag
+ * percentiles computed the way perf_hooks.monitorEventLoopDelay samples them
+ * (a 10 ms repeating timer whose extra delay is recorded), replayed over the
+ * recorded loop iterations.
+ */
+#ifndef LOOPTRACE_METRICS_H
+#define LOOPTRACE_METRICS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#define LT_LAG_RESOLUTION_MS 10.0
+
+struct lt_percentiles {
+	int64_t count;
+	double p50_ms, p90_ms, p99_ms, max_ms, mean_ms;
+};
+
+struct lt_metrics {
+	int64_t pid, tid;      /* the thread measured (0 when the trace has no JS thread) */
+	int64_t start_ns;
+	double wall_ms;        /* from thread start to its last event */
+	double busy_ms;        /* in top-level dispatches */
+	double idle_ms;        /* waiting in poll */
+	double utilization;    /* 1 - idle / wall */
+	int64_t iterations;
+	int64_t dispatches;
+	int64_t by_queue[8];   /* dispatch counts, enum lt_queue order */
+	struct lt_percentiles lag;            /* monitorEventLoopDelay emulation */
+	struct lt_percentiles timer_lateness; /* actual start - due time, every timer */
+	struct lt_percentiles iteration_busy; /* busy time per iteration */
+};
+
+/* Returns 0 or -EIO. */
+int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m);
+
+/* Percentiles of v[0..n) (sorted in place), values in ms. */
+void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out);
+
+#endif

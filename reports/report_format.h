@@ -1,0 +1,16 @@
+/*
+ * report_format.h — an analysis (analyzer/analysis.h) as text for a
+ * terminal or as the documented JSON: {"findings": [...], "metrics": {...}}.
+ */
+#ifndef LOOPTRACE_REPORT_FORMAT_H
+#define LOOPTRACE_REPORT_FORMAT_H
+
+#include <stdio.h>
+
+#include "../analyzer/analysis.h"
+
+/* colour: use ANSI colours (the caller decides: a TTY only). */
+void lt_report_text(FILE *out, const struct lt_analysis *a, int colour);
+void lt_report_json(FILE *out, const struct lt_analysis *a);
+
+#endif
