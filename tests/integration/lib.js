@@ -11,9 +11,15 @@ const SOURCE_DIR = process.env.LOOPTRACE_SOURCE_DIR || path.resolve(__dirname, '
 const FIXTURES = path.join(SOURCE_DIR, 'tests/fixtures');
 const PUZZLES = path.join(SOURCE_DIR, 'examples/puzzles');
 
+const made = [];
 function tmpdir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'looptrace-it-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looptrace-it-'));
+  made.push(dir);
+  return dir;
 }
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120000, maxBuffer: 256 << 20, ...opts });

@@ -34,3 +34,19 @@ for (const file of puzzles) {
     fs.rmSync(r.dir, { recursive: true, force: true });
   });
 }
+
+// The expectations come from the oracle, not from looptrace: re-derive them.
+test('the independent labeller still agrees with every .expected file', () => {
+  const os = require('node:os');
+  const { run } = require('./lib');
+  const labeller = path.join(__dirname, '..', 'labeller', 'label.js');
+  for (const file of puzzles) {
+    const expectedPath = path.join(PUZZLES, file.replace(/\.js$/, '.expected'));
+    if (!fs.existsSync(expectedPath)) continue;
+    const out = path.join(os.tmpdir(), `looptrace-label-${process.pid}.txt`);
+    const r = run('node', ['--require', labeller, file], { cwd: PUZZLES, env: { ...process.env, LABEL_OUT: out } });
+    assert.strictEqual(r.status, 0, `${file}: ${r.stderr}`);
+    assert.strictEqual(fs.readFileSync(out, 'utf8'), fs.readFileSync(expectedPath, 'utf8'), file);
+    fs.rmSync(out, { force: true });
+  }
+});
