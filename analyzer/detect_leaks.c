@@ -7,7 +7,9 @@
  * through a run.  A process whose loop ran dry ('beforeExit') had nothing
  * keeping it alive, so it has no leaks by definition; one that exited on an
  * error of its own (uncaught exception, fatal rejection) is about that error.
- * A one-shot timer that already ran is spent, not leaked.
+ * Timers: one that already ran (one-shot) is spent; one whose due time
+ * passed without it running was cleared; an interval is live if it was still
+ * firing at the end.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +54,8 @@ static const char leaks_sql[] =
 	"   UNION SELECT DISTINCT r.pid FROM rejections r JOIN dispatches x ON x.pid = r.pid"
 	"   AND x.queue = 'exit' AND x.type = 'exit' WHERE r.kind IN ('unhandled', 'uncaught-exception')),"
 	" closed AS (SELECT DISTINCT resource_id FROM dispatches WHERE queue = 'close' AND resource_id IS NOT NULL),"
-	" runs AS (SELECT resource_id, count(*) AS n FROM dispatches WHERE queue = 'timer' GROUP BY resource_id)"
+	" runs AS (SELECT resource_id, count(*) AS n, max(begin_ns) AS last FROM dispatches"
+	"   WHERE queue = 'timer' GROUP BY resource_id)"
 	" SELECT r.pid, r.type, u.file, u.line, u.column, u.function, count(*),"
 	"  (e.end_ns - min(r.created_ns)) / 1e6, max(COALESCE(runs.n, 0)), max(r.timer_delay_ms),"
 	"  (max(r.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
@@ -62,7 +65,10 @@ static const char leaks_sql[] =
 	" LEFT JOIN runs ON runs.resource_id = r.id"
 	" WHERE r.destroyed_ns IS NULL AND r.ref = 1 AND r.pid NOT IN (SELECT pid FROM drained)"
 	"  AND r.id NOT IN (SELECT resource_id FROM closed)"
-	"  AND NOT (r.type = 'Timeout' AND COALESCE(r.timer_repeat, 0) = 0 AND runs.n IS NOT NULL)"
+	"  AND (r.type <> 'Timeout' OR (COALESCE(r.timer_repeat, 0) = 0 AND runs.n IS NULL"
+	"        AND r.created_ns + r.timer_delay_ms * 1000000 > e.end_ns - 1000000)"
+	"    OR (r.timer_repeat = 1 AND COALESCE(runs.last, r.created_ns) + 2 * r.timer_delay_ms * 1000000"
+	"        + 1000000 >= e.end_ns))"
 	"  AND r.type IN ('Timeout', 'TCPSERVERWRAP', 'PIPESERVERWRAP', 'TCPWRAP', 'PIPEWRAP', 'UDPWRAP',"
 	"   'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
 	" GROUP BY r.pid, r.type, u.file, u.line, u.column ORDER BY count(*) DESC";

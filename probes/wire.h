@@ -104,7 +104,7 @@ enum lt_kind {
 	                         bit1: a repeating timer (setInterval) */
 	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing */
 	LT_R_AFTER = 22,      /* async id, rel64 */
-	LT_R_DESTROY = 23,    /* async id, rel64 */
+	LT_R_DESTROY = 23,    /* async id, rel64: a libuv handle's close() was called */
 	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — at each ref()/unref()
 	                         call and for every live handle at exit */
 	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id

@@ -172,16 +172,21 @@
     return id;
   }
 
-  // Stack budget: a capture costs microseconds, so resources draw on a token
-  // bucket (a burst of STACK_BURST, then STACKS_PER_TICK per coarse-clock
-  // tick, a few percent of a core at most) and promises get the first
-  // PROMISE_STACKS_PER_TICK of each tick: the promises created right after a
-  // pause (an await resuming after I/O) are the ones worth locating.
-  const STACK_BURST = 4096;
-  const STACKS_PER_TICK = 16;
+  // Stack budget.  A capture costs microseconds, so:
+  //  - real libuv handles (sockets, servers, watchers, child processes) get
+  //    one always: they are few, and leak reports need their creation site;
+  //  - callbacks (timers, immediates, ticks) reuse the stack first seen for
+  //    the same callback function;
+  //  - everything else draws on a token bucket: a burst of STACK_BURST, then
+  //    STACKS_PER_TICK per coarse-clock tick (about 1% of a core);
+  //  - promises: the first PROMISE_STACKS_PER_TICK of each tick, because the
+  //    promises created right after a pause (an await resuming after I/O)
+  //    are the ones worth locating.
+  const STACK_BURST = 1024;
+  const STACKS_PER_TICK = 2;
+  const PROMISE_STACKS_PER_TICK = 4;
   let stackTokens = STACK_BURST;
   let stackTick = clock[0];
-  const PROMISE_STACKS_PER_TICK = 8;
   let promiseStackTick = -1;
   let promiseStacks = 0;
   function takeStackToken(now) {
@@ -194,6 +199,7 @@
     stackTokens--;
     return true;
   }
+  const callbackStacks = new WeakMap();
 
   // --- JS start ----------------------------------------------------------
   {
@@ -255,13 +261,13 @@
   });
 
   // --- other async resources -------------------------------------------------
-  // Handles whose ref state and closing matter, kept weakly until destroy.
-  const HANDLE_TYPES = new Set([
-    'Timeout', 'Immediate', 'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP',
-    'TTYWRAP', 'UDPWRAP', 'PROCESSWRAP', 'SIGNALWRAP', 'FSEVENTWRAP', 'STATWATCHER',
-    'TIMERWRAP', 'HTTPCLIENTREQUEST', 'MESSAGEPORT', 'WORKER',
-  ]);
+  // libuv handles, kept weakly until they close: their ref state and close
+  // matter for leaks.
   const handles = new Map();
+  const LIBUV_HANDLES = new Set([
+    'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'TTYWRAP', 'UDPWRAP', 'PROCESSWRAP',
+    'SIGNALWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'MESSAGEPORT', 'WORKER',
+  ]);
   let mainEndTickId = -1; // the agent's own tick, see mainEnded
 
   function callbackOf(type, r) {
@@ -311,13 +317,38 @@
       wrapRefMethods(Object.getPrototypeOf(im), (o) => o[idSymbol]);
     }
   }
-  const wrappedHandleProtos = new Set();
-  function watchHandleRefs(resource) {
+  const refWrapped = new Set();
+  const closeWrapped = new Set();
+  const handleAsyncId = (o) => (typeof o.getAsyncId === 'function' ? o.getAsyncId() : 0);
+  function owner(resource, name) {
     let proto = Object.getPrototypeOf(resource);
-    while (proto && !Object.prototype.hasOwnProperty.call(proto, 'unref')) proto = Object.getPrototypeOf(proto);
-    if (!proto || wrappedHandleProtos.has(proto)) return;
-    wrappedHandleProtos.add(proto);
-    wrapRefMethods(proto, (o) => (typeof o.getAsyncId === 'function' ? o.getAsyncId() : 0));
+    while (proto && !Object.prototype.hasOwnProperty.call(proto, name)) proto = Object.getPrototypeOf(proto);
+    return proto;
+  }
+  // ref/unref/close of a kind of libuv handle, wrapped once per prototype.
+  function watchHandle(resource) {
+    const refProto = owner(resource, 'unref');
+    if (refProto && !refWrapped.has(refProto)) {
+      refWrapped.add(refProto);
+      wrapRefMethods(refProto, handleAsyncId);
+    }
+    const closeProto = owner(resource, 'close');
+    if (closeProto && !closeWrapped.has(closeProto)) {
+      closeWrapped.add(closeProto);
+      const real = closeProto.close;
+      const close = {
+        close() {
+          let id = 0;
+          try { id = handleAsyncId(this); } catch { id = 0; }
+          if (id > 0 && handles.delete(id)) {
+            closing.add(id);
+            resourceEvent(K.R_DESTROY, 0, id);
+          }
+          return Reflect.apply(real, this, arguments);
+        },
+      }.close;
+      Object.defineProperty(closeProto, 'close', { value: close, writable: true, configurable: true });
+    }
   }
 
   function resourceInit(asyncId, type, triggerAsyncId, resource) {
@@ -326,8 +357,19 @@
       return;
     }
     const typeId = str(type);
-    const sid = takeStackToken(clock[0]) ? stackId(resourceInit) : 0;
     const cb = callbackOf(type, resource);
+    let sid = 0;
+    if (LIBUV_HANDLES.has(type)) {
+      sid = stackId(resourceInit);
+    } else if (typeof cb === 'function') {
+      sid = callbackStacks.get(cb) || 0;
+      if (sid === 0 && takeStackToken(clock[0])) {
+        sid = stackId(resourceInit);
+        callbackStacks.set(cb, sid);
+      }
+    } else if (takeStackToken(clock[0])) {
+      sid = stackId(resourceInit);
+    }
     const nameId = typeof cb === 'function' && cb.name ? str(cb.name) : 0;
     let delay = -1;
     let flags = 0; // bit 0: unref'd, bit 1: repeats (setInterval)
@@ -336,11 +378,9 @@
       if (typeof resource.hasRef === 'function' && !resource.hasRef()) flags |= 1;
       if (resource._repeat) flags |= 2;
     }
-    if (HANDLE_TYPES.has(type)) {
+    if (LIBUV_HANDLES.has(type)) {
       handles.set(asyncId, new WeakRef(resource));
-      if (type !== 'Timeout' && type !== 'Immediate' && typeof resource.unref === 'function') {
-        watchHandleRefs(resource);
-      }
+      watchHandle(resource);
     }
     const i = room(10);
     W[i + 1] = asyncId; W[i + 2] = triggerAsyncId; W[i + 3] = typeId; W[i + 4] = sid;
@@ -349,19 +389,11 @@
     commit(i, hdr(K.R_INIT, flags, 10), 10);
   }
 
-  // A handle's close callback runs with the handle as its resource; by then
-  // the handle reports no fd (streams) or no ref (others).
+  // A handle's close callback runs with the handle as its resource, after
+  // its close() call.
+  const closing = new Set();
   function isClosing(asyncId) {
-    const ref = handles.get(asyncId);
-    if (ref === undefined) return 0;
-    const r = ref.deref();
-    if (r === undefined) return 0;
-    try {
-      if (typeof r.fd === 'number') return r.fd < 0 ? 1 : 0;
-    } catch {
-      return 0;
-    }
-    return 0;
+    return closing.size !== 0 && closing.delete(asyncId) ? 1 : 0;
   }
 
   function resourceEvent(kind, aux, asyncId) {
@@ -380,11 +412,10 @@
       after(asyncId) {
         if (asyncId !== mainEndTickId) resourceEvent(K.R_AFTER, 0, asyncId);
       },
-      destroy(asyncId) {
-        if (asyncId === mainEndTickId) return;
-        handles.delete(asyncId);
-        resourceEvent(K.R_DESTROY, 0, asyncId);
-      },
+      // No destroy hook: it makes Node queue a destroy emit for every tick,
+      // immediate and request, and costs as much as everything else here.
+      // Handles report their close() (watchHandle); timers that were
+      // cleared are recognised in the trace (due, yet never ran).
     });
     // Enabling an async hook makes Node track every promise itself (an id
     // property, an init call, before/after emits): the dominant cost, and we
