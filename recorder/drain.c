@@ -34,6 +34,12 @@ void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir
 	snprintf(d->out_dir, sizeof(d->out_dir), "%s", out_dir);
 }
 
+void lt_drain_spill_to(struct lt_drain *d, const char *spill_dir, uint64_t limit_bytes)
+{
+	snprintf(d->spill_dir, sizeof(d->spill_dir), "%s", spill_dir);
+	d->limit_bytes = limit_bytes;
+}
+
 static int known(const struct lt_drain *d, const char *name)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -125,13 +131,14 @@ static const char *slot(const struct lt_drain_ring *r, uint32_t chunk)
 	return r->slots + (size_t)(chunk % LT_RING_SLOTS) * CHUNK_BYTES;
 }
 
-static int drain_ring(struct lt_drain_ring *r, int final)
+static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
 {
 	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
 	while (r->copied < written) {
 		int rc = write_all(r->out_fd, slot(r, r->copied), CHUNK_BYTES, chunk_offset(r->copied));
 		if (rc != 0)
 			return rc;
+		d->written += CHUNK_BYTES;
 		r->copied++;
 		__atomic_store_n(&r->hdr->ring_drained, r->copied, __ATOMIC_RELEASE);
 	}
@@ -160,6 +167,55 @@ static int drain_ring(struct lt_drain_ring *r, int final)
 	return rc;
 }
 
+/* Move every flat file from out_dir to spill_dir and carry on there. */
+static int spill(struct lt_drain *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct lt_drain_ring *r = &d->rings[i];
+		char from[8192], to[8192];
+		snprintf(from, sizeof(from), "%s/%s.ltr", d->out_dir, r->name);
+		snprintf(to, sizeof(to), "%s/%s.ltr", d->spill_dir, r->name);
+		int out = open(to, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0)
+			return -errno;
+		int in = open(from, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (in < 0 || fstat(in, &st) != 0) {
+			int e = errno;
+			if (in >= 0)
+				close(in);
+			close(out);
+			return -e;
+		}
+		off_t left = st.st_size;
+		/* copy_file_range refuses to cross file systems on recent kernels. */
+		while (left > 0) {
+			ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+			if (n <= 0)
+				break;
+			left -= n;
+		}
+		static char buf[1 << 20];
+		while (left > 0) {
+			ssize_t n = pread(in, buf, sizeof(buf), st.st_size - left);
+			if (n <= 0 || write_all(out, buf, (size_t)n, st.st_size - left) != 0)
+				break;
+			left -= n;
+		}
+		close(in);
+		if (left > 0) {
+			close(out);
+			return -EIO;
+		}
+		close(r->out_fd);
+		r->out_fd = out;
+		unlink(from);
+	}
+	snprintf(d->out_dir, sizeof(d->out_dir), "%s", d->spill_dir);
+	d->spill_dir[0] = '\0';
+	return 0;
+}
+
 int lt_drain_poll(struct lt_drain *d, int final)
 {
 	DIR *dir = opendir(d->ring_dir);
@@ -176,7 +232,12 @@ int lt_drain_poll(struct lt_drain *d, int final)
 		closedir(dir);
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		int rc = drain_ring(&d->rings[i], final);
+		int rc = drain_ring(d, &d->rings[i], final);
+		if (rc != 0 && !d->error)
+			d->error = rc;
+	}
+	if (d->spill_dir[0] && d->written > d->limit_bytes) {
+		int rc = spill(d);
 		if (rc != 0 && !d->error)
 			d->error = rc;
 	}

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -268,6 +269,67 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* Where a recording keeps its data while the command runs:
+ *   rings  per-thread rings the probes write (tmpfs when there is one);
+ *   stage  flat capture files while they fit the RAM budget (tmpfs), or "";
+ *   raw    flat capture files on disk, next to the output (the spill). */
+struct capture_dirs {
+	char rings[PATH_MAX];
+	char stage[PATH_MAX];
+	char raw[PATH_MAX];
+};
+
+static int capture_dirs_create(struct capture_dirs *c, const char *outdir, int stage_in_ram)
+{
+	memset(c, 0, sizeof(*c));
+	char abs[PATH_MAX];
+	if (snprintf(c->raw, sizeof(c->raw), "%s/.looptrace-raw-XXXXXX", outdir) >= (int)sizeof(c->raw) ||
+	    !mkdtemp(c->raw)) {
+		lt_cli_error("record: cannot create a capture directory in %s: %s", outdir, strerror(errno));
+		return -1;
+	}
+	if (realpath(c->raw, abs))
+		memcpy(c->raw, abs, strlen(abs) + 1);
+	snprintf(c->rings, sizeof(c->rings), "/dev/shm/looptrace-rings-XXXXXX");
+	if (!mkdtemp(c->rings) &&
+	    (join_path(c->rings, c->raw, "rings") != 0 || mkdir(c->rings, 0700) != 0)) {
+		lt_cli_error("record: cannot create %s: %s", c->rings, strerror(errno));
+		rmdir(c->raw);
+		return -1;
+	}
+	snprintf(c->stage, sizeof(c->stage), "/dev/shm/looptrace-capture-XXXXXX");
+	if (!stage_in_ram || !mkdtemp(c->stage))
+		c->stage[0] = '\0';
+	return 0;
+}
+
+static void capture_dirs_remove(const struct capture_dirs *c)
+{
+	remove_dir(c->rings);
+	if (c->stage[0])
+		remove_dir(c->stage);
+	remove_dir(c->raw);
+}
+
+/* RAM a capture may take on tmpfs before it moves to disk: a quarter of the
+ * memory available, at most 4 GiB (LOOPTRACE_RAM_MB overrides). */
+static uint64_t ram_budget(void)
+{
+	const char *env = getenv("LOOPTRACE_RAM_MB");
+	if (env && *env)
+		return strtoull(env, NULL, 10) << 20;
+	uint64_t avail_kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &avail_kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	uint64_t budget = avail_kb * 1024 / 4, cap = 4ull << 30;
+	return budget < cap ? budget : cap;
+}
+
 static void join_command(char **cmd, char *buf, size_t n)
 {
 	size_t used = 0;
@@ -310,7 +372,7 @@ int lt_cmd_record(int argc, char **argv)
 
 	/* The raw capture lives next to the output: same file system, so it is
 	 * as large as the user planned for, and no tmpfs fills up. */
-	char outdir_buf[PATH_MAX], raw_dir[PATH_MAX];
+	char outdir_buf[PATH_MAX];
 	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o.output);
 	const char *outdir = dirname(outdir_buf);
 	struct stat st;
@@ -322,27 +384,13 @@ int lt_cmd_record(int argc, char **argv)
 		lt_cli_error("record: %s is a directory", o.output);
 		return LT_EXIT_USAGE;
 	}
-	if (snprintf(raw_dir, sizeof(raw_dir), "%s/.looptrace-raw-XXXXXX", outdir) >= (int)sizeof(raw_dir) ||
-	    !mkdtemp(raw_dir)) {
-		lt_cli_error("record: cannot create a capture directory in %s: %s", outdir, strerror(errno));
+	struct capture_dirs dirs;
+	if (capture_dirs_create(&dirs, outdir, !o.keep_raw) != 0)
 		return LT_EXIT_USAGE;
-	}
-	char abs_raw[PATH_MAX];
-	if (realpath(raw_dir, abs_raw))
-		snprintf(raw_dir, sizeof(raw_dir), "%s", abs_raw);
-	/* The rings go to tmpfs when there is one: no disk writeback there, so
-	 * their pages stay writable without faults. */
-	char ring_dir[PATH_MAX];
-	snprintf(ring_dir, sizeof(ring_dir), "/dev/shm/looptrace-XXXXXX");
-	if (!mkdtemp(ring_dir)) {
-		if (join_path(ring_dir, raw_dir, "rings") != 0 || mkdir(ring_dir, 0700) != 0) {
-			lt_cli_error("record: cannot create %s: %s", ring_dir, strerror(errno));
-			remove_dir(raw_dir);
-			return LT_EXIT_USAGE;
-		}
-	}
 	struct lt_drain drain;
-	lt_drain_init(&drain, ring_dir, raw_dir);
+	lt_drain_init(&drain, dirs.rings, dirs.stage[0] ? dirs.stage : dirs.raw);
+	if (dirs.stage[0])
+		lt_drain_spill_to(&drain, dirs.raw, ram_budget());
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_signal;
@@ -357,8 +405,7 @@ int lt_cmd_record(int argc, char **argv)
 	pid_t pid = fork();
 	if (pid < 0) {
 		lt_cli_error("record: fork: %s", strerror(errno));
-		remove_dir(ring_dir);
-		remove_dir(raw_dir);
+		capture_dirs_remove(&dirs);
 		return LT_EXIT_USAGE;
 	}
 	if (pid == 0) {
@@ -366,33 +413,34 @@ int lt_cmd_record(int argc, char **argv)
 		dfl.sa_handler = SIG_DFL;
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			sigaction(forwarded[i], &dfl, NULL);
-		child_exec(&pf, ring_dir, o.cmd);
+		child_exec(&pf, dirs.rings, o.cmd);
 	}
 	child_pid = pid;
 	int status = wait_child(pid, &o, &drain);
 	double elapsed = now_s() - start;
 	child_pid = 0;
 	int drain_rc = lt_drain_poll(&drain, 1);
+	char capture[PATH_MAX];
+	snprintf(capture, sizeof(capture), "%s", drain.out_dir);
 	lt_drain_close(&drain);
-	remove_dir(ring_dir);
 	if (drain_rc != 0)
 		lt_cli_error("record: writing the capture: %s (the trace may be incomplete)",
 			     strerror(-drain_rc));
 
 	struct lt_import_stats stats;
 	double import_s = 0;
-	rc = write_trace(&o, raw_dir, status, elapsed, &stats, &import_s);
+	rc = write_trace(&o, capture, status, elapsed, &stats, &import_s);
 	if (rc != 0)
-		return LT_EXIT_USAGE;
+		return LT_EXIT_USAGE; /* the capture is kept: the message says where */
 	char kept[PATH_MAX];
 	if (o.keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o.output) < (int)sizeof(kept)) {
 		remove_dir(kept);
-		if (rename(raw_dir, kept) != 0)
+		if (rename(dirs.raw, kept) != 0)
 			lt_cli_error("record: cannot keep the capture as %s: %s", kept, strerror(errno));
 		else if (!o.quiet)
 			fprintf(stderr, "looptrace: raw capture kept in %s\n", kept);
 	}
-	remove_dir(raw_dir);
+	capture_dirs_remove(&dirs);
 
 	if (!o.quiet) {
 		double mib = (double)stats.raw_bytes / (1024.0 * 1024.0);
