@@ -301,8 +301,9 @@ static void report(struct lt_analysis *a, struct runs *rs)
 		if (total_savings < a->opts.min_savings_ms || savings < 0.2 * largest->serial_ms)
 			continue;
 		int k = largest->waits < SUGGESTED_CONCURRENCY ? (int)largest->waits : SUGGESTED_CONCURRENCY;
+		int worth = total_savings >= 20 && total_savings >= 0.25 * total_serial;
 		struct lt_finding *f = lt_findings_add(&a->findings, "sequential-await",
-						       total_savings >= 100 ? LT_SEV_WARNING : LT_SEV_INFO);
+						       worth ? LT_SEV_WARNING : LT_SEV_INFO);
 		if (!f)
 			return;
 		const char *fn = largest->function[0] ? largest->function : "an async function";

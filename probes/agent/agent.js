@@ -175,8 +175,8 @@
   // Stack budget.  A capture costs microseconds, so:
   //  - real libuv handles (sockets, servers, watchers, child processes) get
   //    one always: they are few, and leak reports need their creation site;
-  //  - callbacks (timers, immediates, ticks) reuse the stack first seen for
-  //    the same callback function;
+  //  - timers and immediates reuse the stack first seen for the same
+  //    callback function;
   //  - everything else draws on a token bucket: a burst of STACK_BURST, then
   //    STACKS_PER_TICK per coarse-clock tick (about 1% of a core);
   //  - promises: the first PROMISE_STACKS_PER_TICK of each tick, because the
@@ -361,7 +361,9 @@
     let sid = 0;
     if (LIBUV_HANDLES.has(type)) {
       sid = stackId(resourceInit);
-    } else if (typeof cb === 'function') {
+    } else if (typeof cb === 'function' && (type === 'Timeout' || type === 'Immediate')) {
+      // (Ticks are left out: their callbacks are often Node's own, shared
+      // by every caller.)
       sid = callbackStacks.get(cb) || 0;
       if (sid === 0 && takeStackToken(clock[0])) {
         sid = stackId(resourceInit);

@@ -1,0 +1,54 @@
+'use strict';
+// The defect corpus (examples/defects): every positive program, recorded
+// for real, must produce its finding at the expected file:line with at least
+// the expected figures; every negative must produce nothing above `info`.
+// Expectations were measured independently with plain node
+// (examples/defects/tools/verify.js).
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const { SOURCE_DIR, record, looptrace } = require('./lib');
+
+const DEFECTS = path.join(SOURCE_DIR, 'examples/defects');
+const expected = require(path.join(DEFECTS, 'expected.json'));
+
+function report(db) {
+  const r = looptrace(['report', '--format', 'json', db]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function meets(finding, min) {
+  for (const [key, want] of Object.entries(min || {})) {
+    const have = finding[key];
+    if (typeof want === 'number' && !(typeof have === 'number' && have >= want)) return `${key} ${have} < ${want}`;
+    if (typeof want === 'boolean' && have !== want) return `${key} ${have} !== ${want}`;
+    if (typeof want === 'string' && !(typeof have === 'string' && have.includes(want))) return `${key} ${JSON.stringify(have)} lacks ${JSON.stringify(want)}`;
+  }
+  return null;
+}
+
+for (const entry of expected) {
+  test(entry.program, () => {
+    const extra = entry.duration ? ['--duration', String(entry.duration)] : [];
+    const r = record(['node', ...entry.node_args, entry.program], { cwd: DEFECTS, extra });
+    assert.strictEqual(r.status, entry.exit_status, `exit status; stderr: ${r.stderr.slice(0, 500)}`);
+    const { findings } = report(r.db);
+    if (entry.findings.length === 0) {
+      const loud = findings.filter((f) => f.severity !== 'info');
+      assert.deepStrictEqual(loud.map((f) => `${f.kind}: ${f.message}`), [], 'a negative has no finding above info');
+      return;
+    }
+    const file = path.join(DEFECTS, entry.program);
+    for (const want of entry.findings) {
+      const candidates = findings.filter((f) => f.kind === want.kind);
+      assert.ok(candidates.length > 0, `no ${want.kind} finding; got ${JSON.stringify(findings.map((f) => f.kind))}`);
+      const placed = candidates.filter((f) => f.location && f.location.file === file
+        && (want.line == null || f.location.line === want.line));
+      assert.ok(placed.length > 0, `no ${want.kind} at ${entry.program}:${want.line}; got `
+        + JSON.stringify(candidates.map((f) => f.location)));
+      const problems = placed.map((f) => meets(f, want.min));
+      assert.ok(problems.includes(null), `figures: ${problems.join('; ')}`);
+    }
+  });
+}
