@@ -39,6 +39,7 @@ struct run {
 	int64_t first, waits; /* first await index, number of serial waits */
 	double serial_ms, overlapped_ms, begin_ms, end_ms;
 	int dropped;
+	int repeated; /* one await site, or one operation site, seen more than once */
 };
 
 struct runs {
@@ -168,49 +169,132 @@ static double overlapped_ms(const struct await *v, int64_t first, int64_t waits,
 	return makespan;
 }
 
-/* The await's place in the code: the most frequent user frame among the
- * awaits' own (sampled) stacks, else among the awaited operations'. */
-static void locate(sqlite3 *db, const struct await *v, struct run *r)
+/* Innermost frame of function `fn` in file `file` among the stacks dispatch
+ * `seq` created, or in stack `stack` when seq is 0. */
+static int frame_in(sqlite3 *db, int64_t seq, int64_t stack, const char *fn, const char *file,
+		    struct lt_user_frame *out)
 {
-	struct cand {
-		struct lt_user_frame f;
-		int votes;
-	} *c = calloc(LOCATE_AWAITS, sizeof(*c));
-	if (!c)
-		return;
-	int nc = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		int64_t seen = 0;
-		for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
-			int64_t stack = pass == 0 ? v[i].tstack : v[i].xsite;
-			struct lt_user_frame f;
-			if (!stack || lt_user_frame_of(db, stack, &f) != 0)
-				continue;
-			int k = 0;
-			while (k < nc && !(c[k].f.line == f.line && !strcmp(c[k].f.file, f.file)))
-				k++;
-			if (k == nc) {
-				if (nc == LOCATE_AWAITS)
-					continue;
-				c[nc++].f = f;
-			}
-			c[k].votes++;
-		}
-		if (nc)
-			break;
+	static const char by_seq[] =
+		"SELECT s.line, s.column FROM created_stack c JOIN stacks s ON s.stack_id = c.stack_id"
+		" WHERE c.seq = ? AND s.function = ? AND s.file = ? ORDER BY c.stack_id DESC, s.depth LIMIT 1";
+	static const char by_stack[] =
+		"SELECT line, column FROM stacks WHERE stack_id = ? AND function = ? AND file = ?"
+		" ORDER BY depth LIMIT 1";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, seq ? by_seq : by_stack, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, seq ? seq : stack);
+	sqlite3_bind_text(s, 2, fn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
+	int rc = -ENOENT;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(out->function, sizeof(out->function), "%s", fn);
+		snprintf(out->file, sizeof(out->file), "%s", file);
+		out->line = sqlite3_column_int64(s, 0);
+		out->column = sqlite3_column_int64(s, 1);
+		rc = 0;
 	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+struct vote {
+	struct lt_user_frame f;
+	int votes;
+};
+
+static void cast(struct vote *c, int *nc, const struct lt_user_frame *f)
+{
+	int k = 0;
+	while (k < *nc && !(c[k].f.line == f->line && !strcmp(c[k].f.file, f->file)))
+		k++;
+	if (k == *nc) {
+		if (*nc == LOCATE_AWAITS)
+			return;
+		c[(*nc)++].f = *f;
+	}
+	c[k].votes++;
+}
+
+/* Most votes; on a tie the earliest line (the first await in the code). */
+static int winner(const struct vote *c, int nc)
+{
 	int best = -1;
 	for (int k = 0; k < nc; k++)
-		if (best < 0 || c[k].votes > c[best].votes)
+		if (best < 0 || c[k].votes > c[best].votes ||
+		    (c[k].votes == c[best].votes && c[k].f.line < c[best].f.line))
 			best = k;
-	if (best >= 0) {
-		snprintf(r->file, sizeof(r->file), "%s", c[best].f.file);
-		snprintf(r->function, sizeof(r->function), "%s", c[best].f.function);
-		r->line = c[best].f.line;
-		r->column = c[best].f.column;
+	return best;
+}
+
+/* The await's place in the code.  The async function is the one running in
+ * the continuations (the outermost user frame of what they created); each
+ * await is then placed at that function's innermost frame in the stacks
+ * taken around it (what was created where it was, its own sampled stack,
+ * its operation's).  Also notes whether the run repeats an await or an
+ * operation site — a loop, or one helper making every operation — which is
+ * what independent work looks like, as opposed to a sequence of distinct
+ * steps that may each need the one before. */
+static void locate(sqlite3 *db, const struct await *v, struct run *r)
+{
+	struct vote *fns = calloc(LOCATE_AWAITS, sizeof(*fns)), *lines = calloc(LOCATE_AWAITS, sizeof(*lines));
+	int nf = 0, nl = 0;
+	if (!fns || !lines)
+		goto out;
+	int64_t seen = 0;
+	for (int64_t i = v[r->first].next; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
+		struct lt_user_frame f;
+		if (lt_running_frame_of(db, v[i].cseq, &f) == 0) {
+			f.line = 0; /* vote on the function */
+			cast(fns, &nf, &f);
+		}
 	}
+	int fn = winner(fns, nf);
+	seen = 0;
+	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
+		struct lt_user_frame f;
+		int found = -1;
+		if (fn >= 0) {
+			const char *name = fns[fn].f.function, *file = fns[fn].f.file;
+			if (v[i].tstack)
+				found = frame_in(db, 0, v[i].tstack, name, file, &f);
+			if (found != 0 && v[i].xsite)
+				found = frame_in(db, 0, v[i].xsite, name, file, &f);
+			if (found != 0)
+				found = frame_in(db, v[i].cseq, 0, name, file, &f);
+		} else if (v[i].xsite) {
+			found = lt_user_frame_of(db, v[i].xsite, &f);
+		}
+		if (found == 0)
+			cast(lines, &nl, &f);
+	}
+	int best = winner(lines, nl);
+	if (best >= 0) {
+		snprintf(r->file, sizeof(r->file), "%s", lines[best].f.file);
+		snprintf(r->function, sizeof(r->function), "%s", lines[best].f.function);
+		r->line = lines[best].f.line;
+		r->column = lines[best].f.column;
+		r->repeated = lines[best].votes > 1;
+	}
+	/* one helper making every operation: the operations' sites repeat */
+	int64_t same = 0;
+	struct lt_user_frame first_op;
+	seen = 0;
+	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->repeated; i = v[i].next, seen++) {
+		struct lt_user_frame f;
+		if (!v[i].xsite || lt_user_frame_of(db, v[i].xsite, &f) != 0)
+			continue;
+		if (same++ == 0)
+			first_op = f;
+		else if (f.line != first_op.line || strcmp(f.file, first_op.file) != 0)
+			same = -1000000;
+	}
+	if (same > 1)
+		r->repeated = 1;
+out:
 	snprintf(r->key, sizeof(r->key), "%lld|%s|%lld", (long long)r->pid, r->file, (long long)r->line);
-	free(c);
+	free(fns);
+	free(lines);
 }
 
 static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
@@ -301,7 +385,7 @@ static void report(struct lt_analysis *a, struct runs *rs)
 		if (total_savings < a->opts.min_savings_ms || savings < 0.2 * largest->serial_ms)
 			continue;
 		int k = largest->waits < SUGGESTED_CONCURRENCY ? (int)largest->waits : SUGGESTED_CONCURRENCY;
-		int worth = total_savings >= 20 && total_savings >= 0.25 * total_serial;
+		int worth = largest->repeated && total_savings >= 20 && total_savings >= 0.25 * total_serial;
 		struct lt_finding *f = lt_findings_add(&a->findings, "sequential-await",
 						       worth ? LT_SEV_WARNING : LT_SEV_INFO);
 		if (!f)

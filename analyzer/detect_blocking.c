@@ -63,40 +63,21 @@ static struct site *find_site(struct site **sites, size_t *n, size_t *cap, const
 	return s;
 }
 
-/* Stacks of what each dispatch created while it ran (sampled). */
-static const char created_sql[] =
-	"CREATE TEMP TABLE IF NOT EXISTS created_stack AS"
-	" SELECT created_seq AS seq, stack_id FROM resources WHERE stack_id IS NOT NULL"
-	" UNION ALL SELECT created_seq, stack_id FROM promises WHERE stack_id IS NOT NULL;"
-	"CREATE INDEX IF NOT EXISTS temp.created_stack_by_seq ON created_stack(seq);";
-
-/* The outermost frame in the program's code of something the dispatch
- * created: the function Node called, i.e. the callback that blocked. */
-static const char callback_frame_sql[] =
-	"SELECT s.function, s.file, s.line, s.column FROM created_stack c"
-	" JOIN stacks s ON s.stack_id = c.stack_id"
-	" WHERE c.seq = ? AND s.file <> '' AND s.file NOT LIKE 'node:%'"
-	" ORDER BY c.stack_id, s.depth DESC LIMIT 1";
-
 /* Place a blocking callback at its own code rather than where it was
  * scheduled: its frame in a stack taken while it ran, and the line where
  * the function of that name is defined when the source is readable. */
-static void place_callback(sqlite3 *db, sqlite3_stmt *q, struct site *s)
+static void place_callback(sqlite3 *db, struct site *s)
 {
 	const char *name = s->callback;
-	sqlite3_bind_int64(q, 1, s->first_seq);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		const char *fn = (const char *)sqlite3_column_text(q, 0);
-		const char *file = (const char *)sqlite3_column_text(q, 1);
-		snprintf(s->file, sizeof(s->file), "%s", file ? file : "");
-		s->line = sqlite3_column_int64(q, 2);
-		s->column = sqlite3_column_int64(q, 3);
-		snprintf(s->function, sizeof(s->function), "%s", fn ? fn : "");
+	struct lt_user_frame f;
+	if (lt_running_frame_of(db, s->first_seq, &f) == 0) {
+		snprintf(s->file, sizeof(s->file), "%s", f.file);
+		snprintf(s->function, sizeof(s->function), "%s", f.function);
+		s->line = f.line;
+		s->column = f.column;
 		if (!*name)
 			name = s->function;
 	}
-	sqlite3_reset(q);
-	(void)db;
 	int64_t line, column;
 	if (*name && s->file[0] && lt_source_definition(s->file, name, s->line, &line, &column) == 0) {
 		s->line = line;
@@ -226,16 +207,9 @@ int lt_detect_blocking(struct lt_analysis *a)
 	}
 	if (step != SQLITE_DONE)
 		goto finalize;
-	if (n > 0) {
-		sqlite3_stmt *q = NULL;
-		if (sqlite3_exec(a->db, created_sql, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(a->db, callback_frame_sql, -1, &q, NULL) != SQLITE_OK)
-			goto finalize;
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(sites[i].queue, "main") != 0)
-				place_callback(a->db, q, &sites[i]);
-		sqlite3_finalize(q);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(sites[i].queue, "main") != 0)
+			place_callback(a->db, &sites[i]);
 	for (size_t i = 0; i < n; i++)
 		describe(a, &sites[i]);
 	rc = 0;

@@ -3,8 +3,9 @@
  *
  * A stack's "user frame" is its innermost frame in the program's code: not
  * Node's internals ("node:..."), not a frame without a file.
- * lt_locations_prepare builds TEMP.user_frame(stack_id, function, file, line,
- * column) once per connection so that queries can join on it.
+ * lt_locations_prepare builds, once per connection, TEMP.user_frame(stack_id,
+ * function, file, line, column) and TEMP.created_stack(seq, stack_id) — the
+ * sampled stacks of what each dispatch created — for queries to join on.
  */
 #ifndef LOOPTRACE_LOCATIONS_H
 #define LOOPTRACE_LOCATIONS_H
@@ -23,5 +24,9 @@ struct lt_user_frame {
 
 /* The user frame of a stack; returns 0, or -ENOENT when it has none. */
 int lt_user_frame_of(sqlite3 *db, int64_t stack_id, struct lt_user_frame *out);
+
+/* The outermost user frame of what dispatch `seq` created while it ran,
+ * i.e. the program's function that was running; 0 or -ENOENT. */
+int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out);
 
 #endif

@@ -128,6 +128,12 @@ static int lag_and_iterations(sqlite3 *db, struct lt_metrics *m, struct samples 
 			rc = rc ? rc : push(lag, (double)(begin - due) / 1e6);
 			due = begin + res;
 		}
+		/* Expired while the loop was busy after its timers phase: the poll
+		 * returns at once and the timer runs right after it. */
+		if (has_poll && due < pb) {
+			rc = rc ? rc : push(lag, (double)(pb - due) / 1e6);
+			due = pb + res;
+		}
 		/* Waiting in poll: the timer wakes the loop on time. */
 		if (has_poll) {
 			while (rc == 0 && due >= pb && due <= pe) {

@@ -143,6 +143,9 @@
     let key = '';
     for (let k = 0; k < sites.length && frames.length < 4 * 10; k++) {
       const s = sites[k];
+      // Async frames ("at async caller") describe who awaits, not who runs:
+      // the stack proper ends before them.
+      if (typeof s.isAsync === 'function' && s.isAsync()) break;
       const file = s.getFileName() || '';
       if (file === agentFile) continue;
       const fn = s.getFunctionName() || '';

@@ -181,3 +181,49 @@ int rawgen_write(const struct rawgen *g, const char *path)
 	close(fd);
 	return rc;
 }
+
+static uint32_t next_stack_id;
+
+uint32_t rawgen_stack(struct rawgen *g, const char *function, const char *file, uint32_t line,
+		      uint32_t column)
+{
+	uint32_t fn = rawgen_string(g, function), fl = rawgen_string(g, file);
+	uint32_t id = ++next_stack_id;
+	uint32_t p[6] = {id, 1, fn, fl, line, column};
+	rawgen_record(g, LT_STACK, 0, p, 6);
+	return id;
+}
+
+void rawgen_r_init_ex(struct rawgen *g, uint32_t id, uint32_t trigger, const char *type, uint64_t rel,
+		      int delay_ms, uint32_t stack, unsigned flags, const char *callback)
+{
+	uint32_t t = rawgen_string(g, type);
+	uint32_t cb = callback ? rawgen_string(g, callback) : 0;
+	uint32_t p[9] = {id, trigger, t, stack, 0, 0, (uint32_t)delay_ms, cb, 0};
+	put64(p + 4, rel);
+	rawgen_record(g, LT_R_INIT, flags, p, 9);
+}
+
+void rawgen_p_init_stack(struct rawgen *g, uint32_t id, uint32_t parent, uint64_t rel, uint32_t stack)
+{
+	uint32_t p[4] = {id, parent, coarse(g, rel), stack};
+	rawgen_record(g, LT_P_INIT, 1, p, 4);
+}
+
+void rawgen_reject(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint64_t rel,
+		   uint32_t ordinal)
+{
+	uint32_t r = reason ? rawgen_string(g, reason) : 0;
+	uint32_t p[6] = {promise, r, 0, 0, 0, ordinal};
+	put64(p + 3, rel);
+	rawgen_record(g, LT_REJECT, kind, p, 6);
+}
+
+void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel)
+{
+	uint32_t p[3] = {0, 0, 0};
+	put64(p, rel);
+	rawgen_record(g, LT_EXIT_EMIT, is_exit ? 1 : 0, p, 3);
+	put64(p, rel + 1000);
+	rawgen_record(g, LT_EXIT_DONE, is_exit ? 1 : 0, p, 3);
+}

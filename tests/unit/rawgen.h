@@ -38,6 +38,20 @@ void rawgen_p_event(struct rawgen *g, unsigned kind, uint32_t id, uint64_t rel);
 void rawgen_output(struct rawgen *g, int fd, const char *text, uint64_t rel);
 void rawgen_poll(struct rawgen *g, uint64_t enter_rel, uint64_t exit_rel, int timeout, int events);
 
+/* A one-frame stack; returns its id. */
+uint32_t rawgen_stack(struct rawgen *g, const char *function, const char *file, uint32_t line,
+		      uint32_t column);
+/* R_INIT with a creation stack and flags (bit 0 unref'd, bit 1 repeating timer). */
+void rawgen_r_init_ex(struct rawgen *g, uint32_t id, uint32_t trigger, const char *type, uint64_t rel,
+		      int delay_ms, uint32_t stack, unsigned flags, const char *callback);
+/* P_INIT with a sampled stack. */
+void rawgen_p_init_stack(struct rawgen *g, uint32_t id, uint32_t parent, uint64_t rel, uint32_t stack);
+/* LT_REJECT (kind: enum lt_reject_kind) with its reason text. */
+void rawgen_reject(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint64_t rel,
+		   uint32_t ordinal);
+/* LT_EXIT_EMIT + LT_EXIT_DONE (aux 0 beforeExit, 1 exit). */
+void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel);
+
 /* Write the file (header + data, padded to a whole chunk).  Returns 0 or -errno. */
 int rawgen_write(const struct rawgen *g, const char *path);
 

@@ -1,0 +1,435 @@
+/*
+ * test_detectors.c — each detector and the metrics on traces built in code:
+ * positives, look-alikes that must stay quiet, an empty trace, a trace cut
+ * short by SIGKILL, and a million dispatches.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/store.h"
+#include "rawgen.h"
+#include "recorder/import.h"
+#include "testutil.h"
+
+#define MS 1000000ull
+#define FILE_JS "/app/server.js"
+
+struct fixture {
+	char dir[4096];
+	sqlite3 *db;
+	struct lt_analysis a;
+	int analyzed;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (f->analyzed)
+		lt_analysis_free(&f->a);
+	if (f->db)
+		sqlite3_close(f->db);
+	test_rmdir(f->dir);
+	return 0;
+}
+
+/* Write the stream, import it, analyze with the given block threshold. */
+static void analyze(struct fixture *f, struct rawgen *g, double block_ms)
+{
+	char path[8192], db[8192], err[512] = "";
+	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
+	snprintf(db, sizeof(db), "%s/trace.db", f->dir);
+	assert_int_equal(rawgen_write(g, path), 0);
+	rawgen_free(g);
+	struct lt_import_stats st;
+	assert_int_equal(lt_store_create(db, &f->db), 0);
+	assert_int_equal(lt_import_dir(f->db, f->dir, &st, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(f->db), 0);
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	o.block_ms = block_ms;
+	if (lt_analyze(f->db, &o, &f->a, err, sizeof(err)) != 0)
+		fail_msg("analyze: %s", err);
+	f->analyzed = 1;
+}
+
+static const struct lt_finding *find(const struct fixture *f, const char *kind, int nth)
+{
+	for (size_t i = 0; i < f->a.findings.n; i++)
+		if (!strcmp(f->a.findings.items[i].kind, kind) && nth-- == 0)
+			return &f->a.findings.items[i];
+	return NULL;
+}
+
+static size_t count(const struct fixture *f, const char *kind)
+{
+	size_t n = 0;
+	while (find(f, kind, (int)n))
+		n++;
+	return n;
+}
+
+static const struct lt_field *field(const struct lt_finding *x, const char *key)
+{
+	for (size_t i = 0; i < x->n_fields; i++)
+		if (!strcmp(x->fields[i].key, key))
+			return &x->fields[i];
+	fail_msg("finding %s has no field %s", x->kind, key);
+	return NULL;
+}
+
+static void start(struct rawgen *g)
+{
+	rawgen_init(g, 40, 40, 1000 * MS);
+	rawgen_js_start(g, FILE_JS);
+}
+
+/* --- blocking-task --- */
+
+static void blocking_timer_is_found_with_its_figures(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "", FILE_JS, 12, 3);
+	rawgen_r_init_ex(&g, 6, 1, "Timeout", 1 * MS, 10, site, 0, "crunch");
+	rawgen_r_init_ex(&g, 7, 1, "Timeout", 1 * MS, 10, site, 0, "crunch");
+	rawgen_r_init_ex(&g, 8, 1, "Timeout", 1 * MS, 10, site, 0, "quick");
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 20 * MS, 0);
+	rawgen_r_after(&g, 6, 100 * MS); /* 80 ms */
+	rawgen_r_before(&g, 7, 101 * MS, 0);
+	rawgen_r_after(&g, 7, 161 * MS); /* 60 ms */
+	rawgen_r_before(&g, 8, 162 * MS, 0);
+	rawgen_r_after(&g, 8, 172 * MS); /* 10 ms: short */
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "blocking-task"), 1);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+	assert_true(fabs(field(x, "duration_ms")->number - 80) < 0.5);
+	assert_true(fabs(field(x, "total_ms")->number - 140) < 0.5);
+	assert_int_equal(field(x, "count")->integer, 2);
+	assert_string_equal(field(x, "queue")->text, "timer");
+	assert_string_equal(field(x, "callback")->text, "crunch");
+	assert_string_equal(x->file, FILE_JS);
+	assert_int_equal(x->line, 12);
+	assert_non_null(strstr(x->message, "CPU-bound"));
+}
+
+static void blocking_threshold_is_an_option(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 3 * MS, 0);
+	rawgen_r_after(&g, 6, 23 * MS); /* 20 ms */
+	analyze(f, &g, 10);
+	assert_int_equal(count(f, "blocking-task"), 1);
+	assert_string_equal(field(find(f, "blocking-task", 0), "queue")->text, "immediate");
+}
+
+static void blocking_names_the_synchronous_call(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 3 * MS, 0);
+	uint32_t p[3] = {0, 0, 90 * MS};
+	p[0] = (uint32_t)(g.base_ns + 4 * MS);
+	p[1] = (uint32_t)((g.base_ns + 4 * MS) >> 32);
+	rawgen_record(&g, LT_BLOCKING, LT_CALL_READ, p, 3); /* a 90 ms read() */
+	rawgen_r_after(&g, 6, 100 * MS);
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_string_equal(field(x, "blocking_call")->text, "read");
+	assert_non_null(strstr(x->message, "synchronous file I/O"));
+}
+
+/* --- unhandled-rejection --- */
+
+static void rejections_unhandled_and_late(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_p_init(&g, 1, 0, 1 * MS);
+	rawgen_p_init(&g, 2, 0, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_reject(&g, LT_REJECT_UNHANDLED, 1,
+		      "Error: no config\n    at load (" FILE_JS ":5:9)\n    at node:internal/x:1:1", 3 * MS, 1);
+	rawgen_reject(&g, LT_REJECT_UNHANDLED, 2, "TypeError: late one\n    at later (" FILE_JS ":9:3)", 3 * MS, 2);
+	rawgen_reject(&g, LT_REJECT_HANDLED_LATE, 2, NULL, 40 * MS, 3);
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "unhandled-rejection"), 2);
+	for (int i = 0; i < 2; i++) {
+		const struct lt_finding *x = find(f, "unhandled-rejection", i);
+		int late = field(x, "handled_late")->integer;
+		assert_int_equal(x->severity, late ? LT_SEV_WARNING : LT_SEV_ERROR);
+		assert_string_equal(x->file, FILE_JS);
+		assert_int_equal(x->line, late ? 9 : 5);
+		assert_string_equal(x->function, late ? "later" : "load");
+		assert_string_equal(field(x, "reason")->text, late ? "TypeError: late one" : "Error: no config");
+		if (late)
+			assert_true(fabs(field(x, "handled_after_ms")->number - 37) < 0.5);
+	}
+}
+
+static void rejection_handled_in_time_is_quiet(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_p_init(&g, 1, 0, 1 * MS);
+	rawgen_p_event(&g, LT_P_SETTLE, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_exit(&g, 0, 3 * MS);
+	analyze(f, &g, 50);
+	assert_int_equal(f->a.findings.n, 0);
+}
+
+/* --- leaked-handle --- */
+
+static void leaks_in_a_killed_process(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t s1 = rawgen_stack(&g, "startMetrics", FILE_JS, 14, 3);
+	uint32_t s2 = rawgen_stack(&g, "", FILE_JS, 30, 8);
+	rawgen_r_init_ex(&g, 6, 1, "Timeout", 1 * MS, 100, s1, 2, NULL);    /* interval */
+	rawgen_r_init_ex(&g, 7, 1, "TCPSERVERWRAP", 1 * MS, -1, s2, 0, NULL); /* server */
+	rawgen_r_init_ex(&g, 8, 1, "Timeout", 1 * MS, 100, s1, 3, NULL);    /* unref'd interval */
+	rawgen_r_init_ex(&g, 9, 1, "Timeout", 1 * MS, 50, s1, 0, NULL);     /* cleared: due, never ran */
+	rawgen_main_end(&g, 2 * MS);
+	for (uint64_t t = 101; t < 2000; t += 100) {
+		rawgen_r_before(&g, 6, t * MS, 0);
+		rawgen_r_after(&g, 6, t * MS + 100000);
+	}
+	/* killed: no exit emit */
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "leaked-handle"), 2);
+	int seen_timer = 0, seen_server = 0;
+	for (int i = 0; i < 2; i++) {
+		const struct lt_finding *x = find(f, "leaked-handle", i);
+		const char *type = field(x, "type")->text;
+		if (!strcmp(type, "Timeout")) {
+			seen_timer = 1;
+			assert_int_equal(x->line, 14);
+			assert_string_equal(x->function, "startMetrics");
+			assert_true(field(x, "age_ms")->number > 1800);
+		} else {
+			seen_server = !strcmp(type, "TCPSERVERWRAP");
+			assert_int_equal(x->line, 30);
+		}
+	}
+	assert_true(seen_timer && seen_server);
+}
+
+static void no_leaks_when_the_loop_ran_dry(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init_ex(&g, 7, 1, "TCPSERVERWRAP", 1 * MS, -1, 0, 0, NULL);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_exit(&g, 0, 5 * MS); /* beforeExit: nothing kept it alive */
+	rawgen_exit(&g, 1, 6 * MS);
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "leaked-handle"), 0);
+}
+
+/* --- sequential-await --- */
+
+/* An async function awaiting `n` operations; each operation's promise X is
+ * created right before its await (T, parent X) — or all up front when
+ * `prestarted`.  Each wait spans a poll of `wait_ms`. */
+static void awaits(struct rawgen *g, int n, int prestarted, uint64_t wait_ms)
+{
+	uint32_t site = rawgen_stack(g, "loadAll", FILE_JS, 17, 20);
+	uint64_t t = 2 * MS;
+	uint32_t id = 1;
+	if (prestarted)
+		for (int i = 0; i < n; i++)
+			rawgen_p_init_stack(g, 100 + (uint32_t)i, 0, t, site);
+	rawgen_p_init_stack(g, prestarted ? 100 : id, 0, t, site); /* X1 (again if prestarted: harmless) */
+	uint32_t x = prestarted ? 100 : id++;
+	uint32_t tw = id++;
+	rawgen_p_init_stack(g, tw, x, t, site);
+	rawgen_main_end(g, t + 1 * MS);
+	for (int i = 0; i < n; i++) {
+		rawgen_poll(g, t + 1 * MS, t + wait_ms * MS, 100, 1);
+		t += wait_ms * MS + 1 * MS;
+		rawgen_p_event(g, LT_P_BEFORE, tw, t);
+		if (i + 1 < n) {
+			x = prestarted ? 100 + (uint32_t)(i + 1) : id++;
+			if (!prestarted)
+				rawgen_p_init(g, x, 0, t);
+			uint32_t next = id++;
+			rawgen_p_init_stack(g, next, x, t, site);
+			rawgen_p_event(g, LT_P_AFTER, tw, t);
+			tw = next;
+		} else {
+			rawgen_p_event(g, LT_P_AFTER, tw, t);
+		}
+	}
+}
+
+static void serial_awaits_are_found(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	awaits(&g, 6, 0, 20);
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "sequential-await"), 1);
+	const struct lt_finding *x = find(f, "sequential-await", 0);
+	assert_int_equal(field(x, "count")->integer, 6);
+	assert_true(field(x, "serial_ms")->number > 110);
+	assert_true(field(x, "estimated_savings_ms")->number > 60);
+	assert_int_equal(field(x, "concurrency")->integer, 4);
+	assert_int_equal(x->line, 17);
+	assert_string_equal(x->function, "loadAll");
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+	assert_non_null(strstr(x->fix, "bounded concurrency"));
+}
+
+static void prestarted_operations_are_quiet(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	awaits(&g, 6, 1, 20);
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "sequential-await"), 0);
+}
+
+static void awaits_that_wait_on_nothing_are_quiet(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	/* resolved values: every continuation in the same iteration */
+	uint32_t tw = 2;
+	rawgen_p_init(&g, 1, 0, 1 * MS);
+	rawgen_p_init(&g, tw, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	for (uint32_t i = 0; i < 20; i++) {
+		rawgen_p_event(&g, LT_P_BEFORE, tw, 3 * MS);
+		rawgen_p_init(&g, tw + 1, 0, 3 * MS);
+		rawgen_p_init(&g, tw + 2, tw + 1, 3 * MS);
+		rawgen_p_event(&g, LT_P_AFTER, tw, 3 * MS);
+		tw += 2;
+	}
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "sequential-await"), 0);
+}
+
+/* --- metrics and edge cases --- */
+
+static void metrics_from_iterations_and_timers(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 10);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 30 * MS, 8, 0);  /* idle 27 ms */
+	rawgen_r_before(&g, 6, 31 * MS, 0);      /* due at 11 ms: 20 ms late */
+	rawgen_r_after(&g, 6, 131 * MS);         /* and blocks 100 ms */
+	rawgen_poll(&g, 132 * MS, 142 * MS, 10, 0);
+	analyze(f, &g, 50);
+	const struct lt_metrics *m = &f->a.metrics;
+	assert_int_equal(m->iterations, 2);
+	assert_true(fabs(m->idle_ms - 37) < 0.5);
+	assert_int_equal(m->timer_lateness.count, 1);
+	assert_true(fabs(m->timer_lateness.max_ms - 20) < 0.5);
+	assert_true(m->lag.max_ms >= 90); /* the 100 ms block shows as lag */
+	assert_true(m->utilization > 0 && m->utilization < 1);
+	assert_int_equal(m->by_queue[3], 1); /* timer */
+}
+
+static void empty_trace(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 40, 40, 1000 * MS);
+	analyze(f, &g, 50);
+	assert_int_equal(f->a.findings.n, 0);
+	assert_int_equal(f->a.metrics.dispatches, 0);
+	assert_int_equal(f->a.metrics.lag.count, 0);
+}
+
+static void trace_cut_short_by_sigkill(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 3 * MS, 0);
+	rawgen_output(&g, 1, "working\n", 90 * MS); /* killed inside the callback */
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_true(field(x, "duration_ms")->number >= 86);
+}
+
+static void million_dispatches(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);
+	rawgen_main_end(&g, 2 * MS);
+	uint64_t t = 3 * MS;
+	for (int i = 0; i < 1000000; i++) {
+		rawgen_r_before(&g, 6, t, 0);
+		rawgen_r_after(&g, 6, t + (i == 500000 ? 70 * MS : 2000));
+		t += i == 500000 ? 71 * MS : 3000;
+	}
+	analyze(f, &g, 50);
+	assert_int_equal(f->a.metrics.dispatches, 1000001); /* main and the timer runs */
+	assert_int_equal(count(f, "blocking-task"), 1);
+	assert_int_equal(field(find(f, "blocking-task", 0), "count")->integer, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(blocking_timer_is_found_with_its_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocking_threshold_is_an_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocking_names_the_synchronous_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejections_unhandled_and_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejection_handled_in_time_is_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(leaks_in_a_killed_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_leaks_when_the_loop_ran_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(serial_awaits_are_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(prestarted_operations_are_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(awaits_that_wait_on_nothing_are_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_from_iterations_and_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(trace_cut_short_by_sigkill, setup, teardown),
+		cmocka_unit_test_setup_teardown(million_dispatches, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
