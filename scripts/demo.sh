@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up, then the main job on the bundled example: record
-# examples/demo/tour.js, replay its execution order, and summarise the trace.
+# examples/demo/tour.js, replay its execution order, report on it, and show
+# the same trace through plain SQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,9 +19,14 @@ build/looptrace replay "$out/tour.db"
 build/looptrace replay --format json "$out/tour.db" > "$out/tour.json"
 
 echo
+echo "== looptrace report $out/tour.db"
+build/looptrace report "$out/tour.db"
+build/looptrace report --format json -o "$out/tour-report.json" "$out/tour.db"
+
+echo
 echo "== what ran where (sqlite3 $out/tour.db)"
 sqlite3 -column -header "$out/tour.db" \
   "SELECT queue, count(*) AS dispatches, round(sum(end_ns - begin_ns) / 1e6, 3) AS busy_ms
      FROM dispatches GROUP BY queue ORDER BY min(seq);"
 echo
-echo "Trace: $out/tour.db   JSON replay: $out/tour.json"
+echo "Trace: $out/tour.db   JSON replay: $out/tour.json   JSON report: $out/tour-report.json"

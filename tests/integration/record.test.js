@@ -134,6 +134,12 @@ test('bad input: one line on stderr and exit status 2', () => {
     [['record'], /no command to record/],
     [['record', '-o', '/nonexistent-dir/t.db', '--', 'true'], /no such directory/],
     [['frobnicate'], /unknown command/],
+    [['report', path.join(dir, 'missing.db')], /No such file/],
+    [['report', truncated], /corrupt or truncated/],
+    [['report', foreign], /foreign SQLite database/],
+    [['report', '--block-ms', 'slow', good.db], /--block-ms takes a number/],
+    [['report', '--format', 'yaml', good.db], /--format is text or json/],
+    [['report'], /no trace given/],
   ];
   for (const [args, message] of cases) {
     const r = looptrace(args);
