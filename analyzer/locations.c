@@ -1,12 +1,13 @@
 /*
- * locations.c — innermost user-code frames of recorded stacks.
+ * locations.c — innermost user-code frames of recorded stacks, and the
+ * function running in a dispatch.
  */
 #include "locations.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-static const char user_frames_sql[] =
+static const char prepare_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS user_frame AS"
 	" SELECT s.stack_id, s.function, s.file, s.line, s.column FROM stacks s"
 	" JOIN (SELECT stack_id, MIN(depth) AS depth FROM stacks"
@@ -27,13 +28,22 @@ static const char running_frame_sql[] =
 	" WHERE c.seq = ? AND s.file <> '' AND s.file NOT LIKE 'node:%'"
 	" ORDER BY c.stack_id, s.depth DESC LIMIT 1";
 
-int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)
+static const char user_frame_sql[] =
+	"SELECT function, file, line, column FROM temp.user_frame WHERE stack_id = ?";
+
+int lt_locations_prepare(sqlite3 *db)
+{
+	return sqlite3_exec(db, prepare_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Run a one-row query of (function, file, line, column) bound to `key`. */
+static int fetch_frame(sqlite3 *db, const char *sql, int64_t key, struct lt_user_frame *out)
 {
 	sqlite3_stmt *s;
 	int rc = -ENOENT;
-	if (sqlite3_prepare_v2(db, running_frame_sql, -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 1, key);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const unsigned char *fn = sqlite3_column_text(s, 0), *file = sqlite3_column_text(s, 1);
 		snprintf(out->function, sizeof(out->function), "%s", fn ? (const char *)fn : "");
@@ -44,30 +54,14 @@ int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)
 	}
 	sqlite3_finalize(s);
 	return rc;
-}
-
-int lt_locations_prepare(sqlite3 *db)
-{
-	return sqlite3_exec(db, user_frames_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
 int lt_user_frame_of(sqlite3 *db, int64_t stack_id, struct lt_user_frame *out)
 {
-	sqlite3_stmt *s;
-	int rc = -ENOENT;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT function, file, line, column FROM temp.user_frame WHERE stack_id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, stack_id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const unsigned char *fn = sqlite3_column_text(s, 0), *file = sqlite3_column_text(s, 1);
-		snprintf(out->function, sizeof(out->function), "%s", fn ? (const char *)fn : "");
-		snprintf(out->file, sizeof(out->file), "%s", file ? (const char *)file : "");
-		out->line = sqlite3_column_int64(s, 2);
-		out->column = sqlite3_column_int64(s, 3);
-		rc = 0;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return fetch_frame(db, user_frame_sql, stack_id, out);
+}
+
+int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)
+{
+	return fetch_frame(db, running_frame_sql, seq, out);
 }

@@ -4,6 +4,8 @@
  */
 #include "replay_format.h"
 
+#include "text.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -18,19 +20,6 @@ void lt_replay_text_begin(struct lt_replay_text *t, FILE *out, int64_t origin_ns
 	t->pid = t->tid = t->iteration = -1;
 	if (!getcwd(t->cwd, sizeof(t->cwd)))
 		t->cwd[0] = '\0';
-}
-
-/* Program-controlled text goes to a terminal: show control characters as
- * escapes instead of letting them act. */
-static void put_safe(FILE *out, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\t' || (c >= 0x20 && c != 0x7f))
-			fputc(c, out);
-		else
-			fprintf(out, "\\x%02x", c);
-	}
 }
 
 static const char *short_path(const struct lt_replay_text *t, const char *file)
@@ -56,7 +45,7 @@ static void put_output(FILE *o, int indent, const struct lt_output *out, size_t 
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 			fprintf(o, "%*s%s ", indent + 9, "", out[k].fd == 2 ? "2>" : " >");
-			put_safe(o, p, len);
+			lt_put_safe(o, p, len);
 			fputc('\n', o);
 			p += len + (nl ? 1 : 0);
 		}
@@ -82,7 +71,7 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 			fprintf(o, " thread %lld", (long long)d->tid);
 		if (d->argv[0]) {
 			fputs(": ", o);
-			put_safe(o, d->argv, strlen(d->argv));
+			lt_put_safe(o, d->argv, strlen(d->argv));
 		}
 		fputc('\n', o);
 		t->pid = d->pid;
@@ -112,13 +101,13 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	if (d->callback[0] || d->loc.file) {
 		fputs("  ", o);
 		if (d->callback[0])
-			put_safe(o, d->callback, strlen(d->callback));
+			lt_put_safe(o, d->callback, strlen(d->callback));
 		else if (d->loc.function[0])
-			put_safe(o, d->loc.function, strlen(d->loc.function));
+			lt_put_safe(o, d->loc.function, strlen(d->loc.function));
 		if (d->loc.file) {
 			const char *f = short_path(t, d->loc.file);
 			fprintf(o, "%s(", d->callback[0] || d->loc.function[0] ? " " : "");
-			put_safe(o, f, strlen(f));
+			lt_put_safe(o, f, strlen(f));
 			fprintf(o, ":%lld:%lld)", (long long)d->loc.line, (long long)d->loc.column);
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include "../analyzer/queue.h"
 #include "json.h"
+#include "text.h"
 
 /* --- JSON --- */
 
@@ -116,16 +117,10 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 
 /* --- text --- */
 
-/* Program-controlled text: control characters shown as escapes. */
 static void put_safe(FILE *o, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\t' || (c >= 0x20 && c != 0x7f))
-			fputc(c, o);
-		else
-			fprintf(o, "\\x%02x", c);
-	}
+	if (s)
+		lt_put_safe(o, s, strlen(s));
 }
 
 void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
