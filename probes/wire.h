@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #define LT_MAGIC "LTRACE\x01\x00"
-#define LT_WIRE_VERSION 1u
+#define LT_WIRE_VERSION 2u
 #define LT_HEADER_BYTES 4096u
 #define LT_CHUNK_WORDS (1u << 20) /* 4 MiB per chunk */
 #define LT_COARSE_PERIOD_US 1000u
@@ -94,16 +94,18 @@ enum lt_kind {
 	LT_MAIN_END = 13,     /* rel64 — the main module's evaluation returned */
 
 	LT_P_INIT = 16,       /* promise id, parent promise id, coarse; aux 1: then a stack id */
-	LT_P_SETTLE = 17,     /* promise id, 0, coarse */
-	LT_P_BEFORE = 18,     /* promise id, 0, coarse: a reaction of it starts */
-	LT_P_AFTER = 19,      /* promise id, 0, coarse */
+	LT_P_SETTLE = 17,     /* promise id, coarse */
+	LT_P_BEFORE = 18,     /* promise id, coarse: a reaction of it starts */
+	LT_P_AFTER = 19,      /* promise id, coarse */
 
 	LT_R_INIT = 20,       /* async id, trigger async id, type string id, stack id,
 	                         rel64 (ns since LT_JS_START), timer delay ms (int32, -1),
 	                         callback name string id, 0; aux bit0: unref'd,
-	                         bit1: a repeating timer (setInterval) */
-	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing */
-	LT_R_AFTER = 22,      /* async id, rel64 */
+	                         bit1: a repeating timer (setInterval), bit2: the
+	                         time is the coarse clock (one word, then 0) */
+	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing,
+	                         bit1: the time is the coarse clock (one word, then 0) */
+	LT_R_AFTER = 22,      /* async id, rel64; aux bit1 as for LT_R_BEFORE */
 	LT_R_DESTROY = 23,    /* async id, rel64: a libuv handle's close() was called */
 	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — at each ref()/unref()
 	                         call and for every live handle at exit */

@@ -223,18 +223,24 @@ static uint64_t record_ts(const struct stream *s, const uint32_t *r)
 	case LT_MAIN_END:
 		return s->js_base + ts64(r + 1);
 	case LT_R_INIT:
+		if (lt_record_aux(r[0]) & 4)
+			return widen_coarse(r[5], s->last_ts);
 		return s->js_base + ts64(r + 5);
 	case LT_R_BEFORE:
 	case LT_R_AFTER:
+		if (lt_record_aux(r[0]) & 2)
+			return widen_coarse(r[2], s->last_ts);
+		return s->js_base + ts64(r + 2);
 	case LT_R_DESTROY:
 		return s->js_base + ts64(r + 2);
 	case LT_REJECT:
 		return s->js_base + ts64(r + 4);
 	case LT_P_INIT:
+		return widen_coarse(r[3], s->last_ts);
 	case LT_P_SETTLE:
 	case LT_P_BEFORE:
 	case LT_P_AFTER:
-		return widen_coarse(r[3], s->last_ts);
+		return widen_coarse(r[2], s->last_ts);
 	default:
 		return s->last_ts;
 	}

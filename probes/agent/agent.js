@@ -41,9 +41,9 @@
   const hdr = (kind, aux, words) => (kind | (aux << 8) | (words << 16)) | 0;
   const H_P_INIT = hdr(K.P_INIT, 0, 4);
   const H_P_INIT_STACK = hdr(K.P_INIT, 1, 5);
-  const H_P_SETTLE = hdr(K.P_SETTLE, 0, 4);
-  const H_P_BEFORE = hdr(K.P_BEFORE, 0, 4);
-  const H_P_AFTER = hdr(K.P_AFTER, 0, 4);
+  const H_P_SETTLE = hdr(K.P_SETTLE, 0, 3);
+  const H_P_BEFORE = hdr(K.P_BEFORE, 0, 3);
+  const H_P_AFTER = hdr(K.P_AFTER, 0, 3);
   const MAX_RECORD_WORDS = 0xffff;
   const MAX_STRING_CHARS = 16384;
   const COARSE_PERIOD_US = 1000;
@@ -123,6 +123,14 @@
   function callSites(_, sites) { return sites; }
   // Returns a stack id (0 when nothing could be captured).
   function stackId(skipFn) {
+    const t0 = performance.now();
+    try {
+      return captureStack(skipFn);
+    } finally {
+      stackSpentMs += performance.now() - t0;
+    }
+  }
+  function captureStack(skipFn) {
     const prep = Error.prepareStackTrace;
     const limit = Error.stackTraceLimit;
     let sites;
@@ -175,31 +183,42 @@
     return id;
   }
 
-  // Stack budget.  A capture costs microseconds, so:
+  // Stack budget.  A capture costs from a few to tens of microseconds (deep
+  // stacks, source positions), so they are bounded by time: all captures
+  // together may take at most STACK_SHARE of the time since start (after a
+  // STACK_BURST_MS allowance), checked once per coarse-clock tick, and at
+  // most STACKS_PER_TICK resource and PROMISE_STACKS_PER_TICK promise
+  // captures per tick.  Within that:
   //  - real libuv handles (sockets, servers, watchers, child processes) get
   //    one always: they are few, and leak reports need their creation site;
   //  - timers and immediates reuse the stack first seen for the same
   //    callback function;
-  //  - everything else draws on a token bucket: a burst of STACK_BURST, then
-  //    STACKS_PER_TICK per coarse-clock tick (about 1% of a core);
-  //  - promises: the first PROMISE_STACKS_PER_TICK of each tick, because the
-  //    promises created right after a pause (an await resuming after I/O)
-  //    are the ones worth locating.
-  const STACK_BURST = 1024;
+  //  - promises: the first of each tick, i.e. the ones created right after
+  //    a pause (an await resuming after I/O), which are worth locating.
+  const STACK_SHARE = 0.01;
+  const STACK_BURST_MS = 20;
   const STACKS_PER_TICK = 2;
-  const PROMISE_STACKS_PER_TICK = 4;
-  let stackTokens = STACK_BURST;
-  let stackTick = clock[0];
-  let promiseStackTick = -1;
+  const PROMISE_STACKS_PER_TICK = 2;
+  let stackSpentMs = 0;
+  let budgetTick = -1;
+  let resourceStacks = 0;
   let promiseStacks = 0;
+  function newTick(now) {
+    budgetTick = now;
+    const open = stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - perfBase);
+    resourceStacks = open ? STACKS_PER_TICK : 0;
+    promiseStacks = open ? PROMISE_STACKS_PER_TICK : 0;
+  }
   function takeStackToken(now) {
-    if (now !== stackTick) {
-      const ticks = ((now - stackTick) >>> 0) / COARSE_PERIOD_US;
-      stackTokens = Math.min(STACK_BURST, stackTokens + Math.ceil(ticks) * STACKS_PER_TICK);
-      stackTick = now;
-    }
-    if (stackTokens <= 0) return false;
-    stackTokens--;
+    if (now !== budgetTick) newTick(now);
+    if (resourceStacks <= 0) return false;
+    resourceStacks--;
+    return true;
+  }
+  function takePromiseStackToken(now) {
+    if (now !== budgetTick) newTick(now);
+    if (promiseStacks <= 0) return false;
+    promiseStacks--;
     return true;
   }
   const callbackStacks = new WeakMap();
@@ -231,12 +250,7 @@
     new PromiseTag(promise, id); // eslint-disable-line no-new
     const parentId = parent === undefined ? 0 : PromiseTag.id(parent);
     const now = clock[0];
-    if (now !== promiseStackTick) {
-      promiseStackTick = now;
-      promiseStacks = 0;
-    }
-    if (promiseStacks < PROMISE_STACKS_PER_TICK) {
-      promiseStacks++;
+    if (takePromiseStackToken(now)) {
       const sid = stackId(promiseInit);
       const i = room(5);
       W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now; W[i + 4] = sid;
@@ -251,10 +265,10 @@
   }
   function promiseEvent(header, promise) {
     const cur = ctl[CURSOR];
-    const i = cur >= base && cur + 4 <= end ? cur - base : moveOn(4);
-    W[i + 1] = PromiseTag.id(promise); W[i + 2] = 0; W[i + 3] = clock[0];
+    const i = cur >= base && cur + 3 <= end ? cur - base : moveOn(3);
+    W[i + 1] = PromiseTag.id(promise); W[i + 2] = clock[0];
     W[i] = header;
-    ctl[CURSOR] = stopped ? 0 : base + i + 4;
+    ctl[CURSOR] = stopped ? 0 : base + i + 3;
   }
   promiseHooks.createHook({
     init: promiseInit,
@@ -354,12 +368,27 @@
     }
   }
 
+  // Ticks, immediates and queueMicrotask callbacks are many and short: their
+  // records carry the 1 ms coarse clock instead of performance.now() (the
+  // importer widens it).  Indexed by async id modulo the table size: a stale
+  // entry only changes which clock a record uses.
+  const COARSE_SLOTS = 0xffff;
+  const coarseClock = new Uint8Array(COARSE_SLOTS + 1);
+  let lastType = '';
+  let lastTypeId = 0;
+
   function resourceInit(asyncId, type, triggerAsyncId, resource) {
     if (type === 'TickObject' && resource.callback === mainEnded) {
       mainEndTickId = asyncId; // ours: not the program's
       return;
     }
-    const typeId = str(type);
+    if (type !== lastType) {
+      lastTypeId = str(type);
+      lastType = type;
+    }
+    const typeId = lastTypeId;
+    const coarse = type === 'TickObject' || type === 'Immediate' || type === 'Microtask' ? 1 : 0;
+    coarseClock[asyncId & COARSE_SLOTS] = coarse;
     const cb = callbackOf(type, resource);
     let sid = 0;
     if (LIBUV_HANDLES.has(type)) {
@@ -389,7 +418,12 @@
     }
     const i = room(10);
     W[i + 1] = asyncId; W[i + 2] = triggerAsyncId; W[i + 3] = typeId; W[i + 4] = sid;
-    putRel(i + 5);
+    if (coarse) {
+      W[i + 5] = clock[0]; W[i + 6] = 0;
+      flags |= 4;
+    } else {
+      putRel(i + 5);
+    }
     W[i + 7] = delay; W[i + 8] = nameId; W[i + 9] = 0;
     commit(i, hdr(K.R_INIT, flags, 10), 10);
   }
@@ -404,7 +438,12 @@
   function resourceEvent(kind, aux, asyncId) {
     const i = room(4);
     W[i + 1] = asyncId;
-    putRel(i + 2);
+    if (coarseClock[asyncId & COARSE_SLOTS] === 1) {
+      W[i + 2] = clock[0]; W[i + 3] = 0;
+      aux |= 2;
+    } else {
+      putRel(i + 2);
+    }
     commit(i, hdr(kind, aux, 4), 4);
   }
 

@@ -126,8 +126,8 @@ void rawgen_p_init(struct rawgen *g, uint32_t id, uint32_t parent, uint64_t rel)
 
 void rawgen_p_event(struct rawgen *g, unsigned kind, uint32_t id, uint64_t rel)
 {
-	uint32_t p[3] = {id, 0, coarse(g, rel)};
-	rawgen_record(g, kind, 0, p, 3);
+	uint32_t p[2] = {id, coarse(g, rel)};
+	rawgen_record(g, kind, 0, p, 2);
 }
 
 void rawgen_output(struct rawgen *g, int fd, const char *text, uint64_t rel)
