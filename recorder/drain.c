@@ -216,9 +216,11 @@ static int spill(struct lt_drain *d)
 	return 0;
 }
 
+#define RESCAN_EVERY 32
+
 int lt_drain_poll(struct lt_drain *d, int final)
 {
-	DIR *dir = opendir(d->ring_dir);
+	DIR *dir = final || d->polls++ % RESCAN_EVERY == 0 ? opendir(d->ring_dir) : NULL;
 	if (dir) {
 		struct dirent *e;
 		while ((e = readdir(dir)) != NULL) {

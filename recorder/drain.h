@@ -33,6 +33,7 @@ struct lt_drain {
 	struct lt_drain_ring *rings;
 	size_t n, cap;
 	int error; /* first -errno met while writing, 0 if none */
+	unsigned polls; /* the ring directory is rescanned every RESCAN_EVERY polls */
 };
 
 void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir);
@@ -40,7 +41,8 @@ void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir
 void lt_drain_spill_to(struct lt_drain *d, const char *spill_dir, uint64_t limit_bytes);
 
 /* Drain what the writers finished; with `final`, everything up to each
- * cursor.  Returns 0 or the first -errno met (the drain goes on for the
+ * cursor.  New rings are looked for on the first poll, every 32nd, and the
+ * final one.  Returns 0 or the first -errno met (the drain goes on for the
  * other rings). */
 int lt_drain_poll(struct lt_drain *d, int final);
 
