@@ -30,6 +30,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		{"rejections", lt_detect_rejections},
 		{"leaked handles", lt_detect_leaks},
 		{"sequential awaits", lt_detect_sequential_await},
+		{"floods", lt_detect_floods},
 	};
 	if (lt_locations_prepare(db) != 0) {
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));

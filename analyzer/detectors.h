@@ -16,5 +16,7 @@ int lt_detect_rejections(struct lt_analysis *a);
 int lt_detect_leaks(struct lt_analysis *a);
 /* sequential-await: independent async work awaited one after another. */
 int lt_detect_sequential_await(struct lt_analysis *a);
+/* microtask-starvation and unbounded-fan-out. */
+int lt_detect_floods(struct lt_analysis *a);
 
 #endif

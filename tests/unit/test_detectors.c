@@ -344,6 +344,48 @@ static void awaits_that_wait_on_nothing_are_quiet(void **state)
 	assert_int_equal(count(f, "sequential-await"), 0);
 }
 
+/* --- floods --- */
+
+static void tick_flood_starves_the_loop(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_main_end(&g, 2 * MS);
+	uint64_t t = 3 * MS;
+	for (uint32_t i = 0; i < 3000; i++) { /* 3000 ticks of 40 us: 120 ms */
+		rawgen_r_init(&g, 10 + i, 1, "TickObject", t, -1);
+		rawgen_r_before(&g, 10 + i, t, 0);
+		rawgen_r_after(&g, 10 + i, t + 40000);
+		t += 40000;
+	}
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "microtask-starvation", 0);
+	assert_non_null(x);
+	assert_int_equal(field(x, "count")->integer, 3000);
+	assert_true(fabs(field(x, "duration_ms")->number - 120) < 1);
+	assert_int_equal(count(f, "blocking-task"), 0); /* no single one was long */
+}
+
+static void fan_out_from_one_site(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "scan", FILE_JS, 40, 5);
+	for (uint32_t i = 0; i < 250; i++) /* created during main: one dispatch */
+		rawgen_r_init_ex(&g, 10 + i, 1, "FSREQCALLBACK", 1 * MS, -1, site, 0, NULL);
+	for (uint32_t i = 0; i < 50; i++)
+		rawgen_r_init_ex(&g, 300 + i, 1, "FSREQCALLBACK", 1 * MS, -1, site, 0, NULL);
+	rawgen_main_end(&g, 2 * MS);
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "unbounded-fan-out", 0);
+	assert_non_null(x);
+	assert_int_equal(field(x, "count")->integer, 300);
+	assert_int_equal(x->line, 40);
+	assert_string_equal(x->function, "scan");
+}
+
 /* --- metrics and edge cases --- */
 
 static void metrics_from_iterations_and_timers(void **state)
@@ -426,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(serial_awaits_are_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(prestarted_operations_are_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(awaits_that_wait_on_nothing_are_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(tick_flood_starves_the_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(fan_out_from_one_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics_from_iterations_and_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(trace_cut_short_by_sigkill, setup, teardown),

@@ -1,0 +1,129 @@
+/*
+ * detect_floods.c — two defects the trace shows beyond the main four:
+ *   microtask-starvation: nextTicks and microtasks drained back to back for
+ *     longer than the blocking threshold — each short, together they hold
+ *     off timers and I/O like one long task;
+ *   unbounded-fan-out: one dispatch starting hundreds of I/O operations from
+ *     one place in the code at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors.h"
+#include "locations.h"
+
+#define MIN_FLOOD_DISPATCHES 1000
+#define MIN_FAN_OUT 200
+
+static const char drains_sql[] =
+	"SELECT d.seq, d.pid, d.tid, d.queue, d.begin_ns, d.end_ns, COALESCE(r.site_stack_id, p.site_stack_id)"
+	" FROM dispatches d LEFT JOIN resources r ON r.id = d.resource_id"
+	" LEFT JOIN promises p ON p.id = d.promise_id"
+	" WHERE d.depth = 1 ORDER BY d.seq";
+
+struct drain {
+	int64_t pid, tid, count, first_seq, site;
+	int64_t begin, end;
+};
+
+static void report_drain(struct lt_analysis *a, const struct drain *d)
+{
+	double ms = (double)(d->end - d->begin) / 1e6;
+	if (d->count < MIN_FLOOD_DISPATCHES || ms < a->opts.block_ms)
+		return;
+	struct lt_finding *f = lt_findings_add(&a->findings, "microtask-starvation", LT_SEV_WARNING);
+	if (!f)
+		return;
+	lt_finding_message(f, "%lld nextTicks and microtasks ran back to back for %.0f ms: timers and I/O "
+			      "waited all that time",
+			   (long long)d->count, ms);
+	lt_finding_fix(f, "break the chain: let I/O and timers in between (setImmediate) instead of "
+			  "re-queuing with process.nextTick / promise callbacks in a loop");
+	struct lt_user_frame u;
+	if (d->site && lt_user_frame_of(a->db, d->site, &u) == 0)
+		lt_finding_location(f, u.file, u.line, u.column, u.function);
+	f->pid = d->pid;
+	f->impact_ms = ms;
+	lt_finding_number(f, "duration_ms", ms);
+	lt_finding_int(f, "count", d->count);
+	lt_finding_int(f, "first_seq", d->first_seq);
+}
+
+static int starvation(struct lt_analysis *a)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(a->db, drains_sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	struct drain cur = {0};
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *q = (const char *)sqlite3_column_text(s, 3);
+		int queued = q && (!strcmp(q, "nextTick") || !strcmp(q, "microtask"));
+		int64_t pid = sqlite3_column_int64(s, 1), tid = sqlite3_column_int64(s, 2);
+		if (!queued || pid != cur.pid || tid != cur.tid) {
+			report_drain(a, &cur);
+			memset(&cur, 0, sizeof(cur));
+			if (!queued)
+				continue;
+		}
+		if (cur.count++ == 0) {
+			cur.pid = pid;
+			cur.tid = tid;
+			cur.first_seq = sqlite3_column_int64(s, 0);
+			cur.begin = sqlite3_column_int64(s, 4);
+		}
+		cur.end = sqlite3_column_int64(s, 5);
+		if (!cur.site)
+			cur.site = sqlite3_column_int64(s, 6);
+	}
+	report_drain(a, &cur);
+	sqlite3_finalize(s);
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* I/O operations (requests, connections) started together by one dispatch
+ * from one site. */
+static const char fan_out_sql[] =
+	"SELECT r.pid, r.created_seq, r.type, u.file, u.line, u.column, u.function, count(*)"
+	" FROM resources r JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
+	" WHERE r.created_seq IS NOT NULL AND r.type IN ('FSREQCALLBACK', 'FSREQPROMISE',"
+	"  'TCPCONNECTWRAP', 'GETADDRINFOREQWRAP', 'HTTPCLIENTREQUEST', 'PIPECONNECTWRAP',"
+	"  'PROCESSWRAP', 'ZLIB', 'PBKDF2REQUEST', 'RANDOMBYTESREQUEST', 'SCRYPTREQUEST', 'QUERYWRAP')"
+	" GROUP BY r.pid, r.created_seq, r.type, u.file, u.line HAVING count(*) >= ?"
+	" ORDER BY count(*) DESC LIMIT 20";
+
+static int fan_out(struct lt_analysis *a)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(a->db, fan_out_sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int(s, 1, MIN_FAN_OUT);
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(s, 7);
+		struct lt_finding *f = lt_findings_add(&a->findings, "unbounded-fan-out", LT_SEV_WARNING);
+		if (!f)
+			return -ENOMEM;
+		lt_finding_message(f, "one callback started %lld %s operations at once from the same place",
+				   (long long)n, (const char *)sqlite3_column_text(s, 2));
+		lt_finding_fix(f, "bound the concurrency (a pool or p-limit with, say, 8-32 at a time): "
+				  "a burst this size queues on the threadpool or floods the remote side");
+		lt_finding_location(f, (const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4),
+				    sqlite3_column_int64(s, 5), (const char *)sqlite3_column_text(s, 6));
+		f->pid = sqlite3_column_int64(s, 0);
+		f->impact_ms = (double)n / 10.0;
+		lt_finding_int(f, "count", n);
+		lt_finding_text(f, "type", (const char *)sqlite3_column_text(s, 2));
+		lt_finding_int(f, "dispatch_seq", sqlite3_column_int64(s, 1));
+	}
+	sqlite3_finalize(s);
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lt_detect_floods(struct lt_analysis *a)
+{
+	int rc = starvation(a);
+	return rc ? rc : fan_out(a);
+}
