@@ -1,19 +1,21 @@
 'use strict';
 // HTTP server for the overhead benchmark: every request does 10 sequential
-// awaits (a mix of already-resolved async calls and a turn of the loop)
-// before answering with a small JSON body.  Listens on 127.0.0.1; prints the
-// port on stdout; exits cleanly on SIGINT/SIGTERM.
+// awaits before answering with a small JSON body: TURNS of them (default 4)
+// wait for a turn of the loop (setImmediate), the rest await an async
+// function.  Listens on 127.0.0.1; prints the port on stdout; exits cleanly
+// on SIGINT/SIGTERM.
 const http = require('http');
 
 async function lookup(i) {
   return i * 2;
 }
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const TURNS = Number(process.env.TURNS ?? 4);
 
 async function handle(req, res) {
   let acc = 0;
   for (let k = 0; k < 10; k++) {
-    if (k % 3 === 0) await nextTurn();
+    if (k < TURNS) await nextTurn();
     else acc += await lookup(k);
   }
   res.writeHead(200, { 'content-type': 'application/json' });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# HTTP server doing 10 awaits per request, loaded by wrk on loopback, plain
-# and under `looptrace record`, interleaved.  Prints requests/s per round and
-# the median ratio recorded/plain (target: at least 0.70).
+# HTTP server doing 10 awaits per request (TURNS of them, default 4, a turn
+# of the loop), loaded by wrk on loopback, plain and under `looptrace
+# record`, interleaved.  Prints requests/s per round and the median ratio
+# recorded/plain (target: at least 0.70).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-3}
@@ -56,5 +57,5 @@ for r in $(seq "$rounds"); do
 done
 pm=$(median "${plain[@]}"); tm=$(median "${traced[@]}")
 echo
-echo "HTTP server, 10 awaits per request, wrk -c$connections -d${duration}s, median of $rounds rounds"
+echo "HTTP server, 10 awaits per request (${TURNS:-4} of them a loop turn), wrk -c$connections -d${duration}s, median of $rounds rounds"
 echo "  plain $pm req/s, recorded $tm req/s: recorded keeps $(ratio "$tm" "$pm") of the throughput (target >= 0.70)"
