@@ -42,10 +42,8 @@ int lt_cmd_replay(int argc, char **argv)
 		case 'h':
 			printf("usage: looptrace replay [--format text|json] [--all] TRACE.db\n");
 			return 0;
-		case ':':
-			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
 		default:
-			return usage_error(lt_cli_option_problem("unknown option", argv[optind - 1]));
+			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +22,11 @@ void lt_cli_error(const char *fmt, ...)
 	fprintf(stderr, "looptrace: %s\n", msg);
 }
 
-const char *lt_cli_option_problem(const char *what, const char *option)
+const char *lt_cli_getopt_problem(int c, char **argv)
 {
 	static char buf[256];
-	snprintf(buf, sizeof(buf), "%s '%s'", what, option ? option : "");
+	const char *option = optind > 0 ? argv[optind - 1] : "";
+	snprintf(buf, sizeof(buf), "%s '%s'", c == ':' ? "missing value for" : "unknown option",
+		 option ? option : "");
 	return buf;
 }

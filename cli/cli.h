@@ -14,7 +14,9 @@
 /* Print "looptrace: <message>\n" on stderr. */
 void lt_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "<what> '<option>'" in a static buffer, for usage errors. */
-const char *lt_cli_option_problem(const char *what, const char *option);
+/* The usage problem getopt_long reported with `c` (':' missing value, '?'
+ * unknown option), naming the option, in a static buffer.  Call it right
+ * after getopt_long returned c (it reads optind). */
+const char *lt_cli_getopt_problem(int c, char **argv);
 
 #endif

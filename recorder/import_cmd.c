@@ -38,10 +38,8 @@ int lt_cmd_import(int argc, char **argv)
 		case 'h':
 			printf("usage: looptrace import [-o TRACE.db] CAPTURE_DIR\n");
 			return 0;
-		case ':':
-			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
 		default:
-			return usage_error(lt_cli_option_problem("unknown option", argv[optind - 1]));
+			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
 	if (optind + 1 != argc)

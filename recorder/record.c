@@ -113,10 +113,8 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		case 'h':
 			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] -- CMD [ARGS...]\n");
 			return -1;
-		case ':':
-			return usage_error(lt_cli_option_problem("missing value for", argv[optind - 1]));
 		default:
-			return usage_error(lt_cli_option_problem("unknown option", argv[optind - 1]));
+			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
 	if (optind >= argc)
