@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/export_cmd.h"
 #include "analyzer/replay_cmd.h"
 #include "analyzer/report_cmd.h"
 #include "cli/cli.h"
@@ -21,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{"record", lt_cmd_record, "run a command under the recorder and write a trace"},
 	{"replay", lt_cmd_replay, "print a trace's execution order, tick by tick"},
 	{"report", lt_cmd_report, "find blocking tasks, unhandled rejections, leaked handles, serial awaits"},
+	{"export", lt_cmd_export, "write the trace for Perfetto / chrome://tracing"},
 	{"import", lt_cmd_import, "build a trace from a capture kept with record --keep-raw"},
 };
 

@@ -140,6 +140,8 @@ test('bad input: one line on stderr and exit status 2', () => {
     [['report', '--block-ms', 'slow', good.db], /--block-ms takes a number/],
     [['report', '--format', 'yaml', good.db], /--format is text or json/],
     [['report'], /no trace given/],
+    [['export', path.join(dir, 'missing.db')], /No such file/],
+    [['export', '--format', 'svg', good.db], /--format is chrome/],
   ];
   for (const [args, message] of cases) {
     const r = looptrace(args);
