@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyzer/export_cmd.h"
+#include "analyzer/graph_cmd.h"
 #include "analyzer/replay_cmd.h"
 #include "analyzer/report_cmd.h"
 #include "cli/cli.h"
@@ -22,6 +23,7 @@ static const struct subcommand subcommands[] = {
 	{"record", lt_cmd_record, "run a command under the recorder and write a trace"},
 	{"replay", lt_cmd_replay, "print a trace's execution order, tick by tick"},
 	{"report", lt_cmd_report, "find blocking tasks, unhandled rejections, leaked handles, serial awaits"},
+	{"graph", lt_cmd_graph, "draw the execution order with Graphviz (svg, png, pdf, dot)"},
 	{"export", lt_cmd_export, "write the trace for Perfetto / chrome://tracing"},
 	{"import", lt_cmd_import, "build a trace from a capture kept with record --keep-raw"},
 };

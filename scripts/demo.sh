@@ -24,9 +24,16 @@ build/looptrace report "$out/tour.db"
 build/looptrace report --format json -o "$out/tour-report.json" "$out/tour.db"
 
 echo
+echo "== looptrace graph (Graphviz, in-process) and export (Perfetto)"
+build/looptrace graph --format svg -o "$out/tour.svg" "$out/tour.db"
+build/looptrace graph --format png -o "$out/tour.png" "$out/tour.db"
+build/looptrace export --format chrome -o "$out/tour-perfetto.json" "$out/tour.db"
+
+echo
 echo "== what ran where (sqlite3 $out/tour.db)"
 sqlite3 -column -header "$out/tour.db" \
   "SELECT queue, count(*) AS dispatches, round(sum(end_ns - begin_ns) / 1e6, 3) AS busy_ms
      FROM dispatches GROUP BY queue ORDER BY min(seq);"
 echo
-echo "Trace: $out/tour.db   JSON replay: $out/tour.json   JSON report: $out/tour-report.json"
+echo "Trace: $out/tour.db   replay: $out/tour.json   report: $out/tour-report.json"
+echo "Graph: $out/tour.svg $out/tour.png   Perfetto / chrome://tracing: $out/tour-perfetto.json"

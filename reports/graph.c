@@ -1,0 +1,289 @@
+/*
+ * graph.c — the execution-order graph (libcgraph) and its rendering (libgvc).
+ */
+#include "graph.h"
+
+#include <errno.h>
+#include <gvc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/locations.h"
+#include "text.h"
+
+#define LABEL_BYTES 2048
+#define OUTPUT_LINES 4
+
+static const struct {
+	const char *queue, *colour;
+} palette[] = {
+	{"main", "#e0e0e0"},      {"nextTick", "#ffd6a5"}, {"microtask", "#fdffb6"},
+	{"timer", "#caffbf"},     {"immediate", "#9bf6ff"}, {"io", "#a0c4ff"},
+	{"close", "#bdb2ff"},     {"exit", "#ffc6ff"},
+};
+
+static const char *colour_of(const char *queue)
+{
+	for (size_t i = 0; i < sizeof(palette) / sizeof(palette[0]); i++)
+		if (!strcmp(palette[i].queue, queue))
+			return palette[i].colour;
+	return "#ffffff";
+}
+
+/* Append program-controlled text to a Graphviz label: backslashes doubled
+ * (Graphviz expands \N, \G, \l...), control characters and bytes that are
+ * not well-formed UTF-8 as \xNN. */
+static void label_append(char *buf, size_t cap, const char *s, size_t n)
+{
+	size_t used = strlen(buf);
+	for (size_t i = 0; i < n && used + 8 < cap;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = lt_utf8_len((const unsigned char *)s + i, n - i);
+		if (c == '\\') {
+			buf[used++] = '\\';
+			buf[used++] = '\\';
+			i++;
+		} else if (c < 0x20 || c == 0x7f || len == 0) {
+			used += (size_t)snprintf(buf + used, cap - used, "\\\\x%02x", c);
+			i++;
+		} else {
+			memcpy(buf + used, s + i, len);
+			used += len;
+			i += len;
+		}
+	}
+	buf[used] = '\0';
+}
+
+static void label_add(char *buf, size_t cap, const char *s) { label_append(buf, cap, s, strlen(s)); }
+
+/* Append our own label markup (Graphviz escapes such as \n) as is. */
+static void label_raw(char *buf, size_t cap, const char *s)
+{
+	size_t used = strlen(buf);
+	snprintf(buf + used, cap - used, "%s", s);
+}
+
+/* The last path component, for short labels. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static void set(void *obj, const char *name, const char *value)
+{
+	agsafeset(obj, (char *)name, (char *)value, "");
+}
+
+static const char order_sql[] =
+	"SELECT d.seq, d.pid, d.iteration, d.phase, d.queue, d.type, COALESCE(r.callback, ''),"
+	" u.function, u.file, u.line,"
+	" COALESCE(r.stack_id, p.stack_id) IS NOT COALESCE(r.site_stack_id, p.site_stack_id),"
+	" (SELECT group_concat(o.text, '') FROM output o WHERE o.dispatch_seq = d.seq),"
+	" d.trigger_seq, d.depth"
+	" FROM dispatches d"
+	" LEFT JOIN resources r ON r.id = d.resource_id"
+	" LEFT JOIN promises p ON p.id = d.promise_id"
+	" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
+	" WHERE d.seq >= ? AND d.seq <= ? ORDER BY d.seq";
+
+struct builder {
+	Agraph_t *g, *cluster;
+	char cluster_key[128];
+	Agnode_t *last;          /* last node placed, for the ordering edges */
+	Agnode_t *run;           /* a collapsible run in progress */
+	char run_key[4600];
+	char run_head[LABEL_BYTES];
+	int64_t run_count;
+	struct lt_graph_stats *st;
+};
+
+static Agraph_t *cluster_for(struct builder *b, int64_t pid, int64_t iteration, const char *phase)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "cluster_%lld_%lld_%s", (long long)pid, (long long)iteration, phase);
+	if (b->cluster && !strcmp(key, b->cluster_key))
+		return b->cluster;
+	snprintf(b->cluster_key, sizeof(b->cluster_key), "%s", key);
+	b->cluster = agsubg(b->g, key, 1);
+	char label[128];
+	if (!strcmp(phase, "main") || !strcmp(phase, "exit"))
+		snprintf(label, sizeof(label), "pid %lld: %s", (long long)pid, phase);
+	else
+		snprintf(label, sizeof(label), "pid %lld: iteration %lld, %s phase", (long long)pid,
+			 (long long)iteration, phase);
+	set(b->cluster, "label", label);
+	set(b->cluster, "style", "rounded");
+	set(b->cluster, "labeljust", "l");
+	b->st->clusters++;
+	b->run = NULL;
+	return b->cluster;
+}
+
+static void order_edge(struct builder *b, Agnode_t *n)
+{
+	if (b->last) {
+		Agedge_t *e = agedge(b->g, b->last, n, NULL, 1);
+		set(e, "style", "invis");
+		set(e, "weight", "10");
+	}
+	b->last = n;
+}
+
+Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_graph_stats *st,
+			 char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	sqlite3_stmt *s;
+	if (lt_locations_prepare(db) != 0 || sqlite3_prepare_v2(db, order_sql, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, o->from_seq > 0 ? o->from_seq : 0);
+	sqlite3_bind_int64(s, 2, o->to_seq > 0 ? o->to_seq : INT64_MAX);
+
+	struct builder b = {.st = st};
+	agseterr(AGMAX); /* Graphviz's own messages would break our one-line contract */
+	b.g = agopen("order", Agdirected, NULL);
+	set(b.g, "rankdir", "TB");
+	set(b.g, "nodesep", "0.3");
+	set(b.g, "ranksep", "0.25");
+	agattr(b.g, AGNODE, "shape", "box");
+	agattr(b.g, AGNODE, "style", "rounded,filled");
+	agattr(b.g, AGNODE, "fontname", "Helvetica");
+	agattr(b.g, AGNODE, "fontsize", "10");
+	agattr(b.g, AGRAPH, "fontname", "Helvetica");
+
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0);
+		const char *queue = (const char *)sqlite3_column_text(s, 4);
+		const char *type = (const char *)sqlite3_column_text(s, 5);
+		const char *callback = (const char *)sqlite3_column_text(s, 6);
+		const char *function = (const char *)sqlite3_column_text(s, 7);
+		const char *file = (const char *)sqlite3_column_text(s, 8);
+		int inherited = sqlite3_column_int(s, 10);
+		const char *out = (const char *)sqlite3_column_text(s, 11);
+		queue = queue ? queue : "";
+		type = type ? type : "";
+		int silent = !out || !*out;
+		if (!o->show_all && silent && (!file || inherited) && strcmp(queue, "main") && strcmp(queue, "exit"))
+			continue; /* Node's housekeeping, as in replay */
+		if (sqlite3_column_int64(s, 13) > 1 && silent && !o->show_all)
+			continue; /* silent nested dispatches add nothing to the order */
+
+		Agraph_t *c = cluster_for(&b, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+					  (const char *)sqlite3_column_text(s, 3));
+		char key[4600];
+		snprintf(key, sizeof(key), "%s|%s|%s|%s|%lld", queue, type, callback ? callback : "",
+			 file ? file : "", (long long)sqlite3_column_int64(s, 9));
+		if (silent && b.run && !strcmp(key, b.run_key)) {
+			char label[LABEL_BYTES + 32];
+			b.run_count++;
+			snprintf(label, sizeof(label), "%.*s\\n×%lld", LABEL_BYTES - 1, b.run_head,
+				 (long long)b.run_count);
+			set(b.run, "label", label);
+			st->collapsed++;
+			continue;
+		}
+		if (st->nodes >= o->max_nodes) {
+			st->omitted++;
+			continue;
+		}
+		char name[32], head[LABEL_BYTES] = "", label[LABEL_BYTES] = "";
+		snprintf(name, sizeof(name), "d%lld", (long long)seq);
+		Agnode_t *n = agnode(c, name, 1);
+		snprintf(head, sizeof(head), "#%lld %s · %s", (long long)seq, queue, type);
+		if ((callback && *callback) || (function && *function) || file) {
+			label_raw(head, sizeof(head), "\\n");
+			label_add(head, sizeof(head), callback && *callback ? callback : function ? function : "");
+			if (file) {
+				char where[64];
+				snprintf(where, sizeof(where), ":%lld", (long long)sqlite3_column_int64(s, 9));
+				label_add(head, sizeof(head), " ");
+				label_add(head, sizeof(head), base_name(file));
+				label_add(head, sizeof(head), where);
+			}
+		}
+		snprintf(label, sizeof(label), "%s", head);
+		if (!silent) {
+			/* the output, a few lines, each as `> text` */
+			const char *p = out;
+			for (int k = 0; *p && k < OUTPUT_LINES; k++) {
+				const char *nl = strchr(p, '\n');
+				size_t len = nl ? (size_t)(nl - p) : strlen(p);
+				label_raw(label, sizeof(label), "\\n> ");
+				label_append(label, sizeof(label), p, len > 60 ? 60 : len);
+				p += len + (nl ? 1 : 0);
+			}
+			if (*p)
+				label_raw(label, sizeof(label), "\\n> …");
+		}
+		set(n, "label", label);
+		set(n, "fillcolor", colour_of(queue));
+		set(n, "tooltip", head);
+		st->nodes++;
+		order_edge(&b, n);
+		b.run = silent ? n : NULL;
+		b.run_count = 1;
+		snprintf(b.run_key, sizeof(b.run_key), "%s", key);
+		snprintf(b.run_head, sizeof(b.run_head), "%s", head);
+
+		/* enqueue -> dispatch, when the scheduling dispatch is drawn */
+		if (sqlite3_column_type(s, 12) != SQLITE_NULL) {
+			char from[32];
+			snprintf(from, sizeof(from), "d%lld", (long long)sqlite3_column_int64(s, 12));
+			Agnode_t *t = agnode(b.g, from, 0);
+			if (t && t != n) {
+				Agedge_t *e = agedge(b.g, t, n, NULL, 1);
+				set(e, "style", "dashed");
+				set(e, "color", "#888888");
+				set(e, "constraint", "false");
+				st->edges++;
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+		agclose(b.g);
+		return NULL;
+	}
+	if (st->omitted) {
+		char note[128];
+		snprintf(note, sizeof(note), "… %lld more dispatches not drawn (narrow with --from/--to)",
+			 (long long)st->omitted);
+		Agnode_t *n = agnode(b.g, "omitted", 1);
+		set(n, "label", note);
+		set(n, "shape", "note");
+		set(n, "style", "");
+		order_edge(&b, n);
+	}
+	return b.g;
+}
+
+int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)
+{
+	GVC_t *gvc = gvContext();
+	if (!gvc)
+		return -EIO;
+	int rc = -EIO;
+	char *out = NULL;
+	unsigned int n = 0;
+	if (gvLayout(gvc, g, "dot") == 0) {
+		if (gvRenderData(gvc, g, format, &out, &n) == 0 && out) {
+			*data = malloc(n ? n : 1);
+			if (*data) {
+				memcpy(*data, out, n);
+				*len = n;
+				rc = 0;
+			}
+			gvFreeRenderData(out);
+		}
+		gvFreeLayout(gvc, g);
+	}
+	gvFreeContext(gvc);
+	return rc;
+}

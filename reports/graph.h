@@ -1,0 +1,39 @@
+/*
+ * graph.h — execution-order graphs built with libcgraph and laid out and
+ * rendered in-process with libgvc (no `dot` program involved).
+ *
+ * The `order` view, for teaching: one cluster per process, loop iteration and
+ * phase, a node per dispatch in order (coloured by queue, with the output it
+ * wrote), dashed enqueue -> dispatch edges, runs of identical silent
+ * dispatches collapsed into one node with a count, and at most max_nodes
+ * nodes (a note says what was left out).
+ *
+ * Ownership: lt_graph_order returns a graph the caller frees with agclose.
+ */
+#ifndef LOOPTRACE_GRAPH_H
+#define LOOPTRACE_GRAPH_H
+
+#include <cgraph.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lt_graph_opts {
+	int64_t from_seq, to_seq; /* window, inclusive; 0 = open */
+	int64_t max_nodes;
+	int show_all;             /* keep Node's silent housekeeping dispatches */
+};
+
+struct lt_graph_stats {
+	int64_t nodes, edges, clusters, collapsed, omitted;
+};
+
+/* Build the order view; NULL with a one-line reason in err on failure. */
+Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *opts, struct lt_graph_stats *st,
+			 char *err, size_t errlen);
+
+/* Lay out with dot and render as format (svg, png, pdf, dot) into a malloc'd
+ * buffer the caller frees.  Returns 0 or -EIO. */
+int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len);
+
+#endif

@@ -1,0 +1,63 @@
+'use strict';
+// `looptrace graph`: every puzzle drawn as SVG and PNG with Graphviz's
+// libraries; the SVG has a cluster per loop iteration and phase and shows
+// every line the program printed; program text is escaped.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { FIXTURES, PUZZLES, looptrace, record, tmpdir } = require('./lib');
+
+const xml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function draw(db, format) {
+  const out = path.join(tmpdir(), `graph.${format}`);
+  const r = looptrace(['graph', '--format', format, '-o', out, db]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const m = /^looptrace: (\d+) dispatches drawn in (\d+) clusters/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2]) };
+}
+
+const puzzles = fs.readdirSync(PUZZLES).filter((f) => /^\d+.*\.js$/.test(f)).sort();
+
+for (const file of puzzles) {
+  test(`graph of ${file}`, () => {
+    const r = record(['node', file], { cwd: PUZZLES });
+    assert.strictEqual(r.status, 0);
+    const svg = draw(r.db, 'svg');
+    const text = svg.data.toString('utf8');
+    assert.match(text, /^<\?xml/);
+    assert.strictEqual((text.match(/class="cluster"/g) || []).length, svg.clusters);
+    assert.strictEqual((text.match(/class="node"/g) || []).length, svg.nodes);
+    for (const line of r.stdout.split('\n').filter(Boolean)) {
+      assert.ok(text.includes(xml(`> ${line}`)), `the graph shows "${line}"`);
+    }
+    const png = draw(r.db, 'png');
+    assert.deepStrictEqual([...png.data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  });
+}
+
+test('hostile names and output are escaped in SVG', () => {
+  const r = record(['node', 'hostile.js'], { cwd: FIXTURES });
+  const text = draw(r.db, 'svg').data.toString('utf8');
+  assert.ok(!text.includes('<b>'), 'no markup from the program');
+  assert.ok(text.includes('&lt;b&gt;'));
+  assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text), 'no raw control characters');
+});
+
+test('bad graph options: one line, status 2', () => {
+  const r = record(['node', '-e', 'console.log(1)']);
+  for (const [args, message] of [
+    [['graph', '--format', 'gif', r.db], /--format is svg, png, pdf or dot/],
+    [['graph', '--view', 'pie', r.db], /--view/],
+    [['graph', '--max-nodes', '0', r.db], /--max-nodes takes a positive number/],
+    [['graph', '--from', 'x', r.db], /--from takes a dispatch number/],
+    [['graph', path.join(tmpdir(), 'none.db')], /No such file/],
+  ]) {
+    const b = looptrace(args);
+    assert.strictEqual(b.status, 2, args.join(' '));
+    assert.match(b.stderr, message);
+    assert.strictEqual(b.stderr.split('\n').length, 2);
+  }
+});

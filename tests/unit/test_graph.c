@@ -1,0 +1,166 @@
+/*
+ * test_graph.c — the order graph: clusters per iteration and phase, nodes,
+ * enqueue edges, collapsed runs, the node bound, hostile labels; its DOT
+ * output parses back with libcgraph.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyzer/store.h"
+#include "rawgen.h"
+#include "recorder/import.h"
+#include "reports/graph.h"
+#include "testutil.h"
+
+#define MS 1000000ull
+
+static char dir[4096];
+static sqlite3 *db;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir());
+	struct rawgen g;
+	rawgen_init(&g, 9, 9, 100 * MS);
+	rawgen_js_start(&g, "/app/p.js");
+	uint32_t site = rawgen_stack(&g, "start", "/app/p.js", 3, 1);
+	rawgen_output(&g, 1, "<script>\"x\"\\N & \x1b[1m\n", 1 * MS);
+	rawgen_r_init_ex(&g, 5, 1, "Timeout", 1 * MS, 1, site, 0, "tick");
+	for (uint32_t i = 0; i < 5; i++)
+		rawgen_r_init_ex(&g, 10 + i, 1, "Immediate", 1 * MS, -1, site, 0, "again");
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 5, 3 * MS, 0);
+	rawgen_output(&g, 1, "timer ran\n", 3 * MS);
+	rawgen_r_after(&g, 5, 4 * MS);
+	rawgen_poll(&g, 5 * MS, 6 * MS, 0, 0);
+	for (uint32_t i = 0; i < 5; i++) { /* five silent identical immediates */
+		rawgen_r_before(&g, 10 + i, (7 + i) * MS, 0);
+		rawgen_r_after(&g, 10 + i, (7 + i) * MS + 1000);
+	}
+	char path[8192], dbp[8192], err[256];
+	snprintf(path, sizeof(path), "%s/9-9.ltr", dir);
+	snprintf(dbp, sizeof(dbp), "%s/t.db", dir);
+	assert_int_equal(rawgen_write(&g, path), 0);
+	rawgen_free(&g);
+	struct lt_import_stats st;
+	assert_int_equal(lt_store_create(dbp, &db), 0);
+	assert_int_equal(lt_import_dir(db, dir, &st, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(db), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sqlite3_close(db);
+	test_rmdir(dir);
+	return 0;
+}
+
+static Agraph_t *reparse(Agraph_t *g)
+{
+	char *dot = NULL;
+	size_t len = 0;
+	assert_int_equal(lt_graph_render(g, "dot", &dot, &len), 0);
+	char *text = malloc(len + 1);
+	memcpy(text, dot, len);
+	text[len] = '\0';
+	free(dot);
+	Agraph_t *back = agmemread(text);
+	free(text);
+	assert_non_null(back);
+	return back;
+}
+
+static int clusters(Agraph_t *g)
+{
+	int n = 0;
+	for (Agraph_t *s = agfstsubg(g); s; s = agnxtsubg(s))
+		n += strncmp(agnameof(s), "cluster_", 8) == 0;
+	return n;
+}
+
+static void order_view_structure_and_reparse(void **state)
+{
+	(void)state;
+	struct lt_graph_opts o = {.max_nodes = 100};
+	struct lt_graph_stats st;
+	char err[256];
+	Agraph_t *g = lt_graph_order(db, &o, &st, err, sizeof(err));
+	assert_non_null(g);
+	/* main, iteration 1 timers, iteration 1 check */
+	assert_int_equal(st.clusters, 3);
+	/* main, the timer, and the five immediates collapsed into one */
+	assert_int_equal(st.nodes, 3);
+	assert_int_equal(st.collapsed, 4);
+	assert_int_equal(st.edges, 2); /* main -> timer, main -> immediates */
+	Agraph_t *back = reparse(g);
+	assert_int_equal(clusters(back), 3);
+	assert_int_equal(agnnodes(back), 3);
+	Agnode_t *main_node = agnode(back, "d1", 0);
+	assert_non_null(main_node);
+	const char *label = agget(main_node, "label");
+	assert_non_null(strstr(label, "<script>\"x\"\\\\N & \\\\x1b[1m")); /* escaped, not expanded */
+	Agnode_t *imm = agfstnode(back);
+	int found = 0;
+	for (; imm; imm = agnxtnode(back, imm))
+		found |= strstr(agget(imm, "label"), "×5") != NULL;
+	assert_true(found);
+	agclose(back);
+	agclose(g);
+}
+
+static void node_bound_and_window(void **state)
+{
+	(void)state;
+	struct lt_graph_opts o = {.max_nodes = 1};
+	struct lt_graph_stats st;
+	char err[256];
+	Agraph_t *g = lt_graph_order(db, &o, &st, err, sizeof(err));
+	assert_int_equal(st.nodes, 1);
+	assert_true(st.omitted >= 2);
+	assert_non_null(agnode(g, "omitted", 0));
+	agclose(g);
+	struct lt_graph_opts w = {.from_seq = 2, .to_seq = 2, .max_nodes = 100};
+	g = lt_graph_order(db, &w, &st, err, sizeof(err));
+	assert_int_equal(st.nodes, 1);
+	assert_int_equal(st.clusters, 1);
+	agclose(g);
+}
+
+static void renders_every_format(void **state)
+{
+	(void)state;
+	struct lt_graph_opts o = {.max_nodes = 100};
+	struct lt_graph_stats st;
+	char err[256];
+	static const char *const formats[] = {"svg", "png", "pdf"};
+	static const char *const magic[] = {"<?xml", "\x89PNG", "%PDF"};
+	for (int i = 0; i < 3; i++) {
+		Agraph_t *g = lt_graph_order(db, &o, &st, err, sizeof(err));
+		char *data = NULL;
+		size_t len = 0;
+		assert_int_equal(lt_graph_render(g, formats[i], &data, &len), 0);
+		assert_true(len > 100);
+		assert_memory_equal(data, magic[i], strlen(magic[i]));
+		free(data);
+		agclose(g);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(order_view_structure_and_reparse),
+		cmocka_unit_test(node_bound_and_window),
+		cmocka_unit_test(renders_every_format),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
