@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define USAGE                                                                           \
-	"looptrace graph [--view order] [--format svg|png|pdf|dot] [--from SEQ] [--to SEQ] " \
+	"looptrace graph [--view order|timeline] [--format svg|png|pdf|dot] [--from SEQ] [--to SEQ] " \
 	"[--max-nodes N] [--all] [-o FILE] TRACE.db"
 
 static int usage_error(const char *msg)
@@ -74,8 +74,8 @@ int lt_cmd_graph(int argc, char **argv)
 			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
-	if (strcmp(view, "order") != 0)
-		return usage_error("--view: this build draws the order view");
+	if (strcmp(view, "order") != 0 && strcmp(view, "timeline") != 0)
+		return usage_error("--view is order or timeline");
 	static const char *const formats[] = {"svg", "png", "pdf", "dot"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -92,7 +92,8 @@ int lt_cmd_graph(int argc, char **argv)
 		return LT_EXIT_USAGE;
 	}
 	struct lt_graph_stats st;
-	Agraph_t *g = lt_graph_order(db, &opts, &st, err, sizeof(err));
+	Agraph_t *g = !strcmp(view, "timeline") ? lt_graph_timeline(db, &opts, 50, &st, err, sizeof(err))
+					       : lt_graph_order(db, &opts, &st, err, sizeof(err));
 	sqlite3_close(db);
 	if (!g) {
 		lt_cli_error("%s: %s", argv[optind], err);
@@ -117,9 +118,10 @@ int lt_cmd_graph(int argc, char **argv)
 		status = 1;
 	free(data);
 	if (output)
-		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld clusters, %lld enqueue edges, "
+		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld %s, %lld enqueue edges, "
 				"%lld collapsed, %lld left out -> %s\n",
-			(long long)st.nodes, (long long)st.clusters, (long long)st.edges,
+			(long long)st.nodes, (long long)st.clusters,
+			strcmp(view, "timeline") ? "clusters" : "lanes", (long long)st.edges,
 			(long long)st.collapsed, (long long)st.omitted, output);
 	return status;
 }

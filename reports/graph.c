@@ -264,6 +264,138 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 	return b.g;
 }
 
+/* --- timeline --- */
+
+#define LANE_HEIGHT 36.0   /* points */
+#define TIMELINE_WIDTH 1400.0
+#define LANE_LABEL_X -90.0
+
+static const char timeline_sql[] =
+	"SELECT d.seq, d.pid, d.tid, d.queue, d.type, d.begin_ns, d.end_ns, COALESCE(r.callback, ''),"
+	" (SELECT count(*) FROM output o WHERE o.dispatch_seq = d.seq)"
+	" FROM dispatches d LEFT JOIN resources r ON r.id = d.resource_id"
+	" WHERE d.depth = 1 AND d.seq >= ? AND d.seq <= ? ORDER BY d.seq";
+
+struct lane {
+	int64_t pid, tid;
+	char queue[16];
+};
+
+Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *o, double block_ms,
+			    struct lt_graph_stats *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	sqlite3_stmt *s;
+	int64_t lo = o->from_seq > 0 ? o->from_seq : 0, hi = o->to_seq > 0 ? o->to_seq : INT64_MAX;
+	int64_t t0 = 0, t1 = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT min(begin_ns), max(end_ns) FROM dispatches WHERE depth = 1 AND seq >= ? AND seq <= ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		t0 = sqlite3_column_int64(s, 0);
+		t1 = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(db, timeline_sql, -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
+	double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
+	double scale = TIMELINE_WIDTH / span; /* points per ns */
+
+	agseterr(AGMAX);
+	Agraph_t *g = agopen("timeline", Agdirected, NULL);
+	agattr(g, AGNODE, "shape", "box");
+	agattr(g, AGNODE, "style", "filled");
+	agattr(g, AGNODE, "fixedsize", "true");
+	agattr(g, AGNODE, "fontname", "Helvetica");
+	agattr(g, AGNODE, "fontsize", "8");
+	agattr(g, AGNODE, "label", "");
+	char title[160];
+	snprintf(title, sizeof(title), "%.3f ms from the first dispatch drawn; red: longer than %.0f ms",
+		 span / 1e6, block_ms);
+	set(g, "label", title);
+	set(g, "labelloc", "t");
+	set(g, "fontname", "Helvetica");
+
+	struct lane lanes[64];
+	int n_lanes = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (st->nodes >= o->max_nodes) {
+			st->omitted++;
+			continue;
+		}
+		int64_t pid = sqlite3_column_int64(s, 1), tid = sqlite3_column_int64(s, 2);
+		const char *queue = (const char *)sqlite3_column_text(s, 3);
+		queue = queue ? queue : "";
+		int k = 0;
+		while (k < n_lanes && !(lanes[k].pid == pid && lanes[k].tid == tid && !strcmp(lanes[k].queue, queue)))
+			k++;
+		if (k == n_lanes) {
+			if (n_lanes == 64) {
+				st->omitted++;
+				continue;
+			}
+			lanes[k].pid = pid;
+			lanes[k].tid = tid;
+			snprintf(lanes[k].queue, sizeof(lanes[k].queue), "%s", queue);
+			n_lanes++;
+			char name[64], label[96], pos[64];
+			snprintf(name, sizeof(name), "lane%d", k);
+			snprintf(label, sizeof(label), "%lld/%lld %s", (long long)pid, (long long)tid, queue);
+			snprintf(pos, sizeof(pos), "%.1f,%.1f!", LANE_LABEL_X, -LANE_HEIGHT * k);
+			Agnode_t *l = agnode(g, name, 1);
+			set(l, "label", label);
+			set(l, "pos", pos);
+			set(l, "shape", "plaintext");
+			set(l, "style", "");
+			set(l, "width", "1.6");
+			set(l, "fontsize", "10");
+			st->clusters++; /* lanes, for the summary */
+		}
+		int64_t b = sqlite3_column_int64(s, 5), e = sqlite3_column_int64(s, 6);
+		double ms = (double)(e - b) / 1e6;
+		double w = (double)(e - b) * scale;
+		if (w < 2)
+			w = 2;
+		char name[32], pos[64], width[32], tip[LABEL_BYTES] = "";
+		snprintf(name, sizeof(name), "d%lld", (long long)sqlite3_column_int64(s, 0));
+		snprintf(pos, sizeof(pos), "%.2f,%.1f!", (double)(b - t0) * scale + w / 2, -LANE_HEIGHT * k);
+		snprintf(width, sizeof(width), "%.4f", w / 72.0);
+		snprintf(tip, sizeof(tip), "#%lld %s ", (long long)sqlite3_column_int64(s, 0), queue);
+		label_add(tip, sizeof(tip), (const char *)sqlite3_column_text(s, 4));
+		label_raw(tip, sizeof(tip), " ");
+		label_add(tip, sizeof(tip), (const char *)sqlite3_column_text(s, 7));
+		char dur[48];
+		snprintf(dur, sizeof(dur), " %.3f ms, %d output", ms, sqlite3_column_int(s, 8));
+		label_raw(tip, sizeof(tip), dur);
+		Agnode_t *n = agnode(g, name, 1);
+		set(n, "pos", pos);
+		set(n, "width", width);
+		set(n, "height", "0.35");
+		set(n, "tooltip", tip);
+		set(n, "fillcolor", ms >= block_ms ? "#e63946" : colour_of(queue));
+		if (ms >= block_ms) {
+			char label[64];
+			snprintf(label, sizeof(label), "%.0f ms", ms);
+			set(n, "label", label);
+		}
+		st->nodes++;
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		agclose(g);
+		goto fail;
+	}
+	return g;
+fail:
+	snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+	return NULL;
+}
+
 int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)
 {
 	GVC_t *gvc = gvContext();
@@ -272,7 +404,9 @@ int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)
 	int rc = -EIO;
 	char *out = NULL;
 	unsigned int n = 0;
-	if (gvLayout(gvc, g, "dot") == 0) {
+	/* pinned positions: the nop layout keeps them (neato -n) */
+	const char *engine = strcmp(agnameof(g), "timeline") == 0 ? "nop" : "dot";
+	if (gvLayout(gvc, g, engine) == 0) {
 		if (gvRenderData(gvc, g, format, &out, &n) == 0 && out) {
 			*data = malloc(n ? n : 1);
 			if (*data) {

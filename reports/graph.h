@@ -25,14 +25,22 @@ struct lt_graph_opts {
 };
 
 struct lt_graph_stats {
-	int64_t nodes, edges, clusters, collapsed, omitted;
+	int64_t nodes, edges, clusters /* lanes in a timeline */, collapsed, omitted;
 };
 
 /* Build the order view; NULL with a one-line reason in err on failure. */
 Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *opts, struct lt_graph_stats *st,
 			 char *err, size_t errlen);
 
-/* Lay out with dot and render as format (svg, png, pdf, dot) into a malloc'd
+/* The timeline view: a lane per process, thread and queue, each dispatch a
+ * box placed at its start time and as wide as it ran (pinned positions, no
+ * layout search), dispatches longer than block_ms in red.  Same options and
+ * bounds as the order view. */
+Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *opts, double block_ms,
+			    struct lt_graph_stats *st, char *err, size_t errlen);
+
+/* Lay out (dot for order graphs; pinned positions, the nop engine, for
+ * graphs whose nodes carry pos) and render as format (svg, png, pdf, dot) into a malloc'd
  * buffer the caller frees.  Returns 0 or -EIO. */
 int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len);
 

@@ -10,11 +10,11 @@ const { FIXTURES, PUZZLES, looptrace, record, tmpdir } = require('./lib');
 
 const xml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function draw(db, format) {
+function draw(db, format, view = 'order') {
   const out = path.join(tmpdir(), `graph.${format}`);
-  const r = looptrace(['graph', '--format', format, '-o', out, db]);
+  const r = looptrace(['graph', '--view', view, '--format', format, '-o', out, db]);
   assert.strictEqual(r.status, 0, r.stderr);
-  const m = /^looptrace: (\d+) dispatches drawn in (\d+) clusters/.exec(r.stderr);
+  const m = /^looptrace: (\d+) dispatches drawn in (\d+) (clusters|lanes)/.exec(r.stderr);
   assert.ok(m, r.stderr);
   return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2]) };
 }
@@ -35,6 +35,11 @@ for (const file of puzzles) {
     }
     const png = draw(r.db, 'png');
     assert.deepStrictEqual([...png.data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const tl = draw(r.db, 'svg', 'timeline');
+    const tlText = tl.data.toString('utf8');
+    // every top-level dispatch is a box, plus one label per lane
+    assert.strictEqual((tlText.match(/class="node"/g) || []).length, tl.nodes + tl.clusters);
+    assert.deepStrictEqual([...draw(r.db, 'png', 'timeline').data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   });
 }
 

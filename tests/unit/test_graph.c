@@ -155,12 +155,38 @@ static void renders_every_format(void **state)
 	}
 }
 
+static void timeline_pins_boxes_to_time(void **state)
+{
+	(void)state;
+	struct lt_graph_opts o = {.max_nodes = 100};
+	struct lt_graph_stats st;
+	char err[256];
+	Agraph_t *g = lt_graph_timeline(db, &o, 0.5, &st, err, sizeof(err));
+	assert_non_null(g);
+	assert_int_equal(st.clusters, 3);  /* lanes: main, timer, immediate */
+	assert_int_equal(st.nodes, 7);     /* main, the timer, five immediates */
+	Agraph_t *back = reparse(g);
+	Agnode_t *timer = agnode(back, "d2", 0);
+	assert_non_null(timer);
+	double x, y;
+	assert_int_equal(sscanf(agget(timer, "pos"), "%lf,%lf", &x, &y), 2);
+	Agnode_t *first_immediate = agnode(back, "d3", 0);
+	double x2, y2;
+	assert_int_equal(sscanf(agget(first_immediate, "pos"), "%lf,%lf", &x2, &y2), 2);
+	assert_true(x2 > x);  /* later in time, further right */
+	assert_true(y2 != y); /* another lane */
+	assert_string_equal(agget(timer, "fillcolor"), "#e63946"); /* 1 ms > 0.5 ms */
+	agclose(back);
+	agclose(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(order_view_structure_and_reparse),
 		cmocka_unit_test(node_bound_and_window),
 		cmocka_unit_test(renders_every_format),
+		cmocka_unit_test(timeline_pins_boxes_to_time),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
