@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define USAGE                                                                           \
-	"looptrace graph [--view order|timeline] [--format svg|png|pdf|dot] [--from SEQ] [--to SEQ] " \
+	"looptrace graph [--view order|timeline|causality] [--format svg|png|pdf|dot] [--from SEQ] [--to SEQ] " \
 	"[--max-nodes N] [--all] [-o FILE] TRACE.db"
 
 static int usage_error(const char *msg)
@@ -74,8 +74,8 @@ int lt_cmd_graph(int argc, char **argv)
 			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
-	if (strcmp(view, "order") != 0 && strcmp(view, "timeline") != 0)
-		return usage_error("--view is order or timeline");
+	if (strcmp(view, "order") != 0 && strcmp(view, "timeline") != 0 && strcmp(view, "causality") != 0)
+		return usage_error("--view is order, timeline or causality");
 	static const char *const formats[] = {"svg", "png", "pdf", "dot"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -92,8 +92,9 @@ int lt_cmd_graph(int argc, char **argv)
 		return LT_EXIT_USAGE;
 	}
 	struct lt_graph_stats st;
-	Agraph_t *g = !strcmp(view, "timeline") ? lt_graph_timeline(db, &opts, 50, &st, err, sizeof(err))
-					       : lt_graph_order(db, &opts, &st, err, sizeof(err));
+	Agraph_t *g = !strcmp(view, "timeline")    ? lt_graph_timeline(db, &opts, 50, &st, err, sizeof(err))
+		      : !strcmp(view, "causality") ? lt_graph_causality(db, &opts, &st, err, sizeof(err))
+						   : lt_graph_order(db, &opts, &st, err, sizeof(err));
 	sqlite3_close(db);
 	if (!g) {
 		lt_cli_error("%s: %s", argv[optind], err);
@@ -117,7 +118,10 @@ int lt_cmd_graph(int argc, char **argv)
 	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0))
 		status = 1;
 	free(data);
-	if (output)
+	if (output && !strcmp(view, "causality"))
+		fprintf(stderr, "looptrace: %lld resources and promises drawn, %lld edges, %lld left out -> %s\n",
+			(long long)st.nodes, (long long)st.edges, (long long)st.omitted, output);
+	else if (output)
 		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld %s, %lld enqueue edges, "
 				"%lld collapsed, %lld left out -> %s\n",
 			(long long)st.nodes, (long long)st.clusters,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../analyzer/locations.h"
+#include "../analyzer/queue.h"
 #include "text.h"
 
 #define LABEL_BYTES 2048
@@ -394,6 +395,121 @@ Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *o, double b
 fail:
 	snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
 	return NULL;
+}
+
+/* --- causality --- */
+
+static const char causality_sql[] =
+	"WITH drained AS (SELECT DISTINCT pid FROM dispatches WHERE queue = 'exit' AND type = 'beforeExit')"
+	" SELECT 'r', r.id, r.type, r.trigger_id, COALESCE(r.callback, ''), u.file, u.line,"
+	"  r.destroyed_ns IS NULL AND r.ref = 1 AND r.pid NOT IN (SELECT pid FROM drained)"
+	"   AND r.type IN ('TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP',"
+	"   'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'WORKER'), 0, r.created_seq"
+	" FROM resources r LEFT JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
+	" WHERE r.created_seq >= ?1 AND r.created_seq <= ?2"
+	" UNION ALL SELECT 'p', p.id, p.state, p.parent_id, '', u.file, u.line, 0,"
+	"  EXISTS (SELECT 1 FROM rejections j WHERE j.promise_id = p.id AND j.kind = 'unhandled'),"
+	"  p.created_seq"
+	" FROM promises p LEFT JOIN temp.user_frame u ON u.stack_id = p.site_stack_id"
+	" WHERE p.created_seq >= ?1 AND p.created_seq <= ?2"
+	" ORDER BY 10, 1, 2";
+
+Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct lt_graph_stats *st,
+			     char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	sqlite3_stmt *s;
+	if (lt_locations_prepare(db) != 0 || sqlite3_prepare_v2(db, causality_sql, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, o->from_seq > 0 ? o->from_seq : 0);
+	sqlite3_bind_int64(s, 2, o->to_seq > 0 ? o->to_seq : INT64_MAX);
+	agseterr(AGMAX);
+	Agraph_t *g = agopen("causality", Agdirected, NULL);
+	set(g, "rankdir", "LR");
+	agattr(g, AGNODE, "shape", "box");
+	agattr(g, AGNODE, "style", "rounded,filled");
+	agattr(g, AGNODE, "fillcolor", "#f4f4f4");
+	agattr(g, AGNODE, "fontname", "Helvetica");
+	agattr(g, AGNODE, "fontsize", "9");
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		int is_promise = ((const char *)sqlite3_column_text(s, 0))[0] == 'p';
+		const char *what = (const char *)sqlite3_column_text(s, 2);
+		what = what ? what : "";
+		/* Node's silent housekeeping resources: not worth a node */
+		if (!o->show_all && !is_promise && !strcmp(what, "TickObject") && sqlite3_column_type(s, 5) == SQLITE_NULL)
+			continue;
+		if (st->nodes >= o->max_nodes) {
+			st->omitted++;
+			continue;
+		}
+		char name[32], parent[32], label[LABEL_BYTES] = "";
+		snprintf(name, sizeof(name), "%c%lld", is_promise ? 'p' : 'r', (long long)sqlite3_column_int64(s, 1));
+		Agnode_t *n = agnode(g, name, 1);
+		snprintf(label, sizeof(label), "%s %lld", is_promise ? "promise" : what,
+			 (long long)sqlite3_column_int64(s, 1));
+		const char *callback = (const char *)sqlite3_column_text(s, 4);
+		if (callback && *callback) {
+			label_raw(label, sizeof(label), "\\n");
+			label_add(label, sizeof(label), callback);
+		}
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			char where[64];
+			snprintf(where, sizeof(where), ":%lld", (long long)sqlite3_column_int64(s, 6));
+			label_raw(label, sizeof(label), "\\n");
+			label_add(label, sizeof(label), base_name((const char *)sqlite3_column_text(s, 5)));
+			label_raw(label, sizeof(label), where);
+		}
+		if (is_promise) {
+			set(n, "shape", "ellipse");
+			if (!strcmp(what, "rejected")) {
+				set(n, "fillcolor", "#ffb3b3");
+				label_raw(label, sizeof(label), "\\nrejected");
+			} else if (!strcmp(what, "pending")) {
+				set(n, "style", "dashed");
+				label_raw(label, sizeof(label), "\\nnever settled");
+			}
+			if (sqlite3_column_int(s, 8)) {
+				set(n, "color", "#d00000");
+				set(n, "penwidth", "3");
+				label_raw(label, sizeof(label), "\\nunhandled");
+			}
+		} else {
+			set(n, "fillcolor", colour_of(lt_queue_name(lt_queue_of_type(what, strlen(what)))));
+			if (sqlite3_column_int(s, 7)) {
+				set(n, "fillcolor", "#c77dff");
+				label_raw(label, sizeof(label), "\\nopen at the end");
+			}
+		}
+		set(n, "label", label);
+		st->nodes++;
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+			snprintf(parent, sizeof(parent), "%c%lld", is_promise ? 'p' : 'r',
+				 (long long)sqlite3_column_int64(s, 3));
+			Agnode_t *from = agnode(g, parent, 0);
+			if (from && from != n) {
+				agedge(g, from, n, NULL, 1);
+				st->edges++;
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+		agclose(g);
+		return NULL;
+	}
+	if (st->omitted) {
+		char note[128];
+		snprintf(note, sizeof(note), "… %lld more resources and promises not drawn (narrow with --from/--to)",
+			 (long long)st->omitted);
+		Agnode_t *n = agnode(g, "omitted", 1);
+		set(n, "label", note);
+		set(n, "shape", "note");
+	}
+	return g;
 }
 
 int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)

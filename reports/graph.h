@@ -39,6 +39,14 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *opts, struct l
 Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *opts, double block_ms,
 			    struct lt_graph_stats *st, char *err, size_t errlen);
 
+/* The causality view: async resources and promises created in the window
+ * (by the dispatch that created them), with trigger -> resource and parent
+ * -> promise edges; rejected promises red, rejections left unhandled bold
+ * red, promises never settled dashed, handles still open at the end of a
+ * process that did not drain its loop purple.  Bounded like the others. */
+Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *opts, struct lt_graph_stats *st,
+			     char *err, size_t errlen);
+
 /* Lay out (dot for order graphs; pinned positions, the nop engine, for
  * graphs whose nodes carry pos) and render as format (svg, png, pdf, dot) into a malloc'd
  * buffer the caller frees.  Returns 0 or -EIO. */

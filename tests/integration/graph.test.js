@@ -14,9 +14,9 @@ function draw(db, format, view = 'order') {
   const out = path.join(tmpdir(), `graph.${format}`);
   const r = looptrace(['graph', '--view', view, '--format', format, '-o', out, db]);
   assert.strictEqual(r.status, 0, r.stderr);
-  const m = /^looptrace: (\d+) dispatches drawn in (\d+) (clusters|lanes)/.exec(r.stderr);
+  const m = /^looptrace: (\d+) (?:dispatches drawn in (\d+) (?:clusters|lanes)|resources and promises drawn)/.exec(r.stderr);
   assert.ok(m, r.stderr);
-  return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2]) };
+  return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2] || 0) };
 }
 
 const puzzles = fs.readdirSync(PUZZLES).filter((f) => /^\d+.*\.js$/.test(f)).sort();
@@ -40,6 +40,9 @@ for (const file of puzzles) {
     // every top-level dispatch is a box, plus one label per lane
     assert.strictEqual((tlText.match(/class="node"/g) || []).length, tl.nodes + tl.clusters);
     assert.deepStrictEqual([...draw(r.db, 'png', 'timeline').data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const ca = draw(r.db, 'svg', 'causality');
+    assert.ok(ca.nodes > 0, 'resources and promises drawn');
+    assert.strictEqual((ca.data.toString('utf8').match(/class="node"/g) || []).length, ca.nodes);
   });
 }
 

@@ -180,6 +180,51 @@ static void timeline_pins_boxes_to_time(void **state)
 	agclose(g);
 }
 
+static void causality_marks_rejections(void **state)
+{
+	(void)state;
+	/* a separate trace: a rejected, unhandled promise and its chain */
+	char d[4096], path[8192], dbp[8192], err[256];
+	snprintf(d, sizeof(d), "%s", test_tmpdir());
+	struct rawgen g;
+	rawgen_init(&g, 9, 9, 100 * MS);
+	rawgen_js_start(&g, "/app/q.js");
+	uint32_t site = rawgen_stack(&g, "load", "/app/q.js", 7, 3);
+	rawgen_p_init_stack(&g, 1, 0, 1 * MS, site);
+	rawgen_p_init(&g, 2, 1, 1 * MS);
+	rawgen_p_init(&g, 3, 0, 1 * MS); /* never settles */
+	rawgen_p_event(&g, LT_P_SETTLE, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_reject(&g, LT_REJECT_UNHANDLED, 1, "Error: nope", 3 * MS, 1);
+	snprintf(path, sizeof(path), "%s/9-9.ltr", d);
+	snprintf(dbp, sizeof(dbp), "%s/t.db", d);
+	assert_int_equal(rawgen_write(&g, path), 0);
+	rawgen_free(&g);
+	sqlite3 *h;
+	struct lt_import_stats ist;
+	assert_int_equal(lt_store_create(dbp, &h), 0);
+	assert_int_equal(lt_import_dir(h, d, &ist, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(h), 0);
+	struct lt_graph_opts o = {.max_nodes = 100};
+	struct lt_graph_stats st;
+	Agraph_t *gr = lt_graph_causality(h, &o, &st, err, sizeof(err));
+	assert_non_null(gr);
+	assert_int_equal(st.nodes, 3);
+	assert_int_equal(st.edges, 1);
+	Agraph_t *back = reparse(gr);
+	Agnode_t *p1 = agnode(back, "p1", 0), *p2 = agnode(back, "p2", 0), *p3 = agnode(back, "p3", 0);
+	assert_non_null(p1);
+	assert_non_null(agedge(back, p1, p2, NULL, 0));
+	assert_non_null(strstr(agget(p1, "label"), "unhandled"));
+	assert_non_null(strstr(agget(p1, "label"), "q.js:7"));
+	assert_string_equal(agget(p1, "penwidth"), "3");
+	assert_non_null(strstr(agget(p3, "label"), "never settled"));
+	agclose(back);
+	agclose(gr);
+	sqlite3_close(h);
+	test_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +232,7 @@ int main(void)
 		cmocka_unit_test(node_bound_and_window),
 		cmocka_unit_test(renders_every_format),
 		cmocka_unit_test(timeline_pins_boxes_to_time),
+		cmocka_unit_test(causality_marks_rejections),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
