@@ -1,7 +1,7 @@
-// Puzzle 09 — awaiting a thenable queues a job that calls its then(); the
-// function resumes only after then() resolves — two steps where a native
-// promise needs one.  (V8 runs that job without a promise hook: looptrace
-// shows it as an 'unhooked' microtask.)
+// Puzzle 09 — awaiting a thenable (any object with a then method) queues a
+// microtask that calls its then(); the function resumes one more microtask
+// later, after then() resolved it — two turns where a native promise needs one.
+// Surprise: then() is not called synchronously by `await`.
 // Expected output:  sync, then() called, native resumed, thenable resumed
 const thenable = {
   then(resolve) {
