@@ -13,3 +13,5 @@ size=$(du -m "$work/big.db" | cut -f1)
 /usr/bin/time -f '%e %M' -o "$work/time" "$looptrace" report --format json "$work/big.db" > "$work/report.json"
 read -r secs kb < "$work/time"
 echo "analysis of a $events-event trace ($size MiB): $secs s, peak RSS $((kb / 1024)) MiB (targets: < 30 s, < 1024 MiB)"
+result "report on $events events" "-" "$size MiB" "$secs s" "< 30 s" "$(meets "$secs" '<=' 30)"
+result "report: peak RSS" "-" "-" "$((kb / 1024)) MiB" "< 1024 MiB" "$(meets "$((kb / 1024))" '<=' 1024)"

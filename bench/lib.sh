@@ -1,9 +1,34 @@
+# shellcheck shell=bash
 # Shared helpers for the benchmark scripts (sourced).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 looptrace=${LOOPTRACE:-$root/build/looptrace}
-[ -x "$looptrace" ] || { echo "build looptrace first (scripts/setup.sh)" >&2; exit 2; }
+[ -x "$looptrace" ] || {
+  echo "build looptrace first: cmake -S $root -B $root/build && cmake --build $root/build -j2" >&2
+  exit 2
+}
+command -v node >/dev/null || { echo "node is needed" >&2; exit 2; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)" >&2; exit 2; }
 
-# median of the numbers given as arguments
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+# median of the numbers given as arguments (anything not a number is skipped)
+median() {
+  printf '%s\n' "$@" | awk '$1 ~ /^[0-9]+(\.[0-9]+)?$/' | sort -g |
+    awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
+}
+# ratio A B: A/B with two decimals ("n/a" when either is missing or B is 0)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a/b}'; }
+# is_number X: true when X is a plain decimal number
+is_number() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+# now_ms: monotonic-enough wall clock in milliseconds
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# meta DB KEY: a value from a trace's meta table (empty when missing)
+meta() { sqlite3 "$1" "SELECT value FROM meta WHERE key = '$2'" 2>/dev/null || true; }
+# meets VALUE OP TARGET: "yes" / "no" / "n/a" (reporting only, never an assertion)
+meets() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {if (v == "" || v == "n/a") print "n/a"; else if (op == "<=") print (v + 0 <= t + 0) ? "yes" : "no"; else print (v + 0 >= t + 0) ? "yes" : "no"}'; }
+
+# result NAME PLAIN RECORDED VALUE TARGET MET: one row for run-all.sh's summary
+# table, appended to $BENCH_RESULTS when it is set (tab-separated).
+result() {
+  [ -n "${BENCH_RESULTS:-}" ] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >> "$BENCH_RESULTS"
+}

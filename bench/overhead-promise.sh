@@ -1,38 +1,100 @@
 #!/usr/bin/env bash
-# Promise-heavy micro benchmark: 100k iterations of an async function that
-# awaits 10 async calls, plain and under `looptrace record`, interleaved.
-# Prints medians and the ratio recorded/plain (target: at most 5x), the raw
-# capture size per event (target: at most 32 B) and the import rate
-# (target: at least 1M events/s).
+# Promise-heavy micro benchmark: promise-micro.js (ITERATIONS, default 100k,
+# iterations of an async function that awaits 10 async calls), plain and under
+# `looptrace record`, interleaved (plain, recorded, plain, recorded, ...) for
+# ROUNDS rounds (default 5).  Prints every round, then medians of:
+#   - in-program time: the ms promise-micro.js prints for its timed loop;
+#     ratio recorded/plain (target: at most 5x)
+#   - whole run: wall time of the whole process as seen from here, node
+#     start-up included, and for the recorded run the import into SQLite too
+#     (also shown without the import)
+#   - raw capture bytes per event (target: at most 32)
+#   - import rate, events / import seconds from looptrace's summary line
+#     (target: at least 1M events/s)
+# Knobs: ROUNDS, ITERATIONS, TIMEOUT (seconds per run, default 60), LOOPTRACE.
+# Reports only: the exit status never depends on timings.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-5}
 iterations=${ITERATIONS:-100000}
-work=$(mktemp -d)
+run_timeout=${TIMEOUT:-60}
+work=$(mktemp -d "${TMPDIR:-/tmp}/looptrace-bench-promise.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-plain_ms=() traced_ms=() plain_wall=() traced_wall=()
+micro="$here/promise-micro.js"
+round_ratio=() plain_ms=() traced_ms=() plain_wall=() traced_wall=() traced_run=()
+per_event=() import_rate=() events_all=() import_all=()
+problems=0
+
 for r in $(seq "$rounds"); do
-  t0=$(date +%s%N)
-  p=$(node "$here/promise-micro.js" "$iterations")
-  t1=$(date +%s%N)
+  # plain
+  t0=$(now_ms)
+  rc=0; p=$(timeout -k 5 "$run_timeout" node "$micro" "$iterations") || rc=$?
+  t1=$(now_ms)
+  if [ "$rc" -ne 0 ] || ! is_number "$p"; then
+    echo "error: plain run failed (exit $rc, output '$p')" >&2
+    exit 1
+  fi
+  # recorded (no -q: the summary line carries B/event and the import time)
   rm -f "$work/t.db"
-  t=$("$looptrace" record -o "$work/t.db" -- node "$here/promise-micro.js" "$iterations" 2>"$work/summary")
-  t2=$(date +%s%N)
-  plain_ms+=("$p"); traced_ms+=("$t")
-  plain_wall+=("$(( (t1 - t0) / 1000000 ))"); traced_wall+=("$(( (t2 - t1) / 1000000 ))")
-  printf 'round %d: plain %s ms, recorded %s ms (in-program); whole run %s ms vs %s ms\n' \
-    "$r" "$p" "$t" "${plain_wall[-1]}" "${traced_wall[-1]}"
+  t2=$(now_ms)
+  rc=0
+  t=$(timeout -k 10 "$run_timeout" "$looptrace" record -o "$work/t.db" -- node "$micro" "$iterations" \
+        2>"$work/stderr") || rc=$?
+  t3=$(now_ms)
+  line=$(grep -E '^looptrace: [0-9]+ events' "$work/stderr" | tail -n1 || true)
+  ev=$(sed -n 's/^looptrace: \([0-9]*\) events.*/\1/p' <<<"$line")
+  bpe=$(sed -n 's/.*(\([0-9.]*\) B\/event).*/\1/p' <<<"$line")
+  imp=$(sed -n 's/.*imported in \([0-9.]*\) s.*/\1/p' <<<"$line")
+  db_events=$( [ -f "$work/t.db" ] && meta "$work/t.db" events || true)
+  if [ "$rc" -ne 0 ] || ! is_number "$t" || [ -z "$line" ] || [ ! -s "$work/t.db" ]; then
+    problems=$((problems + 1))
+    {
+      echo "LOOPTRACE PROBLEM in round $r: exit $rc (124/137 = killed by the ${run_timeout}s timeout),"
+      echo "  program output '$t', trace $( [ -s "$work/t.db" ] && echo present || echo MISSING ), summary line '${line:-none}'"
+      echo "  stderr: $(tail -n5 "$work/stderr" | tr '\n' ' ')"
+      echo "  reproduce: $looptrace record -o /tmp/t.db -- node $micro $iterations"
+    } >&2
+    continue
+  fi
+  if [ "$db_events" != "$ev" ]; then
+    echo "warning: round $r: summary says $ev events, the trace's meta table says '${db_events}'" >&2
+  fi
+  damaged=$(meta "$work/t.db" damaged_streams)
+  [ "${damaged:-0}" = 0 ] || echo "warning: round $r: $damaged damaged stream(s) in the trace" >&2
+
+  rate=$(awk -v e="$ev" -v s="$imp" 'BEGIN {if (s > 0) printf "%.2f", e/s/1e6; else print "n/a"}')
+  run_only=$(awk -v w=$((t3 - t2)) -v s="$imp" 'BEGIN {printf "%d", w - s*1000}')
+  plain_ms+=("$p"); traced_ms+=("$t"); round_ratio+=("$(ratio "$t" "$p")")
+  plain_wall+=("$((t1 - t0))"); traced_wall+=("$((t3 - t2))"); traced_run+=("$run_only")
+  per_event+=("$bpe"); import_rate+=("$rate"); events_all+=("$ev"); import_all+=("$imp")
+  printf 'round %d: in-program plain %s ms, recorded %s ms (%sx) | whole run plain %d ms, recorded %d ms (%d ms without import) | %s events, %s B/event, import %s s = %sM events/s\n' \
+    "$r" "$p" "$t" "$(ratio "$t" "$p")" "$((t1 - t0))" "$((t3 - t2))" "$run_only" "$ev" "$bpe" "$imp" "$rate"
 done
-summary=$(cat "$work/summary")
-events=$(sed -n 's/^looptrace: \([0-9]*\) events.*/\1/p' <<<"$summary")
-per_event=$(sed -n 's/.*(\([0-9.]*\) B\/event).*/\1/p' <<<"$summary")
-import_s=$(sed -n 's/.*imported in \([0-9.]*\) s.*/\1/p' <<<"$summary")
+
+if [ "${#traced_ms[@]}" -eq 0 ]; then
+  echo "no recorded round succeeded ($problems problem(s), see above)" >&2
+  exit 1
+fi
+n=${#traced_ms[@]}
 pm=$(median "${plain_ms[@]}"); tm=$(median "${traced_ms[@]}")
-pw=$(median "${plain_wall[@]}"); tw=$(median "${traced_wall[@]}")
+pw=$(median "${plain_wall[@]}"); tw=$(median "${traced_wall[@]}"); tr=$(median "${traced_run[@]}")
+bpe=$(median "${per_event[@]}"); rate=$(median "${import_rate[@]}")
+ev=$(median "${events_all[@]}"); imp=$(median "${import_all[@]}")
+r_prog=$(ratio "$tm" "$pm"); r_wall=$(ratio "$tw" "$pw"); r_run=$(ratio "$tr" "$pw")
 echo
-echo "promise micro benchmark, $iterations iterations, median of $rounds rounds"
-echo "  in-program time: plain $pm ms, recorded $tm ms, ratio $(ratio "$tm" "$pm")x (target <= 5x)"
-echo "  whole run (incl. start-up and import): plain $pw ms, recorded $tw ms, ratio $(ratio "$tw" "$pw")x"
-echo "  raw capture: $events events, $per_event B/event (target <= 32)"
-echo "  import: $events events in $import_s s = $(awk -v e="$events" -v s="$import_s" 'BEGIN {printf "%.2f", e/s/1e6}')M events/s (target >= 1M)"
+failed=""; [ "$problems" -eq 0 ] || failed=" ($problems recorded run(s) failed, see above)"
+echo "promise micro benchmark, $iterations iterations, median of $n rounds$failed"
+echo "  in-program time (timed loop): plain $pm ms, recorded $tm ms, ratio ${r_prog}x (target <= 5x); median of the per-round ratios $(median "${round_ratio[@]}")x"
+echo "  whole process (start-up + import): plain $pw ms, recorded $tw ms, ratio ${r_wall}x; without the import: $tr ms, ${r_run}x"
+echo "  raw capture: $ev events, $bpe B/event (target <= 32)"
+echo "  import: $ev events in $imp s = ${rate}M events/s (target >= 1M)"
+
+result "promise: in-program time" "$pm ms" "$tm ms" "${r_prog}x" "<= 5x" "$(meets "$r_prog" '<=' 5)"
+result "promise: whole process, incl. import" "$pw ms" "$tw ms" "${r_wall}x" "-" "-"
+result "promise: raw bytes/event" "-" "$ev events" "$bpe B" "<= 32 B" "$(meets "$bpe" '<=' 32)"
+result "promise: import rate" "-" "$imp s" "${rate}M ev/s" ">= 1M ev/s" "$(meets "$rate" '>=' 1)"
+[ "$problems" -eq 0 ] || result "promise: FAILED recorded runs" "-" "$problems of $rounds" "-" "0" "no"
+exit 0
