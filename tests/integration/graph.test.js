@@ -69,3 +69,19 @@ test('bad graph options: one line, status 2', () => {
     assert.strictEqual(b.stderr.split('\n').length, 2);
   }
 });
+
+test('past --max-nodes nothing more is built: clusters stay within the nodes drawn', () => {
+  const program = `let n = 0;
+function next() { if (++n < 6000) (n % 2 ? setImmediate : setTimeout)(next); }
+next();`;
+  const r = record(['node', '-e', program]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const out = path.join(tmpdir(), 'bounded.svg');
+  const g = looptrace(['graph', '--max-nodes', '50', '--all', '-o', out, r.db]);
+  assert.strictEqual(g.status, 0, g.stderr);
+  const m = /^looptrace: (\d+) dispatches drawn in (\d+) clusters, \d+ enqueue edges, \d+ collapsed, (\d+) left out/.exec(g.stderr);
+  assert.ok(m, g.stderr);
+  assert.ok(Number(m[1]) <= 50);
+  assert.ok(Number(m[2]) <= Number(m[1]), `${m[2]} clusters for ${m[1]} nodes`);
+  assert.ok(Number(m[3]) > 5000, 'the rest is counted as left out');
+});
