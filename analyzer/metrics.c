@@ -174,6 +174,18 @@ static int timer_lateness(sqlite3 *db, struct lt_metrics *m, struct samples *lat
 	return rc;
 }
 
+const double lt_lag_bucket_ms[LT_LAG_BUCKETS - 1] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000};
+
+static void bucket_lag(const struct samples *lag, int64_t *hist)
+{
+	for (int64_t i = 0; i < lag->n; i++) {
+		int k = 0;
+		while (k < LT_LAG_BUCKETS - 1 && lag->v[i] > lt_lag_bucket_ms[k])
+			k++;
+		hist[k]++;
+	}
+}
+
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -188,6 +200,7 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 	}
 	if (m->wall_ms > 0)
 		m->utilization = 1.0 - m->idle_ms / m->wall_ms;
+	bucket_lag(&lag, m->lag_histogram);
 	lt_percentiles_of(lag.v, lag.n, &m->lag);
 	lt_percentiles_of(late.v, late.n, &m->timer_lateness);
 	lt_percentiles_of(busy.v, busy.n, &m->iteration_busy);

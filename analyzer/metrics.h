@@ -13,6 +13,11 @@
 
 #define LT_LAG_RESOLUTION_MS 10.0
 
+/* Lag histogram: bucket k counts samples <= lt_lag_bucket_ms[k] ms and above
+ * the previous bound; the last bucket is open-ended. */
+#define LT_LAG_BUCKETS 12
+extern const double lt_lag_bucket_ms[LT_LAG_BUCKETS - 1];
+
 struct lt_percentiles {
 	int64_t count;
 	double p50_ms, p90_ms, p99_ms, max_ms, mean_ms;
@@ -29,6 +34,7 @@ struct lt_metrics {
 	int64_t dispatches;
 	int64_t by_queue[8];   /* dispatch counts, enum lt_queue order */
 	struct lt_percentiles lag;            /* monitorEventLoopDelay emulation */
+	int64_t lag_histogram[LT_LAG_BUCKETS]; /* the same samples, bucketed */
 	struct lt_percentiles timer_lateness; /* actual start - due time, every timer */
 	struct lt_percentiles iteration_busy; /* busy time per iteration */
 };

@@ -18,6 +18,14 @@ const char *lt_queue_name(enum lt_queue q)
 	return (unsigned)q < LT_QUEUE_COUNT ? queue_names[q] : "unknown";
 }
 
+const char *lt_queue_canonical(const char *name)
+{
+	for (int q = 0; name && q < LT_QUEUE_COUNT; q++)
+		if (!strcmp(name, queue_names[q]))
+			return queue_names[q];
+	return "unknown";
+}
+
 const char *lt_phase_name(enum lt_phase p)
 {
 	return (unsigned)p < LT_PHASE_COUNT ? phase_names[p] : "unknown";

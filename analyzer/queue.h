@@ -35,6 +35,11 @@ enum lt_phase {
 const char *lt_queue_name(enum lt_queue q);
 const char *lt_phase_name(enum lt_phase p);
 
+/* The static name of the queue called `name` (as stored in a trace), or
+ * "unknown": a trace database may come from anywhere, and the result can go
+ * into markup (a class name) as is. */
+const char *lt_queue_canonical(const char *name);
+
 /* The queue that runs callbacks of an async_hooks resource type (the type
  * string need not be NUL-terminated). */
 enum lt_queue lt_queue_of_type(const char *type, size_t len);

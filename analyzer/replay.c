@@ -151,3 +151,9 @@ int64_t lt_replay_origin_ns(sqlite3 *db)
 	}
 	return origin;
 }
+
+int lt_replay_is_housekeeping(const struct lt_dispatch *d, size_t n_out)
+{
+	return n_out == 0 && (!d->loc.file || d->loc.inherited) && strcmp(d->queue, "main") != 0 &&
+	       strcmp(d->queue, "exit") != 0;
+}

@@ -43,6 +43,12 @@ struct lt_output {
 typedef int (*lt_replay_fn)(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
 			    size_t n_out);
 
+/* Node's own housekeeping (stream write ticks, fs steps of readFile...),
+ * which says nothing to a reader: no output, not created by the program's
+ * code, not the main script or an exit event.  Views for people hide it
+ * unless asked. */
+int lt_replay_is_housekeeping(const struct lt_dispatch *d, size_t n_out);
+
 /* Returns 0, or -EIO with a one-line reason in err. */
 int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t errlen);
 

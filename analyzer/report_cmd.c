@@ -1,7 +1,7 @@
 /*
- * report_cmd.c — `looptrace report [--format text|json] [--block-ms N]
+ * report_cmd.c — `looptrace report [--format text|json|html] [--block-ms N]
  * [--min-savings-ms N] [-o FILE] TRACE.db`: findings ranked by impact, then
- * the metrics.
+ * the metrics (html: the self-contained page of reports/html_report.h).
  */
 #include "report_cmd.h"
 
@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "../reports/html_report.h"
 #include "../reports/report_format.h"
 #include "analysis.h"
 #include "store.h"
 
-#define USAGE "looptrace report [--format text|json] [--block-ms N] [--min-savings-ms N] [-o FILE] TRACE.db"
+#define USAGE "looptrace report [--format text|json|html] [--block-ms N] [--min-savings-ms N] [-o FILE] TRACE.db"
 
 static int usage_error(const char *msg)
 {
@@ -76,8 +77,8 @@ int lt_cmd_report(int argc, char **argv)
 			return usage_error(lt_cli_getopt_problem(c, argv));
 		}
 	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-		return usage_error("--format is text or json");
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+		return usage_error("--format is text, json or html");
 	if (optind + 1 != argc)
 		return usage_error(optind >= argc ? "no trace given" : "one trace at a time");
 
@@ -102,11 +103,18 @@ int lt_cmd_report(int argc, char **argv)
 		sqlite3_close(db);
 		return LT_EXIT_USAGE;
 	}
-	if (!strcmp(format, "json"))
-		lt_report_json(out, &a);
-	else
-		lt_report_text(out, &a, out == stdout && isatty(STDOUT_FILENO));
 	int status = 0;
+	if (!strcmp(format, "json")) {
+		lt_report_json(out, &a);
+	} else if (!strcmp(format, "html")) {
+		const char *slash = strrchr(argv[optind], '/');
+		if (lt_report_html(out, &a, slash ? slash + 1 : argv[optind], err, sizeof(err)) != 0) {
+			lt_cli_error("%s: %s", argv[optind], err);
+			status = 1;
+		}
+	} else {
+		lt_report_text(out, &a, out == stdout && isatty(STDOUT_FILENO));
+	}
 	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0))
 		status = 1;
 	lt_analysis_free(&a);

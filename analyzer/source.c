@@ -6,7 +6,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_SOURCE_BYTES (8 << 20)
 
@@ -94,4 +96,73 @@ int lt_source_definition(const char *file, const char *name, int64_t near_line, 
 	*line = best;
 	*column = best_col;
 	return 0;
+}
+
+/* "file:///a%20b.js" -> "/a b.js"; a plain path is copied.  0 or -ENOENT. */
+static int path_of(const char *file, char *out, size_t cap)
+{
+	const char *p = file;
+	if (!strncmp(p, "file://", 7))
+		p += 7;
+	size_t n = 0;
+	for (; *p; p++) {
+		int c = (unsigned char)*p;
+		if (!strncmp(file, "file://", 7) && c == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			char hex[3] = {p[1], p[2], 0};
+			c = (int)strtol(hex, NULL, 16);
+			p += 2;
+		}
+		if (c == 0 || n + 1 >= cap)
+			return -ENOENT;
+		out[n++] = (char)c;
+	}
+	out[n] = 0;
+	return n ? 0 : -ENOENT;
+}
+
+static int is_program_source(const char *path)
+{
+	static const char *const exts[] = {".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"};
+	const char *dot = strrchr(path, '.');
+	if (!dot || strchr(dot, '/'))
+		return 0;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (!strcmp(dot, exts[i]))
+			return 1;
+	return 0;
+}
+
+int lt_source_lines(const char *file, int64_t first, int64_t last, lt_source_line_fn fn, void *ctx)
+{
+	char path[4096];
+	struct stat st;
+	if (!file || first < 1 || last < first || path_of(file, path, sizeof(path)) != 0 ||
+	    !is_program_source(path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	char buf[LT_SOURCE_LINE_MAX + 1];
+	int64_t no = 1;
+	int given = 0, at_line_start = 1;
+	size_t total = 0;
+	while (no <= last && total < MAX_SOURCE_BYTES && fgets(buf, sizeof(buf), f)) {
+		size_t len = strlen(buf);
+		total += len;
+		int complete = len > 0 && buf[len - 1] == '\n';
+		if (complete)
+			buf[--len] = 0;
+		if (at_line_start && no >= first) {
+			given++;
+			if (fn(ctx, no, buf, len))
+				break;
+		}
+		/* the rest of an overlong line is skipped */
+		at_line_start = complete;
+		if (complete)
+			no++;
+	}
+	fclose(f);
+	return given ? given : -ENOENT;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rendering time of `looptrace graph` (each view, SVG) and `export` on traces
-# of about 10k and 100k dispatches, with the default bounds (500 nodes,
-# collapsed runs).  Target: under 5 s for 100k dispatches.
+# Rendering time of `looptrace graph` (each view, SVG), `export` and
+# `report --format html` on traces of about 10k and 100k dispatches, with the
+# default bounds (500 nodes, collapsed runs; 3000 steps and merged timeline
+# boxes in the HTML page).  Target: under 5 s for 100k dispatches.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
@@ -33,4 +34,9 @@ for size in 10000 100000; do
   "$looptrace" export -o "$work/e.json" "$work/t$size.db" 2>/dev/null
   t1=$(date +%s%N)
   printf '%7s dispatches, export --format chrome: %6.2f s\n' "$dispatches" "$(awk -v n=$((t1 - t0)) 'BEGIN {print n/1e9}')"
+  t0=$(date +%s%N)
+  "$looptrace" report --format html -o "$work/r.html" "$work/t$size.db"
+  t1=$(date +%s%N)
+  printf '%7s dispatches, report --format html: %6.2f s (%s KiB page)\n' "$dispatches" \
+    "$(awk -v n=$((t1 - t0)) 'BEGIN {print n/1e9}')" "$(( $(stat -c %s "$work/r.html") / 1024 ))"
 done

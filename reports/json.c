@@ -47,12 +47,17 @@ void lt_json_end_object(struct lt_json *j) { close_scope(j, '}'); }
 void lt_json_begin_array(struct lt_json *j) { open_scope(j, '['); }
 void lt_json_end_array(struct lt_json *j) { close_scope(j, ']'); }
 
-void lt_json_escape(FILE *out, const char *s, size_t len)
+static void escape(FILE *out, const char *s, size_t len, int html_safe)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = p[i];
+		if (html_safe && (c == '<' || c == '>' || c == '&')) {
+			fprintf(out, "\\u%04x", c);
+			i++;
+			continue;
+		}
 		switch (c) {
 		case '"': fputs("\\\"", out); i++; continue;
 		case '\\': fputs("\\\\", out); i++; continue;
@@ -83,11 +88,13 @@ void lt_json_escape(FILE *out, const char *s, size_t len)
 	}
 }
 
+void lt_json_escape(FILE *out, const char *s, size_t len) { escape(out, s, len, 0); }
+
 void lt_json_key(struct lt_json *j, const char *key)
 {
 	before_value(j);
 	fputc('"', j->out);
-	lt_json_escape(j->out, key, strlen(key));
+	escape(j->out, key, strlen(key), j->html_safe);
 	fputs("\":", j->out);
 	j->after_key = 1;
 }
@@ -96,7 +103,7 @@ void lt_json_string(struct lt_json *j, const char *s, size_t len)
 {
 	before_value(j);
 	fputc('"', j->out);
-	lt_json_escape(j->out, s, len);
+	escape(j->out, s, len, j->html_safe);
 	fputc('"', j->out);
 }
 

@@ -22,6 +22,8 @@ struct lt_json {
 	int depth;
 	int first[LT_JSON_MAX_DEPTH]; /* no member written yet at this depth */
 	int after_key;
+	int html_safe; /* also escape < > & (as \u003c...): the JSON can sit
+	                  inside an HTML <script> element */
 };
 
 void lt_json_init(struct lt_json *j, FILE *out);

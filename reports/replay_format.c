@@ -59,9 +59,7 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	FILE *o = t->out;
 	/* Node's own housekeeping (stream write ticks, fs steps of readFile...)
 	 * says nothing on a slide: no output, not created by the program's code. */
-	if (!t->show_all && n_out == 0 && (!d->loc.file || d->loc.inherited) &&
-	    strcmp(d->queue, "main") != 0 &&
-	    strcmp(d->queue, "exit") != 0) {
+	if (!t->show_all && lt_replay_is_housekeeping(d, n_out)) {
 		t->hidden++;
 		return 0;
 	}

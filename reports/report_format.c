@@ -108,6 +108,20 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	}
 	lt_json_end_object(&j);
 	json_percentiles(&j, "event_loop_lag", &m->lag);
+	lt_json_key(&j, "event_loop_lag_histogram"); /* [{"le_ms": bound or null, "count"}] */
+	lt_json_begin_array(&j);
+	for (int k = 0; k < LT_LAG_BUCKETS; k++) {
+		lt_json_begin_object(&j);
+		lt_json_key(&j, "le_ms");
+		if (k < LT_LAG_BUCKETS - 1)
+			lt_json_double(&j, lt_lag_bucket_ms[k]);
+		else
+			lt_json_null(&j);
+		lt_json_key(&j, "count");
+		lt_json_int(&j, m->lag_histogram[k]);
+		lt_json_end_object(&j);
+	}
+	lt_json_end_array(&j);
 	json_percentiles(&j, "timer_lateness", &m->timer_lateness);
 	json_percentiles(&j, "iteration_busy", &m->iteration_busy);
 	lt_json_end_object(&j);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up, then the main job on the bundled example: record
-# examples/demo/tour.js, replay its execution order, report on it, and show
+# examples/demo/tour.js, replay its execution order, report on it (text, JSON
+# and an HTML page), graph it, export it for Perfetto, and show
 # the same trace through plain SQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ echo
 echo "== looptrace report $out/tour.db"
 build/looptrace report "$out/tour.db"
 build/looptrace report --format json -o "$out/tour-report.json" "$out/tour.db"
+build/looptrace report --format html -o "$out/tour-report.html" "$out/tour.db"
 
 echo
 echo "== looptrace graph (Graphviz, in-process) and export (Perfetto)"
@@ -35,5 +37,5 @@ sqlite3 -column -header "$out/tour.db" \
   "SELECT queue, count(*) AS dispatches, round(sum(end_ns - begin_ns) / 1e6, 3) AS busy_ms
      FROM dispatches GROUP BY queue ORDER BY min(seq);"
 echo
-echo "Trace: $out/tour.db   replay: $out/tour.json   report: $out/tour-report.json"
+echo "Trace: $out/tour.db   replay: $out/tour.json   report: $out/tour-report.json $out/tour-report.html (open in a browser)"
 echo "Graph: $out/tour.svg $out/tour.png   Perfetto / chrome://tracing: $out/tour-perfetto.json"

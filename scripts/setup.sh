@@ -13,6 +13,10 @@ packages=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libcmocka-dev
 # elsewhere Debian's nodejs + libnode-dev provide both.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 [ -f /usr/include/node/node_api.h ] || packages+=(libnode-dev)
+# The HTML report's browser test: Debian's Chromium, driven by playwright-core
+# (from the npm registry, below).
+packages+=(chromium)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +28,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# playwright-core for tests/integration/html-report.test.js (pinned in
+# tests/browser/package.json; no lock file is kept).
+if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
+  echo "setup: installing playwright-core into tests/browser"
+  (cd tests/browser && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
