@@ -186,3 +186,37 @@ test('bad report format: one line, status 2', () => {
   assert.match(r.stderr, /^looptrace: report: --format is text, json or html/);
   assert.strictEqual(r.stderr.trim().split('\n').length, 1);
 });
+
+test('names and output that are markup and control bytes render safely in every format', () => {
+  const r = record(['node', 'hostile.js'], { cwd: FIXTURES });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const dir = tmpdir();
+  const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+  const outputs = [
+    ['replay.txt', ['replay', r.db]],
+    ['replay.json', ['replay', '--format', 'json', r.db]],
+    ['report.txt', ['report', r.db]],
+    ['report.json', ['report', '--format', 'json', r.db]],
+    ['report.html', ['report', '--format', 'html', r.db]],
+    ['export.json', ['export', r.db]],
+  ];
+  for (const view of ['order', 'timeline', 'causality']) {
+    for (const format of ['svg', 'dot', 'png', 'pdf']) outputs.push([`${view}.${format}`, ['graph', '--view', view, '--format', format, r.db]]);
+  }
+  for (const [name, args] of outputs) {
+    const file = path.join(dir, name);
+    const toStdout = args[0] === 'replay'; // replay writes to stdout only
+    const res = looptrace(toStdout ? args : [...args.slice(0, -1), '-o', file, args[args.length - 1]]);
+    assert.strictEqual(res.status, 0, `${name}: ${res.stderr}`);
+    const data = toStdout ? Buffer.from(res.stdout) : fs.readFileSync(file);
+    assert.ok(data.length > 0, `${name} written`);
+    if (/\.(png|pdf)$/.test(name)) continue;
+    const text = data.toString('utf8');
+    assert.ok(!controls.test(text), `${name}: no raw control characters`);
+    if (name.endsWith('.json')) JSON.parse(text);
+    if (/\.(svg|html)$/.test(name)) {
+      assert.ok(!text.includes('<script>alert'), `${name}: the program's <script> is not markup`);
+      assert.ok(!text.includes('<b>'), `${name}: the program's <b> is not markup`);
+    }
+  }
+});
