@@ -189,8 +189,9 @@
   // STACK_BURST_MS allowance), checked once per coarse-clock tick, and at
   // most STACKS_PER_TICK resource and PROMISE_STACKS_PER_TICK promise
   // captures per tick.  Within that:
-  //  - real libuv handles (sockets, servers, watchers, child processes) get
-  //    one always: they are few, and leak reports need their creation site;
+  //  - real libuv handles (sockets, servers, watchers, child processes) and
+  //    intervals get one always: they are few, and leak reports need their
+  //    creation site;
   //  - timers and immediates reuse the stack first seen for the same
   //    callback function;
   //  - promises: the first of each tick, i.e. the ones created right after
@@ -396,8 +397,11 @@
     } else if (typeof cb === 'function' && (type === 'Timeout' || type === 'Immediate')) {
       // (Ticks are left out: their callbacks are often Node's own, shared
       // by every caller.)
+      // An interval always gets its site, like a libuv handle: intervals are
+      // few and are the timers that leak (a budget token alone lost the
+      // third of three intervals created in one tick under load).
       sid = callbackStacks.get(cb) || 0;
-      if (sid === 0 && takeStackToken(clock[0])) {
+      if (sid === 0 && ((type === 'Timeout' && resource._repeat) || takeStackToken(clock[0]))) {
         sid = stackId(resourceInit);
         callbackStacks.set(cb, sid);
       }
