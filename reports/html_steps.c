@@ -14,7 +14,7 @@
 
 
 static const char stack_sql[] =
-	"SELECT COALESCE(r.stack_id, p.stack_id) FROM dispatches d"
+	"SELECT COALESCE(r.stack_id, p.stack_id), COALESCE(r.created_ns, p.created_ns) FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id WHERE d.seq = ?";
 
@@ -82,6 +82,8 @@ static void stack_ref(struct steps *st, int64_t seq)
 	sqlite3_reset(st->stack_of);
 	sqlite3_bind_int64(st->stack_of, 1, seq);
 	int rc = sqlite3_step(st->stack_of);
+	int known = rc == SQLITE_ROW && sqlite3_column_type(st->stack_of, 1) != SQLITE_NULL;
+	int64_t created = known ? sqlite3_column_int64(st->stack_of, 1) : 0;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st->stack_of, 0) != SQLITE_NULL) {
 		int64_t id = sqlite3_column_int64(st->stack_of, 0);
 		lt_json_int(j, id);
@@ -92,6 +94,11 @@ static void stack_ref(struct steps *st, int64_t seq)
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			st->failed = -EIO;
 	}
+	lt_json_key(j, "created_ms");
+	if (known)
+		lt_json_double(j, (double)(created - st->origin_ns) / 1e6);
+	else
+		lt_json_null(j);
 }
 
 static int write_stacks(struct steps *st)

@@ -9,11 +9,13 @@
  *    "steps": [{"seq", "pid", "tid", "queue", "type", "callback", "phase",
  *               "iteration", "depth", "parent", "enqueued", "t_ms", "ms",
  *               "location": {"function", "file", "line", "column"} | null,
- *               "output": [{"fd", "text"}], "stack": id | null}],
+ *               "output": [{"fd", "text"}], "stack": id | null,
+ *               "created_ms": when its resource or promise was created}],
  *    "stacks": {"id": [{"function", "file", "line", "column"}, ...]}}
  *
  * `parent` is the dispatch this one ran inside (0: top level), `enqueued`
- * the dispatch during which it was queued (0: before the first), so the
+ * the dispatch during which it was queued (0: outside any; `created_ms`
+ * then tells when, in ms from the trace's start), so the
  * script can show the call stack and every queue's waiting callbacks at each
  * step.  `stack` names the stack where it was scheduled, when one was
  * captured; each stack's frames are written once, in `stacks`.  Written HTML-safe (lt_json html_safe), for a <script> element.

@@ -113,8 +113,13 @@
       originBody.appendChild(el('li', 'internal', s.location ? frameText(s.location) : 'no stack captured for this callback (stacks are sampled)'));
       return;
     }
-    frames.forEach(function (f) {
-      originBody.appendChild(el('li', /^node:|^internal\//.test(f.file || '') || !f.file ? 'internal' : null, frameText(f)));
+    var internal = function (f) { return !f.file || /^node:|^internal\//.test(f.file); };
+    // the frames above the program's own call are Node's scheduling machinery
+    var skip = 0;
+    while (skip < frames.length - 1 && internal(frames[skip])) skip++;
+    if (skip) originBody.appendChild(el('li', 'internal', '(' + skip + " frames inside Node's timers / async_hooks)"));
+    frames.slice(skip).forEach(function (f) {
+      originBody.appendChild(el('li', internal(f) ? 'internal' : null, frameText(f)));
     });
   }
 
@@ -125,7 +130,10 @@
     for (var j = i + 1; j < steps.length; j++) {
       var t = steps[j];
       if (t.pid !== s.pid || t.tid !== s.tid || !(t.queue in waiting)) continue;
-      if ((t.enqueued || 0) <= s.seq) waiting[t.queue].push(t);
+      // queued during a dispatch up to this one; queued outside any
+      // dispatch: by the time this one started
+      var queued = t.enqueued ? t.enqueued <= s.seq : typeof t.created_ms === 'number' && t.created_ms <= s.t_ms;
+      if (queued) waiting[t.queue].push(t);
     }
     clear(queuesBody);
     QUEUES.forEach(function (q) {
