@@ -188,7 +188,8 @@
   // together may take at most STACK_SHARE of the time since start (after a
   // STACK_BURST_MS allowance), checked once per coarse-clock tick, and at
   // most STACKS_PER_TICK resource and PROMISE_STACKS_PER_TICK promise
-  // captures per tick.  Within that:
+  // captures per tick (resources are not capped per tick until the burst
+  // allowance is spent).  Within that:
   //  - real libuv handles (sockets, servers, watchers, child processes) and
   //    intervals get one always: they are few, and leak reports need their
   //    creation site;
@@ -211,6 +212,9 @@
     promiseStacks = open ? PROMISE_STACKS_PER_TICK : 0;
   }
   function takeStackToken(now) {
+    // Within the burst allowance every resource is located: a short program
+    // (a lesson, a puzzle) then has every callback placed in its code.
+    if (stackSpentMs < STACK_BURST_MS) return true;
     if (now !== budgetTick) newTick(now);
     if (resourceStacks <= 0) return false;
     resourceStacks--;
