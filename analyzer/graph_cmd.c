@@ -91,6 +91,12 @@ int lt_cmd_graph(int argc, char **argv)
 		lt_cli_error("%s", err);
 		return LT_EXIT_USAGE;
 	}
+	/* An attached (eBPF) trace has no creation sites to tell Node's own
+	 * housekeeping from the program's callbacks: draw everything. */
+	char capture[16];
+	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	if (!strcmp(capture, "bpf"))
+		opts.show_all = 1;
 	struct lt_graph_stats st;
 	Agraph_t *g = !strcmp(view, "timeline")    ? lt_graph_timeline(db, &opts, 50, &st, err, sizeof(err))
 		      : !strcmp(view, "causality") ? lt_graph_causality(db, &opts, &st, err, sizeof(err))
@@ -119,8 +125,10 @@ int lt_cmd_graph(int argc, char **argv)
 		status = 1;
 	free(data);
 	if (output && !strcmp(view, "causality"))
-		fprintf(stderr, "looptrace: %lld resources and promises drawn, %lld edges, %lld left out -> %s\n",
-			(long long)st.nodes, (long long)st.edges, (long long)st.omitted, output);
+		fprintf(stderr,
+			"looptrace: %lld resources and promises drawn, %lld more folded into them, %lld edges, "
+			"%lld left out -> %s\n",
+			(long long)st.nodes, (long long)st.collapsed, (long long)st.edges, (long long)st.omitted, output);
 	else if (output)
 		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld %s, %lld enqueue edges, "
 				"%lld collapsed, %lld left out -> %s\n",

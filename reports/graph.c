@@ -12,9 +12,11 @@
 #include "../analyzer/locations.h"
 #include "../analyzer/marks.h"
 #include "../analyzer/queue.h"
+#include "graph_fold.h"
 #include "text.h"
 
 #define LABEL_BYTES 2048
+#define FOLD_GENERATIONS 4 /* how far up a repeating chain is looked for */
 #define OUTPUT_LINES 4
 
 static const struct {
@@ -470,67 +472,121 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 	agattr(g, AGNODE, "fillcolor", "#f4f4f4");
 	agattr(g, AGNODE, "fontname", "Helvetica");
 	agattr(g, AGNODE, "fontsize", "9");
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	struct lt_fold fold = {0};
+	int step, oom = 0;
+	while (!oom && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		int is_promise = ((const char *)sqlite3_column_text(s, 0))[0] == 'p';
+		int64_t id = sqlite3_column_int64(s, 1);
 		const char *what = (const char *)sqlite3_column_text(s, 2);
 		what = what ? what : "";
 		/* Node's silent housekeeping resources: not worth a node */
 		if (!o->show_all && !is_promise && !strcmp(what, "TickObject") && sqlite3_column_type(s, 5) == SQLITE_NULL)
 			continue;
-		if (st->nodes >= o->max_nodes) {
-			st->omitted++;
-			continue;
-		}
-		char name[32], parent[32], label[LABEL_BYTES] = "";
-		snprintf(name, sizeof(name), "%c%lld", is_promise ? 'p' : 'r', (long long)sqlite3_column_int64(s, 1));
-		Agnode_t *n = agnode(g, name, 1);
-		snprintf(label, sizeof(label), "%s %lld", is_promise ? "promise" : what,
-			 (long long)sqlite3_column_int64(s, 1));
+		Agnode_t *from = sqlite3_column_type(s, 3) == SQLITE_NULL
+					 ? NULL
+					 : lt_fold_node_of(&fold, sqlite3_column_int64(s, 3), is_promise);
+		int open_at_end = !is_promise && sqlite3_column_int(s, 7);
+		int unhandled = is_promise && sqlite3_column_int(s, 8);
 		const char *callback = (const char *)sqlite3_column_text(s, 4);
+		const char *file = (const char *)sqlite3_column_text(s, 5);
+		/* everything the node says but its id, then the marks */
+		char tail[LABEL_BYTES] = "";
 		if (callback && *callback) {
-			label_raw(label, sizeof(label), "\\n");
-			label_add(label, sizeof(label), callback);
+			label_raw(tail, sizeof(tail), "\\n");
+			label_add(tail, sizeof(tail), callback);
 		}
-		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		if (file) {
 			char where[64];
 			snprintf(where, sizeof(where), ":%lld", (long long)sqlite3_column_int64(s, 6));
-			label_raw(label, sizeof(label), "\\n");
-			label_add(label, sizeof(label), base_name((const char *)sqlite3_column_text(s, 5)));
-			label_raw(label, sizeof(label), where);
+			label_raw(tail, sizeof(tail), "\\n");
+			label_add(tail, sizeof(tail), base_name(file));
+			label_raw(tail, sizeof(tail), where);
 		}
-		if (is_promise) {
-			set(n, "shape", "ellipse");
-			if (!strcmp(what, "rejected")) {
-				set(n, "fillcolor", "#ffb3b3");
-				label_raw(label, sizeof(label), "\\nrejected");
-			} else if (!strcmp(what, "pending")) {
-				set(n, "style", "dashed");
-				label_raw(label, sizeof(label), "\\nnever settled");
+		if (is_promise && !strcmp(what, "rejected"))
+			label_raw(tail, sizeof(tail), "\\nrejected");
+		else if (is_promise && !strcmp(what, "pending"))
+			label_raw(tail, sizeof(tail), "\\nnever settled");
+		if (unhandled)
+			label_raw(tail, sizeof(tail), "\\nunhandled");
+		if (open_at_end)
+			label_raw(tail, sizeof(tail), "\\nopen at the end");
+
+		/* An item shaped like one a few generations up (a chain that repeats
+		 * itself) joins that ancestor; one shaped like an item already drawn
+		 * under the same drawn parent joins that item's node. */
+		char shape_key[LABEL_BYTES + 32], key[LABEL_BYTES + 64];
+		snprintf(shape_key, sizeof(shape_key), "%c|%s|%s", is_promise ? 'p' : 'r', what, tail);
+		uint64_t shape = lt_fold_hash(shape_key);
+		Agnode_t *join = lt_fold_same_shape(from, shape, FOLD_GENERATIONS);
+		if (join && join != from && !agedge(g, from, join, NULL, 0)) {
+			Agedge_t *e = agedge(g, from, join, NULL, 1); /* the loop back */
+			set(e, "style", "dashed");
+			set(e, "label", "repeats");
+			st->edges++;
+		} else if (join && join == from && !agedge(g, from, from, NULL, 0)) {
+			Agedge_t *e = agedge(g, from, from, NULL, 1);
+			set(e, "label", "repeats");
+			st->edges++;
+		}
+		if (!join) {
+			snprintf(key, sizeof(key), "%s|%p", shape_key, (void *)from);
+			struct lt_fold_pattern *pat = lt_fold_pattern(&fold, key);
+			if (!pat) {
+				oom = 1;
+				break;
 			}
-			if (sqlite3_column_int(s, 8)) {
-				set(n, "color", "#d00000");
-				set(n, "penwidth", "3");
-				label_raw(label, sizeof(label), "\\nunhandled");
-			}
-		} else {
-			set(n, "fillcolor", colour_of(lt_queue_name(lt_queue_of_type(what, strlen(what)))));
-			if (sqlite3_column_int(s, 7)) {
-				set(n, "fillcolor", "#c77dff");
-				label_raw(label, sizeof(label), "\\nopen at the end");
+			join = pat->node;
+			if (!join) {
+				if (st->nodes >= o->max_nodes) {
+					st->omitted++;
+					continue;
+				}
+				char name[32], label[LABEL_BYTES + 64];
+				snprintf(name, sizeof(name), "%c%lld", is_promise ? 'p' : 'r', (long long)id);
+				Agnode_t *n = agnode(g, name, 1);
+				snprintf(label, sizeof(label), "%s %lld%s", is_promise ? "promise" : what, (long long)id,
+					 tail);
+				if (is_promise) {
+					set(n, "shape", "ellipse");
+					if (!strcmp(what, "rejected"))
+						set(n, "fillcolor", "#ffb3b3");
+					else if (!strcmp(what, "pending"))
+						set(n, "style", "dashed");
+					if (unhandled) {
+						set(n, "color", "#d00000");
+						set(n, "penwidth", "3");
+					}
+				} else {
+					set(n, "fillcolor",
+					    open_at_end ? "#c77dff"
+							: colour_of(lt_queue_name(lt_queue_of_type(what, strlen(what)))));
+				}
+				set(n, "label", label);
+				pat->node = n;
+				st->nodes++;
+				oom = !lt_fold_bind(n, from, shape) || lt_fold_set_node(&fold, id, is_promise, n) != 0;
+				if (from && from != n) {
+					agedge(g, from, n, NULL, 1);
+					st->edges++;
+				}
+				continue;
 			}
 		}
-		set(n, "label", label);
-		st->nodes++;
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
-			snprintf(parent, sizeof(parent), "%c%lld", is_promise ? 'p' : 'r',
-				 (long long)sqlite3_column_int64(s, 3));
-			Agnode_t *from = agnode(g, parent, 0);
-			if (from && from != n) {
-				agedge(g, from, n, NULL, 1);
-				st->edges++;
-			}
-		}
+		/* folded into `join` */
+		struct lt_fold_rec *r = lt_fold_rec(join);
+		char label[LABEL_BYTES + 64];
+		r->count++;
+		snprintf(label, sizeof(label), "%s ×%lld%s", is_promise ? "promise" : what, (long long)r->count, tail);
+		set(join, "label", label);
+		st->collapsed++;
+		oom = lt_fold_set_node(&fold, id, is_promise, join) != 0;
+	}
+	lt_fold_free(&fold);
+	if (oom) {
+		sqlite3_finalize(s);
+		snprintf(err, errlen, "out of memory");
+		agclose(g);
+		return NULL;
 	}
 	sqlite3_finalize(s);
 	if (step != SQLITE_DONE) {

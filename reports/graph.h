@@ -43,7 +43,10 @@ Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *opts, doubl
  * (by the dispatch that created them), with trigger -> resource and parent
  * -> promise edges; rejected promises red, rejections left unhandled bold
  * red, promises never settled dashed, handles still open at the end of a
- * process that did not drain its loop purple.  Bounded like the others. */
+ * process that did not drain its loop purple.  Repeated patterns fold: an
+ * item like one already drawn under the same drawn parent joins its node,
+ * which shows a count (graph_fold.h); stats->collapsed counts them.  Bounded
+ * like the others. */
 Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *opts, struct lt_graph_stats *st,
 			     char *err, size_t errlen);
 

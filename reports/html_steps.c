@@ -10,6 +10,7 @@
 #include "../analyzer/locations.h"
 #include "../analyzer/queue.h"
 #include "../analyzer/replay.h"
+#include "../analyzer/store.h"
 #include "json.h"
 
 
@@ -30,6 +31,8 @@ struct steps {
 	int64_t origin_ns;
 	size_t max, shown, hidden;
 	int truncated, failed;
+	int show_all; /* an attached (eBPF) trace: no creation sites tell Node's
+	                 housekeeping from the program's callbacks */
 };
 
 static void frame_object(struct lt_json *j, const char *function, const char *file, int64_t line, int64_t column)
@@ -130,7 +133,7 @@ static int write_stacks(struct steps *st)
 static int one_step(void *ctx, const struct lt_dispatch *d, const struct lt_output *out, size_t n_out)
 {
 	struct steps *st = ctx;
-	if (lt_replay_is_housekeeping(d, n_out)) {
+	if (!st->show_all && lt_replay_is_housekeeping(d, n_out)) {
 		st->hidden++;
 		return 0;
 	}
@@ -203,6 +206,9 @@ static int64_t count_dispatches(sqlite3 *db)
 int lt_html_steps_json(FILE *out, sqlite3 *db, size_t max_steps, char *err, size_t errlen)
 {
 	struct steps st = {.db = db, .max = max_steps, .origin_ns = lt_replay_origin_ns(db)};
+	char capture[16];
+	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	st.show_all = !strcmp(capture, "bpf");
 	int rc = -EIO;
 	if (sqlite3_prepare_v2(db, stack_sql, -1, &st.stack_of, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, frames_sql, -1, &st.frames, NULL) != SQLITE_OK) {

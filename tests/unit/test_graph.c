@@ -225,6 +225,61 @@ static void causality_marks_rejections(void **state)
 	test_rmdir(d);
 }
 
+/* A callback that reschedules itself 50 times, and 30 immediates from one
+ * place: folded into two nodes with counts, the chain drawn as a loop. */
+static void causality_folds_repeated_patterns(void **state)
+{
+	(void)state;
+	char d[4096], path[8192], dbp[8192], err[256];
+	snprintf(d, sizeof(d), "%s", test_tmpdir());
+	struct rawgen g;
+	rawgen_init(&g, 9, 9, 100 * MS);
+	rawgen_js_start(&g, "/app/r.js");
+	uint32_t poll_site = rawgen_stack(&g, "poll", "/app/r.js", 4, 3);
+	uint32_t fan_site = rawgen_stack(&g, "fan", "/app/r.js", 9, 5);
+	rawgen_r_init_ex(&g, 100, 1, "Timeout", 1 * MS, 5, poll_site, 0, "poll");
+	for (uint32_t i = 0; i < 30; i++)
+		rawgen_r_init_ex(&g, 300 + i, 1, "Immediate", 1 * MS, -1, fan_site, 0, "work");
+	rawgen_main_end(&g, 2 * MS);
+	uint64_t t = 3 * MS;
+	for (uint32_t i = 0; i < 50; i++, t += 2 * MS) {
+		rawgen_r_before(&g, 100 + i, t, 0);
+		rawgen_r_init_ex(&g, 101 + i, 100 + i, "Timeout", t + 1000, 5, poll_site, 0, "poll");
+		rawgen_r_after(&g, 100 + i, t + 2000);
+	}
+	snprintf(path, sizeof(path), "%s/9-9.ltr", d);
+	snprintf(dbp, sizeof(dbp), "%s/t.db", d);
+	assert_int_equal(rawgen_write(&g, path), 0);
+	rawgen_free(&g);
+	sqlite3 *h;
+	struct lt_import_stats ist;
+	assert_int_equal(lt_store_create(dbp, &h), 0);
+	assert_int_equal(lt_import_dir(h, d, &ist, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(h), 0);
+	struct lt_graph_opts o = {.max_nodes = 100};
+	struct lt_graph_stats st;
+	Agraph_t *gr = lt_graph_causality(h, &o, &st, err, sizeof(err));
+	assert_non_null(gr);
+	assert_int_equal(st.nodes, 2);
+	assert_int_equal(st.collapsed, 50 + 29);
+	assert_int_equal(st.omitted, 0);
+	Agraph_t *back = reparse(gr);
+	Agnode_t *chain = agnode(back, "r100", 0);
+	assert_non_null(chain);
+	assert_non_null(strstr(agget(chain, "label"), "Timeout ×51"));
+	Agedge_t *loop = agedge(back, chain, chain, NULL, 0);
+	assert_non_null(loop);
+	assert_string_equal(agget(loop, "label"), "repeats");
+	int fan_found = 0;
+	for (Agnode_t *n = agfstnode(back); n; n = agnxtnode(back, n))
+		fan_found += strstr(agget(n, "label"), "Immediate ×30") != NULL;
+	assert_int_equal(fan_found, 1);
+	agclose(back);
+	agclose(gr);
+	sqlite3_close(h);
+	test_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +288,7 @@ int main(void)
 		cmocka_unit_test(renders_every_format),
 		cmocka_unit_test(timeline_pins_boxes_to_time),
 		cmocka_unit_test(causality_marks_rejections),
+		cmocka_unit_test(causality_folds_repeated_patterns),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,140 @@
+/*
+ * graph_fold.c — open-addressing tables for folding causality patterns.
+ */
+#include "graph_fold.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+uint64_t lt_fold_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t item_key(int64_t id, int is_promise) { return ((uint64_t)id << 1 | (is_promise ? 1u : 0u)) + 2; }
+
+Agnode_t *lt_fold_node_of(const struct lt_fold *f, int64_t id, int is_promise)
+{
+	if (!f->cap_items)
+		return NULL;
+	uint64_t key = item_key(id, is_promise);
+	for (size_t i = mix(key) & (f->cap_items - 1);; i = (i + 1) & (f->cap_items - 1)) {
+		if (f->items[i].key == key)
+			return f->items[i].node;
+		if (!f->items[i].key)
+			return NULL;
+	}
+}
+
+static void put_item(struct lt_fold_item *t, size_t cap, uint64_t key, Agnode_t *node)
+{
+	size_t i = mix(key) & (cap - 1);
+	while (t[i].key && t[i].key != key)
+		i = (i + 1) & (cap - 1);
+	t[i].key = key;
+	t[i].node = node;
+}
+
+int lt_fold_set_node(struct lt_fold *f, int64_t id, int is_promise, Agnode_t *node)
+{
+	if (2 * (f->n_items + 1) > f->cap_items) {
+		size_t cap = f->cap_items ? 2 * f->cap_items : 1024;
+		struct lt_fold_item *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; i < f->cap_items; i++)
+			if (f->items[i].key)
+				put_item(t, cap, f->items[i].key, f->items[i].node);
+		free(f->items);
+		f->items = t;
+		f->cap_items = cap;
+	}
+	uint64_t key = item_key(id, is_promise);
+	if (!lt_fold_node_of(f, id, is_promise))
+		f->n_items++;
+	put_item(f->items, f->cap_items, key, node);
+	return 0;
+}
+
+static struct lt_fold_pattern *find_slot(struct lt_fold_pattern *t, size_t cap, const char *key)
+{
+	size_t i = lt_fold_hash(key) & (cap - 1);
+	while (t[i].key && strcmp(t[i].key, key) != 0)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+struct lt_fold_pattern *lt_fold_pattern(struct lt_fold *f, const char *key)
+{
+	if (2 * (f->n_patterns + 1) > f->cap_patterns) {
+		size_t cap = f->cap_patterns ? 2 * f->cap_patterns : 256;
+		struct lt_fold_pattern *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < f->cap_patterns; i++)
+			if (f->patterns[i].key)
+				*find_slot(t, cap, f->patterns[i].key) = f->patterns[i];
+		free(f->patterns);
+		f->patterns = t;
+		f->cap_patterns = cap;
+	}
+	struct lt_fold_pattern *p = find_slot(f->patterns, f->cap_patterns, key);
+	if (!p->key) {
+		if (!(p->key = strdup(key)))
+			return NULL;
+		p->node = NULL;
+		f->n_patterns++;
+	}
+	return p;
+}
+
+struct lt_fold_rec *lt_fold_rec(Agnode_t *n)
+{
+	return n ? (struct lt_fold_rec *)aggetrec(n, LT_FOLD_REC, 0) : NULL;
+}
+
+struct lt_fold_rec *lt_fold_bind(Agnode_t *n, Agnode_t *parent, uint64_t shape)
+{
+	struct lt_fold_rec *r = (struct lt_fold_rec *)agbindrec(n, LT_FOLD_REC, sizeof(*r), 0);
+	if (r) {
+		r->parent = parent;
+		r->shape = shape;
+		r->count = 1;
+	}
+	return r;
+}
+
+Agnode_t *lt_fold_same_shape(Agnode_t *n, uint64_t shape, int generations)
+{
+	for (int k = 0; n && k < generations; k++) {
+		struct lt_fold_rec *r = lt_fold_rec(n);
+		if (!r)
+			return NULL;
+		if (r->shape == shape)
+			return n;
+		n = r->parent;
+	}
+	return NULL;
+}
+
+void lt_fold_free(struct lt_fold *f)
+{
+	for (size_t i = 0; i < f->cap_patterns; i++)
+		free(f->patterns[i].key);
+	free(f->patterns);
+	free(f->items);
+	memset(f, 0, sizeof(*f));
+}
