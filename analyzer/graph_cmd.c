@@ -130,10 +130,11 @@ int lt_cmd_graph(int argc, char **argv)
 			"%lld left out -> %s\n",
 			(long long)st.nodes, (long long)st.collapsed, (long long)st.edges, (long long)st.omitted, output);
 	else if (output)
-		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld %s, %lld enqueue edges, "
+		fprintf(stderr, "looptrace: %lld dispatches drawn in %lld %s%s%.0lld%s, %lld enqueue edges, "
 				"%lld collapsed, %lld left out -> %s\n",
 			(long long)st.nodes, (long long)st.clusters,
-			strcmp(view, "timeline") ? "clusters" : "lanes", (long long)st.edges,
+			strcmp(view, "timeline") ? "clusters" : "lanes", st.lanes ? " on " : "",
+			(long long)st.lanes, st.lanes ? " queue lanes" : "", (long long)st.edges,
 			(long long)st.collapsed, (long long)st.omitted, output);
 	return status;
 }

@@ -97,6 +97,7 @@ struct builder {
 	Agraph_t *g, *cluster;
 	char cluster_key[128];
 	Agnode_t *last;          /* last node placed, for the ordering edges */
+	Agnode_t *lane_head[LT_QUEUE_COUNT + 1]; /* a title per queue used, last: other */
 	Agnode_t *run;           /* a collapsible run in progress */
 	char run_key[4600];
 	char run_head[LABEL_BYTES];
@@ -131,6 +132,58 @@ static Agraph_t *cluster_for(struct builder *b, int64_t pid, int64_t iteration, 
 	return b->cluster;
 }
 
+/* Lanes: a title node per queue on the top rank, and every dispatch in the
+ * group of its queue, which dot keeps in one column as far as the order
+ * allows; an invisible edge from the title pulls the queue's first dispatch
+ * under it. */
+static int queue_index(const char *queue)
+{
+	for (int q = 0; q < LT_QUEUE_COUNT; q++)
+		if (!strcmp(queue, lt_queue_name((enum lt_queue)q)))
+			return q;
+	return LT_QUEUE_COUNT;
+}
+
+static void lane_place(struct builder *b, Agnode_t *n, const char *queue)
+{
+	int q = queue_index(queue);
+	const char *name = q < LT_QUEUE_COUNT ? lt_queue_name((enum lt_queue)q) : "other";
+	set(n, "group", name);
+	if (!b->lane_head[q]) {
+		char id[32];
+		snprintf(id, sizeof(id), "lane_%s", name);
+		Agnode_t *h = agnode(b->g, id, 1);
+		set(h, "label", name);
+		set(h, "shape", "plaintext");
+		set(h, "style", "");
+		set(h, "fontcolor", "#555555");
+		set(h, "group", name);
+		b->lane_head[q] = h;
+		b->st->lanes++;
+		Agedge_t *e = agedge(b->g, h, n, NULL, 1);
+		set(e, "style", "invis");
+		set(e, "weight", "5");
+	}
+}
+
+/* The titles on one rank, left to right in queue order. */
+static void lane_titles(struct builder *b)
+{
+	Agraph_t *row = agsubg(b->g, "lanes", 1);
+	set(row, "rank", "min");
+	Agnode_t *prev = NULL;
+	for (int q = 0; q <= LT_QUEUE_COUNT; q++) {
+		if (!b->lane_head[q])
+			continue;
+		agsubnode(row, b->lane_head[q], 1);
+		if (prev) {
+			Agedge_t *e = agedge(b->g, prev, b->lane_head[q], NULL, 1);
+			set(e, "style", "invis");
+		}
+		prev = b->lane_head[q];
+	}
+}
+
 static void order_edge(struct builder *b, Agnode_t *n)
 {
 	if (b->last) {
@@ -157,6 +210,7 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 	agseterr(AGMAX); /* Graphviz's own messages would break our one-line contract */
 	b.g = agopen("order", Agdirected, NULL);
 	set(b.g, "rankdir", "TB");
+	set(b.g, "newrank", "true"); /* ranks across clusters: the lane titles' row */
 	set(b.g, "nodesep", "0.3");
 	set(b.g, "ranksep", "0.25");
 	agattr(b.g, AGNODE, "shape", "box");
@@ -245,6 +299,7 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 		set(n, "fillcolor", colour_of(queue));
 		set(n, "tooltip", head);
 		st->nodes++;
+		lane_place(&b, n, queue);
 		order_edge(&b, n);
 		b.run = silent ? n : NULL;
 		b.run_count = 1;
@@ -281,6 +336,7 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 		set(n, "style", "");
 		order_edge(&b, n);
 	}
+	lane_titles(&b);
 	return b.g;
 }
 

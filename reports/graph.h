@@ -3,7 +3,8 @@
  * rendered in-process with libgvc (no `dot` program involved).
  *
  * The `order` view, for teaching: one cluster per process, loop iteration and
- * phase, a node per dispatch in order (coloured by queue, with the output it
+ * phase, a lane (column, titled) per queue, a node per dispatch in order
+ * (coloured by queue, with the output it
  * wrote), dashed enqueue -> dispatch edges, runs of identical silent
  * dispatches collapsed into one node with a count, and at most max_nodes
  * nodes (a note says what was left out).
@@ -26,6 +27,7 @@ struct lt_graph_opts {
 
 struct lt_graph_stats {
 	int64_t nodes, edges, clusters /* lanes in a timeline */, collapsed, omitted;
+	int64_t lanes; /* order view: queue lanes (a title node each) */
 };
 
 /* Build the order view; NULL with a one-line reason in err on failure. */

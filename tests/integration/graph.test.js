@@ -14,9 +14,9 @@ function draw(db, format, view = 'order') {
   const out = path.join(tmpdir(), `graph.${format}`);
   const r = looptrace(['graph', '--view', view, '--format', format, '-o', out, db]);
   assert.strictEqual(r.status, 0, r.stderr);
-  const m = /^looptrace: (\d+) (?:dispatches drawn in (\d+) (?:clusters|lanes)|resources and promises drawn)/.exec(r.stderr);
+  const m = /^looptrace: (\d+) (?:dispatches drawn in (\d+) (?:clusters|lanes)(?: on (\d+) queue lanes)?|resources and promises drawn)/.exec(r.stderr);
   assert.ok(m, r.stderr);
-  return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2] || 0) };
+  return { data: fs.readFileSync(out), nodes: Number(m[1]), clusters: Number(m[2] || 0), lanes: Number(m[3] || 0) };
 }
 
 const puzzles = fs.readdirSync(PUZZLES).filter((f) => /^\d+.*\.js$/.test(f)).sort();
@@ -29,7 +29,12 @@ for (const file of puzzles) {
     const text = svg.data.toString('utf8');
     assert.match(text, /^<\?xml/);
     assert.strictEqual((text.match(/class="cluster"/g) || []).length, svg.clusters);
-    assert.strictEqual((text.match(/class="node"/g) || []).length, svg.nodes);
+    // a node per dispatch, plus a title per queue lane
+    assert.strictEqual((text.match(/class="node"/g) || []).length, svg.nodes + svg.lanes);
+    assert.ok(svg.lanes >= 1);
+    const queues = new Set([...text.matchAll(/>#\d+ (\w+) · /g)].map((x) => x[1]));
+    assert.strictEqual(svg.lanes, queues.size, 'a lane per queue drawn');
+    for (const q of queues) assert.ok(text.includes(`>${q}</text>`), `a lane titled ${q}`);
     for (const line of r.stdout.split('\n').filter(Boolean)) {
       assert.ok(text.includes(xml(`> ${line}`)), `the graph shows "${line}"`);
     }
@@ -79,7 +84,7 @@ next();`;
   const out = path.join(tmpdir(), 'bounded.svg');
   const g = looptrace(['graph', '--max-nodes', '50', '--all', '-o', out, r.db]);
   assert.strictEqual(g.status, 0, g.stderr);
-  const m = /^looptrace: (\d+) dispatches drawn in (\d+) clusters, \d+ enqueue edges, \d+ collapsed, (\d+) left out/.exec(g.stderr);
+  const m = /^looptrace: (\d+) dispatches drawn in (\d+) clusters on \d+ queue lanes, \d+ enqueue edges, \d+ collapsed, (\d+) left out/.exec(g.stderr);
   assert.ok(m, g.stderr);
   assert.ok(Number(m[1]) <= 50);
   assert.ok(Number(m[2]) <= Number(m[1]), `${m[2]} clusters for ${m[1]} nodes`);

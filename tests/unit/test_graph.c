@@ -103,7 +103,13 @@ static void order_view_structure_and_reparse(void **state)
 	assert_int_equal(st.edges, 2); /* main -> timer, main -> immediates */
 	Agraph_t *back = reparse(g);
 	assert_int_equal(clusters(back), 3);
-	assert_int_equal(agnnodes(back), 3);
+	/* three dispatch nodes and a title per queue lane: main, timer, immediate */
+	assert_int_equal(st.lanes, 3);
+	assert_int_equal(agnnodes(back), 3 + 3);
+	Agnode_t *title = agnode(back, "lane_immediate", 0);
+	assert_non_null(title);
+	assert_string_equal(agget(title, "label"), "immediate");
+	assert_string_equal(agget(agnode(back, "d1", 0), "group"), "main");
 	Agnode_t *main_node = agnode(back, "d1", 0);
 	assert_non_null(main_node);
 	const char *label = agget(main_node, "label");
