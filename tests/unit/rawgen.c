@@ -9,6 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "analyzer/store.h"
+#include "recorder/import.h"
+
 void rawgen_init(struct rawgen *g, int pid, int tid, uint64_t base_ns)
 {
 	memset(g, 0, sizeof(*g));
@@ -226,4 +232,25 @@ void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel)
 	rawgen_record(g, LT_EXIT_EMIT, is_exit ? 1 : 0, p, 3);
 	put64(p, rel + 1000);
 	rawgen_record(g, LT_EXIT_DONE, is_exit ? 1 : 0, p, 3);
+}
+
+int rawgen_import(struct rawgen *g, const char *dir, sqlite3 **db, char *err, size_t errlen)
+{
+	char path[8192], dbp[8192];
+	snprintf(path, sizeof(path), "%s/%d-%d.ltr", dir, g->pid, g->tid);
+	snprintf(dbp, sizeof(dbp), "%s/trace.db", dir);
+	int rc = rawgen_write(g, path);
+	rawgen_free(g);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot write %s", path);
+		return rc;
+	}
+	struct lt_import_stats st;
+	if ((rc = lt_store_create(dbp, db)) != 0) {
+		snprintf(err, errlen, "cannot create %s", dbp);
+		return rc;
+	}
+	if ((rc = lt_import_dir(*db, dir, &st, err, errlen)) != 0)
+		return rc;
+	return lt_store_finish(*db);
 }

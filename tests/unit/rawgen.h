@@ -55,4 +55,10 @@ void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel);
 /* Write the file (header + data, padded to a whole chunk).  Returns 0 or -errno. */
 int rawgen_write(const struct rawgen *g, const char *path);
 
+struct sqlite3;
+/* Write the stream as <dir>/<pid>-<tid>.ltr, free it, and import every
+ * capture file in dir into a new <dir>/trace.db, left open in *db.  Returns
+ * 0, or -errno with the importer's reason in err. */
+int rawgen_import(struct rawgen *g, const char *dir, struct sqlite3 **db, char *err, size_t errlen);
+
 #endif

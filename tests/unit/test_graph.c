@@ -190,7 +190,7 @@ static void causality_marks_rejections(void **state)
 {
 	(void)state;
 	/* a separate trace: a rejected, unhandled promise and its chain */
-	char d[4096], path[8192], dbp[8192], err[256];
+	char d[4096], err[256];
 	snprintf(d, sizeof(d), "%s", test_tmpdir());
 	struct rawgen g;
 	rawgen_init(&g, 9, 9, 100 * MS);
@@ -202,15 +202,8 @@ static void causality_marks_rejections(void **state)
 	rawgen_p_event(&g, LT_P_SETTLE, 1, 1 * MS);
 	rawgen_main_end(&g, 2 * MS);
 	rawgen_reject(&g, LT_REJECT_UNHANDLED, 1, "Error: nope", 3 * MS, 1);
-	snprintf(path, sizeof(path), "%s/9-9.ltr", d);
-	snprintf(dbp, sizeof(dbp), "%s/t.db", d);
-	assert_int_equal(rawgen_write(&g, path), 0);
-	rawgen_free(&g);
 	sqlite3 *h;
-	struct lt_import_stats ist;
-	assert_int_equal(lt_store_create(dbp, &h), 0);
-	assert_int_equal(lt_import_dir(h, d, &ist, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(h), 0);
+	assert_int_equal(rawgen_import(&g, d, &h, err, sizeof(err)), 0);
 	struct lt_graph_opts o = {.max_nodes = 100};
 	struct lt_graph_stats st;
 	Agraph_t *gr = lt_graph_causality(h, &o, &st, err, sizeof(err));
@@ -236,7 +229,7 @@ static void causality_marks_rejections(void **state)
 static void causality_folds_repeated_patterns(void **state)
 {
 	(void)state;
-	char d[4096], path[8192], dbp[8192], err[256];
+	char d[4096], err[256];
 	snprintf(d, sizeof(d), "%s", test_tmpdir());
 	struct rawgen g;
 	rawgen_init(&g, 9, 9, 100 * MS);
@@ -253,15 +246,8 @@ static void causality_folds_repeated_patterns(void **state)
 		rawgen_r_init_ex(&g, 101 + i, 100 + i, "Timeout", t + 1000, 5, poll_site, 0, "poll");
 		rawgen_r_after(&g, 100 + i, t + 2000);
 	}
-	snprintf(path, sizeof(path), "%s/9-9.ltr", d);
-	snprintf(dbp, sizeof(dbp), "%s/t.db", d);
-	assert_int_equal(rawgen_write(&g, path), 0);
-	rawgen_free(&g);
 	sqlite3 *h;
-	struct lt_import_stats ist;
-	assert_int_equal(lt_store_create(dbp, &h), 0);
-	assert_int_equal(lt_import_dir(h, d, &ist, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(h), 0);
+	assert_int_equal(rawgen_import(&g, d, &h, err, sizeof(err)), 0);
 	struct lt_graph_opts o = {.max_nodes = 100};
 	struct lt_graph_stats st;
 	Agraph_t *gr = lt_graph_causality(h, &o, &st, err, sizeof(err));

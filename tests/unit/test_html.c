@@ -183,16 +183,9 @@ static int teardown(void **state)
 
 static void import(struct fixture *f, struct rawgen *g)
 {
-	char path[8192], db[8192], err[512] = "";
-	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
-	snprintf(db, sizeof(db), "%s/trace.db", f->dir);
-	assert_int_equal(rawgen_write(g, path), 0);
-	rawgen_free(g);
-	struct lt_import_stats st;
-	assert_int_equal(lt_store_create(db, &f->db), 0);
-	if (lt_import_dir(f->db, f->dir, &st, err, sizeof(err)) != 0)
+	char err[512] = "";
+	if (rawgen_import(g, f->dir, &f->db, err, sizeof(err)) != 0)
 		fail_msg("import: %s", err);
-	assert_int_equal(lt_store_finish(f->db), 0);
 }
 
 static int64_t seq_of_callback(sqlite3 *db, const char *callback, int nth)
