@@ -10,6 +10,7 @@
 #include "analyzer/replay_cmd.h"
 #include "analyzer/report_cmd.h"
 #include "cli/cli.h"
+#include "recorder/attach_cmd.h"
 #include "recorder/import_cmd.h"
 #include "recorder/record.h"
 
@@ -21,6 +22,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{"record", lt_cmd_record, "run a command under the recorder and write a trace"},
+	{"attach", lt_cmd_attach, "trace a running node process with eBPF (root), no restart"},
 	{"replay", lt_cmd_replay, "print a trace's execution order, tick by tick"},
 	{"report", lt_cmd_report, "find blocking tasks, unhandled rejections, leaked handles, serial awaits"},
 	{"graph", lt_cmd_graph, "draw the execution order with Graphviz (svg, png, pdf, dot)"},

@@ -10,6 +10,9 @@
  * Timers: one that already ran (one-shot) is spent; one whose due time
  * passed without it running was cleared; an interval is live if it was still
  * firing at the end.
+ * An attached trace (meta capture = bpf) is a window on a process that goes
+ * on running: a handle still open when the window closed is only a leak when
+ * handles of its type and site kept piling up all through the window.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include "detectors.h"
+#include "store.h"
 
 struct handle_kind {
 	const char *type, *what, *fix;
@@ -73,9 +77,18 @@ static const char leaks_sql[] =
 	"   'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
 	" GROUP BY r.pid, r.type, u.file, u.line, u.column ORDER BY count(*) DESC";
 
+/* The trace is a window on a running process (eBPF attach). */
+static int is_window(sqlite3 *db)
+{
+	char capture[16];
+	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	return !strcmp(capture, "bpf");
+}
+
 static int handles(struct lt_analysis *a)
 {
 	sqlite3_stmt *s;
+	int window = is_window(a->db);
 	if (sqlite3_prepare_v2(a->db, leaks_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	int step;
@@ -93,6 +106,8 @@ static int handles(struct lt_analysis *a)
 		 * last quarter of the run, and the first ones date from the first. */
 		int growing = count >= 20 && sqlite3_column_double(s, 10) > 0.75 &&
 			      sqlite3_column_double(s, 11) < 0.25;
+		if (window && !growing)
+			continue;
 		struct lt_finding *f = lt_findings_add(&a->findings, "leaked-handle",
 						       growing || count > 1 ? LT_SEV_ERROR : LT_SEV_WARNING);
 		if (!f)

@@ -57,6 +57,12 @@ int lt_cmd_replay(int argc, char **argv)
 		lt_cli_error("%s", err);
 		return LT_EXIT_USAGE;
 	}
+	/* An attached (eBPF) trace has no creation sites to tell Node's own
+	 * housekeeping from the program's callbacks: show everything. */
+	char capture[16];
+	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	if (!strcmp(capture, "bpf"))
+		show_all = 1;
 	int rc;
 	if (!strcmp(format, "json")) {
 		struct lt_replay_json r;

@@ -34,6 +34,8 @@ run "overhead-promise.sh" "$here/overhead-promise.sh"
 run "overhead-http.sh TURNS=4" env TURNS=4 "$here/overhead-http.sh"
 run "overhead-http.sh TURNS=0" env TURNS=0 "$here/overhead-http.sh"
 [ "${LARGE:-1}" = 0 ] || run "analyze-large.sh" "$here/analyze-large.sh"
+# eBPF attach needs root (CAP_BPF + CAP_PERFMON)
+[ "$(id -u)" != 0 ] || run "overhead-attach.sh" "$here/overhead-attach.sh"
 
 echo "=== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, node $(node --version), $(( $(date +%s) - start )) s)"
 {

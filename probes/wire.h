@@ -135,6 +135,7 @@ enum lt_blocking_call {
 	LT_CALL_SLEEP = 4,
 	LT_CALL_WAIT = 5, /* waitpid & co */
 	LT_CALL_OPEN = 6,
+	LT_CALL_GC = 7,   /* a V8 garbage collection (eBPF attach) */
 };
 
 static inline uint32_t lt_record_header(unsigned kind, unsigned aux, unsigned words)

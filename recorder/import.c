@@ -827,7 +827,7 @@ static void write_blocking(struct importer *im, struct stream *s, const char *ca
 
 static void on_blocking(struct importer *im, struct stream *s, const uint32_t *r)
 {
-	static const char *const calls[] = {"", "read", "write", "fsync", "sleep", "waitpid", "open"};
+	static const char *const calls[] = {"", "read", "write", "fsync", "sleep", "waitpid", "open", "gc"};
 	unsigned call = lt_record_aux(r[0]);
 	uint64_t begin = ts64(r + 1);
 	write_blocking(im, s, call < sizeof(calls) / sizeof(calls[0]) ? calls[call] : "call", begin,

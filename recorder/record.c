@@ -33,6 +33,7 @@
 #include "../analyzer/store.h"
 #include "../cli/cli.h"
 #include "../probes/wire.h"
+#include "attach_cmd.h"
 #include "drain.h"
 #include "import.h"
 #include "trace_writer.h"
@@ -43,6 +44,7 @@ struct record_opts {
 	double duration; /* seconds, 0 = until the command exits */
 	int quiet;
 	int keep_raw;
+	int bpf; /* --bpf: eBPF probes instead of the in-process ones */
 	char **cmd;
 };
 
@@ -68,7 +70,7 @@ static void on_signal(int sig, siginfo_t *info, void *ctx)
 static int usage_error(const char *msg)
 {
 	lt_cli_error("record: %s (usage: looptrace record [-o TRACE.db] [--duration SECONDS] "
-		     "[-q] [--keep-raw] -- CMD [ARGS...])",
+		     "[-q] [--keep-raw] [--bpf] -- CMD [ARGS...])",
 		     msg);
 	return LT_EXIT_USAGE;
 }
@@ -108,10 +110,10 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 			o->keep_raw = 1;
 			break;
 		case 'b':
-			lt_cli_error("record: --bpf needs the eBPF probes, which this build does not have yet");
-			return LT_EXIT_USAGE;
+			o->bpf = 1;
+			break;
 		case 'h':
-			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] -- CMD [ARGS...]\n");
+			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] [--bpf] -- CMD [ARGS...]\n");
 			return -1;
 		default:
 			return usage_error(lt_cli_getopt_problem(c, argv));
@@ -360,6 +362,13 @@ int lt_cmd_record(int argc, char **argv)
 	int rc = parse_opts(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	if (o.bpf) {
+		if (o.keep_raw) {
+			lt_cli_error("record: --keep-raw is not available with --bpf");
+			return LT_EXIT_USAGE;
+		}
+		return lt_record_bpf(o.output, o.duration, o.quiet, o.cmd);
+	}
 
 	struct probe_files pf;
 	if (find_probes(&pf) != 0) {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "rawgen.h"
+#include "recorder/raw_writer.h"
 #include "recorder/rawfile.h"
 #include "testutil.h"
 
@@ -158,6 +159,49 @@ static void missing_file_is_enoent(void **state)
 	assert_int_equal(lt_raw_open(&f, "/nonexistent/looptrace.ltr"), -ENOENT);
 }
 
+/* The recorder's own writer (eBPF attach): records never straddle a chunk
+ * (an LT_PAD covers the rest of one), the control page says who wrote it,
+ * and the reader gets back every record, LT_BLOCKING "gc" included. */
+static void writer_output_reads_back(void **state)
+{
+	(void)state;
+	struct lt_raw_writer w, other;
+	assert_int_equal(lt_raw_writer_open(&w, path, 7, 7, 1, 1000), 0);
+	assert_int_equal(lt_raw_writer_open(&other, path, 7, 7, 1, 1000), -EEXIST); /* never overwrites */
+	/* 400k records of 3 words: more than one 1M-word chunk */
+	const uint32_t n = 400000;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t p[3] = {i, 0, i};
+		assert_int_equal(lt_raw_writer_add(&w, LT_POLL_ENTER, 0, p, 2), 0);
+	}
+	uint32_t gc[3] = {5, 0, 2000000};
+	assert_int_equal(lt_raw_writer_add(&w, LT_BLOCKING, LT_CALL_GC, gc, 3), 0);
+	assert_int_equal(lt_raw_writer_string(&w, 0x80000001u, "hello", 5), 0);
+	assert_int_equal(lt_raw_writer_close(&w, LT_FILE_CLOSED), 0);
+
+	struct lt_raw_file f;
+	assert_int_equal(lt_raw_open(&f, path), 0);
+	assert_int_equal(f.hdr->pid, 7);
+	assert_int_equal(f.hdr->flags, LT_FILE_CLOSED | LT_FILE_MAIN_THREAD);
+	assert_true(f.hdr->cursor > (int32_t)LT_CHUNK_WORDS);
+	const uint32_t *r;
+	uint32_t seen = 0;
+	while (seen < n && lt_raw_next(&f, &r) == 1) {
+		assert_int_equal(lt_record_kind(r[0]), LT_POLL_ENTER);
+		assert_int_equal(r[1], seen);
+		seen++;
+	}
+	assert_int_equal(seen, n);
+	assert_int_equal(lt_raw_next(&f, &r), 1);
+	assert_int_equal(lt_record_kind(r[0]), LT_BLOCKING);
+	assert_int_equal(lt_record_aux(r[0]), LT_CALL_GC);
+	assert_int_equal(lt_raw_next(&f, &r), 1);
+	assert_int_equal(lt_record_kind(r[0]), LT_STRING);
+	assert_memory_equal(r + 3, "hello", 5);
+	assert_int_equal(lt_raw_next(&f, &r), 0);
+	lt_raw_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +212,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rejects_other_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(reports_damaged_record, setup, teardown),
 		cmocka_unit_test(missing_file_is_enoent),
+		cmocka_unit_test_setup_teardown(writer_output_reads_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

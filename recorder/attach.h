@@ -1,0 +1,51 @@
+/*
+ * attach.h — trace running node processes with the eBPF loop probes
+ * (probes/bpf/loop.bpf.c) and write one trace of what their event loops did.
+ *
+ * lt_attach_run checks the privileges and kernel support, resolves the probed
+ * functions in each target's binary and libraries (recorder/elf_symbols.h),
+ * loads the skeleton, attaches the uprobes to each process (multi-uprobe
+ * links, or one perf-event uprobe per function on older kernels) and, when
+ * the process writes a JIT map, a stack sampler; drains the ring buffer into
+ * capture files (recorder/attach_events.h) until it is told to stop,
+ * detaches, and imports the capture into the trace (the same schema as
+ * `record`; meta `capture` = `bpf`).  The targets keep running.
+ *
+ * Ownership: the caller owns the options; lt_attach_run owns everything it
+ * creates and releases it before returning.
+ */
+#ifndef LOOPTRACE_ATTACH_H
+#define LOOPTRACE_ATTACH_H
+
+#include <sys/types.h>
+
+#define LT_ATTACH_MAX_PIDS 16
+
+struct lt_attach_opts {
+	pid_t pids[LT_ATTACH_MAX_PIDS];
+	int n_pids;
+	double duration;     /* seconds; 0 = until SIGINT/SIGTERM or the targets exit */
+	const char *output;  /* trace file */
+	int quiet;
+	/* record --bpf: the command's pid (also pids[0]); stop when it exits,
+	 * end it at `duration` (SIGINT, SIGTERM, SIGKILL), forward signals. */
+	pid_t child;
+	const char *command; /* meta `command`; NULL = the first target's command line */
+	/* record --bpf before the command runs: the binary it is about to exec
+	 * (symbols come from it rather than from /proc/PID/exe), and a pipe end
+	 * that gets one byte once the probes are in place (the child waits for
+	 * it; the caller owns and closes the fd). */
+	const char *exe;
+	int release_fd;      /* -1: none */
+};
+
+/* Why BPF cannot run here (missing privileges, kernel BTF, or a build
+ * without the probes), as a one-line message in buf; 0 when it can. */
+int lt_attach_unsupported(char *buf, size_t len);
+
+/* Run an attach session.  Returns the process exit status for the CLI:
+ * 0 on success, LT_EXIT_USAGE with one line on stderr when refused or
+ * failed.  *child_status receives the wait status of opts->child. */
+int lt_attach_run(const struct lt_attach_opts *o, int *child_status);
+
+#endif
