@@ -32,3 +32,36 @@ result() {
   [ -n "${BENCH_RESULTS:-}" ] || return 0
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >> "$BENCH_RESULTS"
 }
+
+# HTTP servers under wrk (overhead-http.sh, overhead-attach.sh).  The caller
+# sets work (a scratch directory), threads, connections and duration.
+#
+# start_server CMD...: runs CMD in the background (server_pid), waits (30 s
+# at most) for the port it prints on the first line of its stdout (port).
+start_server() {
+  : > "$work/port"
+  "$@" > "$work/port" 2> "$work/server.err" &
+  server_pid=$!
+  port=""
+  for _ in $(seq 300); do
+    port=$(head -n1 "$work/port")
+    [[ "$port" =~ ^[0-9]+$ ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server did not start ($*): $(cat "$work/server.err")" >&2
+  exit 1
+}
+
+# load LABEL: wrk against the running server; prints requests/s, warns (on
+# stderr, naming LABEL) when wrk failed or saw socket errors or non-2xx answers.
+load() {
+  local rc=0
+  timeout -k 5 $((duration + 30)) \
+    wrk -t"$threads" -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/" > "$work/wrk.out" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || echo "warning: wrk exited with $rc: $(tr '\n' ' ' < "$work/wrk.out")" >&2
+  if grep -qE "Socket errors|Non-2xx" "$work/wrk.out"; then
+    echo "warning: wrk saw errors against the $1 server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
+  fi
+  awk '/^Requests\/sec/ {print $2}' "$work/wrk.out"
+}

@@ -51,37 +51,10 @@ fi
 kill "$probe" 2>/dev/null || true
 wait "$probe" 2>/dev/null || true
 
-start_server() { # start_server: blocking-server.js with $BLOCK_EVERY, sets server_pid and port
-  : > "$work/port"
-  node "$root/tests/fixtures/blocking-server.js" 0 > "$work/port" 2> "$work/server.err" &
-  server_pid=$!
-  port=""
-  for _ in $(seq 300); do
-    port=$(head -n1 "$work/port")
-    [[ "$port" =~ ^[0-9]+$ ]] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start: $(cat "$work/server.err")" >&2
-  exit 1
-}
-
 stop_server() {
   kill -TERM "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
-}
-
-# load LABEL: wrk against the server; prints requests/s, warns on errors.
-load() {
-  local rc=0
-  timeout -k 5 $((duration + 30)) \
-    wrk -t"$threads" -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/" > "$work/wrk.out" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] || echo "warning: wrk exited with $rc: $(tr '\n' ' ' < "$work/wrk.out")" >&2
-  if grep -qE "Socket errors|Non-2xx" "$work/wrk.out"; then
-    echo "warning: wrk saw errors against the $1 server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
-  fi
-  awk '/^Requests\/sec/ {print $2}' "$work/wrk.out"
 }
 
 # attached_load: attach for the load's duration (plus start-up), load, detach.
@@ -106,7 +79,7 @@ scenario() {
   local name=$1
   export BLOCK_EVERY=$2
   local plain=() attached=() ratios=() p a events
-  start_server
+  start_server node "$root/tests/fixtures/blocking-server.js" 0
   load warm-up > /dev/null # JIT and caches warm before the first measured load
   for r in $(seq "$rounds"); do
     if [ $((r % 2)) -eq 1 ]; then

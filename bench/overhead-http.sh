@@ -56,37 +56,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_server CMD...: runs it in the background, waits (30 s at most) for the
-# port on the first line of its stdout.
-start_server() {
-  : > "$work/port"
-  "$@" > "$work/port" 2> "$work/server.err" &
-  server_pid=$!
-  port=""
-  for _ in $(seq 300); do
-    port=$(head -n1 "$work/port")
-    [[ "$port" =~ ^[0-9]+$ ]] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start ($*): $(cat "$work/server.err")" >&2
-  exit 1
-}
-
-# load: wrk against the running server; prints requests/s, warns on errors.
-load() {
-  local rc=0
-  timeout -k 5 $((duration + 30)) \
-    wrk -t"$threads" -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/" > "$work/wrk.out" 2>&1 || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "warning: wrk exited with $rc: $(tr '\n' ' ' < "$work/wrk.out")" >&2
-  fi
-  if grep -qE "Socket errors|Non-2xx" "$work/wrk.out"; then
-    echo "warning: wrk saw errors against the $1 server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
-  fi
-  awk '/^Requests\/sec/ {print $2}' "$work/wrk.out"
-}
-
 server=(node "$here/http-server.js" 0)
 plain=() traced=() kept=() events_all=() size_all=()
 for r in $(seq "$rounds"); do

@@ -288,22 +288,6 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			char path[PATH_MAX];
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-			    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
-				unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("LOOPTRACE_BPF_DEBUG"))
@@ -864,7 +848,7 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	else if (write_trace(&s, o, (double)(end - start) / 1e9, child_done, *child_status) == 0)
 		ret = 0;
 	session_release(&s);
-	remove_dir(s.capture);
+	lt_capture_dir_remove(s.capture);
 	free(s.links);
 	free(s.fds);
 	return ret;
@@ -872,7 +856,7 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 release:
 	session_release(&s);
 	lt_attach_events_close(&s.ev, mono_ns());
-	remove_dir(s.capture);
+	lt_capture_dir_remove(s.capture);
 	free(s.links);
 	free(s.fds);
 	return ret;

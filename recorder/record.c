@@ -13,7 +13,6 @@
  */
 #include "record.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -253,22 +252,6 @@ static int wait_child(pid_t pid, const struct record_opts *o, struct lt_drain *d
 	return status;
 }
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			char path[PATH_MAX];
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-			    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
-				unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 /* Where a recording keeps its data while the command runs:
  *   rings  per-thread rings the probes write (tmpfs when there is one);
  *   stage  flat capture files while they fit the RAM budget (tmpfs), or "";
@@ -305,10 +288,10 @@ static int capture_dirs_create(struct capture_dirs *c, const char *outdir, int s
 
 static void capture_dirs_remove(const struct capture_dirs *c)
 {
-	remove_dir(c->rings);
+	lt_capture_dir_remove(c->rings);
 	if (c->stage[0])
-		remove_dir(c->stage);
-	remove_dir(c->raw);
+		lt_capture_dir_remove(c->stage);
+	lt_capture_dir_remove(c->raw);
 }
 
 /* RAM a capture may take on tmpfs before it moves to disk: a quarter of the
@@ -441,7 +424,7 @@ int lt_cmd_record(int argc, char **argv)
 		return LT_EXIT_USAGE; /* the capture is kept: the message says where */
 	char kept[PATH_MAX];
 	if (o.keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o.output) < (int)sizeof(kept)) {
-		remove_dir(kept);
+		lt_capture_dir_remove(kept);
 		if (rename(dirs.raw, kept) != 0)
 			lt_cli_error("record: cannot keep the capture as %s: %s", kept, strerror(errno));
 		else if (!o.quiet)

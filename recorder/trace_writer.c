@@ -3,7 +3,9 @@
  */
 #include "trace_writer.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -78,4 +80,20 @@ int lt_write_trace(const char *capture_dir, const char *output, const struct lt_
 	if (rc != 0)
 		unlink(tmp);
 	return rc;
+}
+
+void lt_capture_dir_remove(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			char path[PATH_MAX];
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+			    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+				unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
 }

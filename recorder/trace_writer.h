@@ -24,4 +24,8 @@ int lt_write_trace(const char *capture_dir, const char *output, const struct lt_
 		   size_t n_meta, struct lt_import_stats *stats, double *import_s, char *err,
 		   size_t errlen);
 
+/* Remove a capture directory and the files in it (captures are flat: no
+ * subdirectories).  Best effort: what cannot be removed stays. */
+void lt_capture_dir_remove(const char *dir);
+
 #endif
