@@ -22,7 +22,7 @@
 
 #include "../cli/cli.h"
 #include "attach_events.h"
-#include "elf_symbols.h"
+#include "attach_probes.h"
 #include "perf_map.h"
 #include "trace_writer.h"
 
@@ -82,78 +82,7 @@ int lt_attach_unsupported(char *buf, size_t len)
 	return 0;
 }
 
-/* --- what is probed --- */
-
-enum prog_id {
-	PR_NONE, PR_POLL, PR_CHECK, PR_CB, PR_CB_RET, PR_MICRO, PR_MICRO_RET, PR_HINIT, PR_HCLOSE,
-	PR_REJECT, PR_GC, PR_GC_RET, PR_WSUBMIT, PR_WSTART, PR_WEND, PR_WDONE, PR_MAIN,
-};
-
-struct probe_spec {
-	const char *what;        /* named in the warning when it is missing */
-	const char *symbols[3];  /* alternatives, the first found wins */
-	enum prog_id entry, ret;
-	uint64_t cookie;
-};
-
-#define CB(kind) ((uint64_t)(kind) << 48)
-#define IO(offset, fixed_type, server) \
-	(CB(LT_CB_IO) | (uint64_t)(offset) | ((uint64_t)(fixed_type) << 32) | ((uint64_t)(server) << 40))
-
-/* Offsets of the uv__io_t in libuv 1.x handles (LP64; libuv keeps these
- * public struct layouts stable across 1.x): uv_stream_t, uv_tcp_t and
- * uv_pipe_t 136, uv_udp_t 128, uv_poll_t 104.  Fixed types: 1 async,
- * 3 fs_event, 16 signal. */
-static const struct probe_spec probes[] = {
-	{"loop waits and poll timeouts", {"uv__io_poll"}, PR_POLL, PR_NONE, 0},
-	{"check phase", {"uv__run_check"}, PR_CHECK, PR_NONE, 0},
-	{"stream callbacks", {"uv__stream_io"}, PR_CB, PR_CB_RET, IO(136, 0, 0)},
-	{"connections accepted", {"uv__server_io"}, PR_CB, PR_CB_RET, IO(136, 0, 1)},
-	{"UDP callbacks", {"uv__udp_io"}, PR_CB, PR_CB_RET, IO(128, 0, 0)},
-	{"threadpool and MessagePort completions", {"uv__async_io"}, PR_CB, PR_CB_RET, IO(0, 1, 0)},
-	{"signal callbacks", {"uv__signal_event"}, PR_CB, PR_CB_RET, IO(0, 16, 0)},
-	{"fs.watch callbacks", {"uv__inotify_read"}, PR_CB, PR_CB_RET, IO(0, 3, 0)},
-	{"poll handle callbacks", {"uv__poll_io"}, PR_CB, PR_CB_RET, IO(104, 0, 0)},
-	{"timer callbacks", {"_ZN4node11Environment9RunTimersEP10uv_timer_s"}, PR_CB, PR_CB_RET, CB(LT_CB_TIMERS)},
-	{"immediates", {"_ZN4node12MakeCallbackEPN2v87IsolateENS0_5LocalINS0_6ObjectEEENS3_INS0_8FunctionEEEiPNS3_INS0_5ValueEEENS_13async_contextE"},
-	 PR_CB, PR_CB_RET, CB(LT_CB_CALLBACK)},
-	{"close callbacks", {"_ZN4node10HandleWrap7OnCloseEP11uv_handle_s"}, PR_CB, PR_CB_RET, CB(LT_CB_CLOSE)},
-	/* Only drains with work: MicrotaskQueue::RunMicrotasks returns at once
-	 * when the queue is empty, which it is after most callbacks. */
-	{"microtask drains", {"_ZN2v88internal9Execution16TryRunMicrotasksEPNS0_7IsolateEPNS0_14MicrotaskQueueE",
-			      "_ZN2v88internal14MicrotaskQueue13RunMicrotasksEPNS0_7IsolateE"}, PR_MICRO, PR_MICRO_RET, 0},
-	/* uv__stream_init(loop, stream, type): every TCP, pipe and TTY handle
-	 * (uv_tcp_init inlines it); cookie 0 = the type is the third argument. */
-	{"stream handle opens", {"uv__stream_init"}, PR_HINIT, PR_NONE, 0},
-	{"UDP handle opens", {"uv__udp_init_ex", "uv_udp_init_ex"}, PR_HINIT, PR_NONE, 15},
-	{"timer handle opens", {"uv_timer_init"}, PR_HINIT, PR_NONE, 13},
-	{"signal handle opens", {"uv_signal_init"}, PR_HINIT, PR_NONE, 16},
-	{"fs.watch handle opens", {"uv_fs_event_init"}, PR_HINIT, PR_NONE, 3},
-	{"fs.watchFile handle opens", {"uv_fs_poll_init"}, PR_HINIT, PR_NONE, 4},
-	{"child process handles", {"uv_spawn"}, PR_HINIT, PR_NONE, 10},
-	{"handle closes", {"uv_close"}, PR_HCLOSE, PR_NONE, 0},
-	{"unhandled rejections", {"_ZN4node21PromiseRejectCallbackEN2v820PromiseRejectMessageE"}, PR_REJECT, PR_NONE, 0},
-	{"threadpool submissions", {"uv__work_submit"}, PR_WSUBMIT, PR_NONE, 0},
-	/* uv_work_t.work_req is at 88 in libuv 1.x (LP64) */
-	{"threadpool submissions of queued work", {"uv_queue_work"}, PR_WSUBMIT, PR_NONE, 88},
-	{"threadpool fs work", {"uv__fs_work"}, PR_WSTART, PR_WEND, LT_WORK_FS},
-	{"threadpool fs completions", {"uv__fs_done"}, PR_WDONE, PR_NONE, LT_WORK_FS},
-	{"threadpool queued work", {"uv__queue_work"}, PR_WSTART, PR_WEND, LT_WORK_QUEUE},
-	{"threadpool queued work completions", {"uv__queue_done"}, PR_WDONE, PR_NONE, LT_WORK_QUEUE},
-	{"threadpool DNS lookups", {"uv__getaddrinfo_work"}, PR_WSTART, PR_WEND, LT_WORK_DNS},
-	{"threadpool DNS completions", {"uv__getaddrinfo_done"}, PR_WDONE, PR_NONE, LT_WORK_DNS},
-	{"threadpool reverse DNS lookups", {"uv__getnameinfo_work"}, PR_WSTART, PR_WEND, LT_WORK_DNS},
-	{"threadpool reverse DNS completions", {"uv__getnameinfo_done"}, PR_WDONE, PR_NONE, LT_WORK_DNS},
-	{"threadpool random bytes", {"uv__random_work"}, PR_WSTART, PR_WEND, LT_WORK_RANDOM},
-	{"threadpool random completions", {"uv__random_done"}, PR_WDONE, PR_NONE, LT_WORK_RANDOM},
-	{"main script start", {"_ZN4node14StartExecutionEPNS_11EnvironmentESt8functionIFN2v810MaybeLocalINS3_5ValueEEERKNS_26StartExecutionCallbackInfoEEE",
-			       "_ZN4nodeL14StartExecutionEPNS_11EnvironmentEPKc"}, PR_MAIN, PR_NONE, 0},
-	{"GC pauses", {"_ZN2v88internal4Heap14CollectGarbageENS0_15AllocationSpaceENS0_23GarbageCollectionReasonENS_15GCCallbackFlagsE"},
-	 PR_GC, PR_GC_RET, 0},
-};
-#define N_PROBES (sizeof(probes) / sizeof(probes[0]))
-
-static struct bpf_program *program(struct loop_bpf *skel, enum prog_id id)
+static struct bpf_program *program(struct loop_bpf *skel, enum lt_probe_prog id)
 {
 	switch (id) {
 	case PR_POLL: return skel->progs.io_poll_enter;
@@ -174,85 +103,6 @@ static struct bpf_program *program(struct loop_bpf *skel, enum prog_id id)
 	case PR_MAIN: return skel->progs.main_enter;
 	default: return NULL;
 	}
-}
-
-/* Where each probe of one process attaches: a file and an offset. */
-struct resolved {
-	char module[N_PROBES][PATH_MAX];
-	uint64_t offset[N_PROBES];
-	int found;
-};
-
-/* The process's binary and the libraries that may hold libuv, Node or V8
- * (a distribution's node links libuv and libnode as shared libraries). */
-static int modules_of(pid_t pid, char mods[][PATH_MAX], int max)
-{
-	int n = 0;
-	snprintf(mods[n++], PATH_MAX, "/proc/%d/exe", (int)pid);
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	char line[PATH_MAX + 128];
-	while (f && fgets(line, sizeof(line), f) && n < max) {
-		char *file = strchr(line, '/');
-		if (!file || (!strstr(line, " r-xp ") && !strstr(line, " r-xs ")))
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		const char *base = strrchr(file, '/') + 1;
-		if (strncmp(base, "libuv.so", 8) && strncmp(base, "libnode.so", 10))
-			continue;
-		int dup = 0;
-		for (int i = 1; i < n; i++)
-			if (!strcmp(mods[i] + strlen(mods[i]) - strlen(file), file))
-				dup = 1;
-		if (!dup)
-			snprintf(mods[n++], PATH_MAX, "/proc/%d/root%s", (int)pid, file);
-	}
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static int resolve(pid_t pid, const char *exe, struct resolved *r)
-{
-	char mods[4][PATH_MAX];
-	int n_mods = 1;
-	if (exe)
-		snprintf(mods[0], PATH_MAX, "%s", exe);
-	else
-		n_mods = modules_of(pid, mods, 4);
-	memset(r, 0, sizeof(*r));
-	const char *names[N_PROBES * 3];
-	size_t where[N_PROBES * 3], n_names = 0;
-	for (size_t p = 0; p < N_PROBES; p++)
-		for (int k = 0; k < 3 && probes[p].symbols[k]; k++) {
-			names[n_names] = probes[p].symbols[k];
-			where[n_names++] = p;
-		}
-	static const char *const uv_run[] = {"uv_run"};
-	int node_like = 0, readable = 0;
-	for (int m = 0; m < n_mods; m++) {
-		uint64_t offs[N_PROBES * 3], run_off;
-		if (lt_elf_find_functions(mods[m], uv_run, 1, &run_off) < 0)
-			continue;
-		readable = 1;
-		node_like |= run_off != 0;
-		if (lt_elf_find_functions(mods[m], names, n_names, offs) <= 0)
-			continue;
-		for (size_t i = 0; i < n_names; i++) {
-			size_t p = where[i];
-			if (offs[i] && !r->offset[p]) {
-				r->offset[p] = offs[i];
-				size_t len = strnlen(mods[m], PATH_MAX - 1);
-				memcpy(r->module[p], mods[m], len);
-				r->module[p][len] = '\0';
-				r->found++;
-			}
-		}
-	}
-	if (!readable)
-		return -ESRCH;
-	return node_like ? 0 : -ENOEXEC;
 }
 
 /* --- the session --- */
@@ -446,40 +296,40 @@ static int link_uprobe_multi(struct bpf_program *prog, const char *path, const u
 
 /* LOOPTRACE_ATTACH_SKIP: symbols not to probe (comma-separated), for
  * measuring what each probe costs. */
-static int skipped(const struct probe_spec *p)
+static int skipped(const struct lt_probe_spec *p)
 {
 	const char *skip = getenv("LOOPTRACE_ATTACH_SKIP");
 	return skip && *skip && strstr(skip, p->symbols[0]);
 }
 
-static int wanted(const struct resolved *r, size_t i)
+static int wanted(const struct lt_probe_sites *r, size_t i)
 {
-	return r->offset[i] && !skipped(&probes[i]);
+	return r->offset[i] && !skipped(&lt_probes[i]);
 }
 
 /* One line per probe a process lacks the function for. */
-static void report_missing(struct session *s, pid_t pid, const struct resolved *r, int quiet)
+static void report_missing(struct session *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
-	for (size_t i = 0; i < N_PROBES; i++)
-		if (!r->offset[i] && !skipped(&probes[i]))
-			note_missing(s, probes[i].what, probes[i].symbols[0], pid, quiet);
+	for (size_t i = 0; i < LT_N_PROBES; i++)
+		if (!r->offset[i] && !skipped(&lt_probes[i]))
+			note_missing(s, lt_probes[i].what, lt_probes[i].symbols[0], pid, quiet);
 }
 
-static int attach_multi(struct session *s, pid_t pid, const struct resolved *r, int quiet)
+static int attach_multi(struct session *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
-	char done[N_PROBES] = {0};
-	for (size_t i = 0; i < N_PROBES; i++)
+	char done[LT_N_PROBES] = {0};
+	for (size_t i = 0; i < LT_N_PROBES; i++)
 		done[i] = !wanted(r, i);
-	for (enum prog_id id = PR_POLL; id <= PR_MAIN; id++) {
+	for (enum lt_probe_prog id = PR_POLL; id <= PR_MAIN; id++) {
 		/* one link per file holding offsets for this program */
-		char seen[N_PROBES] = {0};
-		for (size_t first = 0; first < N_PROBES; first++) {
-			if (done[first] || seen[first] || (probes[first].entry != id && probes[first].ret != id))
+		char seen[LT_N_PROBES] = {0};
+		for (size_t first = 0; first < LT_N_PROBES; first++) {
+			if (done[first] || seen[first] || (lt_probes[first].entry != id && lt_probes[first].ret != id))
 				continue;
-			uint64_t offsets[N_PROBES], cookies[N_PROBES];
+			uint64_t offsets[LT_N_PROBES], cookies[LT_N_PROBES];
 			uint32_t cnt = 0;
-			for (size_t i = first; i < N_PROBES; i++)
-				if (!done[i] && !seen[i] && (probes[i].entry == id || probes[i].ret == id) &&
+			for (size_t i = first; i < LT_N_PROBES; i++)
+				if (!done[i] && !seen[i] && (lt_probes[i].entry == id || lt_probes[i].ret == id) &&
 				    !strcmp(r->module[i], r->module[first])) {
 					seen[i] = 1;
 					int dup = 0; /* one offset once per link (aliases) */
@@ -488,9 +338,9 @@ static int attach_multi(struct session *s, pid_t pid, const struct resolved *r, 
 					if (dup)
 						continue;
 					offsets[cnt] = r->offset[i];
-					cookies[cnt++] = probes[i].cookie;
+					cookies[cnt++] = lt_probes[i].cookie;
 				}
-			int retprobe = probes[first].ret == id;
+			int retprobe = lt_probes[first].ret == id;
 			int fd = link_uprobe_multi(program(s->skel, id), r->module[first], offsets, cookies, cnt,
 						   retprobe, pid);
 			if (fd < 0 && s->n_fds == 0)
@@ -511,24 +361,24 @@ static int attach_multi(struct session *s, pid_t pid, const struct resolved *r, 
 	return 0;
 }
 
-static int attach_perf(struct session *s, pid_t pid, const struct resolved *r, int quiet)
+static int attach_perf(struct session *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
-	for (size_t p = 0; p < N_PROBES; p++) {
+	for (size_t p = 0; p < LT_N_PROBES; p++) {
 		if (!wanted(r, p))
 			continue;
-		enum prog_id ids[2] = {probes[p].entry, probes[p].ret};
+		enum lt_probe_prog ids[2] = {lt_probes[p].entry, lt_probes[p].ret};
 		for (int k = 0; k < 2; k++) {
 			if (ids[k] == PR_NONE)
 				continue;
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = k == 1, .bpf_cookie = probes[p].cookie);
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = k == 1, .bpf_cookie = lt_probes[p].cookie);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(program(s->skel, ids[k]), pid,
 									     r->module[p], (size_t)r->offset[p], &uo);
 			if (!l) {
 				int e = errno;
 				if (!quiet)
 					fprintf(stderr, "looptrace: attach: cannot probe %s in process %d (%s): "
-						"probe for %s disabled\n", probes[p].symbols[0], (int)pid,
-						strerror(e), probes[p].what);
+						"probe for %s disabled\n", lt_probes[p].symbols[0], (int)pid,
+						strerror(e), lt_probes[p].what);
 				continue;
 			}
 			if (add_link(s, l) != 0) {
@@ -703,7 +553,7 @@ static int attach_sampling(struct session *s, pid_t pid, int quiet)
 /* Load the probes and attach them to every target.  Returns 0, -EAGAIN
  * when uprobe_multi links turned out unsupported (load again without), or
  * another -errno after saying why. */
-static int session_attach(struct session *s, const struct lt_attach_opts *o, const struct resolved *res,
+static int session_attach(struct session *s, const struct lt_attach_opts *o, const struct lt_probe_sites *res,
 			  int fallback, int multi)
 {
 	s->skel = loop_bpf__open();
@@ -770,10 +620,10 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		lt_cli_error("%s", why);
 		return LT_EXIT_USAGE;
 	}
-	static struct resolved res[LT_ATTACH_MAX_PIDS];
+	static struct lt_probe_sites res[LT_ATTACH_MAX_PIDS];
 	int fallback = 0;
 	for (int i = 0; i < o->n_pids; i++) {
-		int rc = resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
+		int rc = lt_probes_resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
 		if (rc == -ESRCH) {
 			lt_cli_error("attach: no process %d (or its binary cannot be read)", (int)o->pids[i]);
 			return LT_EXIT_USAGE;

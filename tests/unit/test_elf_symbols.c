@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "recorder/attach_probes.h"
 #include "recorder/elf_symbols.h"
 #include "testutil.h"
 
@@ -93,12 +94,33 @@ static void test_node_binary(void **state)
 	assert_true(found >= 1);
 }
 
+/* The whole attach catalog against the installed node: a Node upgrade that
+ * renames a probed symbol shows up here, naming it. */
+static void test_catalog_in_node(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/node", R_OK) != 0)
+		skip();
+	static struct lt_probe_sites sites;
+	int rc = lt_probes_resolve(0, "/usr/bin/node", &sites);
+	if (rc == -ENOEXEC)
+		skip(); /* a node without libuv inside (a distribution build) */
+	assert_int_equal(rc, 0);
+	for (size_t i = 0; i < LT_N_PROBES; i++)
+		if (!sites.offset[i])
+			print_message("not in /usr/bin/node: %s (%s)\n", lt_probes[i].symbols[0], lt_probes[i].what);
+	assert_int_equal(sites.found, LT_N_PROBES); /* Node 20 from NodeSource: every one */
+	assert_string_equal(sites.module[0], "/usr/bin/node");
+	assert_int_equal(lt_probes_resolve(0, "/etc/hostname", &sites), -ESRCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_functions),
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_node_binary),
+		cmocka_unit_test(test_catalog_in_node),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
