@@ -3,7 +3,10 @@
  */
 #include "metrics.h"
 
+#include "store.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +189,29 @@ static void bucket_lag(const struct samples *lag, int64_t *hist)
 	}
 }
 
+/* "p50 A p99 B max C" from the trace's meta. */
+static void meta_percentiles(sqlite3 *db, const char *key, struct lt_percentiles *p)
+{
+	char v[128];
+	lt_store_get_meta(db, key, v, sizeof(v));
+	if (sscanf(v, "p50 %lf p99 %lf max %lf", &p->p50_ms, &p->p99_ms, &p->max_ms) != 3)
+		p->p50_ms = p->p99_ms = p->max_ms = 0;
+}
+
+static void attach_summary(sqlite3 *db, struct lt_metrics *m)
+{
+	char v[64];
+	lt_store_get_meta(db, "capture", v, sizeof(v));
+	m->attached = !strcmp(v, "bpf");
+	if (!m->attached)
+		return;
+	lt_store_get_meta(db, "threadpool_items", v, sizeof(v));
+	m->threadpool_items = strtoll(v, NULL, 10);
+	meta_percentiles(db, "threadpool_queue_wait_ms", &m->threadpool_wait);
+	meta_percentiles(db, "threadpool_run_ms", &m->threadpool_run);
+	m->threadpool_wait.count = m->threadpool_run.count = m->threadpool_items;
+}
+
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -200,6 +226,7 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 	}
 	if (m->wall_ms > 0)
 		m->utilization = 1.0 - m->idle_ms / m->wall_ms;
+	attach_summary(db, m);
 	bucket_lag(&lag, m->lag_histogram);
 	lt_percentiles_of(lag.v, lag.n, &m->lag);
 	lt_percentiles_of(late.v, late.n, &m->timer_lateness);

@@ -37,6 +37,12 @@ struct lt_metrics {
 	int64_t lag_histogram[LT_LAG_BUCKETS]; /* the same samples, bucketed */
 	struct lt_percentiles timer_lateness; /* actual start - due time, every timer */
 	struct lt_percentiles iteration_busy; /* busy time per iteration */
+	/* An attached (eBPF) trace: how it was captured, and the threadpool
+	 * summary `attach` keeps in the trace's meta (items, queue wait from
+	 * submission to a pool thread starting it, run time). */
+	int attached;
+	int64_t threadpool_items;
+	struct lt_percentiles threadpool_wait, threadpool_run; /* p50, p99, max only */
 };
 
 /* Returns 0 or -EIO. */

@@ -108,6 +108,28 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	}
 	lt_json_end_object(&j);
 	json_percentiles(&j, "event_loop_lag", &m->lag);
+	if (m->attached) { /* {"capture": "bpf", "threadpool": {...}} */
+		lt_json_key(&j, "capture");
+		lt_json_cstring(&j, "bpf");
+		lt_json_key(&j, "threadpool");
+		lt_json_begin_object(&j);
+		lt_json_key(&j, "items");
+		lt_json_int(&j, m->threadpool_items);
+		const struct lt_percentiles *tp[2] = {&m->threadpool_wait, &m->threadpool_run};
+		const char *keys[2] = {"queue_wait", "run"};
+		for (int k = 0; k < 2; k++) {
+			lt_json_key(&j, keys[k]);
+			lt_json_begin_object(&j);
+			lt_json_key(&j, "p50_ms");
+			lt_json_double(&j, tp[k]->p50_ms);
+			lt_json_key(&j, "p99_ms");
+			lt_json_double(&j, tp[k]->p99_ms);
+			lt_json_key(&j, "max_ms");
+			lt_json_double(&j, tp[k]->max_ms);
+			lt_json_end_object(&j);
+		}
+		lt_json_end_object(&j);
+	}
 	lt_json_key(&j, "event_loop_lag_histogram"); /* [{"le_ms": bound or null, "count"}] */
 	lt_json_begin_array(&j);
 	for (int k = 0; k < LT_LAG_BUCKETS; k++) {
@@ -187,4 +209,11 @@ void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
 	if (m->iteration_busy.count)
 		fprintf(o, "  busy per iteration: p50 %.2f ms, p99 %.2f ms, max %.1f ms\n",
 			m->iteration_busy.p50_ms, m->iteration_busy.p99_ms, m->iteration_busy.max_ms);
+	if (m->attached)
+		fprintf(o,
+			"  attached with eBPF: %lld threadpool items, queue wait p50 %.2f / p99 %.2f / max %.1f ms,"
+			" run p50 %.2f / p99 %.2f / max %.1f ms\n",
+			(long long)m->threadpool_items, m->threadpool_wait.p50_ms, m->threadpool_wait.p99_ms,
+			m->threadpool_wait.max_ms, m->threadpool_run.p50_ms, m->threadpool_run.p99_ms,
+			m->threadpool_run.max_ms);
 }

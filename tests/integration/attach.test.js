@@ -291,6 +291,12 @@ bpfTest('threadpool work and GC pauses of an attached process', async () => {
     const kinds = /^fs (\d+), work (\d+), dns 0, random 0$/.exec(meta.threadpool_items_by_kind);
     assert.ok(kinds && Number(kinds[1]) >= 200 && Number(kinds[2]) >= 10, meta.threadpool_items_by_kind);
     assert.match(meta.threadpool_run_ms, /^p50 [\d.]+ p99 [\d.]+ max [\d.]+$/);
+    // ...and the report carries them
+    const rep = JSON.parse(looptrace(['report', '--format', 'json', db]).stdout);
+    assert.strictEqual(rep.metrics.capture, 'bpf');
+    assert.strictEqual(rep.metrics.threadpool.items, Number(meta.threadpool_items));
+    assert.ok(rep.metrics.threadpool.run.max_ms > 0 && rep.metrics.threadpool.run.max_ms >= rep.metrics.threadpool.run.p50_ms);
+    assert.match(looptrace(['report', db]).stdout, /attached with eBPF: \d+ threadpool items, queue wait p50/);
     const [gc] = sql(db, "SELECT count(*) AS n, min(end_ns - begin_ns) AS shortest FROM blocking_calls WHERE call = 'gc'");
     assert.ok(gc.n >= 5 && gc.shortest >= 1e6, JSON.stringify(gc));
     // the completions ran on the loop as uv_async callbacks
