@@ -85,7 +85,9 @@ static void stack_ref(struct steps *st, int64_t seq)
 	sqlite3_reset(st->stack_of);
 	sqlite3_bind_int64(st->stack_of, 1, seq);
 	int rc = sqlite3_step(st->stack_of);
-	int known = rc == SQLITE_ROW && sqlite3_column_type(st->stack_of, 1) != SQLITE_NULL;
+	/* an attached trace's resources are made up by `attach`: their creation
+	 * time says nothing about when a callback was queued */
+	int known = !st->show_all && rc == SQLITE_ROW && sqlite3_column_type(st->stack_of, 1) != SQLITE_NULL;
 	int64_t created = known ? sqlite3_column_int64(st->stack_of, 1) : 0;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st->stack_of, 0) != SQLITE_NULL) {
 		int64_t id = sqlite3_column_int64(st->stack_of, 0);
@@ -218,6 +220,8 @@ int lt_html_steps_json(FILE *out, sqlite3 *db, size_t max_steps, char *err, size
 	lt_json_init(&st.j, out);
 	st.j.html_safe = 1;
 	lt_json_begin_object(&st.j);
+	lt_json_key(&st.j, "attached");
+	lt_json_bool(&st.j, st.show_all);
 	lt_json_key(&st.j, "dispatches");
 	lt_json_int(&st.j, count_dispatches(db));
 	lt_json_key(&st.j, "steps");

@@ -4,7 +4,9 @@
  * `replay`), at most max_steps of them, as one JSON object the page's script
  * reads:
  *
- *   {"dispatches": total in the trace, "shown": n, "hidden": housekeeping
+ *   {"attached": true for an eBPF trace (nothing hidden; when a callback was
+ *    queued is not known), "dispatches": total in the trace, "shown": n,
+ *    "hidden": housekeeping
  *    skipped, "truncated": true when max_steps cut the list,
  *    "steps": [{"seq", "pid", "tid", "queue", "type", "callback", "phase",
  *               "iteration", "depth", "parent", "enqueued", "t_ms", "ms",

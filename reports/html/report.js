@@ -136,6 +136,10 @@
       if (queued) waiting[t.queue].push(t);
     }
     clear(queuesBody);
+    if (data.attached) {
+      queuesBody.appendChild(el('p', 'none', 'An attached (eBPF) trace does not see callbacks being queued, only run: the queues cannot be shown.'));
+      return;
+    }
     QUEUES.forEach(function (q) {
       var col = el('div', 'queue-col');
       col.setAttribute('data-queue', q);

@@ -163,6 +163,12 @@ bpfTest('attached to a server under load: blocking iterations, lag, no errors, s
     assert.match(text.stdout, /io\s+TCPWRAP/);
     const svg = path.join(dir, 'timeline.svg');
     assert.strictEqual(looptrace(['graph', '--view', 'timeline', '-o', svg, db]).status, 0);
+    const page = path.join(dir, 'report.html');
+    assert.strictEqual(looptrace(['report', '--format', 'html', '-o', page, db]).status, 0);
+    const html = require('node:fs').readFileSync(page, 'utf8');
+    assert.match(html, /data-kind="blocking-task"/);
+    assert.match(html, /<rect class="d q-io long"/);
+    assert.match(html, /"attached":true/);
 
     // detached: the server goes on serving
     assert.strictEqual(child.exitCode, null, 'the server is still running');
