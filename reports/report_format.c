@@ -209,7 +209,9 @@ void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
 	if (m->iteration_busy.count)
 		fprintf(o, "  busy per iteration: p50 %.2f ms, p99 %.2f ms, max %.1f ms\n",
 			m->iteration_busy.p50_ms, m->iteration_busy.p99_ms, m->iteration_busy.max_ms);
-	if (m->attached)
+	if (m->attached && m->threadpool_items == 0)
+		fputs("  attached with eBPF: no threadpool work seen\n", o);
+	else if (m->attached)
 		fprintf(o,
 			"  attached with eBPF: %lld threadpool items, queue wait p50 %.2f / p99 %.2f / max %.1f ms,"
 			" run p50 %.2f / p99 %.2f / max %.1f ms\n",
