@@ -114,9 +114,17 @@ static int lag_and_iterations(sqlite3 *db, struct lt_metrics *m, struct samples 
 	sqlite3_bind_int64(s, 2, m->tid);
 	const int64_t res = (int64_t)(LT_LAG_RESOLUTION_MS * 1e6);
 	int64_t due = m->start_ns + res; /* monitoring from the program's start */
+	/* An attached trace starts in the middle of whatever the loop was doing
+	 * (waiting in poll, most likely): monitoring starts with the first
+	 * iteration seen, not with the attach. */
+	int started = !m->attached;
 	int rc = 0;
 	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t begin = sqlite3_column_int64(s, 0);
+		if (!started) {
+			due = begin + res;
+			started = 1;
+		}
 		int has_poll = sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL;
 		int64_t pb = sqlite3_column_int64(s, 1), pe = sqlite3_column_int64(s, 2);
 		int64_t end = sqlite3_column_int64(s, 3);
@@ -216,6 +224,7 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
 	struct samples lag = {0}, late = {0}, busy = {0};
+	attach_summary(db, m);
 	int rc = pick_thread(db, m);
 	if (rc == 0 && m->dispatches > 0) {
 		rc = busy_and_queues(db, m);
@@ -226,7 +235,6 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 	}
 	if (m->wall_ms > 0)
 		m->utilization = 1.0 - m->idle_ms / m->wall_ms;
-	attach_summary(db, m);
 	bucket_lag(&lag, m->lag_histogram);
 	lt_percentiles_of(lag.v, lag.n, &m->lag);
 	lt_percentiles_of(late.v, late.n, &m->timer_lateness);

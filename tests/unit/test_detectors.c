@@ -410,6 +410,29 @@ static void metrics_from_iterations_and_timers(void **state)
 	assert_int_equal(m->by_queue[3], 1); /* timer */
 }
 
+/* An attached trace begins mid-loop: the time before the first iteration
+ * seen is not lag (a recorded one begins with the program: it is). */
+static void attached_trace_lag_starts_with_the_first_iteration(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 10);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 45 * MS, 0); /* the first thing seen, 45 ms in */
+	rawgen_r_after(&g, 6, 46 * MS);
+	rawgen_poll(&g, 46 * MS, 96 * MS, 50, 0);
+	rawgen_poll(&g, 96 * MS, 146 * MS, 50, 0);
+	analyze(f, &g, 50);
+	assert_true(f->a.metrics.lag.max_ms >= 30); /* recorded: 45 ms of a busy start */
+	assert_int_equal(lt_store_set_meta(f->db, "capture", "bpf"), 0);
+	struct lt_metrics m;
+	assert_int_equal(lt_metrics_compute(f->db, &m), 0);
+	assert_true(m.attached);
+	assert_true(m.lag.count > 5);
+	assert_true(m.lag.max_ms < 2);
+}
+
 static void empty_trace(void **state)
 {
 	struct fixture *f = *state;
@@ -471,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tick_flood_starves_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(fan_out_from_one_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics_from_iterations_and_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(attached_trace_lag_starts_with_the_first_iteration, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(trace_cut_short_by_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(million_dispatches, setup, teardown),
