@@ -35,8 +35,16 @@ for (const entry of expected) {
     assert.strictEqual(r.status, entry.exit_status, `exit status; stderr: ${r.stderr.slice(0, 500)}`);
     const { findings } = report(r.db);
     if (entry.findings.length === 0) {
-      const loud = findings.filter((f) => f.severity !== 'info');
-      assert.deepStrictEqual(loud.map((f) => `${f.kind}: ${f.message}`), [], 'a negative has no finding above info');
+      const loudOf = (list) => list.filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.message}`);
+      let loud = loudOf(findings);
+      if (loud.length) {
+        // A busy machine can hold a short callback off the CPU for tens of
+        // milliseconds (seen in CI: a 70 ms ZLIB callback while Chromium ran
+        // beside it).  A real false positive repeats; a hiccup does not.
+        const again = record(['node', ...entry.node_args, entry.program], { cwd: DEFECTS, extra });
+        loud = loudOf(report(again.db).findings);
+      }
+      assert.deepStrictEqual(loud, [], 'a negative has no finding above info (twice in a row)');
       return;
     }
     const file = path.join(DEFECTS, entry.program);
