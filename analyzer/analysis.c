@@ -9,11 +9,27 @@
 
 #include "detectors.h"
 #include "locations.h"
+#include "processes.h"
 
 void lt_analysis_defaults(struct lt_analysis_opts *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->block_ms = 50;
 	o->min_savings_ms = 10;
+}
+
+/* Every finding names its thread: the process's main thread when a detector
+ * gave only the pid, then the thread's name and the process's script. */
+static void name_threads(sqlite3 *db, struct lt_findings *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct lt_finding *x = &f->items[i];
+		if (!x->tid)
+			x->tid = lt_main_tid(db, x->pid);
+		char name[256], script[4096];
+		lt_thread_label(db, x->pid, x->tid, name, sizeof(name), script, sizeof(script));
+		lt_finding_thread_names(x, name[0] ? name : NULL, script[0] ? script : NULL);
+	}
 }
 
 int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
@@ -32,7 +48,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		{"sequential awaits", lt_detect_sequential_await},
 		{"floods", lt_detect_floods},
 	};
-	if (lt_locations_prepare(db) != 0) {
+	if (lt_locations_prepare_for(db, &opts->user_code) != 0) {
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
@@ -49,6 +65,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
 		return rc;
 	}
+	name_threads(db, &out->findings);
 	lt_findings_rank(&out->findings);
 	return 0;
 }

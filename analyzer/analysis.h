@@ -13,10 +13,12 @@
 
 #include "findings.h"
 #include "metrics.h"
+#include "user_code.h"
 
 struct lt_analysis_opts {
 	double block_ms;       /* blocking-task threshold (default 50) */
 	double min_savings_ms; /* sequential-await: smallest saving worth a finding (default 10) */
+	struct lt_user_code user_code; /* what counts as the program's own code */
 };
 
 struct lt_analysis {

@@ -16,7 +16,7 @@
 struct site {
 	char key[4400];
 	char file[4096], function[256], callback[256], queue[16], type[64];
-	int64_t line, column, pid, count, first_seq;
+	int64_t line, column, pid, tid, count, first_seq;
 	double max_ms, total_ms;
 	double blocked_ms[8]; /* per call kind, see call_kinds */
 };
@@ -26,7 +26,7 @@ static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open
 
 static const char dispatch_sql[] =
 	"SELECT d.seq, d.pid, d.queue, d.type, (d.end_ns - d.begin_ns) / 1e6, COALESCE(r.callback, ''),"
-	" u.function, u.file, u.line, u.column, t.main_script"
+	" u.function, u.file, u.line, u.column, t.main_script, d.tid"
 	" FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
@@ -143,7 +143,7 @@ static void describe(struct lt_analysis *a, const struct site *s)
 				   name ? " " : "", name ? name : "", type, s->max_ms, cause);
 	lt_finding_fix(f, "%s", fix);
 	lt_finding_location(f, s->file[0] ? s->file : NULL, s->line, s->column, s->function);
-	f->pid = s->pid;
+	lt_finding_thread(f, s->pid, s->tid);
 	f->impact_ms = s->total_ms;
 	lt_finding_number(f, "duration_ms", s->max_ms);
 	lt_finding_number(f, "total_ms", s->total_ms);
@@ -176,8 +176,8 @@ int lt_detect_blocking(struct lt_analysis *a)
 		int64_t line = is_main ? 1 : sqlite3_column_int64(ds, 8);
 		int64_t column = is_main ? 1 : sqlite3_column_int64(ds, 9);
 		char key[4400];
-		snprintf(key, sizeof(key), "%lld|%s|%lld|%lld|%s|%s", (long long)sqlite3_column_int64(ds, 1),
-			 file, (long long)line, (long long)column, callback, queue);
+		snprintf(key, sizeof(key), "%lld|%lld|%s|%lld|%lld|%s|%s", (long long)sqlite3_column_int64(ds, 1),
+			 (long long)sqlite3_column_int64(ds, 11), file, (long long)line, (long long)column, callback, queue);
 		struct site *s = find_site(&sites, &n, &cap, key);
 		if (!s) {
 			rc = -ENOMEM;
@@ -193,6 +193,7 @@ int lt_detect_blocking(struct lt_analysis *a)
 			s->line = line;
 			s->column = column;
 			s->pid = sqlite3_column_int64(ds, 1);
+			s->tid = sqlite3_column_int64(ds, 11);
 			s->first_seq = sqlite3_column_int64(ds, 0);
 		}
 		s->total_ms += ms;

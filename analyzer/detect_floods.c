@@ -41,10 +41,20 @@ static void report_drain(struct lt_analysis *a, const struct drain *d)
 			   (long long)d->count, ms);
 	lt_finding_fix(f, "break the chain: let I/O and timers in between (setImmediate) instead of "
 			  "re-queuing with process.nextTick / promise callbacks in a loop");
-	struct lt_user_frame u;
-	if (d->site && lt_user_frame_of(a->db, d->site, &u) == 0)
-		lt_finding_location(f, u.file, u.line, u.column, u.function);
-	f->pid = d->pid;
+	struct lt_place place;
+	if (d->site && lt_place_of_stack(a->db, d->site, &place) == 0) {
+		if (place.has_user)
+			lt_finding_location(f, place.user.file, place.user.line, place.user.column,
+					    place.user.function);
+		else
+			lt_finding_location_note(f, "only library frames were sampled");
+		if (place.has_library)
+			lt_finding_library_location(f, place.library.file, place.library.line,
+						    place.library.column, place.library.function);
+	} else {
+		lt_finding_location_note(f, "no stack was sampled for the first callback");
+	}
+	lt_finding_thread(f, d->pid, d->tid);
 	f->impact_ms = ms;
 	lt_finding_number(f, "duration_ms", ms);
 	lt_finding_int(f, "count", d->count);
@@ -86,7 +96,7 @@ static int starvation(struct lt_analysis *a)
 /* I/O operations (requests, connections) started together by one dispatch
  * from one site. */
 static const char fan_out_sql[] =
-	"SELECT r.pid, r.created_seq, r.type, u.file, u.line, u.column, u.function, count(*)"
+	"SELECT r.pid, r.created_seq, r.type, u.file, u.line, u.column, u.function, count(*), r.tid"
 	" FROM resources r JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
 	" WHERE r.created_seq IS NOT NULL AND r.type IN ('FSREQCALLBACK', 'FSREQPROMISE',"
 	"  'TCPCONNECTWRAP', 'GETADDRINFOREQWRAP', 'HTTPCLIENTREQUEST', 'PIPECONNECTWRAP',"
@@ -112,7 +122,7 @@ static int fan_out(struct lt_analysis *a)
 				  "a burst this size queues on the threadpool or floods the remote side");
 		lt_finding_location(f, (const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4),
 				    sqlite3_column_int64(s, 5), (const char *)sqlite3_column_text(s, 6));
-		f->pid = sqlite3_column_int64(s, 0);
+		lt_finding_thread(f, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 8));
 		f->impact_ms = (double)n / 10.0;
 		lt_finding_int(f, "count", n);
 		lt_finding_text(f, "type", (const char *)sqlite3_column_text(s, 2));

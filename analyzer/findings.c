@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "user_code.h"
+
 struct lt_finding *lt_findings_add(struct lt_findings *f, const char *kind, enum lt_severity sev)
 {
 	if (f->n == f->cap) {
@@ -62,6 +64,43 @@ void lt_finding_location(struct lt_finding *x, const char *file, int64_t line, i
 	x->line = line;
 	x->column = column;
 	x->function = dup_or_null(function);
+}
+
+void lt_finding_library_location(struct lt_finding *x, const char *file, int64_t line,
+				 int64_t column, const char *function)
+{
+	free(x->library_file);
+	free(x->library_function);
+	free(x->library_package);
+	x->library_file = dup_or_null(file);
+	x->library_function = dup_or_null(function);
+	x->library_line = line;
+	x->library_column = column;
+	char pkg[256];
+	x->library_package = file && lt_library_package(file, pkg, sizeof(pkg)) ? strdup(pkg) : NULL;
+}
+
+void lt_finding_thread(struct lt_finding *x, int64_t pid, int64_t tid)
+{
+	x->pid = pid;
+	x->tid = tid;
+}
+
+void lt_finding_thread_names(struct lt_finding *x, const char *thread_name, const char *script)
+{
+	free(x->thread_name);
+	free(x->script);
+	x->thread_name = dup_or_null(thread_name);
+	x->script = dup_or_null(script);
+}
+
+void lt_finding_location_note(struct lt_finding *x, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(x->location_note);
+	x->location_note = vformat(fmt, ap);
+	va_end(ap);
 }
 
 static struct lt_field *field(struct lt_finding *x, const char *key, enum lt_field_kind kind)
@@ -127,6 +166,12 @@ void lt_findings_free(struct lt_findings *f)
 		free(x->fix);
 		free(x->file);
 		free(x->function);
+		free(x->library_file);
+		free(x->library_function);
+		free(x->library_package);
+		free(x->location_note);
+		free(x->thread_name);
+		free(x->script);
 		for (size_t k = 0; k < x->n_fields; k++)
 			free(x->fields[k].text);
 	}

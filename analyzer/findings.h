@@ -34,7 +34,13 @@ struct lt_finding {
 	char *file; /* NULL when unknown */
 	int64_t line, column;
 	char *function;
-	int64_t pid;
+	/* The library frame that ran (innermost node_modules frame), when any. */
+	char *library_file, *library_function, *library_package;
+	int64_t library_line, library_column;
+	char *location_note; /* why there is no user location; NULL when there is one */
+	int64_t pid, tid;    /* every finding names its process and thread */
+	char *thread_name;   /* filled by the analysis from the threads table */
+	char *script;        /* the process's main script (or argv) */
 	double impact_ms; /* ranking key: time the defect cost or would save */
 	struct lt_field fields[LT_MAX_FIELDS];
 	size_t n_fields;
@@ -52,6 +58,15 @@ void lt_finding_message(struct lt_finding *x, const char *fmt, ...) __attribute_
 void lt_finding_fix(struct lt_finding *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lt_finding_location(struct lt_finding *x, const char *file, int64_t line, int64_t column,
 			 const char *function);
+/* The library function that actually ran (JSON library_location, with the
+ * package name taken from the node_modules path). */
+void lt_finding_library_location(struct lt_finding *x, const char *file, int64_t line,
+				 int64_t column, const char *function);
+/* The process and thread; thread_name and script are filled by the analysis. */
+void lt_finding_thread(struct lt_finding *x, int64_t pid, int64_t tid);
+void lt_finding_thread_names(struct lt_finding *x, const char *thread_name, const char *script);
+/* Why the finding has no user location ("only library frames were sampled"). */
+void lt_finding_location_note(struct lt_finding *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lt_finding_number(struct lt_finding *x, const char *key, double v);
 void lt_finding_int(struct lt_finding *x, const char *key, int64_t v);
 void lt_finding_text(struct lt_finding *x, const char *key, const char *v);

@@ -1,19 +1,27 @@
 /*
- * locations.c — innermost user-code frames of recorded stacks, and the
- * function running in a dispatch.
+ * locations.c — innermost user-code and library frames of recorded stacks,
+ * and the function running in a dispatch.
  */
 #include "locations.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char prepare_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS user_frame AS"
 	" SELECT s.stack_id, s.function, s.file, s.line, s.column FROM stacks s"
 	" JOIN (SELECT stack_id, MIN(depth) AS depth FROM stacks"
-	"       WHERE file <> '' AND file NOT LIKE 'node:%' GROUP BY stack_id) f"
+	"       WHERE lt_user_file(file) GROUP BY stack_id) f"
 	" ON s.stack_id = f.stack_id AND s.depth = f.depth;"
 	"CREATE INDEX IF NOT EXISTS temp.user_frame_by_stack ON user_frame(stack_id);"
+	"CREATE TEMP TABLE IF NOT EXISTS library_frame AS"
+	" SELECT s.stack_id, s.function, s.file, s.line, s.column FROM stacks s"
+	" JOIN (SELECT stack_id, MIN(depth) AS depth FROM stacks"
+	"       WHERE lt_library_file(file) GROUP BY stack_id) f"
+	" ON s.stack_id = f.stack_id AND s.depth = f.depth;"
+	"CREATE INDEX IF NOT EXISTS temp.library_frame_by_stack ON library_frame(stack_id);"
 	/* Stacks of what each dispatch created while it ran (sampled). */
 	"CREATE TEMP TABLE IF NOT EXISTS created_stack AS"
 	" SELECT created_seq AS seq, stack_id FROM resources WHERE stack_id IS NOT NULL"
@@ -25,16 +33,80 @@ static const char prepare_sql[] =
 static const char running_frame_sql[] =
 	"SELECT s.function, s.file, s.line, s.column FROM created_stack c"
 	" JOIN stacks s ON s.stack_id = c.stack_id"
-	" WHERE c.seq = ? AND s.file <> '' AND s.file NOT LIKE 'node:%'"
+	" WHERE c.seq = ? AND lt_user_file(s.file)"
 	" ORDER BY c.stack_id, s.depth DESC LIMIT 1";
 
 static const char user_frame_sql[] =
 	"SELECT function, file, line, column FROM temp.user_frame WHERE stack_id = ?";
+static const char library_frame_sql[] =
+	"SELECT function, file, line, column FROM temp.library_frame WHERE stack_id = ?";
 
-int lt_locations_prepare(sqlite3 *db)
+static void user_file_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	(void)argc;
+	const struct lt_user_code *uc = sqlite3_user_data(ctx);
+	const char *file = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_result_int(ctx, lt_is_user_file(uc, file));
+}
+
+static void library_file_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct lt_user_code *uc = sqlite3_user_data(ctx);
+	const char *file = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_result_int(ctx, !lt_is_node_internal(file) && !lt_is_user_file(uc, file) &&
+					lt_library_package(file, NULL, 0));
+}
+
+/* Register both functions with their own copy of the rule (freed by SQLite). */
+static int register_functions(sqlite3 *db, const struct lt_user_code *uc)
+{
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+	struct lt_user_code *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	if (uc) {
+		*a = *uc;
+		*b = *uc;
+	}
+	/* On failure SQLite calls the destructor itself. */
+	if (sqlite3_create_function_v2(db, "lt_user_file", 1, flags, a, user_file_fn, NULL, NULL, free) !=
+	    SQLITE_OK) {
+		free(b);
+		return -EIO;
+	}
+	if (sqlite3_create_function_v2(db, "lt_library_file", 1, flags, b, library_file_fn, NULL, NULL,
+				       free) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
+/* 1 when user_frame already exists on this connection. */
+static int already_prepared(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_master WHERE name = 'user_frame'", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0;
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+int lt_locations_prepare_for(sqlite3 *db, const struct lt_user_code *uc)
+{
+	if (already_prepared(db))
+		return 0;
+	int rc = register_functions(db, uc);
+	if (rc != 0)
+		return rc;
 	return sqlite3_exec(db, prepare_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
+
+int lt_locations_prepare(sqlite3 *db) { return lt_locations_prepare_for(db, NULL); }
 
 /* Run a one-row query of (function, file, line, column) bound to `key`. */
 static int fetch_frame(sqlite3 *db, const char *sql, int64_t key, struct lt_user_frame *out)
@@ -59,6 +131,20 @@ static int fetch_frame(sqlite3 *db, const char *sql, int64_t key, struct lt_user
 int lt_user_frame_of(sqlite3 *db, int64_t stack_id, struct lt_user_frame *out)
 {
 	return fetch_frame(db, user_frame_sql, stack_id, out);
+}
+
+int lt_place_of_stack(sqlite3 *db, int64_t stack_id, struct lt_place *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = fetch_frame(db, user_frame_sql, stack_id, &out->user);
+	if (rc == -EIO)
+		return rc;
+	out->has_user = rc == 0;
+	rc = fetch_frame(db, library_frame_sql, stack_id, &out->library);
+	if (rc == -EIO)
+		return rc;
+	out->has_library = rc == 0;
+	return out->has_user || out->has_library ? 0 : -ENOENT;
 }
 
 int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)

@@ -56,8 +56,33 @@ static void json_finding(struct lt_json *j, const struct lt_finding *f)
 	} else {
 		lt_json_null(j);
 	}
+	if (f->location_note) {
+		lt_json_key(j, "location_note");
+		lt_json_cstring(j, f->location_note);
+	}
+	if (f->library_file) {
+		lt_json_key(j, "library_location");
+		lt_json_begin_object(j);
+		lt_json_key(j, "file");
+		lt_json_cstring(j, f->library_file);
+		lt_json_key(j, "line");
+		lt_json_int(j, f->library_line);
+		lt_json_key(j, "column");
+		lt_json_int(j, f->library_column);
+		lt_json_key(j, "function");
+		lt_json_cstring(j, f->library_function && f->library_function[0] ? f->library_function : NULL);
+		lt_json_key(j, "package");
+		lt_json_cstring(j, f->library_package);
+		lt_json_end_object(j);
+	}
 	lt_json_key(j, "pid");
 	lt_json_int(j, f->pid);
+	lt_json_key(j, "tid");
+	lt_json_int(j, f->tid);
+	lt_json_key(j, "thread_name");
+	lt_json_cstring(j, f->thread_name);
+	lt_json_key(j, "script");
+	lt_json_cstring(j, f->script);
 	for (size_t k = 0; k < f->n_fields; k++) {
 		const struct lt_field *x = &f->fields[k];
 		lt_json_key(j, x->key);

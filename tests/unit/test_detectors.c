@@ -3,6 +3,7 @@
  * positives, look-alikes that must stay quiet, an empty trace, a trace cut
  * short by SIGKILL, and a million dispatches.
  */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/locations.h"
 #include "analyzer/store.h"
 #include "rawgen.h"
 #include "recorder/import.h"
@@ -48,8 +50,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Write the stream, import it, analyze with the given block threshold. */
-static void analyze(struct fixture *f, struct rawgen *g, double block_ms)
+/* Write the stream, import it, analyze with the given options. */
+static void analyze_with(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o)
 {
 	char path[8192], db[8192], err[512] = "";
 	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
@@ -60,12 +62,43 @@ static void analyze(struct fixture *f, struct rawgen *g, double block_ms)
 	assert_int_equal(lt_store_create(db, &f->db), 0);
 	assert_int_equal(lt_import_dir(f->db, f->dir, &st, err, sizeof(err)), 0);
 	assert_int_equal(lt_store_finish(f->db), 0);
+	if (lt_analyze(f->db, o, &f->a, err, sizeof(err)) != 0)
+		fail_msg("analyze: %s", err);
+	f->analyzed = 1;
+}
+
+/* Same with the default options and the given block threshold. */
+static void analyze(struct fixture *f, struct rawgen *g, double block_ms)
+{
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
 	o.block_ms = block_ms;
-	if (lt_analyze(f->db, &o, &f->a, err, sizeof(err)) != 0)
-		fail_msg("analyze: %s", err);
-	f->analyzed = 1;
+	analyze_with(f, g, &o);
+}
+
+struct frame {
+	const char *function, *file;
+	uint32_t line, column;
+};
+
+/* A stack of several frames, innermost first; local ids from 500 up so they
+ * never meet rawgen_stack's.  The trace numbers stacks in the order they
+ * were recorded (1, 2, ...), which is what the tests look up. */
+static uint32_t stack_of(struct rawgen *g, const struct frame *frames, size_t n)
+{
+	static uint32_t next_id = 500;
+	uint32_t p[2 + 4 * 16];
+	assert_true(n <= 16);
+	p[0] = ++next_id;
+	p[1] = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		p[2 + 4 * i] = rawgen_string(g, frames[i].function);
+		p[3 + 4 * i] = rawgen_string(g, frames[i].file);
+		p[4 + 4 * i] = frames[i].line;
+		p[5 + 4 * i] = frames[i].column;
+	}
+	rawgen_record(g, LT_STACK, 0, p, 2 + 4 * n);
+	return p[0];
 }
 
 static const struct lt_finding *find(const struct fixture *f, const char *kind, int nth)
@@ -97,6 +130,94 @@ static void start(struct rawgen *g)
 {
 	rawgen_init(g, 40, 40, 1000 * MS);
 	rawgen_js_start(g, FILE_JS);
+}
+
+/* --- user-code attribution --- */
+
+#define ROUTER_JS "/app/node_modules/express/lib/router/index.js"
+#define SCOPED_JS "/app/node_modules/express/node_modules/@fastify/ajv/index.js"
+
+static const struct frame route_stack[] = {
+	{"parse", "node:internal/json", 1, 1},
+	{"inner", SCOPED_JS, 7, 2},
+	{"handle", ROUTER_JS, 40, 5},
+	{"getUser", FILE_JS, 22, 9},
+	{"listen", "/app/node_modules/express/lib/application.js", 600, 1},
+};
+
+static void place_skips_node_modules_frames(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	stack_of(&g, route_stack, 5);
+	stack_of(&g, route_stack + 1, 2);
+	stack_of(&g, route_stack, 1);
+	const int64_t full = 1, library_only = 2, internal_only = 3;
+	rawgen_main_end(&g, 2 * MS);
+	analyze(f, &g, 50);
+	struct lt_place p;
+	assert_int_equal(lt_place_of_stack(f->db, full, &p), 0);
+	assert_true(p.has_user && p.has_library);
+	assert_string_equal(p.user.file, FILE_JS);
+	assert_int_equal(p.user.line, 22);
+	assert_string_equal(p.user.function, "getUser");
+	assert_string_equal(p.library.file, SCOPED_JS);
+	assert_int_equal(p.library.line, 7);
+	assert_int_equal(lt_place_of_stack(f->db, library_only, &p), 0);
+	assert_false(p.has_user);
+	assert_true(p.has_library);
+	assert_int_equal(lt_place_of_stack(f->db, internal_only, &p), -ENOENT);
+	char pkg[64];
+	assert_true(lt_library_package(SCOPED_JS, pkg, sizeof(pkg)));
+	assert_string_equal(pkg, "@fastify/ajv");
+	assert_true(lt_library_package(ROUTER_JS, pkg, sizeof(pkg)));
+	assert_string_equal(pkg, "express");
+	assert_false(lt_library_package("/app/my_node_modules_x/a.js", pkg, sizeof(pkg)));
+}
+
+static void user_code_globs_override_the_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	stack_of(&g, route_stack, 5);
+	const int64_t full = 1;
+	rawgen_main_end(&g, 2 * MS);
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	assert_int_equal(lt_user_code_add(&o.user_code, "*/express/lib/*"), 0);
+	analyze_with(f, &g, &o);
+	struct lt_place p;
+	assert_int_equal(lt_place_of_stack(f->db, full, &p), 0);
+	assert_true(p.has_user);
+	assert_string_equal(p.user.file, ROUTER_JS); /* '*' crosses '/' */
+	assert_true(p.has_library);
+	assert_string_equal(p.library.file, SCOPED_JS);
+	assert_false(lt_is_user_file(&o.user_code, FILE_JS));
+	assert_true(lt_is_user_file(NULL, FILE_JS));
+	assert_true(lt_is_user_file(NULL, "file:///app/main.mjs"));
+	assert_false(lt_is_user_file(NULL, "node:fs"));
+	assert_false(lt_is_user_file(NULL, "internal/modules/cjs/loader.js"));
+	assert_false(lt_is_user_file(NULL, ROUTER_JS));
+}
+
+static void findings_name_their_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 3 * MS, 0);
+	rawgen_r_after(&g, 6, 83 * MS);
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_int_equal(x->pid, 40);
+	assert_int_equal(x->tid, 40);
+	assert_string_equal(x->thread_name, "main");
+	assert_string_equal(x->script, FILE_JS);
 }
 
 /* --- blocking-task --- */
@@ -481,6 +602,9 @@ static void million_dispatches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(place_skips_node_modules_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(user_code_globs_override_the_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(findings_name_their_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_timer_is_found_with_its_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_threshold_is_an_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_names_the_synchronous_call, setup, teardown),

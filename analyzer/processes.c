@@ -1,0 +1,172 @@
+/*
+ * processes.c — names and lifetimes of the traced processes and threads.
+ */
+#include "processes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lt_table_has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+int lt_table_exists(sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+static const char *text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	return t ? (const char *)t : "";
+}
+
+int64_t lt_main_tid(sqlite3 *db, int64_t pid)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT tid FROM threads WHERE pid = ? ORDER BY is_main_thread DESC, tid LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, pid);
+	int64_t tid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return tid;
+}
+
+/* The process's script: its main thread's main_script, else its argv. */
+static void process_script(sqlite3 *db, int64_t pid, char *script, size_t len)
+{
+	sqlite3_stmt *s;
+	script[0] = '\0';
+	if (sqlite3_prepare_v2(db,
+			       "SELECT COALESCE(NULLIF(main_script, ''), argv, '') FROM threads WHERE pid = ?"
+			       " ORDER BY is_main_thread DESC, tid LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(script, len, "%s", text(s, 0));
+	sqlite3_finalize(s);
+}
+
+int lt_thread_label(sqlite3 *db, int64_t pid, int64_t tid, char *name, size_t namelen, char *script,
+		    size_t scriptlen)
+{
+	name[0] = '\0';
+	process_script(db, pid, script, scriptlen);
+	const char *sql = lt_table_has_column(db, "threads", "thread_name")
+				  ? "SELECT is_main_thread, js_thread_id, COALESCE(thread_name, '') FROM threads"
+				    " WHERE pid = ? AND tid = ?"
+				  : "SELECT is_main_thread, js_thread_id, '' FROM threads WHERE pid = ? AND tid = ?";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, tid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (*text(s, 2))
+			snprintf(name, namelen, "%s", text(s, 2));
+		else if (sqlite3_column_int(s, 0))
+			snprintf(name, namelen, "main");
+		else
+			snprintf(name, namelen, "worker %lld", (long long)sqlite3_column_int64(s, 1));
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Where a process exec'd another binary: threads.exec_path/end_reason when
+ * the trace has them, else a lineage row of kind 'exec'. */
+static void process_exec(sqlite3 *db, struct lt_process *p, int64_t t0)
+{
+	sqlite3_stmt *s = NULL;
+	const char *sql = lt_table_has_column(db, "threads", "exec_path")
+				  ? "SELECT exec_path, end_ns FROM threads WHERE pid = ? AND exec_path IS NOT NULL"
+				    " AND exec_path <> '' UNION ALL"
+				    " SELECT detail, ts_ns FROM lineage WHERE pid = ? AND kind = 'exec' LIMIT 1"
+				  : "SELECT detail, ts_ns FROM lineage WHERE pid = ? AND kind = 'exec'"
+				    " AND ? IS NOT NULL LIMIT 1";
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, p->pid);
+	sqlite3_bind_int64(s, 2, p->pid);
+	if (sqlite3_step(s) == SQLITE_ROW && *text(s, 0)) {
+		snprintf(p->exec_path, sizeof(p->exec_path), "%s", text(s, 0));
+		p->exec_after_ms = (double)(sqlite3_column_int64(s, 1) - t0) / 1e6 - p->start_ms;
+		if (p->exec_after_ms < 0)
+			p->exec_after_ms = 0;
+	}
+	sqlite3_finalize(s);
+}
+
+int lt_processes_load(sqlite3 *db, struct lt_processes *out)
+{
+	memset(out, 0, sizeof(*out));
+	static const char sql[] =
+		"SELECT pid, max(ppid), min(start_ns), max(end_ns), min(clean_exit), count(*),"
+		" (SELECT min(start_ns) FROM threads)"
+		" FROM threads GROUP BY pid ORDER BY min(start_ns), pid";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	size_t cap = 0;
+	int rc = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t c = cap ? cap * 2 : 8;
+			struct lt_process *grown = realloc(out->items, c * sizeof(*grown));
+			if (!grown) {
+				rc = -ENOMEM;
+				goto finalize;
+			}
+			out->items = grown;
+			cap = c;
+		}
+		struct lt_process *p = &out->items[out->n++];
+		memset(p, 0, sizeof(*p));
+		int64_t t0 = sqlite3_column_int64(s, 6);
+		p->pid = sqlite3_column_int64(s, 0);
+		p->ppid = sqlite3_column_int64(s, 1);
+		p->start_ms = (double)(sqlite3_column_int64(s, 2) - t0) / 1e6;
+		p->end_ms = sqlite3_column_type(s, 3) == SQLITE_NULL
+				    ? p->start_ms
+				    : (double)(sqlite3_column_int64(s, 3) - t0) / 1e6;
+		p->clean_exit = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 4);
+		p->threads = sqlite3_column_int(s, 5);
+		p->main_tid = lt_main_tid(db, p->pid);
+		process_script(db, p->pid, p->script, sizeof(p->script));
+		process_exec(db, p, t0);
+	}
+	if (step != SQLITE_DONE)
+		rc = -EIO;
+finalize:
+	sqlite3_finalize(s);
+	if (rc != 0)
+		lt_processes_free(out);
+	return rc;
+}
+
+void lt_processes_free(struct lt_processes *p)
+{
+	free(p->items);
+	memset(p, 0, sizeof(*p));
+}
