@@ -37,6 +37,24 @@ if [ ! -f tests/browser/node_modules/playwright-core/package.json ]; then
   (cd tests/browser && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
 fi
 
+# npm ci into DIR when its node_modules is missing or was installed from
+# another package-lock.json (a copy of the lock file is the stamp).
+npm_ci_cached() {
+  local dir=$1 stamp=$1/node_modules/.looptrace-installed-lock
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then return 0; fi
+  echo "setup: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$dir/package-lock.json" "$stamp"
+}
+
+# The Node releases the tests run on (22, 24, 26: binaries and headers, as
+# npm packages pinned in tests/node-versions), before the build: per-ABI
+# parts are built against their headers.
+npm_ci_cached tests/node-versions
+# The application corpus (express, fastify, axios, prettier, piscina),
+# pinned in examples/apps/package-lock.json.
+npm_ci_cached examples/apps
+
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 echo "setup: build/looptrace is ready"

@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { SOURCE_DIR, record, looptrace } = require('./lib');
+const { SOURCE_DIR, TEST_NODE, testNodeEnv, record, looptrace } = require('./lib');
 
 const DEFECTS = path.join(SOURCE_DIR, 'examples/defects');
 const expected = require(path.join(DEFECTS, 'expected.json'));
@@ -31,7 +31,7 @@ function meets(finding, min) {
 for (const entry of expected) {
   test(entry.program, () => {
     const extra = entry.duration ? ['--duration', String(entry.duration)] : [];
-    const r = record(['node', ...entry.node_args, entry.program], { cwd: DEFECTS, extra });
+    const r = record([TEST_NODE, ...entry.node_args, entry.program], { cwd: DEFECTS, extra, env: testNodeEnv() });
     assert.strictEqual(r.status, entry.exit_status, `exit status; stderr: ${r.stderr.slice(0, 500)}`);
     const { findings } = report(r.db);
     if (entry.findings.length === 0) {
@@ -41,7 +41,7 @@ for (const entry of expected) {
         // A busy machine can hold a short callback off the CPU for tens of
         // milliseconds (seen in CI: a 70 ms ZLIB callback while Chromium ran
         // beside it).  A real false positive repeats; a hiccup does not.
-        const again = record(['node', ...entry.node_args, entry.program], { cwd: DEFECTS, extra });
+        const again = record([TEST_NODE, ...entry.node_args, entry.program], { cwd: DEFECTS, extra, env: testNodeEnv() });
         loud = loudOf(report(again.db).findings);
       }
       assert.deepStrictEqual(loud, [], 'a negative has no finding above info (twice in a row)');

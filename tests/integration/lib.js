@@ -10,6 +10,21 @@ const LOOPTRACE = process.env.LOOPTRACE || path.resolve(__dirname, '../../build/
 const SOURCE_DIR = process.env.LOOPTRACE_SOURCE_DIR || path.resolve(__dirname, '../..');
 const FIXTURES = path.join(SOURCE_DIR, 'tests/fixtures');
 const PUZZLES = path.join(SOURCE_DIR, 'examples/puzzles');
+// The node that runs the traced programs (tests/CMakeLists.txt registers the
+// corpus tests once per installed Node version); the tests themselves run
+// under whichever node started them.
+const TEST_NODE = process.env.LOOPTRACE_TEST_NODE || 'node';
+
+// An environment whose PATH finds TEST_NODE first as `node` (for programs
+// that start `node` by name: npm scripts, shebangs).
+function testNodeEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  // Set by the test runner running this file: a traced `node --test` would
+  // take itself for a child of it and run nothing.
+  delete env.NODE_TEST_CONTEXT;
+  if (TEST_NODE.includes('/')) env.PATH = `${path.dirname(path.resolve(TEST_NODE))}:${env.PATH || ''}`;
+  return env;
+}
 
 const made = [];
 function tmpdir() {
@@ -73,6 +88,6 @@ function outputLines(replay, fd = 1) {
 }
 
 module.exports = {
-  LOOPTRACE, SOURCE_DIR, FIXTURES, PUZZLES, tmpdir, run, looptrace, record, replayJson, sql,
+  LOOPTRACE, SOURCE_DIR, FIXTURES, PUZZLES, TEST_NODE, testNodeEnv, tmpdir, run, looptrace, record, replayJson, sql,
   normalize, outputLines,
 };
