@@ -43,6 +43,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		int (*run)(struct lt_analysis *);
 	} steps[] = {
 		{"blocking tasks", lt_detect_blocking},
+		{"startup", lt_detect_startup},
 		{"rejections", lt_detect_rejections},
 		{"leaked handles", lt_detect_leaks},
 		{"sequential awaits", lt_detect_sequential_await},
@@ -65,9 +66,18 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
 		return rc;
 	}
+	rc = lt_processes_load(db, &out->processes);
+	if (rc != 0) {
+		snprintf(err, errlen, "processes: %s", rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+		return rc;
+	}
 	name_threads(db, &out->findings);
 	lt_findings_rank(&out->findings);
 	return 0;
 }
 
-void lt_analysis_free(struct lt_analysis *a) { lt_findings_free(&a->findings); }
+void lt_analysis_free(struct lt_analysis *a)
+{
+	lt_findings_free(&a->findings);
+	lt_processes_free(&a->processes);
+}

@@ -13,6 +13,7 @@
 
 #include "findings.h"
 #include "metrics.h"
+#include "processes.h"
 #include "user_code.h"
 
 struct lt_analysis_opts {
@@ -26,6 +27,7 @@ struct lt_analysis {
 	struct lt_analysis_opts opts;
 	struct lt_findings findings;
 	struct lt_metrics metrics;
+	struct lt_processes processes; /* every traced process, by start time */
 };
 
 void lt_analysis_defaults(struct lt_analysis_opts *o);

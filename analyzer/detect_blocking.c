@@ -1,8 +1,20 @@
 /*
- * detect_blocking.c — blocking-task: a dispatch (task, microtask or the main
- * module) that held the event loop longer than the threshold.  Grouped by
- * the site that scheduled it, with what it blocked in when the preload
- * library saw blocking calls (synchronous fs, child processes, sleeps).
+ * detect_blocking.c — blocking-task: a task or microtask that held the event
+ * loop longer than the threshold, named where it happened.
+ *
+ * Where: the stacks the agent sampled while the dispatch ran (samples.h)
+ * give the user line that was running and what it called (readFileSync,
+ * JSON.parse...), with the library frame as context.  Without samples the
+ * callback is placed at its own definition (a stack taken while it ran, or
+ * the function of that name in the source) or where it was scheduled.
+ * Findings are grouped by that user site.
+ *
+ * Why: the time in blocking system calls the preload library saw (read,
+ * fsync, a child process, a sleep) against the rest (CPU); the advice
+ * follows the larger share, and module loading is named as such.
+ *
+ * The main module and module loading before the first loop iteration are
+ * startup (detect_startup.c), not blocking-task.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,28 +23,45 @@
 
 #include "detectors.h"
 #include "locations.h"
+#include "metrics.h"
+#include "samples.h"
 #include "source.h"
-
-struct site {
-	char key[4400];
-	char file[4096], function[256], callback[256], queue[16], type[64];
-	int64_t line, column, pid, tid, count, first_seq;
-	double max_ms, total_ms;
-	double blocked_ms[8]; /* per call kind, see call_kinds */
-};
 
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
 
+struct site {
+	char key[4500];
+	char file[4096], function[256], callback[256], queue[16], type[64];
+	int64_t line, column, pid, tid, count, first_seq;
+	double max_ms, total_ms;
+	double blocked_ms[N_CALLS];
+	/* from the samples, summed over the site's dispatches */
+	int64_t samples, user_samples, module_samples, with_frames;
+	char called[256];
+	struct lt_user_frame library;
+	int has_library, sampled_location;
+	char modules[LT_TOP_MODULES][256];
+	int n_modules;
+};
+
+/* One long dispatch as read from the trace. */
+struct dispatch {
+	int64_t seq, pid, tid, begin_ns, end_ns, iteration;
+	double ms;
+	char queue[16], type[64], callback[256];
+	struct lt_user_frame site; /* user frame of where it was scheduled */
+	int has_site;
+};
+
 static const char dispatch_sql[] =
-	"SELECT d.seq, d.pid, d.queue, d.type, (d.end_ns - d.begin_ns) / 1e6, COALESCE(r.callback, ''),"
-	" u.function, u.file, u.line, u.column, t.main_script, d.tid"
+	"SELECT d.seq, d.pid, d.tid, d.queue, d.type, d.begin_ns, d.end_ns, COALESCE(r.callback, ''),"
+	" u.function, u.file, u.line, u.column, COALESCE(d.iteration, 0)"
 	" FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
 	" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
-	" LEFT JOIN threads t ON t.pid = d.pid AND t.tid = d.tid"
-	" WHERE d.depth = 1 AND d.queue <> 'exit' AND d.end_ns - d.begin_ns >= ?"
+	" WHERE d.depth = 1 AND d.queue NOT IN ('exit', 'main') AND d.end_ns - d.begin_ns >= ?"
 	" ORDER BY d.seq";
 
 static const char calls_sql[] =
@@ -63,34 +92,239 @@ static struct site *find_site(struct site **sites, size_t *n, size_t *cap, const
 	return s;
 }
 
-/* Place a blocking callback at its own code rather than where it was
- * scheduled: its frame in a stack taken while it ran, and the line where
- * the function of that name is defined when the source is readable. */
-static void place_callback(sqlite3 *db, struct site *s)
+static void read_dispatch(sqlite3_stmt *s, struct dispatch *d)
 {
-	const char *name = s->callback;
+	memset(d, 0, sizeof(*d));
+	d->seq = sqlite3_column_int64(s, 0);
+	d->pid = sqlite3_column_int64(s, 1);
+	d->tid = sqlite3_column_int64(s, 2);
+	snprintf(d->queue, sizeof(d->queue), "%s", text(s, 3));
+	snprintf(d->type, sizeof(d->type), "%s", text(s, 4));
+	d->begin_ns = sqlite3_column_int64(s, 5);
+	d->end_ns = sqlite3_column_int64(s, 6);
+	d->ms = (double)(d->end_ns - d->begin_ns) / 1e6;
+	snprintf(d->callback, sizeof(d->callback), "%s", text(s, 7));
+	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+		d->has_site = 1;
+		snprintf(d->site.function, sizeof(d->site.function), "%s", text(s, 8));
+		snprintf(d->site.file, sizeof(d->site.file), "%s", text(s, 9));
+		d->site.line = sqlite3_column_int64(s, 10);
+		d->site.column = sqlite3_column_int64(s, 11);
+	}
+	d->iteration = sqlite3_column_int64(s, 12);
+}
+
+/* Without samples: the callback's own code rather than where it was
+ * scheduled — its frame in a stack taken while it ran, and the line where
+ * the function of that name is defined when the source is readable. */
+static void place_without_samples(sqlite3 *db, const struct dispatch *d, struct lt_user_frame *at,
+				  int *placed)
+{
+	*placed = d->has_site;
+	if (d->has_site)
+		*at = d->site;
+	const char *name = d->callback;
 	struct lt_user_frame f;
-	if (lt_running_frame_of(db, s->first_seq, &f) == 0) {
-		snprintf(s->file, sizeof(s->file), "%s", f.file);
-		snprintf(s->function, sizeof(s->function), "%s", f.function);
-		s->line = f.line;
-		s->column = f.column;
+	if (lt_running_frame_of(db, d->seq, &f) == 0) {
+		*at = f;
+		*placed = 1;
 		if (!*name)
-			name = s->function;
+			name = at->function;
 	}
 	int64_t line, column;
-	if (*name && s->file[0] && lt_source_definition(s->file, name, s->line, &line, &column) == 0) {
-		s->line = line;
-		s->column = column;
-		if (name != s->function)
-			snprintf(s->function, sizeof(s->function), "%s", name);
+	if (*placed && *name && lt_source_definition(at->file, name, at->line, &line, &column) == 0) {
+		at->line = line;
+		at->column = column;
+		if (name != at->function)
+			snprintf(at->function, sizeof(at->function), "%s", name);
 	}
 }
 
-static void describe(struct lt_analysis *a, const struct site *s)
+/* With samples: the user line most sampled.  When the user code itself was
+ * running (a loop of its own) the function is the place, at its definition;
+ * when it was inside a call (readFileSync, JSON.parse...) the calling line. */
+static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at)
 {
-	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task",
-					       s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING);
+	*at = sum->user;
+	int own_code = 2 * sum->user_innermost > sum->user_samples;
+	int64_t line, column;
+	if (own_code && at->function[0] &&
+	    lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
+		at->line = line;
+		at->column = column;
+	}
+}
+
+static void merge_modules(struct site *s, const struct lt_sample_summary *sum)
+{
+	for (int i = 0; i < sum->n_modules; i++) {
+		int seen = 0;
+		for (int k = 0; k < s->n_modules; k++)
+			seen |= !strcmp(s->modules[k], sum->modules[i]);
+		if (!seen && s->n_modules < LT_TOP_MODULES)
+			snprintf(s->modules[s->n_modules++], sizeof(s->modules[0]), "%s", sum->modules[i]);
+	}
+}
+
+/* Fold one long dispatch into its site.  Returns 0, -ENOMEM or -EIO. */
+static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct dispatch *d,
+			struct site **sites, size_t *n, size_t *cap)
+{
+	struct lt_sample_summary sum;
+	int rc = lt_samples_summarize(a->db, &a->opts.user_code, d->pid, d->tid, d->begin_ns, d->end_ns, &sum);
+	if (rc != 0)
+		return rc;
+	/* Module loading before the first loop iteration is startup. */
+	if (d->iteration == 0 && sum.samples && 2 * sum.module_samples > sum.samples)
+		return 0;
+	struct lt_user_frame at = {0};
+	int placed = 0, sampled = 0;
+	if (sum.user_samples) {
+		place_with_samples(&sum, &at);
+		placed = sampled = 1;
+	} else {
+		place_without_samples(a->db, d, &at, &placed);
+	}
+	char key[sizeof(((struct site *)0)->key)];
+	if (sampled)
+		snprintf(key, sizeof(key), "%lld|%lld|%s|%lld", (long long)d->pid, (long long)d->tid, at.file,
+			 (long long)at.line);
+	else
+		snprintf(key, sizeof(key), "%lld|%lld|%s|%lld|%lld|%s|%s", (long long)d->pid, (long long)d->tid,
+			 at.file, (long long)at.line, (long long)at.column, d->callback, d->queue);
+	struct site *s = find_site(sites, n, cap, key);
+	if (!s)
+		return -ENOMEM;
+	if (s->count++ == 0) {
+		if (placed) {
+			snprintf(s->file, sizeof(s->file), "%s", at.file);
+			snprintf(s->function, sizeof(s->function), "%s", at.function);
+			s->line = at.line;
+			s->column = at.column;
+		}
+		s->sampled_location = sampled;
+		snprintf(s->callback, sizeof(s->callback), "%s", d->callback);
+		snprintf(s->queue, sizeof(s->queue), "%s", d->queue);
+		snprintf(s->type, sizeof(s->type), "%s", d->type);
+		s->pid = d->pid;
+		s->tid = d->tid;
+		s->first_seq = d->seq;
+	}
+	s->total_ms += d->ms;
+	if (d->ms > s->max_ms)
+		s->max_ms = d->ms;
+	s->samples += sum.samples;
+	s->user_samples += sum.user_samples;
+	s->module_samples += sum.module_samples;
+	s->with_frames += sum.with_frames;
+	if (!s->called[0] && sum.called[0] && 2 * sum.user_innermost <= sum.user_samples)
+		snprintf(s->called, sizeof(s->called), "%s", sum.called);
+	if (!s->has_library && sum.has_library) {
+		s->library = sum.library;
+		s->has_library = 1;
+	}
+	merge_modules(s, &sum);
+	sqlite3_bind_int64(calls, 1, d->seq);
+	while ((rc = sqlite3_step(calls)) == SQLITE_ROW)
+		for (size_t k = 0; k < N_CALLS; k++)
+			if (!strcmp(text(calls, 0), call_kinds[k]))
+				s->blocked_ms[k] += sqlite3_column_double(calls, 1);
+	sqlite3_reset(calls);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static const char *noun_of(const char *queue)
+{
+	static const struct {
+		const char *queue, *what;
+	} nouns[] = {
+		{"timer", "Timer callback"},         {"immediate", "Immediate callback"},
+		{"io", "I/O callback"},              {"nextTick", "nextTick callback"},
+		{"microtask", "Promise continuation"}, {"close", "Close callback"},
+	};
+	for (size_t k = 0; k < sizeof(nouns) / sizeof(nouns[0]); k++)
+		if (!strcmp(nouns[k].queue, queue))
+			return nouns[k].what;
+	return "Callback";
+}
+
+/* Why it blocked, from the same figures the JSON carries. */
+struct cause {
+	const char *kind; /* "module-loading", "child-process", "sleep", "io", "cpu" */
+	char text[512];
+	const char *fix;
+};
+
+static void explain(const struct site *s, double blocked, size_t worst, struct cause *c)
+{
+	double cpu = s->total_ms - blocked;
+	if (cpu < 0)
+		cpu = 0;
+	if (s->samples && 2 * s->module_samples > s->samples) {
+		c->kind = "module-loading";
+		int n = snprintf(c->text, sizeof(c->text), "loading modules (require/import in %.0f%% of samples",
+				 100.0 * (double)s->module_samples / (double)s->samples);
+		for (int i = 0; i < s->n_modules && n > 0 && (size_t)n < sizeof(c->text); i++)
+			n += snprintf(c->text + n, sizeof(c->text) - (size_t)n, "%s%s", i ? ", " : ": ", s->modules[i]);
+		if (n > 0 && (size_t)n < sizeof(c->text))
+			snprintf(c->text + n, sizeof(c->text) - (size_t)n, ")");
+		c->fix = "load the module once at startup (a top-level require/import) instead of on the first "
+			 "call, or warm it up before serving";
+	} else if (worst != N_CALLS && blocked >= cpu) {
+		const char *call = call_kinds[worst];
+		if (!strcmp(call, "poll") || !strcmp(call, "waitpid")) {
+			c->kind = "child-process";
+			snprintf(c->text, sizeof(c->text),
+				 "%.0f of %.0f ms waiting for a synchronous child process (%s)", blocked,
+				 s->total_ms, call);
+			c->fix = "use the asynchronous child_process API (execFile/spawn) instead of "
+				 "execSync/spawnSync";
+		} else if (!strcmp(call, "sleep")) {
+			c->kind = "sleep";
+			snprintf(c->text, sizeof(c->text), "%.0f of %.0f ms in a synchronous sleep", blocked,
+				 s->total_ms);
+			c->fix = "wait with a timer (await setTimeout from timers/promises) instead of sleeping "
+				 "the thread";
+		} else {
+			c->kind = "io";
+			snprintf(c->text, sizeof(c->text), "%.0f of %.0f ms in synchronous file I/O (%s)", blocked,
+				 s->total_ms, call);
+			c->fix = "use the asynchronous fs API (fs.promises) instead of the *Sync calls";
+		}
+	} else {
+		c->kind = "cpu";
+		if (blocked > 0 && worst != N_CALLS)
+			snprintf(c->text, sizeof(c->text),
+				 "CPU-bound: %.0f of %.0f ms computing, %.0f ms in blocking calls (%s)", cpu,
+				 s->total_ms, blocked, call_kinds[worst]);
+		else
+			snprintf(c->text, sizeof(c->text), "CPU-bound: %.0f ms computing, no blocking system call seen",
+				 s->total_ms);
+		c->fix = "split the work into chunks that yield (setImmediate) or move it to a worker_thread";
+	}
+}
+
+/* Why the finding has no user location. */
+static void note_missing_location(struct lt_finding *f, const struct site *s, const char *state)
+{
+	if (s->samples && !s->with_frames)
+		lt_finding_location_note(f, "native code: the sampled stacks had no JavaScript frame");
+	else if (s->samples)
+		lt_finding_location_note(f, "only library frames were sampled");
+	else if (!strcmp(state, "on"))
+		lt_finding_location_note(f, "no stack was sampled (stack budget)");
+	else
+		lt_finding_location_note(f, "no stack was sampled (in-dispatch sampling %s)", state);
+}
+
+static void describe(struct lt_analysis *a, const struct site *s, const char *state)
+{
+	enum lt_loop_mode mode = LT_MODE_SERVICE;
+	lt_loop_mode(a->db, s->pid, s->tid, &mode);
+	/* A batch run has no one waiting on its loop: a long callback costs
+	 * throughput, not latency, so it is at most a warning. */
+	enum lt_severity sev = s->max_ms >= 500 && mode != LT_MODE_BATCH ? LT_SEV_ERROR : LT_SEV_WARNING;
+	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", sev);
 	if (!f)
 		return;
 	double blocked = 0;
@@ -100,49 +334,31 @@ static void describe(struct lt_analysis *a, const struct site *s)
 		if (s->blocked_ms[k] > 0 && (worst == N_CALLS || s->blocked_ms[k] > s->blocked_ms[worst]))
 			worst = k;
 	}
+	struct cause c;
+	explain(s, blocked, worst, &c);
 	const char *name = s->callback[0] ? s->callback : s->function[0] ? s->function : NULL;
-	static const struct {
-		const char *queue, *what;
-	} nouns[] = {
-		{"main", "The main module"},      {"timer", "Timer callback"},
-		{"immediate", "Immediate callback"}, {"io", "I/O callback"},
-		{"nextTick", "nextTick callback"}, {"microtask", "Promise continuation"},
-		{"close", "Close callback"},
-	};
-	const char *what = "Callback";
-	for (size_t k = 0; k < sizeof(nouns) / sizeof(nouns[0]); k++)
-		if (!strcmp(nouns[k].queue, s->queue))
-			what = nouns[k].what;
-	int is_main = !strcmp(s->queue, "main");
-	if (is_main)
-		name = NULL;
-	char cause[256];
-	const char *fix;
-	if (worst == N_CALLS || blocked < 0.2 * s->total_ms) {
-		snprintf(cause, sizeof(cause), "CPU-bound: no blocking system call seen");
-		fix = "split the work into chunks that yield (setImmediate) or move it to a worker_thread";
-	} else if (!strcmp(call_kinds[worst], "poll") || !strcmp(call_kinds[worst], "waitpid")) {
-		snprintf(cause, sizeof(cause), "%.0f ms waiting for a synchronous child process", blocked);
-		fix = "use the asynchronous child_process API (execFile/spawn) instead of execSync/spawnSync";
-	} else if (!strcmp(call_kinds[worst], "sleep")) {
-		snprintf(cause, sizeof(cause), "%.0f ms in a synchronous sleep", blocked);
-		fix = "wait with a timer (await setTimeout from timers/promises) instead of sleeping the thread";
-	} else {
-		snprintf(cause, sizeof(cause), "%.0f ms in synchronous file I/O (%s)", blocked, call_kinds[worst]);
-		fix = "use the asynchronous fs API (fs.promises) instead of the *Sync calls";
-	}
-	char type[96] = "";
-	if (!is_main)
-		snprintf(type, sizeof(type), " (%s)", s->type);
+	char type[96], where[600] = "";
+	snprintf(type, sizeof(type), " (%s)", s->type);
+	if (s->called[0] && s->file[0])
+		snprintf(where, sizeof(where), " in %s, called from %s:%lld", s->called, s->file,
+			 (long long)s->line);
+	else if (s->called[0])
+		snprintf(where, sizeof(where), " in %s", s->called);
 	if (s->count > 1)
-		lt_finding_message(f, "%s%s%s%s blocked the event loop %lld times, up to %.0f ms (%.0f ms in all); %s",
-				   what, name ? " " : "", name ? name : "", type, (long long)s->count,
-				   s->max_ms, s->total_ms, cause);
+		lt_finding_message(f, "%s%s%s%s blocked the event loop %lld times, up to %.0f ms (%.0f ms in all)%s; %s",
+				   noun_of(s->queue), name ? " " : "", name ? name : "", type, (long long)s->count,
+				   s->max_ms, s->total_ms, where, c.text);
 	else
-		lt_finding_message(f, "%s%s%s%s blocked the event loop for %.0f ms; %s", what,
-				   name ? " " : "", name ? name : "", type, s->max_ms, cause);
-	lt_finding_fix(f, "%s", fix);
-	lt_finding_location(f, s->file[0] ? s->file : NULL, s->line, s->column, s->function);
+		lt_finding_message(f, "%s%s%s%s blocked the event loop for %.0f ms%s; %s", noun_of(s->queue),
+				   name ? " " : "", name ? name : "", type, s->max_ms, where, c.text);
+	lt_finding_fix(f, "%s", c.fix);
+	if (s->file[0])
+		lt_finding_location(f, s->file, s->line, s->column, s->function);
+	else
+		note_missing_location(f, s, state);
+	if (s->has_library)
+		lt_finding_library_location(f, s->library.file, s->library.line, s->library.column,
+					    s->library.function);
 	lt_finding_thread(f, s->pid, s->tid);
 	f->impact_ms = s->total_ms;
 	lt_finding_number(f, "duration_ms", s->max_ms);
@@ -154,8 +370,15 @@ static void describe(struct lt_analysis *a, const struct site *s)
 		lt_finding_text(f, "callback", s->callback);
 	lt_finding_int(f, "first_seq", s->first_seq);
 	lt_finding_number(f, "blocked_in_calls_ms", blocked);
+	lt_finding_number(f, "cpu_ms", s->total_ms - blocked > 0 ? s->total_ms - blocked : 0);
 	if (worst != N_CALLS)
 		lt_finding_text(f, "blocking_call", call_kinds[worst]);
+	lt_finding_text(f, "cause", c.kind);
+	if (s->called[0])
+		lt_finding_text(f, "blocking_function", s->called);
+	lt_finding_int(f, "samples", s->samples);
+	if (mode == LT_MODE_BATCH)
+		lt_finding_text(f, "mode", "batch");
 }
 
 int lt_detect_blocking(struct lt_analysis *a)
@@ -170,49 +393,19 @@ int lt_detect_blocking(struct lt_analysis *a)
 	sqlite3_bind_int64(ds, 1, (int64_t)(a->opts.block_ms * 1e6));
 	int step;
 	while ((step = sqlite3_step(ds)) == SQLITE_ROW) {
-		const char *queue = text(ds, 2), *type = text(ds, 3), *callback = text(ds, 5);
-		int is_main = !strcmp(queue, "main");
-		const char *file = is_main ? text(ds, 10) : text(ds, 7);
-		int64_t line = is_main ? 1 : sqlite3_column_int64(ds, 8);
-		int64_t column = is_main ? 1 : sqlite3_column_int64(ds, 9);
-		char key[4400];
-		snprintf(key, sizeof(key), "%lld|%lld|%s|%lld|%lld|%s|%s", (long long)sqlite3_column_int64(ds, 1),
-			 (long long)sqlite3_column_int64(ds, 11), file, (long long)line, (long long)column, callback, queue);
-		struct site *s = find_site(&sites, &n, &cap, key);
-		if (!s) {
-			rc = -ENOMEM;
+		struct dispatch d;
+		read_dispatch(ds, &d);
+		rc = add_dispatch(a, cs, &d, &sites, &n, &cap);
+		if (rc != 0)
 			goto finalize;
-		}
-		double ms = sqlite3_column_double(ds, 4);
-		if (s->count++ == 0) {
-			snprintf(s->file, sizeof(s->file), "%s", file);
-			snprintf(s->function, sizeof(s->function), "%s", is_main ? "(main module)" : text(ds, 6));
-			snprintf(s->callback, sizeof(s->callback), "%s", callback);
-			snprintf(s->queue, sizeof(s->queue), "%s", queue);
-			snprintf(s->type, sizeof(s->type), "%s", type);
-			s->line = line;
-			s->column = column;
-			s->pid = sqlite3_column_int64(ds, 1);
-			s->tid = sqlite3_column_int64(ds, 11);
-			s->first_seq = sqlite3_column_int64(ds, 0);
-		}
-		s->total_ms += ms;
-		if (ms > s->max_ms)
-			s->max_ms = ms;
-		sqlite3_bind_int64(cs, 1, sqlite3_column_int64(ds, 0));
-		while (sqlite3_step(cs) == SQLITE_ROW)
-			for (size_t k = 0; k < N_CALLS; k++)
-				if (!strcmp(text(cs, 0), call_kinds[k]))
-					s->blocked_ms[k] += sqlite3_column_double(cs, 1);
-		sqlite3_reset(cs);
 	}
+	rc = -EIO;
 	if (step != SQLITE_DONE)
 		goto finalize;
+	char state[128];
+	lt_samples_state(a->db, state, sizeof(state));
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(sites[i].queue, "main") != 0)
-			place_callback(a->db, &sites[i]);
-	for (size_t i = 0; i < n; i++)
-		describe(a, &sites[i]);
+		describe(a, &sites[i], state);
 	rc = 0;
 finalize:
 	free(sites);

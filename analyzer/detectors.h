@@ -10,6 +10,8 @@
 
 /* blocking-task: dispatches that held the loop longer than opts.block_ms. */
 int lt_detect_blocking(struct lt_analysis *a);
+/* startup: the main module (and module loading) before the first iteration. */
+int lt_detect_startup(struct lt_analysis *a);
 /* unhandled-rejection and uncaught-exception. */
 int lt_detect_rejections(struct lt_analysis *a);
 /* leaked-handle, and never-settled-promise for growing pending promises. */

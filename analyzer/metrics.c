@@ -88,10 +88,73 @@ static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
 	sqlite3_bind_int64(s, 2, m->tid);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *q = (const char *)sqlite3_column_text(s, 0);
+		double ms = (double)sqlite3_column_int64(s, 2) / 1e6;
 		for (int k = 0; k < LT_QUEUE_COUNT && q; k++)
-			if (!strcmp(q, lt_queue_name((enum lt_queue)k)))
+			if (!strcmp(q, lt_queue_name((enum lt_queue)k))) {
 				m->by_queue[k] = sqlite3_column_int64(s, 1);
-		m->busy_ms += (double)sqlite3_column_int64(s, 2) / 1e6;
+				m->busy_by_queue_ms[k] = ms;
+			}
+		if (q && !strcmp(q, "main"))
+			m->startup_ms += ms;
+		m->busy_ms += ms;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
+{
+	static const char sql[] =
+		"SELECT (SELECT end_ns - start_ns FROM threads WHERE pid = ?1 AND tid = ?2),"
+		" (SELECT COALESCE(sum(end_ns - begin_ns), 0) FROM dispatches"
+		"   WHERE pid = ?1 AND tid = ?2 AND queue = 'main'),"
+		" (SELECT COALESCE(sum(poll_end_ns - poll_begin_ns), 0) FROM iterations"
+		"   WHERE pid = ?1 AND tid = ?2 AND poll_end_ns > poll_begin_ns),"
+		" EXISTS (SELECT 1 FROM resources WHERE pid = ?1 AND tid = ?2"
+		"   AND type IN ('TCPSERVERWRAP', 'PIPESERVERWRAP', 'UDPWRAP'))";
+	sqlite3_stmt *s;
+	*mode = LT_MODE_SERVICE;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, tid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		double life = (double)(sqlite3_column_int64(s, 0) - sqlite3_column_int64(s, 1));
+		double idle = (double)sqlite3_column_int64(s, 2);
+		int listened = sqlite3_column_int(s, 3);
+		if (!listened && life > 0 && idle < LT_BATCH_IDLE_SHARE * life)
+			*mode = LT_MODE_BATCH;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Batch runs: the user-code sites whose callbacks took the most time, by
+ * where each callback was scheduled (its site's user frame). */
+static int hottest_sites(sqlite3 *db, struct lt_metrics *m)
+{
+	static const char sql[] =
+		"SELECT u.file, u.function, u.line, u.column, count(*), sum(d.end_ns - d.begin_ns) / 1e6 AS ms"
+		" FROM dispatches d LEFT JOIN resources r ON r.id = d.resource_id"
+		" LEFT JOIN promises p ON p.id = d.promise_id"
+		" JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
+		" WHERE d.pid = ? AND d.tid = ? AND d.depth = 1 AND d.queue NOT IN ('main', 'exit')"
+		" GROUP BY u.file, u.line, u.column ORDER BY ms DESC LIMIT ?";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->pid);
+	sqlite3_bind_int64(s, 2, m->tid);
+	sqlite3_bind_int(s, 3, LT_HOTTEST);
+	while (m->n_hottest < LT_HOTTEST && sqlite3_step(s) == SQLITE_ROW) {
+		struct lt_hot_site *h = &m->hottest[m->n_hottest++];
+		const unsigned char *file = sqlite3_column_text(s, 0), *fn = sqlite3_column_text(s, 1);
+		snprintf(h->file, sizeof(h->file), "%s", file ? (const char *)file : "");
+		snprintf(h->function, sizeof(h->function), "%s", fn ? (const char *)fn : "");
+		h->line = sqlite3_column_int64(s, 2);
+		h->column = sqlite3_column_int64(s, 3);
+		h->count = sqlite3_column_int64(s, 4);
+		h->total_ms = sqlite3_column_double(s, 5);
 	}
 	sqlite3_finalize(s);
 	return 0;
@@ -232,6 +295,10 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
 			rc = lag_and_iterations(db, m, &lag, &busy);
 		if (rc == 0)
 			rc = timer_lateness(db, m, &late);
+		if (rc == 0 && !m->attached)
+			rc = lt_loop_mode(db, m->pid, m->tid, &m->mode);
+		if (rc == 0 && m->mode == LT_MODE_BATCH)
+			rc = hottest_sites(db, m);
 	}
 	if (m->wall_ms > 0)
 		m->utilization = 1.0 - m->idle_ms / m->wall_ms;

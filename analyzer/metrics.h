@@ -9,6 +9,7 @@
 #define LOOPTRACE_METRICS_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LT_LAG_RESOLUTION_MS 10.0
@@ -21,6 +22,20 @@ extern const double lt_lag_bucket_ms[LT_LAG_BUCKETS - 1];
 struct lt_percentiles {
 	int64_t count;
 	double p50_ms, p90_ms, p99_ms, max_ms, mean_ms;
+};
+
+/* A service waits for I/O between bursts of work; a batch run (a CLI, a
+ * build step, a test file) never does, so lag percentiles mean nothing
+ * for it and its busy time is broken down instead.  See lt_loop_mode. */
+enum lt_loop_mode { LT_MODE_SERVICE, LT_MODE_BATCH };
+
+#define LT_HOTTEST 5
+
+/* A place in the program's code with the time its callbacks took. */
+struct lt_hot_site {
+	char file[1024], function[256];
+	int64_t line, column, count;
+	double total_ms;
 };
 
 struct lt_metrics {
@@ -37,6 +52,11 @@ struct lt_metrics {
 	int64_t lag_histogram[LT_LAG_BUCKETS]; /* the same samples, bucketed */
 	struct lt_percentiles timer_lateness; /* actual start - due time, every timer */
 	struct lt_percentiles iteration_busy; /* busy time per iteration */
+	enum lt_loop_mode mode;
+	double startup_ms;                    /* in the main module, before the first iteration */
+	double busy_by_queue_ms[8];           /* top-level dispatch time, enum lt_queue order */
+	struct lt_hot_site hottest[LT_HOTTEST]; /* batch: user-code sites by total time */
+	size_t n_hottest;
 	/* An attached (eBPF) trace: how it was captured, and the threadpool
 	 * summary `attach` keeps in the trace's meta (items, queue wait from
 	 * submission to a pool thread starting it, run time). */
@@ -45,8 +65,14 @@ struct lt_metrics {
 	struct lt_percentiles threadpool_wait, threadpool_run; /* p50, p99, max only */
 };
 
-/* Returns 0 or -EIO. */
+/* Returns 0 or -EIO.  Needs the locations prepared (locations.h). */
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m);
+
+/* The mode of one JS thread: batch when it never listened for connections
+ * and spent under LT_BATCH_IDLE_SHARE of its life after startup waiting in
+ * poll.  Returns 0 or -EIO. */
+#define LT_BATCH_IDLE_SHARE 0.05
+int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode);
 
 /* Percentiles of v[0..n) (sorted in place), values in ms. */
 void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out);

@@ -68,6 +68,21 @@ static void process_script(sqlite3 *db, int64_t pid, char *script, size_t len)
 	sqlite3_finalize(s);
 }
 
+static void process_argv(sqlite3 *db, int64_t pid, char *argv, size_t len)
+{
+	sqlite3_stmt *s;
+	argv[0] = '\0';
+	if (sqlite3_prepare_v2(db,
+			       "SELECT COALESCE(argv, '') FROM threads WHERE pid = ? AND argv IS NOT NULL"
+			       " AND argv <> '' ORDER BY is_main_thread DESC, tid LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(argv, len, "%s", text(s, 0));
+	sqlite3_finalize(s);
+}
+
 int lt_thread_label(sqlite3 *db, int64_t pid, int64_t tid, char *name, size_t namelen, char *script,
 		    size_t scriptlen)
 {
@@ -122,7 +137,10 @@ int lt_processes_load(sqlite3 *db, struct lt_processes *out)
 {
 	memset(out, 0, sizeof(*out));
 	static const char sql[] =
-		"SELECT pid, max(ppid), min(start_ns), max(end_ns), min(clean_exit), count(*),"
+		"SELECT pid, max(ppid), min(start_ns), max(end_ns),"
+		" (SELECT clean_exit FROM threads m WHERE m.pid = threads.pid"
+		"   ORDER BY is_main_thread DESC, tid LIMIT 1),"
+		" sum(is_main_thread = 1 OR js_thread_id > 0),"
 		" (SELECT min(start_ns) FROM threads)"
 		" FROM threads GROUP BY pid ORDER BY min(start_ns), pid";
 	sqlite3_stmt *s;
@@ -154,6 +172,7 @@ int lt_processes_load(sqlite3 *db, struct lt_processes *out)
 		p->threads = sqlite3_column_int(s, 5);
 		p->main_tid = lt_main_tid(db, p->pid);
 		process_script(db, p->pid, p->script, sizeof(p->script));
+		process_argv(db, p->pid, p->argv, sizeof(p->argv));
 		process_exec(db, p, t0);
 	}
 	if (step != SQLITE_DONE)

@@ -29,6 +29,7 @@ int64_t lt_main_tid(sqlite3 *db, int64_t pid);
 struct lt_process {
 	int64_t pid, ppid, main_tid;
 	char script[1024];
+	char argv[1024];         /* as the process was started ("node src/app.js") */
 	double start_ms, end_ms; /* from the trace's first thread start */
 	int clean_exit;          /* 1, 0, or -1 unknown */
 	int threads;             /* JS threads recorded */

@@ -96,10 +96,91 @@ static void json_finding(struct lt_json *j, const struct lt_finding *f)
 	lt_json_end_object(j);
 }
 
+static void json_process(struct lt_json *j, const struct lt_analysis *a, const struct lt_process *p)
+{
+	lt_json_begin_object(j);
+	lt_json_key(j, "pid");
+	lt_json_int(j, p->pid);
+	lt_json_key(j, "ppid");
+	lt_json_int(j, p->ppid);
+	lt_json_key(j, "command");
+	lt_json_cstring(j, p->argv[0] ? p->argv : NULL);
+	lt_json_key(j, "script");
+	lt_json_cstring(j, p->script[0] ? p->script : NULL);
+	lt_json_key(j, "start_ms");
+	lt_json_double(j, p->start_ms);
+	lt_json_key(j, "end_ms");
+	lt_json_double(j, p->end_ms);
+	lt_json_key(j, "clean_exit");
+	if (p->clean_exit < 0)
+		lt_json_null(j);
+	else
+		lt_json_bool(j, p->clean_exit);
+	lt_json_key(j, "js_threads");
+	lt_json_int(j, p->threads);
+	lt_json_key(j, "exec_path");
+	lt_json_cstring(j, p->exec_path[0] ? p->exec_path : NULL);
+	if (p->exec_path[0]) {
+		lt_json_key(j, "exec_after_ms");
+		lt_json_double(j, p->exec_after_ms);
+	}
+	size_t n = 0;
+	const struct lt_finding *top = NULL;
+	for (size_t k = 0; k < a->findings.n; k++)
+		if (a->findings.items[k].pid == p->pid && n++ == 0)
+			top = &a->findings.items[k];
+	lt_json_key(j, "findings");
+	lt_json_int(j, (int64_t)n);
+	lt_json_key(j, "top_finding");
+	if (top) {
+		lt_json_begin_object(j);
+		lt_json_key(j, "kind");
+		lt_json_cstring(j, top->kind);
+		lt_json_key(j, "severity");
+		lt_json_cstring(j, lt_severity_name(top->severity));
+		lt_json_end_object(j);
+	} else {
+		lt_json_null(j);
+	}
+	lt_json_end_object(j);
+}
+
+static void json_batch(struct lt_json *j, const struct lt_metrics *m)
+{
+	lt_json_key(j, "busy_by_queue_ms");
+	lt_json_begin_object(j);
+	for (int q = 0; q < LT_QUEUE_COUNT; q++) {
+		lt_json_key(j, lt_queue_name((enum lt_queue)q));
+		lt_json_double(j, m->busy_by_queue_ms[q]);
+	}
+	lt_json_end_object(j);
+	lt_json_key(j, "hottest_callbacks");
+	lt_json_begin_array(j);
+	for (size_t i = 0; i < m->n_hottest; i++) {
+		const struct lt_hot_site *h = &m->hottest[i];
+		lt_json_begin_object(j);
+		lt_json_key(j, "file");
+		lt_json_cstring(j, h->file);
+		lt_json_key(j, "line");
+		lt_json_int(j, h->line);
+		lt_json_key(j, "column");
+		lt_json_int(j, h->column);
+		lt_json_key(j, "function");
+		lt_json_cstring(j, h->function[0] ? h->function : NULL);
+		lt_json_key(j, "count");
+		lt_json_int(j, h->count);
+		lt_json_key(j, "total_ms");
+		lt_json_double(j, h->total_ms);
+		lt_json_end_object(j);
+	}
+	lt_json_end_array(j);
+}
+
 void lt_report_json(FILE *out, const struct lt_analysis *a)
 {
 	struct lt_json j;
 	const struct lt_metrics *m = &a->metrics;
+	int batch = m->mode == LT_MODE_BATCH;
 	lt_json_init(&j, out);
 	lt_json_begin_object(&j);
 	lt_json_key(&j, "findings");
@@ -107,12 +188,21 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	for (size_t i = 0; i < a->findings.n; i++)
 		json_finding(&j, &a->findings.items[i]);
 	lt_json_end_array(&j);
+	lt_json_key(&j, "processes");
+	lt_json_begin_array(&j);
+	for (size_t i = 0; i < a->processes.n; i++)
+		json_process(&j, a, &a->processes.items[i]);
+	lt_json_end_array(&j);
 	lt_json_key(&j, "metrics");
 	lt_json_begin_object(&j);
 	lt_json_key(&j, "pid");
 	lt_json_int(&j, m->pid);
 	lt_json_key(&j, "tid");
 	lt_json_int(&j, m->tid);
+	lt_json_key(&j, "mode");
+	lt_json_cstring(&j, batch ? "batch" : "service");
+	lt_json_key(&j, "startup_ms");
+	lt_json_double(&j, m->startup_ms);
 	lt_json_key(&j, "wall_ms");
 	lt_json_double(&j, m->wall_ms);
 	lt_json_key(&j, "busy_ms");
@@ -132,7 +222,13 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 		lt_json_int(&j, m->by_queue[q]);
 	}
 	lt_json_end_object(&j);
-	json_percentiles(&j, "event_loop_lag", &m->lag);
+	if (batch) { /* never waited: lag means nothing, the busy time does */
+		lt_json_key(&j, "event_loop_lag");
+		lt_json_null(&j);
+		json_batch(&j, m);
+	} else {
+		json_percentiles(&j, "event_loop_lag", &m->lag);
+	}
 	if (m->attached) { /* {"capture": "bpf", "threadpool": {...}} */
 		lt_json_key(&j, "capture");
 		lt_json_cstring(&j, "bpf");
@@ -157,7 +253,7 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	}
 	lt_json_key(&j, "event_loop_lag_histogram"); /* [{"le_ms": bound or null, "count"}] */
 	lt_json_begin_array(&j);
-	for (int k = 0; k < LT_LAG_BUCKETS; k++) {
+	for (int k = 0; k < LT_LAG_BUCKETS && !batch; k++) {
 		lt_json_begin_object(&j);
 		lt_json_key(&j, "le_ms");
 		if (k < LT_LAG_BUCKETS - 1)
@@ -184,40 +280,117 @@ static void put_safe(FILE *o, const char *s)
 		lt_put_safe(o, s, strlen(s));
 }
 
-void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
+static const struct lt_process *process_of(const struct lt_analysis *a, int64_t pid)
+{
+	for (size_t i = 0; i < a->processes.n; i++)
+		if (a->processes.items[i].pid == pid)
+			return &a->processes.items[i];
+	return NULL;
+}
+
+/* "node src/app.js" as started, else its script. */
+static const char *command_of(const struct lt_process *p)
+{
+	return p->argv[0] ? p->argv : p->script[0] ? p->script : "(unknown)";
+}
+
+static void text_finding(FILE *o, const struct lt_finding *f, int colour)
 {
 	static const char *const sev_colour[] = {"\033[36m", "\033[33m", "\033[31m"};
 	const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
-	const struct lt_metrics *m = &a->metrics;
-	if (!a->findings.n)
-		fprintf(o, "%sNo findings.%s\n", bold, reset);
-	else
-		fprintf(o, "%s%zu finding%s, most impact first%s\n", bold, a->findings.n,
-			a->findings.n == 1 ? "" : "s", reset);
-	for (size_t i = 0; i < a->findings.n; i++) {
-		const struct lt_finding *f = &a->findings.items[i];
-		fprintf(o, "\n%s%-7s%s %s%s%s\n", colour ? sev_colour[f->severity] : "",
-			lt_severity_name(f->severity), reset, bold, f->kind, reset);
-		fputs("  ", o);
-		put_safe(o, f->message);
-		fputc('\n', o);
-		if (f->file) {
-			fputs("  at ", o);
-			if (f->function && f->function[0]) {
-				put_safe(o, f->function);
-				fputs(" (", o);
-			}
-			put_safe(o, f->file);
-			fprintf(o, ":%lld:%lld%s\n", (long long)f->line, (long long)f->column,
-				f->function && f->function[0] ? ")" : "");
-		}
-		if (f->fix && f->fix[0]) {
-			fputs("  fix: ", o);
-			put_safe(o, f->fix);
-			fputc('\n', o);
-		}
+	fprintf(o, "\n%s%-7s%s %s%s%s", colour ? sev_colour[f->severity] : "", lt_severity_name(f->severity),
+		reset, bold, f->kind, reset);
+	if (f->thread_name && strcmp(f->thread_name, "main") != 0) {
+		fputs(" (thread ", o);
+		put_safe(o, f->thread_name);
+		fprintf(o, ", tid %lld)", (long long)f->tid);
 	}
-	fprintf(o, "\n%sMetrics%s (pid %lld)\n", bold, reset, (long long)m->pid);
+	fputs("\n  ", o);
+	put_safe(o, f->message);
+	fputc('\n', o);
+	if (f->file) {
+		fputs("  at ", o);
+		if (f->function && f->function[0]) {
+			put_safe(o, f->function);
+			fputs(" (", o);
+		}
+		put_safe(o, f->file);
+		fprintf(o, ":%lld:%lld%s\n", (long long)f->line, (long long)f->column,
+			f->function && f->function[0] ? ")" : "");
+	} else if (f->location_note) {
+		fputs("  no location in the program's code: ", o);
+		put_safe(o, f->location_note);
+		fputc('\n', o);
+	}
+	if (f->library_file) {
+		fputs("  in ", o);
+		put_safe(o, f->library_package ? f->library_package : "a library");
+		fputs(" (", o);
+		if (f->library_function && f->library_function[0]) {
+			put_safe(o, f->library_function);
+			fputs(", ", o);
+		}
+		put_safe(o, f->library_file);
+		fprintf(o, ":%lld)", (long long)f->library_line);
+		if (f->file) {
+			fputs(", called from ", o);
+			put_safe(o, f->file);
+			fprintf(o, ":%lld", (long long)f->line);
+		}
+		fputc('\n', o);
+	}
+	if (f->fix && f->fix[0]) {
+		fputs("  fix: ", o);
+		put_safe(o, f->fix);
+		fputc('\n', o);
+	}
+}
+
+/* One line per process: what it ran, how long, how it ended, its top finding. */
+static void process_table(FILE *o, const struct lt_analysis *a, const char *bold, const char *reset)
+{
+	fprintf(o, "%s%zu processes%s\n", bold, a->processes.n, reset);
+	fprintf(o, "  %-8s %-40s %-19s %-8s %s\n", "pid", "command", "lifetime", "exit", "top finding");
+	for (size_t i = 0; i < a->processes.n; i++) {
+		const struct lt_process *p = &a->processes.items[i];
+		const struct lt_finding *top = NULL;
+		for (size_t k = 0; k < a->findings.n && !top; k++) /* ranked: the first is the top */
+			if (a->findings.items[k].pid == p->pid)
+				top = &a->findings.items[k];
+		char cmd[41], life[40];
+		snprintf(cmd, sizeof(cmd), "%.40s", command_of(p));
+		snprintf(life, sizeof(life), "%.0f-%.0f ms", p->start_ms, p->end_ms);
+		fprintf(o, "  %-8lld ", (long long)p->pid);
+		lt_put_safe(o, cmd, strlen(cmd));
+		for (size_t pad = strlen(cmd); pad < 40; pad++)
+			fputc(' ', o);
+		fprintf(o, " %-19s %-8s ", life,
+			p->exec_path[0] ? "exec" : p->clean_exit == 1 ? "clean" : p->clean_exit == 0 ? "killed" : "?");
+		if (top)
+			fprintf(o, "%s %s", lt_severity_name(top->severity), top->kind);
+		else
+			fputs("-", o);
+		fputc('\n', o);
+	}
+}
+
+static void process_header(FILE *o, const struct lt_process *p, const char *bold, const char *reset)
+{
+	fprintf(o, "\n%sprocess %lld ", bold, (long long)p->pid);
+	put_safe(o, command_of(p));
+	fprintf(o, " (main thread%s), %.1f s%s\n", p->threads > 1 ? " and workers" : "",
+		(p->end_ms - p->start_ms) / 1000.0, reset);
+	if (p->exec_path[0]) {
+		fprintf(o, "  process %lld became ", (long long)p->pid);
+		put_safe(o, p->exec_path);
+		fprintf(o, " (native); not traced after %.0f ms\n", p->exec_after_ms);
+	}
+}
+
+static void text_metrics(FILE *o, const struct lt_metrics *m, const char *bold, const char *reset)
+{
+	fprintf(o, "\n%sMetrics%s (pid %lld%s)\n", bold, reset, (long long)m->pid,
+		m->mode == LT_MODE_BATCH ? ", batch run" : "");
 	fprintf(o, "  wall %.1f ms, busy %.1f ms, idle in poll %.1f ms, utilization %.0f%%\n", m->wall_ms,
 		m->busy_ms, m->idle_ms, 100.0 * m->utilization);
 	fprintf(o, "  %lld iterations, %lld dispatches:", (long long)m->iterations, (long long)m->dispatches);
@@ -225,8 +398,27 @@ void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
 		if (m->by_queue[q])
 			fprintf(o, " %s %lld", lt_queue_name((enum lt_queue)q), (long long)m->by_queue[q]);
 	fputc('\n', o);
-	fprintf(o, "  event-loop lag (%.0f ms sampling): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		LT_LAG_RESOLUTION_MS, m->lag.p50_ms, m->lag.p90_ms, m->lag.p99_ms, m->lag.max_ms);
+	if (m->mode == LT_MODE_BATCH) {
+		fputs("  batch run: never waited for I/O, so no event-loop lag; busy time by queue:", o);
+		for (int q = 0; q < LT_QUEUE_COUNT; q++)
+			if (m->busy_by_queue_ms[q] >= 0.05)
+				fprintf(o, " %s %.1f ms", lt_queue_name((enum lt_queue)q), m->busy_by_queue_ms[q]);
+		fputc('\n', o);
+		for (size_t i = 0; i < m->n_hottest; i++) {
+			const struct lt_hot_site *h = &m->hottest[i];
+			fprintf(o, "  %s %.1f ms in %lld callbacks scheduled at ", i ? "          " : "hottest:",
+				h->total_ms, (long long)h->count);
+			if (h->function[0]) {
+				put_safe(o, h->function);
+				fputs(" (", o);
+			}
+			put_safe(o, h->file);
+			fprintf(o, ":%lld%s\n", (long long)h->line, h->function[0] ? ")" : "");
+		}
+	} else {
+		fprintf(o, "  event-loop lag (%.0f ms sampling): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			LT_LAG_RESOLUTION_MS, m->lag.p50_ms, m->lag.p90_ms, m->lag.p99_ms, m->lag.max_ms);
+	}
 	if (m->timer_lateness.count)
 		fprintf(o, "  timer lateness (%lld timers): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			(long long)m->timer_lateness.count, m->timer_lateness.p50_ms,
@@ -243,4 +435,36 @@ void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
 			(long long)m->threadpool_items, m->threadpool_wait.p50_ms, m->threadpool_wait.p99_ms,
 			m->threadpool_wait.max_ms, m->threadpool_run.p50_ms, m->threadpool_run.p99_ms,
 			m->threadpool_run.max_ms);
+}
+
+void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
+{
+	const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
+	if (a->processes.n > 1) {
+		process_table(o, a, bold, reset);
+		fputc('\n', o);
+	}
+	if (!a->findings.n)
+		fprintf(o, "%sNo findings.%s\n", bold, reset);
+	else
+		fprintf(o, "%s%zu finding%s, most impact first%s\n", bold, a->findings.n,
+			a->findings.n == 1 ? "" : "s", reset);
+	/* Grouped by process (in start order), ranked within each. */
+	for (size_t i = 0; i < a->processes.n; i++) {
+		const struct lt_process *p = &a->processes.items[i];
+		size_t mine = 0;
+		for (size_t k = 0; k < a->findings.n; k++)
+			mine += a->findings.items[k].pid == p->pid;
+		if (!mine && !p->exec_path[0])
+			continue;
+		process_header(o, p, bold, reset);
+		for (size_t k = 0; k < a->findings.n; k++)
+			if (a->findings.items[k].pid == p->pid)
+				text_finding(o, &a->findings.items[k], colour);
+	}
+	/* Findings of a process the threads table does not know (a damaged trace). */
+	for (size_t k = 0; k < a->findings.n; k++)
+		if (!process_of(a, a->findings.items[k].pid))
+			text_finding(o, &a->findings.items[k], colour);
+	text_metrics(o, &a->metrics, bold, reset);
 }

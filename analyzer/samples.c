@@ -1,0 +1,243 @@
+/*
+ * samples.c — summarising the stacks sampled inside long dispatches.
+ */
+#include "samples.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "processes.h"
+#include "store.h"
+
+#define MAX_VOTES 32
+
+struct vote {
+	struct lt_user_frame frame;
+	int64_t n;
+};
+
+struct ballot {
+	struct vote v[MAX_VOTES];
+	int n;
+};
+
+/* Count `weight` for a frame (same file, line and function); full ballots
+ * drop newcomers, which only matters for wildly spread samples. */
+static void cast(struct ballot *b, const struct lt_user_frame *f, int64_t weight)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->v[i].frame.line == f->line && !strcmp(b->v[i].frame.file, f->file) &&
+		    !strcmp(b->v[i].frame.function, f->function)) {
+			b->v[i].n += weight;
+			return;
+		}
+	if (b->n < MAX_VOTES) {
+		b->v[b->n].frame = *f;
+		b->v[b->n++].n = weight;
+	}
+}
+
+/* The frame with the most votes (ties: the first cast), NULL when none left. */
+static struct vote *winner(struct ballot *b)
+{
+	struct vote *best = NULL;
+	for (int i = 0; i < b->n; i++)
+		if (b->v[i].n > 0 && (!best || b->v[i].n > best->n))
+			best = &b->v[i];
+	return best;
+}
+
+static int is_module_loader(const char *file)
+{
+	return !strncmp(file, "node:internal/modules/", 22) || !strncmp(file, "internal/modules/", 17);
+}
+
+static const char *text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	return t ? (const char *)t : "";
+}
+
+static void set_frame(struct lt_user_frame *f, sqlite3_stmt *s)
+{
+	snprintf(f->function, sizeof(f->function), "%s", text(s, 1));
+	snprintf(f->file, sizeof(f->file), "%s", text(s, 2));
+	f->line = sqlite3_column_int64(s, 3);
+	f->column = sqlite3_column_int64(s, 4);
+}
+
+/* The name a module being loaded goes by: its package, else its file. */
+static void module_name(const char *file, char *out, size_t len)
+{
+	if (lt_library_package(file, out, len))
+		return;
+	snprintf(out, len, "%s", file);
+}
+
+struct walk {
+	struct ballot user, library, called, modules;
+};
+
+/* Fold one sampled stack (seen `n` times) into the summary. */
+static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64_t stack_id, int64_t n,
+		      struct lt_sample_summary *out, struct walk *w)
+{
+	sqlite3_bind_int64(frames, 1, stack_id);
+	struct lt_user_frame innermost = {0}, outer_of_user = {0}, library = {0}, loaded = {0};
+	int depth = 0, user_depth = -1, library_depth = -1, loader_depth = -1, any_file = 0;
+	int have_loaded = 0;
+	int step;
+	while ((step = sqlite3_step(frames)) == SQLITE_ROW) {
+		const char *file = text(frames, 2);
+		if (*file)
+			any_file = 1;
+		if (depth == 0)
+			set_frame(&innermost, frames);
+		if (user_depth < 0 && lt_is_user_file(uc, file)) {
+			user_depth = depth;
+			struct lt_user_frame u;
+			set_frame(&u, frames);
+			cast(&w->user, &u, n);
+		}
+		if (user_depth < 0) /* the frame the user code called, so far */
+			set_frame(&outer_of_user, frames);
+		if (library_depth < 0 && !lt_is_node_internal(file) && !lt_is_user_file(uc, file) &&
+		    lt_library_package(file, NULL, 0)) {
+			library_depth = depth;
+			set_frame(&library, frames);
+		}
+		if (loader_depth < 0 && is_module_loader(file)) {
+			loader_depth = depth;
+		} else if (loader_depth < 0 && !have_loaded && *file && !lt_is_node_internal(file)) {
+			set_frame(&loaded, frames); /* innermost code outside Node: what is loading */
+			have_loaded = 1;
+		}
+		depth++;
+	}
+	sqlite3_reset(frames);
+	if (step != SQLITE_DONE)
+		return -EIO;
+	out->samples += n;
+	if (any_file)
+		out->with_frames += n;
+	if (user_depth >= 0) {
+		out->user_samples += n;
+		if (user_depth == 0)
+			out->user_innermost += n;
+		else
+			cast(&w->called, &outer_of_user, n);
+	} else if (depth > 0) {
+		cast(&w->called, &innermost, n);
+	}
+	if (library_depth >= 0)
+		cast(&w->library, &library, n);
+	/* Loading modules: Node's module loader runs inside the user's frame
+	 * (a require() call) or with no user frame at all.  The main script's
+	 * own code runs with the loader outside it, which does not count. */
+	if (loader_depth >= 0 && (user_depth < 0 || loader_depth < user_depth)) {
+		out->module_samples += n;
+		if (have_loaded) {
+			struct lt_user_frame m = {0};
+			module_name(loaded.file, m.file, sizeof(m.file));
+			cast(&w->modules, &m, n);
+		}
+	}
+	return 0;
+}
+
+static int ensure_index(sqlite3 *db)
+{
+	return sqlite3_exec(db,
+			    "CREATE TEMP TABLE IF NOT EXISTS sample_at AS"
+			    " SELECT pid, tid, ts_ns, stack_id FROM samples WHERE stack_id IS NOT NULL;"
+			    "CREATE INDEX IF NOT EXISTS temp.sample_at_by_time ON sample_at(pid, tid, ts_ns);",
+			    NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : -EIO;
+}
+
+/* Copy src into dst[len], cut short when longer. */
+static void copy_cut(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void called_name(const struct lt_user_frame *f, char *out, size_t len)
+{
+	if (f->function[0])
+		snprintf(out, len, "%s", f->function);
+	else if (f->file[0])
+		copy_cut(out, len, f->file);
+	else
+		snprintf(out, len, "(native code)");
+}
+
+int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid, int64_t tid,
+			 int64_t begin_ns, int64_t end_ns, struct lt_sample_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!lt_table_exists(db, "samples"))
+		return 0;
+	out->available = 1;
+	if (ensure_index(db) != 0)
+		return -EIO;
+	sqlite3_stmt *range = NULL, *frames = NULL;
+	struct walk *w = calloc(1, sizeof(*w)); /* too large for the stack */
+	if (!w)
+		return -ENOMEM;
+	int rc = -EIO;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT stack_id, count(*) FROM temp.sample_at WHERE pid = ? AND tid = ?"
+			       " AND ts_ns >= ? AND ts_ns <= ? GROUP BY stack_id",
+			       -1, &range, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT depth, function, file, line, column FROM stacks WHERE stack_id = ?"
+			       " ORDER BY depth",
+			       -1, &frames, NULL) != SQLITE_OK)
+		goto finalize;
+	sqlite3_bind_int64(range, 1, pid);
+	sqlite3_bind_int64(range, 2, tid);
+	sqlite3_bind_int64(range, 3, begin_ns);
+	sqlite3_bind_int64(range, 4, end_ns);
+	int step;
+	while ((step = sqlite3_step(range)) == SQLITE_ROW)
+		if (fold_stack(frames, uc, sqlite3_column_int64(range, 0), sqlite3_column_int64(range, 1), out,
+			       w) != 0)
+			goto finalize;
+	if (step != SQLITE_DONE)
+		goto finalize;
+	struct vote *v;
+	if ((v = winner(&w->user))) {
+		out->user = v->frame;
+		out->user_votes = v->n;
+	}
+	if ((v = winner(&w->library))) {
+		out->library = v->frame;
+		out->has_library = 1;
+	}
+	if ((v = winner(&w->called)))
+		called_name(&v->frame, out->called, sizeof(out->called));
+	while (out->n_modules < LT_TOP_MODULES && (v = winner(&w->modules))) {
+		copy_cut(out->modules[out->n_modules++], sizeof(out->modules[0]), v->frame.file);
+		v->n = 0;
+	}
+	rc = 0;
+finalize:
+	sqlite3_finalize(range);
+	sqlite3_finalize(frames);
+	free(w);
+	return rc;
+}
+
+void lt_samples_state(sqlite3 *db, char *buf, size_t len)
+{
+	lt_store_get_meta(db, "in_dispatch_samples", buf, len);
+	if (!buf[0])
+		snprintf(buf, len, "absent");
+}

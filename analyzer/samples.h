@@ -1,0 +1,49 @@
+/*
+ * samples.h — what the stacks sampled while a dispatch ran say about it.
+ *
+ * The agent samples the JS stack of a dispatch that runs long (trace table
+ * samples(id, pid, tid, ts_ns, dispatch_seq, stack_id), meta
+ * in_dispatch_samples "on" / "off" / "unavailable ...").  A summary of the
+ * samples in a time range on one thread names the user frame most sampled,
+ * what that code was calling (readFileSync, JSON.parse, pbkdf2Sync...), the
+ * library frame that ran, and how much of it was module loading.  Traces
+ * without the table give an empty summary (available = 0).
+ *
+ * Ownership: plain structs, no allocation kept.  Errors: 0, -EIO.
+ */
+#ifndef LOOPTRACE_SAMPLES_H
+#define LOOPTRACE_SAMPLES_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "locations.h"
+#include "user_code.h"
+
+#define LT_TOP_MODULES 3
+
+struct lt_sample_summary {
+	int available;          /* the trace has in-dispatch samples */
+	int64_t samples;        /* in the range */
+	int64_t with_frames;    /* samples whose stack had any frame with a file */
+	int64_t user_samples;   /* with a user frame */
+	int64_t user_innermost; /* ...where the user code itself was running (CPU in user code) */
+	int64_t module_samples; /* loading modules (require / import) */
+	struct lt_user_frame user; /* the user frame sampled most */
+	int64_t user_votes;
+	struct lt_user_frame library; /* the library frame sampled most */
+	int has_library;
+	char called[256];       /* what the user frame was calling (or the innermost function) */
+	char modules[LT_TOP_MODULES][256]; /* modules being loaded, most sampled first */
+	int n_modules;
+};
+
+/* Builds a TEMP index over the samples on first use. */
+int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid, int64_t tid,
+			 int64_t begin_ns, int64_t end_ns, struct lt_sample_summary *out);
+
+/* meta in_dispatch_samples ("on", "off", "unavailable ..."), or "absent" for
+ * a trace from before in-dispatch sampling. */
+void lt_samples_state(sqlite3 *db, char *buf, size_t len);
+
+#endif
