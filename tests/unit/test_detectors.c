@@ -50,8 +50,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Write the stream, import it, analyze with the given options. */
-static void analyze_with(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o)
+/* Write the stream, import it, run `sql` on the trace (NULL: nothing), then
+ * analyze with the given options. */
+static void analyze_sql(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o, const char *sql)
 {
 	char path[8192], db[8192], err[512] = "";
 	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
@@ -62,9 +63,16 @@ static void analyze_with(struct fixture *f, struct rawgen *g, const struct lt_an
 	assert_int_equal(lt_store_create(db, &f->db), 0);
 	assert_int_equal(lt_import_dir(f->db, f->dir, &st, err, sizeof(err)), 0);
 	assert_int_equal(lt_store_finish(f->db), 0);
+	if (sql && sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->db));
 	if (lt_analyze(f->db, o, &f->a, err, sizeof(err)) != 0)
 		fail_msg("analyze: %s", err);
 	f->analyzed = 1;
+}
+
+static void analyze_with(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o)
+{
+	analyze_sql(f, g, o, NULL);
 }
 
 /* Same with the default options and the given block threshold. */
@@ -218,6 +226,204 @@ static void findings_name_their_thread(void **state)
 	assert_int_equal(x->tid, 40);
 	assert_string_equal(x->thread_name, "main");
 	assert_string_equal(x->script, FILE_JS);
+}
+
+/* --- blocking-task named from in-dispatch samples --- */
+
+/* The samples table the agent writes (stack ids: the trace's, in the order
+ * the stacks were recorded), with `n` samples of stack `stack` spread over
+ * [from, to) ms after the base. */
+#define SAMPLES_TABLE                                                                                  \
+	"CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, ts_ns INTEGER," \
+	" dispatch_seq INTEGER, stack_id INTEGER);"                                                     \
+	"INSERT OR REPLACE INTO meta VALUES('in_dispatch_samples', 'on');"
+
+static const struct frame read_in_route[] = {
+	{"tryReadSync", "node:fs", 400, 1},
+	{"readFileSync", "node:fs", 450, 1},
+	{"", FILE_JS, 9, 30},
+	{"handle", ROUTER_JS, 152, 3},
+	{"listen", "/app/node_modules/express/lib/application.js", 600, 1},
+};
+
+/* A 300 ms HTTP request callback scheduled inside express (no user frame at
+ * its site), sampled 6 times inside readFileSync called from FILE_JS:9;
+ * `read_ms` of it in a read() the preload library saw. */
+static void sampled_route(struct fixture *f, uint64_t read_ms, const char *more_sql)
+{
+	struct rawgen g;
+	start(&g);
+	uint32_t site = stack_of(&g, route_stack + 4, 1); /* trace stack 1: express listen */
+	stack_of(&g, read_in_route, 5);                   /* trace stack 2 */
+	rawgen_r_init_ex(&g, 6, 1, "HTTPINCOMINGMESSAGE", 1 * MS, -1, site, 0, NULL);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 10 * MS, -1, 1);
+	rawgen_r_before(&g, 6, 10 * MS, 0);
+	if (read_ms) {
+		uint32_t p[3] = {(uint32_t)(g.base_ns + 20 * MS), (uint32_t)((g.base_ns + 20 * MS) >> 32),
+				 (uint32_t)(read_ms * MS)};
+		rawgen_record(&g, LT_BLOCKING, LT_CALL_READ, p, 3);
+	}
+	rawgen_r_after(&g, 6, 310 * MS);
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		 SAMPLES_TABLE "WITH RECURSIVE k(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM k WHERE value < 6)"
+			       " INSERT INTO samples(pid, tid, ts_ns, dispatch_seq, stack_id)"
+			       " SELECT 40, 40, %llu + value * 40000000, 0, 2 FROM k;%s",
+		 (unsigned long long)(g.base_ns + 10 * MS), more_sql ? more_sql : "");
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	analyze_sql(f, &g, &o, sql);
+}
+
+static void blocking_is_placed_at_the_sampled_user_line(void **state)
+{
+	struct fixture *f = *state;
+	sampled_route(f, 250, NULL);
+	assert_int_equal(count(f, "blocking-task"), 1);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_string_equal(x->file, FILE_JS); /* not express's listen */
+	assert_int_equal(x->line, 9);
+	assert_string_equal(field(x, "blocking_function")->text, "readFileSync");
+	assert_string_equal(x->library_file, ROUTER_JS);
+	assert_string_equal(x->library_package, "express");
+	assert_int_equal(field(x, "samples")->integer, 6);
+	assert_non_null(strstr(x->message, "in readFileSync, called from " FILE_JS ":9"));
+	/* I/O is the larger share: the text says so with the JSON's figures. */
+	assert_string_equal(field(x, "cause")->text, "io");
+	assert_true(fabs(field(x, "blocked_in_calls_ms")->number - 250) < 0.5);
+	assert_non_null(strstr(x->message, "250 of 300 ms in synchronous file I/O (read)"));
+	assert_non_null(strstr(x->fix, "fs.promises"));
+	assert_int_equal(x->severity, LT_SEV_WARNING); /* 300 ms */
+}
+
+static void blocking_advice_follows_the_larger_share(void **state)
+{
+	struct fixture *f = *state;
+	sampled_route(f, 100, NULL); /* 100 ms reading, 200 ms computing */
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_string_equal(field(x, "cause")->text, "cpu");
+	assert_true(fabs(field(x, "cpu_ms")->number - 200) < 0.5);
+	assert_non_null(strstr(x->message, "CPU-bound: 200 of 300 ms computing, 100 ms in blocking calls (read)"));
+	assert_non_null(strstr(x->fix, "worker_thread"));
+}
+
+static void blocking_without_user_frames_says_why(void **state)
+{
+	struct fixture *f = *state;
+	/* Every sample only inside express. */
+	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;");
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_null(x->file);
+	assert_string_equal(x->location_note, "only library frames were sampled");
+	assert_string_equal(x->library_package, "express");
+}
+
+static void module_loading_is_named(void **state)
+{
+	struct fixture *f = *state;
+	static const struct frame lazy_require[] = {
+		{"", "/app/node_modules/typescript/lib/typescript.js", 1, 1},
+		{"Module._compile", "node:internal/modules/cjs/loader", 1, 1},
+		{"require", "node:internal/modules/helpers", 1, 1},
+		{"compile", FILE_JS, 30, 5},
+	};
+	struct rawgen g;
+	start(&g);
+	stack_of(&g, lazy_require, 4); /* trace stack 1 */
+	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 10 * MS, -1, 1);
+	rawgen_r_before(&g, 6, 10 * MS, 0);
+	rawgen_r_after(&g, 6, 210 * MS);
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		 SAMPLES_TABLE "WITH RECURSIVE k(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM k WHERE value < 5)"
+			       " INSERT INTO samples(pid, tid, ts_ns, dispatch_seq, stack_id)"
+			       " SELECT 40, 40, %llu + value * 30000000, 0, 1 FROM k;",
+		 (unsigned long long)(g.base_ns + 10 * MS));
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	analyze_sql(f, &g, &o, sql);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_string_equal(field(x, "cause")->text, "module-loading");
+	assert_non_null(strstr(x->message, "loading modules"));
+	assert_non_null(strstr(x->message, "typescript"));
+	assert_int_equal(x->line, 30);
+}
+
+/* --- startup and batch runs --- */
+
+static void main_module_is_startup_not_blocking(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_main_end(&g, 300 * MS);
+	analyze(f, &g, 50);
+	assert_int_equal(count(f, "blocking-task"), 0);
+	const struct lt_finding *x = find(f, "startup", 0);
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_INFO);
+	assert_true(fabs(field(x, "duration_ms")->number - 300) < 0.5);
+	assert_string_equal(x->file, FILE_JS);
+}
+
+static void very_long_startup_is_a_warning_never_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_main_end(&g, 2500 * MS);
+	analyze(f, &g, 50);
+	const struct lt_finding *x = find(f, "startup", 0);
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+}
+
+/* A program that never waits in poll is a batch run: no lag, a busy-time
+ * breakdown, hottest callbacks; a long callback in it is at most a warning. */
+static void batch_run_has_no_lag_and_no_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "run", FILE_JS, 7, 1);
+	rawgen_r_init_ex(&g, 6, 1, "Immediate", 1 * MS, -1, site, 0, "crunch");
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 3 * MS, 0, 0);
+	rawgen_r_before(&g, 6, 4 * MS, 0);
+	rawgen_r_after(&g, 6, 704 * MS); /* 700 ms */
+	analyze(f, &g, 50);
+	const struct lt_metrics *m = &f->a.metrics;
+	assert_int_equal(m->mode, LT_MODE_BATCH);
+	assert_true(m->n_hottest >= 1);
+	assert_string_equal(m->hottest[0].file, FILE_JS);
+	assert_int_equal(m->hottest[0].line, 7);
+	assert_true(fabs(m->busy_by_queue_ms[4] - 700) < 0.5); /* immediate */
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+}
+
+static void service_waits_and_keeps_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 2000 * MS, -1, 1); /* waited for I/O */
+	rawgen_r_before(&g, 6, 2001 * MS, 0);
+	rawgen_r_after(&g, 6, 2701 * MS);
+	analyze(f, &g, 50);
+	assert_int_equal(f->a.metrics.mode, LT_MODE_SERVICE);
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_ERROR);
 }
 
 /* --- blocking-task --- */
@@ -605,6 +811,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(place_skips_node_modules_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(user_code_globs_override_the_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(findings_name_their_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocking_is_placed_at_the_sampled_user_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocking_advice_follows_the_larger_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocking_without_user_frames_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(module_loading_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(main_module_is_startup_not_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(very_long_startup_is_a_warning_never_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_run_has_no_lag_and_no_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(service_waits_and_keeps_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_timer_is_found_with_its_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_threshold_is_an_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_names_the_synchronous_call, setup, teardown),
