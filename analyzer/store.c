@@ -16,13 +16,15 @@ static const char schema_sql[] =
 	"CREATE TABLE threads(pid INTEGER, tid INTEGER, ppid INTEGER, parent_tid INTEGER,"
 	" is_main_thread INTEGER, js_thread_id INTEGER, argv TEXT, main_script TEXT,"
 	" start_ns INTEGER, end_ns INTEGER, clean_exit INTEGER, events INTEGER,"
-	" raw_bytes INTEGER, PRIMARY KEY(pid, tid)) WITHOUT ROWID;"
+	" raw_bytes INTEGER, thread_name TEXT, exec_path TEXT, end_reason TEXT,"
+	" PRIMARY KEY(pid, tid)) WITHOUT ROWID;"
 	"CREATE TABLE stacks(stack_id INTEGER, depth INTEGER, function TEXT, file TEXT,"
 	" line INTEGER, column INTEGER, PRIMARY KEY(stack_id, depth)) WITHOUT ROWID;"
 	"CREATE TABLE resources(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" async_id INTEGER, type TEXT, trigger_id INTEGER, created_ns INTEGER,"
 	" created_seq INTEGER, stack_id INTEGER, site_stack_id INTEGER, callback TEXT,"
-	" timer_delay_ms INTEGER, timer_repeat INTEGER, ref INTEGER, destroyed_ns INTEGER);"
+	" timer_delay_ms INTEGER, timer_repeat INTEGER, ref INTEGER, destroyed_ns INTEGER,"
+	" cleared_ns INTEGER);"
 	"CREATE TABLE promises(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" parent_id INTEGER, created_ns INTEGER, created_seq INTEGER, settled_ns INTEGER,"
 	" settled_seq INTEGER, state TEXT, stack_id INTEGER, site_stack_id INTEGER);"
@@ -41,14 +43,17 @@ static const char schema_sql[] =
 	"CREATE TABLE blocking_calls(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
 	" dispatch_seq INTEGER, call TEXT, begin_ns INTEGER, end_ns INTEGER);"
 	"CREATE TABLE lineage(pid INTEGER, tid INTEGER, kind TEXT, ts_ns INTEGER,"
-	" child_pid INTEGER, detail TEXT);";
+	" child_pid INTEGER, detail TEXT);"
+	"CREATE TABLE samples(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, ts_ns INTEGER,"
+	" dispatch_seq INTEGER, stack_id INTEGER);";
 
 /* Only what replay needs: an index costs import time on every trace, and
  * readers that want more can build it (an analysis can add a TEMP one). */
 static const char index_sql[] =
 	"CREATE INDEX output_by_dispatch ON output(dispatch_seq);"
 	"CREATE INDEX resources_by_async ON resources(pid, tid, async_id);"
-	"CREATE INDEX blocking_by_dispatch ON blocking_calls(dispatch_seq);";
+	"CREATE INDEX blocking_by_dispatch ON blocking_calls(dispatch_seq);"
+	"CREATE INDEX samples_by_dispatch ON samples(dispatch_seq);";
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {

@@ -85,7 +85,8 @@ enum lt_kind {
 	LT_POLL_EXIT = 5,     /* ts64, ready events or -errno (int32) */
 	LT_OUTPUT = 6,        /* aux fd (bit 7: continued); ts64, nbytes, bytes */
 	LT_FORK = 7,          /* ts64, child pid */
-	LT_EXEC = 8,          /* ts64, path string id */
+	LT_EXEC = 8,          /* ts64, path string id: an exec attempt; aux LT_EXEC_FAILED:
+	                         the attempt just before returned (errno in word 3) */
 	LT_THREAD_CREATE = 9, /* ts64 */
 	LT_JS_START = 10,     /* ts64 (base of "rel64" agent-relative times), thread id,
 	                         main script string id */
@@ -121,6 +122,8 @@ enum lt_kind {
 	                         a libc call on a traced thread that blocked >= 1 ms */
 	LT_KIND_MAX
 };
+
+#define LT_EXEC_FAILED 1u
 
 enum lt_reject_kind {
 	LT_REJECT_UNHANDLED = 0,

@@ -49,9 +49,9 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_THREAD] = "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_THREAD] = "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks VALUES(?,?,?,?,?,?)",
-	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL)",
 	[ST_RESOURCE_DESTROY] = "UPDATE resources SET destroyed_ns=? WHERE id=?",
 	[ST_RESOURCE_REF] = "UPDATE resources SET ref=? WHERE id=?",
 	[ST_PROMISE] = "INSERT INTO promises VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -146,6 +146,11 @@ struct stream {
 	int pid, tid;
 	uint32_t js_thread_id;
 	struct text argv, main_script;
+
+	/* exec: the last attempt not known to have failed, not yet in lineage */
+	int exec_pending, ended_by_exec;
+	struct text exec_path;
+	uint64_t exec_ts;
 
 	struct text *js_strings, *c_strings;
 	uint32_t n_js_strings, n_c_strings;
@@ -792,23 +797,52 @@ static void on_reject_detail(struct importer *im, struct stream *s, const uint32
 	run(im, st);
 }
 
-static void on_lineage(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
+static void write_lineage(struct importer *im, struct stream *s, unsigned kind, uint64_t ts,
+			  uint32_t child_pid, struct text exec_path)
 {
 	sqlite3_stmt *st = im->st[ST_LINEAGE];
-	unsigned kind = lt_record_kind(r[0]);
 	sqlite3_bind_int(st, 1, s->pid);
 	sqlite3_bind_int(st, 2, s->tid);
 	sqlite3_bind_text(st, 3, kind == LT_FORK ? "fork" : kind == LT_EXEC ? "exec" : "thread", -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)ts);
-	bind_opt(st, 5, kind == LT_FORK, kind == LT_FORK ? (int64_t)r[3] : 0);
-	if (kind == LT_EXEC) {
-		struct text path = string_of(s, r[3]);
-		sqlite3_bind_text(st, 6, path.s, (int)path.n, SQLITE_STATIC);
-	} else {
+	bind_opt(st, 5, kind == LT_FORK, child_pid);
+	if (kind == LT_EXEC)
+		sqlite3_bind_text(st, 6, exec_path.s, (int)exec_path.n, SQLITE_STATIC);
+	else
 		sqlite3_bind_null(st, 6);
-	}
 	run(im, st);
+}
+
+/* An exec attempt is kept pending: a record saying it failed drops it, any
+ * other record means the process went on (it is written as an exec then, as
+ * an older capture without failure records would have it), and one still
+ * pending at the end of the stream is what the process became. */
+static void flush_exec(struct importer *im, struct stream *s)
+{
+	if (!s->exec_pending)
+		return;
+	s->exec_pending = 0;
+	write_lineage(im, s, LT_EXEC, s->exec_ts, 0, s->exec_path);
+}
+
+static void on_exec(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
+{
+	if (lt_record_aux(r[0]) & LT_EXEC_FAILED) {
+		s->exec_pending = 0;
+		return;
+	}
+	flush_exec(im, s);
+	s->exec_pending = 1;
+	s->exec_path = string_of(s, r[3]);
+	s->exec_ts = ts;
+}
+
+static void on_lineage(struct importer *im, struct stream *s, const uint32_t *r, uint64_t ts)
+{
+	struct text none = {"", 0};
+	unsigned kind = lt_record_kind(r[0]);
+	write_lineage(im, s, kind, ts, kind == LT_FORK ? r[3] : 0, none);
 }
 
 static void write_blocking(struct importer *im, struct stream *s, const char *call, uint64_t begin,
@@ -871,7 +905,10 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 	s->events++;
 	s->last_ts = ts;
 	s->it_last = ts;
-	switch (lt_record_kind(r[0])) {
+	unsigned kind = lt_record_kind(r[0]);
+	if (s->exec_pending && kind != LT_STRING && kind != LT_PAD && kind != LT_EXEC)
+		flush_exec(im, s);
+	switch (kind) {
 	case LT_STRING:
 		on_string(s, r);
 		break;
@@ -948,8 +985,10 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 	case LT_POLL_EXIT:
 		on_poll(im, s, r, ts);
 		break;
-	case LT_FORK:
 	case LT_EXEC:
+		on_exec(im, s, r, ts);
+		break;
+	case LT_FORK:
 	case LT_THREAD_CREATE:
 		on_lineage(im, s, r, ts);
 		break;
@@ -961,11 +1000,15 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 	}
 }
 
-static void finish_stream(struct importer *im, struct stream *s)
+/* superseded: a later stream of the same pid and tid exists (the image
+ * this one exec'd was traced too); that one describes the thread. */
+static void finish_stream(struct importer *im, struct stream *s, int superseded)
 {
 	uint64_t end = s->last_ts;
 	if (s->out_len)
 		flush_output(im, s, 1, end, ensure_dispatch(im, s, end));
+	s->ended_by_exec = s->exec_pending;
+	flush_exec(im, s);
 	while (s->depth)
 		close_top(im, s, end);
 	flush_iteration(im, s, end);
@@ -974,6 +1017,12 @@ static void finish_stream(struct importer *im, struct stream *s)
 			write_promise(im, s, id, 0);
 
 	const struct lt_file_header *h = s->raw.hdr;
+	im->stats->events += s->events;
+	im->stats->raw_bytes += lt_raw_written_bytes(&s->raw);
+	if (s->damaged)
+		im->stats->damaged++;
+	if (superseded)
+		return;
 	sqlite3_stmt *st = im->st[ST_THREAD];
 	sqlite3_bind_int(st, 1, h->pid);
 	sqlite3_bind_int(st, 2, h->tid);
@@ -1001,12 +1050,36 @@ static void finish_stream(struct importer *im, struct stream *s)
 	sqlite3_bind_int(st, 11, (h->flags & LT_FILE_CLOSED) ? 1 : 0);
 	sqlite3_bind_int64(st, 12, (int64_t)s->events);
 	sqlite3_bind_int64(st, 13, (int64_t)lt_raw_written_bytes(&s->raw));
+	char name[32];
+	if (s->is_js && (s->js_thread_id == 0 || (h->flags & LT_FILE_MAIN_THREAD)))
+		sqlite3_bind_text(st, 14, "main", -1, SQLITE_STATIC);
+	else if (s->is_js && snprintf(name, sizeof(name), "worker %u", s->js_thread_id) > 0)
+		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 14);
+	if (s->ended_by_exec)
+		sqlite3_bind_text(st, 15, s->exec_path.s, (int)s->exec_path.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 15);
+	/* Other threads of the process take the main thread's reason (below). */
+	const char *reason = s->ended_by_exec ? "exec" : (h->flags & LT_FILE_CLOSED) ? "exit" : "killed";
+	if (h->flags & LT_FILE_MAIN_THREAD)
+		sqlite3_bind_text(st, 16, reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 16);
 	run(im, st);
 	free(argv);
-	im->stats->events += s->events;
-	im->stats->raw_bytes += lt_raw_written_bytes(&s->raw);
-	if (s->damaged)
-		im->stats->damaged++;
+}
+
+static int superseded(const struct stream *streams, size_t n, size_t i)
+{
+	const struct lt_file_header *h = streams[i].raw.hdr;
+	for (size_t j = 0; j < n; j++) {
+		const struct lt_file_header *o = streams[j].raw.hdr;
+		if (j != i && o->pid == h->pid && o->tid == h->tid && o->start_ns > h->start_ns)
+			return 1;
+	}
+	return 0;
 }
 
 /* --- driver --- */
@@ -1109,7 +1182,11 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 	}
 	merge(&im, streams, n);
 	for (size_t i = 0; i < n; i++)
-		finish_stream(&im, &streams[i]);
+		finish_stream(&im, &streams[i], superseded(streams, n, i));
+	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
+			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		im.failed = 1;
 	stats->streams = (unsigned)n;
 	if (im.failed || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "database error: %s", sqlite3_errmsg(db));
