@@ -1,8 +1,7 @@
 /*
- * record.c — `looptrace record`: run a command under the in-process probes
- * and turn its capture into one trace database.
- *
- *   looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] -- CMD [ARGS...]
+ * record.c — run a command under the in-process probes and turn its capture
+ * into one trace database (the work behind `looptrace record`, whose
+ * command line is cmds/cmd_record.c).
  *
  * The command runs with LD_PRELOAD=liblooptrace-preload.so and
  * NODE_OPTIONS=--require agent.js (added to what is there, so children and
@@ -15,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -32,20 +30,10 @@
 #include "../analyzer/store.h"
 #include "../cli/cli.h"
 #include "../probes/wire.h"
-#include "attach_cmd.h"
 #include "drain.h"
 #include "import.h"
 #include "trace_writer.h"
 #include "rawfile.h"
-
-struct record_opts {
-	const char *output;
-	double duration; /* seconds, 0 = until the command exits */
-	int quiet;
-	int keep_raw;
-	int bpf; /* --bpf: eBPF probes instead of the in-process ones */
-	char **cmd;
-};
 
 struct probe_files {
 	char preload[PATH_MAX];
@@ -64,66 +52,6 @@ static void on_signal(int sig, siginfo_t *info, void *ctx)
 	if (info && info->si_pid != 0 && child_pid > 0)
 		kill((pid_t)child_pid, sig);
 	pending_signal = sig;
-}
-
-static int usage_error(const char *msg)
-{
-	lt_cli_error("record: %s (usage: looptrace record [-o TRACE.db] [--duration SECONDS] "
-		     "[-q] [--keep-raw] [--bpf] -- CMD [ARGS...])",
-		     msg);
-	return LT_EXIT_USAGE;
-}
-
-static int parse_opts(int argc, char **argv, struct record_opts *o)
-{
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"duration", required_argument, NULL, 'd'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"keep-raw", no_argument, NULL, 'k'},
-		{"bpf", no_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	o->output = "looptrace.db";
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:d:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'd': {
-			char *end;
-			errno = 0;
-			o->duration = strtod(optarg, &end);
-			if (errno || *end || !(o->duration > 0) || !isfinite(o->duration))
-				return usage_error("--duration takes a positive number of seconds");
-			break;
-		}
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'k':
-			o->keep_raw = 1;
-			break;
-		case 'b':
-			o->bpf = 1;
-			break;
-		case 'h':
-			printf("usage: looptrace record [-o TRACE.db] [--duration SECONDS] [-q] [--keep-raw] [--bpf] -- CMD [ARGS...]\n");
-			return -1;
-		default:
-			return usage_error(lt_cli_getopt_problem(c, argv));
-		}
-	}
-	if (optind >= argc)
-		return usage_error("no command to record");
-	o->cmd = argv + optind;
-	if (!*o->output)
-		return usage_error("-o needs a file name");
-	return 0;
 }
 
 static int file_exists(const char *path)
@@ -219,7 +147,7 @@ static double now_s(void)
 
 /* Wait for the command, ending it at the deadline: SIGINT, then SIGTERM
  * two seconds later, then SIGKILL.  Returns the wait status. */
-static int wait_child(pid_t pid, const struct record_opts *o, struct lt_drain *drain)
+static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain)
 {
 	double start = now_s(), last_progress = start;
 	int progress = !o->quiet && isatty(STDERR_FILENO);
@@ -321,7 +249,7 @@ static void join_command(char **cmd, char *buf, size_t n)
 		used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", cmd[i]);
 }
 
-static int write_trace(const struct record_opts *o, const char *raw_dir, int status,
+static int write_trace(const struct lt_record_opts *o, const char *raw_dir, int status,
 		       double elapsed, struct lt_import_stats *stats, double *import_s)
 {
 	char command[8192], exit_status[16], duration[32], err[1024];
@@ -339,20 +267,9 @@ static int write_trace(const struct record_opts *o, const char *raw_dir, int sta
 	return rc;
 }
 
-int lt_cmd_record(int argc, char **argv)
+int lt_record_run(const struct lt_record_opts *o)
 {
-	struct record_opts o = {0};
-	int rc = parse_opts(argc, argv, &o);
-	if (rc != 0)
-		return rc < 0 ? 0 : rc;
-	if (o.bpf) {
-		if (o.keep_raw) {
-			lt_cli_error("record: --keep-raw is not available with --bpf");
-			return LT_EXIT_USAGE;
-		}
-		return lt_record_bpf(o.output, o.duration, o.quiet, o.cmd);
-	}
-
+	int rc;
 	struct probe_files pf;
 	if (find_probes(&pf) != 0) {
 		lt_cli_error("record: cannot find liblooptrace-preload.so, agent.js and looptrace.node "
@@ -363,19 +280,10 @@ int lt_cmd_record(int argc, char **argv)
 	/* The raw capture lives next to the output: same file system, so it is
 	 * as large as the user planned for, and no tmpfs fills up. */
 	char outdir_buf[PATH_MAX];
-	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o.output);
+	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o->output);
 	const char *outdir = dirname(outdir_buf);
-	struct stat st;
-	if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		lt_cli_error("record: no such directory for the output: %s", outdir);
-		return LT_EXIT_USAGE;
-	}
-	if (stat(o.output, &st) == 0 && S_ISDIR(st.st_mode)) {
-		lt_cli_error("record: %s is a directory", o.output);
-		return LT_EXIT_USAGE;
-	}
 	struct capture_dirs dirs;
-	if (capture_dirs_create(&dirs, outdir, !o.keep_raw) != 0)
+	if (capture_dirs_create(&dirs, outdir, !o->keep_raw) != 0)
 		return LT_EXIT_USAGE;
 	struct lt_drain drain;
 	lt_drain_init(&drain, dirs.rings, dirs.stage[0] ? dirs.stage : dirs.raw);
@@ -403,10 +311,10 @@ int lt_cmd_record(int argc, char **argv)
 		dfl.sa_handler = SIG_DFL;
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			sigaction(forwarded[i], &dfl, NULL);
-		child_exec(&pf, dirs.rings, o.cmd);
+		child_exec(&pf, dirs.rings, o->cmd);
 	}
 	child_pid = pid;
-	int status = wait_child(pid, &o, &drain);
+	int status = wait_child(pid, o, &drain);
 	double elapsed = now_s() - start;
 	child_pid = 0;
 	int drain_rc = lt_drain_poll(&drain, 1);
@@ -419,20 +327,20 @@ int lt_cmd_record(int argc, char **argv)
 
 	struct lt_import_stats stats;
 	double import_s = 0;
-	rc = write_trace(&o, capture, status, elapsed, &stats, &import_s);
+	rc = write_trace(o, capture, status, elapsed, &stats, &import_s);
 	if (rc != 0)
 		return LT_EXIT_USAGE; /* the capture is kept: the message says where */
 	char kept[PATH_MAX];
-	if (o.keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o.output) < (int)sizeof(kept)) {
+	if (o->keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o->output) < (int)sizeof(kept)) {
 		lt_capture_dir_remove(kept);
 		if (rename(dirs.raw, kept) != 0)
 			lt_cli_error("record: cannot keep the capture as %s: %s", kept, strerror(errno));
-		else if (!o.quiet)
+		else if (!o->quiet)
 			fprintf(stderr, "looptrace: raw capture kept in %s\n", kept);
 	}
 	capture_dirs_remove(&dirs);
 
-	if (!o.quiet) {
+	if (!o->quiet) {
 		double mib = (double)stats.raw_bytes / (1024.0 * 1024.0);
 		fprintf(stderr,
 			"looptrace: %llu events, %llu dispatches, %u threads, %.1f MiB raw "
@@ -440,7 +348,7 @@ int lt_cmd_record(int argc, char **argv)
 			(unsigned long long)stats.events, (unsigned long long)stats.dispatches,
 			stats.streams, mib,
 			stats.events ? (double)stats.raw_bytes / (double)stats.events : 0.0, import_s,
-			o.output, stats.damaged ? " (some streams ended in a damaged record)" : "");
+			o->output, stats.damaged ? " (some streams ended in a damaged record)" : "");
 	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);

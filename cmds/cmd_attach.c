@@ -1,0 +1,56 @@
+/*
+ * cmd_attach.c — `looptrace attach`: trace running node processes with the
+ * eBPF probes (recorder/attach.h), no restart.
+ */
+#include <stdio.h>
+
+#include "../recorder/attach.h"
+#include "cmds.h"
+
+struct attach_settings {
+	struct lt_pids pids;
+	struct lt_attach_opts attach;
+};
+
+_Static_assert(LT_MAX_PIDS <= LT_ATTACH_MAX_PIDS, "every --pid fits the attach options");
+
+static const struct lt_option options[] = {
+	LT_OPTION_PID(struct attach_settings, pids, "Attach to this node process (repeat for up to 16)."),
+	{"duration", 'd', "SECONDS", "Detach after this long (default: on Ctrl-C or when the processes exit).",
+	 LT_OPT_SECONDS, NULL, offsetof(struct attach_settings, attach.duration)},
+	LT_OPTION_OUTPUT(struct attach_settings, attach.output,
+			 "Write the trace to FILE (default looptrace.db); it is replaced only once complete."),
+	{"quiet", 'q', NULL, "Print neither the progress line nor the summary.", LT_OPT_FLAG, NULL,
+	 offsetof(struct attach_settings, attach.quiet)},
+};
+
+const struct lt_command lt_command_attach = {
+	.name = "attach",
+	.summary = "trace a running node process with eBPF (root), no restart",
+	.description = "Attach eBPF uprobes to running node processes and trace their event loops until "
+		       "detached; the processes keep running and see nothing.  Needs CAP_BPF and CAP_PERFMON "
+		       "(root) and the kernel's BTF.",
+	.options = options,
+	.n_options = LT_COUNT_OF(options),
+	.operand = LT_OPERAND_NONE,
+	.run = cmd_attach,
+};
+
+int cmd_attach(int argc, char **argv)
+{
+	struct attach_settings s = {.attach = {.output = "looptrace.db", .release_fd = -1}};
+	int status;
+	if (lt_command_parse(&lt_command_attach, argc, argv, &s, &status) != 0)
+		return status;
+	if (s.pids.n == 0)
+		return lt_command_usage_error(&lt_command_attach, "no process to attach to (-p PID)");
+	if (!*s.attach.output)
+		return lt_command_usage_error(&lt_command_attach, "-o needs a file name");
+	if ((status = lt_command_check_trace_output(&lt_command_attach, s.attach.output)) != 0)
+		return status;
+	for (int i = 0; i < s.pids.n; i++)
+		s.attach.pids[i] = s.pids.pid[i];
+	s.attach.n_pids = s.pids.n;
+	int child_status;
+	return lt_attach_run(&s.attach, &child_status);
+}

@@ -1,0 +1,59 @@
+/*
+ * cmd_record.c — `looptrace record`: run a command under the recorder and
+ * write a trace (recorder/record.h; with --bpf, recorder/record_bpf.h).
+ */
+#include <stdio.h>
+
+#include "../recorder/record.h"
+#include "../recorder/record_bpf.h"
+#include "cmds.h"
+
+struct record_settings {
+	struct lt_record_opts record;
+	int bpf;
+};
+
+static const struct lt_option options[] = {
+	LT_OPTION_OUTPUT(struct record_settings, record.output,
+			 "Write the trace to FILE (default looptrace.db); it is replaced only once complete."),
+	{"duration", 'd', "SECONDS",
+	 "Stop the command after this long (SIGINT, then SIGTERM and SIGKILL two seconds apart).",
+	 LT_OPT_SECONDS, NULL, offsetof(struct record_settings, record.duration)},
+	{"quiet", 'q', NULL, "Print neither the progress line nor the summary.", LT_OPT_FLAG, NULL,
+	 offsetof(struct record_settings, record.quiet)},
+	{"keep-raw", 0, NULL, "Keep the raw capture as FILE.raw, for `looptrace import`.", LT_OPT_FLAG, NULL,
+	 offsetof(struct record_settings, record.keep_raw)},
+	{"bpf", 0, NULL, "Use the eBPF probes instead of the in-process ones (root; as `attach`).", LT_OPT_FLAG,
+	 NULL, offsetof(struct record_settings, bpf)},
+};
+
+const struct lt_command lt_command_record = {
+	.name = "record",
+	.summary = "run a command under the recorder and write a trace",
+	.description = "Run a command with the in-process probes (children and workers included) and, when "
+		       "it exits, turn its capture into one trace database.  The exit status is the "
+		       "command's (128+N when it died of signal N).",
+	.options = options,
+	.n_options = LT_COUNT_OF(options),
+	.operand = LT_OPERAND_COMMAND_LINE,
+	.operand_name = "-- CMD [ARGS...]",
+	.operand_offset = offsetof(struct record_settings, record.cmd),
+	.run = cmd_record,
+};
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_settings s = {.record = {.output = "looptrace.db"}};
+	int status;
+	if (lt_command_parse(&lt_command_record, argc, argv, &s, &status) != 0)
+		return status;
+	if (!*s.record.output)
+		return lt_command_usage_error(&lt_command_record, "-o needs a file name");
+	if (s.bpf && s.record.keep_raw) {
+		lt_cli_error("record: --keep-raw is not available with --bpf");
+		return LT_EXIT_USAGE;
+	}
+	if ((status = lt_command_check_trace_output(&lt_command_record, s.record.output)) != 0)
+		return status;
+	return s.bpf ? lt_record_bpf(&s.record) : lt_record_run(&s.record);
+}

@@ -1,0 +1,37 @@
+/*
+ * cmds.h — every subcommand of looptrace.  Each lives in its own file
+ * cmds/cmd_NAME.c with the same shape: a settings struct with its defaults,
+ * an options table, an lt_command describing both, and
+ *
+ *     int cmd_NAME(int argc, char **argv)
+ *
+ * which parses argv (argv[0] is NAME) through cmds/command.h, calls down into
+ * recorder/, analyzer/ and reports/, and returns the process exit status
+ * (0, LT_EXIT_USAGE for bad input, 1 when the output could not be written;
+ * record returns the recorded command's status).
+ *
+ * The table of subcommands (the order of `looptrace --help`) is in
+ * looptrace.c.
+ */
+#ifndef LOOPTRACE_CMDS_H
+#define LOOPTRACE_CMDS_H
+
+#include "command.h"
+
+extern const struct lt_command lt_command_record;
+extern const struct lt_command lt_command_attach;
+extern const struct lt_command lt_command_replay;
+extern const struct lt_command lt_command_report;
+extern const struct lt_command lt_command_graph;
+extern const struct lt_command lt_command_export;
+extern const struct lt_command lt_command_import;
+
+int cmd_record(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+
+#endif
