@@ -32,6 +32,15 @@ static void name_threads(sqlite3 *db, struct lt_findings *f)
 	}
 }
 
+static void keep_filtered_processes(const struct lt_filter *f, struct lt_processes *p)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (lt_filter_pid(f, p->items[i].pid))
+			p->items[kept++] = p->items[i];
+	p->n = kept;
+}
+
 int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
 	       size_t errlen)
 {
@@ -61,7 +70,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 			return rc;
 		}
 	}
-	int rc = lt_metrics_compute(db, &out->metrics);
+	int rc = lt_metrics_compute_for(db, &opts->filter, &out->metrics);
 	if (rc != 0) {
 		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
 		return rc;
@@ -71,7 +80,9 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		snprintf(err, errlen, "processes: %s", rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 		return rc;
 	}
+	keep_filtered_processes(&opts->filter, &out->processes);
 	name_threads(db, &out->findings);
+	lt_filter_findings(&opts->filter, &out->findings);
 	lt_findings_rank(&out->findings);
 	return 0;
 }

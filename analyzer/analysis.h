@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "filter.h"
 #include "findings.h"
 #include "metrics.h"
 #include "processes.h"
@@ -20,6 +21,7 @@ struct lt_analysis_opts {
 	double block_ms;       /* blocking-task threshold (default 50) */
 	double min_savings_ms; /* sequential-await: smallest saving worth a finding (default 10) */
 	struct lt_user_code user_code; /* what counts as the program's own code */
+	struct lt_filter filter;       /* which findings (and processes) the report shows */
 };
 
 struct lt_analysis {

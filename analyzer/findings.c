@@ -158,23 +158,27 @@ void lt_findings_rank(struct lt_findings *f)
 		qsort(f->items, f->n, sizeof(*f->items), by_impact);
 }
 
+void lt_finding_clear(struct lt_finding *x)
+{
+	free(x->message);
+	free(x->fix);
+	free(x->file);
+	free(x->function);
+	free(x->library_file);
+	free(x->library_function);
+	free(x->library_package);
+	free(x->location_note);
+	free(x->thread_name);
+	free(x->script);
+	for (size_t k = 0; k < x->n_fields; k++)
+		free(x->fields[k].text);
+	memset(x, 0, sizeof(*x));
+}
+
 void lt_findings_free(struct lt_findings *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		struct lt_finding *x = &f->items[i];
-		free(x->message);
-		free(x->fix);
-		free(x->file);
-		free(x->function);
-		free(x->library_file);
-		free(x->library_function);
-		free(x->library_package);
-		free(x->location_note);
-		free(x->thread_name);
-		free(x->script);
-		for (size_t k = 0; k < x->n_fields; k++)
-			free(x->fields[k].text);
-	}
+	for (size_t i = 0; i < f->n; i++)
+		lt_finding_clear(&f->items[i]);
 	free(f->items);
 	memset(f, 0, sizeof(*f));
 }

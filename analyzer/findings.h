@@ -75,6 +75,8 @@ void lt_finding_bool(struct lt_finding *x, const char *key, int v);
 /* Most impact first (errors before warnings before info at equal impact). */
 void lt_findings_rank(struct lt_findings *f);
 void lt_findings_free(struct lt_findings *f);
+/* Free one finding's strings (it stays in the list, zeroed). */
+void lt_finding_clear(struct lt_finding *x);
 
 const char *lt_severity_name(enum lt_severity s);
 

@@ -55,22 +55,26 @@ static int push(struct samples *s, double x)
 	return 0;
 }
 
-/* The JS thread with the most dispatches: the loop the user cares about. */
-static int pick_thread(sqlite3 *db, struct lt_metrics *m)
+/* The JS thread with the most dispatches (of the processes the filter
+ * keeps): the loop the user cares about. */
+static int pick_thread(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT d.pid, d.tid, count(*), t.start_ns, t.end_ns FROM dispatches d"
 			       " JOIN threads t ON t.pid = d.pid AND t.tid = d.tid"
-			       " GROUP BY d.pid, d.tid ORDER BY count(*) DESC LIMIT 1",
+			       " GROUP BY d.pid, d.tid ORDER BY count(*) DESC",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (filter && !lt_filter_pid(filter, sqlite3_column_int64(s, 0)))
+			continue;
 		m->pid = sqlite3_column_int64(s, 0);
 		m->tid = sqlite3_column_int64(s, 1);
 		m->dispatches = sqlite3_column_int64(s, 2);
 		m->start_ns = sqlite3_column_int64(s, 3);
 		m->wall_ms = (double)(sqlite3_column_int64(s, 4) - m->start_ns) / 1e6;
+		break;
 	}
 	sqlite3_finalize(s);
 	return 0;
@@ -283,12 +287,14 @@ static void attach_summary(sqlite3 *db, struct lt_metrics *m)
 	m->threadpool_wait.count = m->threadpool_run.count = m->threadpool_items;
 }
 
-int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m)
+int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m) { return lt_metrics_compute_for(db, NULL, m); }
+
+int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
 	struct samples lag = {0}, late = {0}, busy = {0};
 	attach_summary(db, m);
-	int rc = pick_thread(db, m);
+	int rc = pick_thread(db, filter, m);
 	if (rc == 0 && m->dispatches > 0) {
 		rc = busy_and_queues(db, m);
 		if (rc == 0)

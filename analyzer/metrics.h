@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
+
 #define LT_LAG_RESOLUTION_MS 10.0
 
 /* Lag histogram: bucket k counts samples <= lt_lag_bucket_ms[k] ms and above
@@ -67,6 +69,8 @@ struct lt_metrics {
 
 /* Returns 0 or -EIO.  Needs the locations prepared (locations.h). */
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m);
+/* The same on the busiest thread of the processes the filter keeps (NULL: all). */
+int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m);
 
 /* The mode of one JS thread: batch when it never listened for connections
  * and spent under LT_BATCH_IDLE_SHARE of its life after startup waiting in

@@ -4,17 +4,22 @@
 #include "replay.h"
 
 #include "locations.h"
+#include "processes.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* %s: whether a user-code frame was sampled while it ran (0 when the trace
+ * has no samples). */
 static const char dispatch_sql[] =
 	"SELECT d.seq, d.pid, d.tid, d.depth, d.iteration, d.parent_seq, d.trigger_seq,"
 	" d.queue, d.type, d.phase, r.callback, d.begin_ns, d.end_ns,"
 	" u.function, u.file, u.line, u.column, t.argv,"
-	" COALESCE(r.stack_id, p.stack_id) IS NOT COALESCE(r.site_stack_id, p.site_stack_id)"
+	" COALESCE(r.stack_id, p.stack_id) IS NOT COALESCE(r.site_stack_id, p.site_stack_id),"
+	" EXISTS (SELECT 1 FROM temp.created_stack c JOIN temp.user_frame cu ON cu.stack_id = c.stack_id"
+	"   WHERE c.seq = d.seq) OR %s"
 	" FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
@@ -77,11 +82,26 @@ static void out_clear(struct out_buf *b)
 
 int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t errlen)
 {
+	return lt_replay_each_with(db, NULL, fn, ctx, err, errlen);
+}
+
+static const char sampled_user_sql[] =
+	"EXISTS (SELECT 1 FROM samples s JOIN temp.user_frame su ON su.stack_id = s.stack_id"
+	" WHERE s.dispatch_seq = d.seq)";
+
+int lt_replay_each_with(sqlite3 *db, const struct lt_replay_opts *opts, lt_replay_fn fn, void *ctx, char *err,
+			size_t errlen)
+{
 	sqlite3_stmt *ds = NULL, *os = NULL;
 	struct out_buf out = {0};
+	struct lt_sample_summary sampled;
 	int rc = -EIO;
-	if (lt_locations_prepare(db) != 0 ||
-	    sqlite3_prepare_v2(db, dispatch_sql, -1, &ds, NULL) != SQLITE_OK ||
+	double slow_ms = opts && opts->slow_ms > 0 ? opts->slow_ms : LT_REPLAY_SLOW_MS;
+	const struct lt_user_code *uc = opts ? opts->user_code : NULL;
+	int has_samples = lt_table_exists(db, "samples");
+	char sql[sizeof(dispatch_sql) + sizeof(sampled_user_sql)];
+	snprintf(sql, sizeof(sql), dispatch_sql, has_samples ? sampled_user_sql : "0");
+	if (lt_locations_prepare_for(db, uc) != 0 || sqlite3_prepare_v2(db, sql, -1, &ds, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, output_sql, -1, &os, NULL) != SQLITE_OK)
 		goto report;
 	int orc = sqlite3_step(os);
@@ -107,6 +127,14 @@ int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t er
 		d.loc.column = sqlite3_column_int64(ds, 16);
 		d.argv = text_or(ds, 17, "");
 		d.loc.inherited = sqlite3_column_int(ds, 18);
+		d.ran_user_code = sqlite3_column_int(ds, 19);
+		d.slow = (double)(d.end_ns - d.begin_ns) >= slow_ms * 1e6;
+		if (d.slow && has_samples) {
+			if (lt_samples_summarize(db, uc, d.pid, d.tid, d.begin_ns, d.end_ns, &sampled) != 0)
+				goto report;
+			if (sampled.user_samples)
+				d.sampled = &sampled;
+		}
 
 		out_clear(&out);
 		/* Output of dispatches before this one (none, normally) is skipped. */
@@ -154,6 +182,6 @@ int64_t lt_replay_origin_ns(sqlite3 *db)
 
 int lt_replay_is_housekeeping(const struct lt_dispatch *d, size_t n_out)
 {
-	return n_out == 0 && (!d->loc.file || d->loc.inherited) && strcmp(d->queue, "main") != 0 &&
-	       strcmp(d->queue, "exit") != 0;
+	return n_out == 0 && (!d->loc.file || d->loc.inherited) && !d->ran_user_code && !d->slow &&
+	       strcmp(d->queue, "main") != 0 && strcmp(d->queue, "exit") != 0;
 }

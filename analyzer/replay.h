@@ -15,6 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "samples.h"
+#include "user_code.h"
+
+/* A dispatch at least this long is never hidden as Node's own. */
+#define LT_REPLAY_SLOW_MS 50.0
+
 struct lt_location {
 	const char *function; /* "" when anonymous */
 	const char *file;     /* NULL when unknown */
@@ -31,6 +37,17 @@ struct lt_dispatch {
 	int64_t begin_ns, end_ns;
 	struct lt_location loc;
 	const char *argv; /* command line of the process, "" when unknown */
+	int ran_user_code; /* a user-code frame was sampled in it, or it created
+	                      something from the program's code */
+	int slow;          /* ran at least the slow threshold */
+	/* A slow dispatch: what its in-dispatch samples say (NULL when it has
+	 * none): the user frame sampled most and what it was calling. */
+	const struct lt_sample_summary *sampled;
+};
+
+struct lt_replay_opts {
+	double slow_ms;                    /* default LT_REPLAY_SLOW_MS */
+	const struct lt_user_code *user_code; /* NULL: the default rule */
 };
 
 struct lt_output {
@@ -45,12 +62,15 @@ typedef int (*lt_replay_fn)(void *ctx, const struct lt_dispatch *d, const struct
 
 /* Node's own housekeeping (stream write ticks, fs steps of readFile...),
  * which says nothing to a reader: no output, not created by the program's
- * code, not the main script or an exit event.  Views for people hide it
- * unless asked. */
+ * code, no user code sampled in it, not slow, not the main script or an
+ * exit event.  Views for people hide it unless asked. */
 int lt_replay_is_housekeeping(const struct lt_dispatch *d, size_t n_out);
 
 /* Returns 0, or -EIO with a one-line reason in err. */
 int lt_replay_each(sqlite3 *db, lt_replay_fn fn, void *ctx, char *err, size_t errlen);
+/* The same with options (opts NULL: the defaults). */
+int lt_replay_each_with(sqlite3 *db, const struct lt_replay_opts *opts, lt_replay_fn fn, void *ctx, char *err,
+			size_t errlen);
 
 /* The trace's time origin (earliest thread start), for relative times. */
 int64_t lt_replay_origin_ns(sqlite3 *db);

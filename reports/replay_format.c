@@ -52,6 +52,28 @@ static void put_output(FILE *o, int indent, const struct lt_output *out, size_t 
 	}
 }
 
+/* Under a slow dispatch, the user code sampled inside it:
+ *   "~ 480 ms in handler (src/app.js:22) -> readFileSync" */
+static void put_sampled(struct lt_replay_text *t, int indent, const struct lt_dispatch *d)
+{
+	const struct lt_sample_summary *s = d->sampled;
+	FILE *o = t->out;
+	double ms = (double)(d->end_ns - d->begin_ns) / 1e6 * (double)s->user_votes / (double)s->samples;
+	fprintf(o, "%*s~ %.0f ms in ", indent + 9, "", ms);
+	if (s->user.function[0]) {
+		lt_put_safe(o, s->user.function, strlen(s->user.function));
+		fputs(" (", o);
+	}
+	const char *f = short_path(t, s->user.file);
+	lt_put_safe(o, f, strlen(f));
+	fprintf(o, ":%lld%s", (long long)s->user.line, s->user.function[0] ? ")" : "");
+	if (s->called[0] && 2 * s->user_innermost <= s->user_samples) {
+		fputs(" -> ", o);
+		lt_put_safe(o, s->called, strlen(s->called));
+	}
+	fprintf(o, "  (%lld of %lld samples)\n", (long long)s->user_votes, (long long)s->samples);
+}
+
 int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
 			    size_t n_out)
 {
@@ -112,6 +134,8 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	if (d->trigger_seq)
 		fprintf(o, "  <- #%lld", (long long)d->trigger_seq);
 	fputc('\n', o);
+	if (d->sampled)
+		put_sampled(t, indent, d);
 	put_output(o, indent, out, n_out);
 	t->count++;
 	return 0;
@@ -122,8 +146,8 @@ void lt_replay_text_end(struct lt_replay_text *t)
 	if (!t->count && !t->hidden)
 		fprintf(t->out, "(no dispatches in this trace)\n");
 	if (t->hidden)
-		fprintf(t->out, "(%llu dispatches of Node's own (no output, not created by the program's code) hidden; "
-				"--all shows them)\n",
+		fprintf(t->out, "(%llu dispatches of Node's own (short, no output, no program code created or sampled in"
+				" them) hidden; --all shows them)\n",
 			(unsigned long long)t->hidden);
 }
 
@@ -190,6 +214,24 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		lt_json_end_object(j);
 	} else {
 		lt_json_null(j);
+	}
+	if (d->sampled) { /* what the samples inside a slow dispatch name */
+		const struct lt_sample_summary *sm = d->sampled;
+		lt_json_key(j, "sampled");
+		lt_json_begin_object(j);
+		lt_json_key(j, "samples");
+		lt_json_int(j, sm->samples);
+		lt_json_key(j, "user_samples");
+		lt_json_int(j, sm->user_votes);
+		lt_json_key(j, "file");
+		lt_json_cstring(j, sm->user.file);
+		lt_json_key(j, "line");
+		lt_json_int(j, sm->user.line);
+		lt_json_key(j, "function");
+		lt_json_cstring(j, sm->user.function[0] ? sm->user.function : NULL);
+		lt_json_key(j, "calling");
+		lt_json_cstring(j, sm->called[0] && 2 * sm->user_innermost <= sm->user_samples ? sm->called : NULL);
+		lt_json_end_object(j);
 	}
 	lt_json_key(j, "output");
 	lt_json_begin_array(j);
