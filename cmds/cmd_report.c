@@ -16,9 +16,13 @@ struct report_settings {
 	const char *format;
 	const char *output;
 	struct lt_analysis_opts analysis;
+	struct lt_pids pids;
+	struct lt_strings only, include, exclude, user_code;
+	const char *min_severity;
 };
 
 static const char *const formats[] = {"text", "json", "html", NULL};
+static const char *const severities[] = {"info", "warning", "error", NULL};
 
 static const struct lt_option options[] = {
 	LT_OPTION_FORMAT(struct report_settings, format, formats,
@@ -29,6 +33,20 @@ static const struct lt_option options[] = {
 	 "Report serial awaits only when running them together would save at least this much (default 10).",
 	 LT_OPT_MS, NULL, offsetof(struct report_settings, analysis.min_savings_ms)},
 	LT_OPTION_OUTPUT(struct report_settings, output, "Write the report to FILE instead of standard output."),
+	LT_OPTION_PID(struct report_settings, pids, "Report only on this process (repeatable)."),
+	{"only", 0, "KIND[,KIND]", "Report only findings of these kinds (blocking-task, startup, ...; repeatable).",
+	 LT_OPT_STRINGS, NULL, offsetof(struct report_settings, only)},
+	{"min-severity", 0, NULL, "Report only findings at least this severe.", LT_OPT_ENUM, severities,
+	 offsetof(struct report_settings, min_severity)},
+	{"include", 0, "GLOB",
+	 "Report only findings located in files matching GLOB ('*' crosses '/'; repeatable).", LT_OPT_STRINGS,
+	 NULL, offsetof(struct report_settings, include)},
+	{"exclude", 0, "GLOB", "Leave out findings located in files matching GLOB (repeatable).", LT_OPT_STRINGS,
+	 NULL, offsetof(struct report_settings, exclude)},
+	{"user-code", 0, "GLOB",
+	 "Treat exactly the files matching GLOB as the program's own code (default: outside node_modules and "
+	 "Node's internals; repeatable).",
+	 LT_OPT_STRINGS, NULL, offsetof(struct report_settings, user_code)},
 };
 
 const struct lt_command lt_command_report = {
@@ -44,6 +62,30 @@ const struct lt_command lt_command_report = {
 	.operand_offset = offsetof(struct report_settings, trace),
 	.run = cmd_report,
 };
+
+/* The filter and user-code options into the analysis options.  Returns 0,
+ * or LT_EXIT_USAGE after one line. */
+static int apply_filters(struct report_settings *s)
+{
+	struct lt_analysis_opts *o = &s->analysis;
+	for (int i = 0; i < s->pids.n; i++)
+		lt_filter_add_pid(&o->filter, s->pids.pid[i]);
+	for (int i = 0; i < s->only.n; i++)
+		if (lt_filter_add_kinds(&o->filter, s->only.v[i]) != 0)
+			return lt_command_usage_error(&lt_command_report, "--only: unknown kind in '%s'", s->only.v[i]);
+	if (s->min_severity)
+		lt_filter_set_min_severity(&o->filter, s->min_severity);
+	for (int i = 0; i < s->include.n; i++)
+		if (lt_filter_add_include(&o->filter, s->include.v[i]) != 0)
+			return lt_command_usage_error(&lt_command_report, "--include: glob too long");
+	for (int i = 0; i < s->exclude.n; i++)
+		if (lt_filter_add_exclude(&o->filter, s->exclude.v[i]) != 0)
+			return lt_command_usage_error(&lt_command_report, "--exclude: glob too long");
+	for (int i = 0; i < s->user_code.n; i++)
+		if (lt_user_code_add(&o->user_code, s->user_code.v[i]) != 0)
+			return lt_command_usage_error(&lt_command_report, "--user-code: glob too long");
+	return 0;
+}
 
 /* Render the analysis in the chosen format.  Returns 0, or 1 after one line. */
 static int render(const struct report_settings *s, const struct lt_analysis *a, FILE *out)
@@ -68,6 +110,8 @@ int cmd_report(int argc, char **argv)
 	lt_analysis_defaults(&s.analysis);
 	int status;
 	if (lt_command_parse(&lt_command_report, argc, argv, &s, &status) != 0)
+		return status;
+	if ((status = apply_filters(&s)) != 0)
 		return status;
 
 	sqlite3 *db;

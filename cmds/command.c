@@ -45,7 +45,7 @@ static void put_usage_option(const struct lt_option *opt, FILE *out)
 		fputc(' ', out);
 		put_value_name(opt, out);
 	}
-	fputs(opt->kind == LT_OPT_PID ? "...]" : "]", out);
+	fputs(opt->kind == LT_OPT_PID || opt->kind == LT_OPT_STRINGS ? "...]" : "]", out);
 }
 
 static void put_usage(const struct lt_command *cmd, FILE *out)
@@ -163,6 +163,14 @@ static int store_value(const struct lt_command *cmd, const struct lt_option *opt
 		if (pids->n == LT_MAX_PIDS)
 			return lt_command_usage_error(cmd, "too many processes (at most %d)", LT_MAX_PIDS);
 		pids->pid[pids->n++] = (pid_t)n;
+		return 0;
+	}
+	case LT_OPT_STRINGS: {
+		struct lt_strings *list = (struct lt_strings *)field;
+		if (list->n == LT_MAX_STRINGS)
+			return lt_command_usage_error(cmd, "--%s given too often (at most %d)", opt->name,
+						      LT_MAX_STRINGS);
+		list->v[list->n++] = value;
 		return 0;
 	}
 	}

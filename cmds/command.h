@@ -52,12 +52,20 @@ enum lt_option_kind {
 	LT_OPT_SEQ,     /* int64_t, a dispatch number >= 0 */
 	LT_OPT_COUNT,   /* int64_t, a number > 0 */
 	LT_OPT_PID,     /* struct lt_pids, repeatable, each 1..INT_MAX */
+	LT_OPT_STRINGS, /* struct lt_strings, repeatable (globs, lists) */
 };
 
 #define LT_MAX_PIDS 16
 
 struct lt_pids {
 	pid_t pid[LT_MAX_PIDS];
+	int n;
+};
+
+#define LT_MAX_STRINGS 16
+
+struct lt_strings {
+	const char *v[LT_MAX_STRINGS];
 	int n;
 };
 
