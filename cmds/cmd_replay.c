@@ -2,11 +2,11 @@
  * cmd_replay.c — `looptrace replay`: a trace's execution order, tick by
  * tick, as text or JSON on standard output.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../analyzer/replay.h"
-#include "../analyzer/store.h"
 #include "../reports/replay_format.h"
 #include "cmds.h"
 
@@ -14,6 +14,8 @@ struct replay_settings {
 	const char *trace;
 	const char *format;
 	int show_all;
+	double block_ms;
+	struct lt_strings user_code;
 };
 
 static const char *const formats[] = {"text", "json", NULL};
@@ -23,6 +25,12 @@ static const struct lt_option options[] = {
 			 "Print text (the default) or one JSON document."),
 	{"all", 0, NULL, "Also show Node's own housekeeping dispatches.", LT_OPT_FLAG, NULL,
 	 offsetof(struct replay_settings, show_all)},
+	{"block-ms", 0, "MS",
+	 "Never hide a dispatch that ran at least this long; name the user code sampled in it (default 50).",
+	 LT_OPT_MS, NULL, offsetof(struct replay_settings, block_ms)},
+	{"user-code", 0, "GLOB",
+	 "Treat exactly the files matching GLOB as the program's own code (repeatable).", LT_OPT_STRINGS, NULL,
+	 offsetof(struct replay_settings, user_code)},
 };
 
 const struct lt_command lt_command_replay = {
@@ -30,26 +38,30 @@ const struct lt_command lt_command_replay = {
 	.summary = "print a trace's execution order, tick by tick",
 	.description = "Print what the event loop ran, in order: each loop iteration and phase, every "
 		       "callback with what queued it and what it queued, and the output it wrote.",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
-	.operand = LT_OPERAND_TRACE,
-	.operand_name = "TRACE.db",
-	.operand_offset = offsetof(struct replay_settings, trace),
+	LT_OPTIONS(options),
+	LT_TRACE_OPERAND(struct replay_settings, trace),
 	.run = cmd_replay,
 };
 
 static int print_replay(sqlite3 *db, const struct replay_settings *s, char *err, size_t errlen)
 {
 	int rc;
+	struct lt_user_code uc = {0};
+	for (int i = 0; i < s->user_code.n; i++)
+		if (lt_user_code_add(&uc, s->user_code.v[i]) != 0) {
+			snprintf(err, errlen, "--user-code: glob too long");
+			return -EINVAL;
+		}
+	const struct lt_replay_opts opts = {.slow_ms = s->block_ms, .user_code = &uc};
 	if (!strcmp(s->format, "json")) {
 		struct lt_replay_json r;
 		lt_replay_json_begin(&r, stdout);
-		rc = lt_replay_each(db, lt_replay_json_dispatch, &r, err, errlen);
+		rc = lt_replay_each_with(db, &opts, lt_replay_json_dispatch, &r, err, errlen);
 		lt_replay_json_end(&r);
 	} else {
 		struct lt_replay_text t;
 		lt_replay_text_begin(&t, stdout, lt_replay_origin_ns(db), s->show_all);
-		rc = lt_replay_each(db, lt_replay_text_dispatch, &t, err, errlen);
+		rc = lt_replay_each_with(db, &opts, lt_replay_text_dispatch, &t, err, errlen);
 		if (rc == 0)
 			lt_replay_text_end(&t);
 	}
@@ -58,7 +70,7 @@ static int print_replay(sqlite3 *db, const struct replay_settings *s, char *err,
 
 int cmd_replay(int argc, char **argv)
 {
-	struct replay_settings s = {.format = "text"};
+	struct replay_settings s = {.format = "text", .block_ms = LT_REPLAY_SLOW_MS};
 	int status;
 	if (lt_command_parse(&lt_command_replay, argc, argv, &s, &status) != 0)
 		return status;
@@ -66,11 +78,7 @@ int cmd_replay(int argc, char **argv)
 	sqlite3 *db;
 	if ((status = lt_command_open_trace(s.trace, &db)) != 0)
 		return status;
-	/* An attached (eBPF) trace has no creation sites to tell Node's own
-	 * housekeeping from the program's callbacks: show everything. */
-	char capture[16];
-	lt_store_get_meta(db, "capture", capture, sizeof(capture));
-	if (!strcmp(capture, "bpf"))
+	if (lt_trace_is_attached(db))
 		s.show_all = 1;
 	char err[1024];
 	int rc = print_replay(db, &s, err, sizeof(err));
