@@ -94,7 +94,12 @@ static void summary(FILE *o, const struct lt_analysis *a)
 		(long long)m->pid);
 	if (m->tid != m->pid)
 		fprintf(o, ", tid %lld", (long long)m->tid);
-	fputs(".</p>\n<div class=\"cards\">\n", o);
+	fputs(m->mode == LT_MODE_BATCH ? "; a batch run: it never waited for I/O, so it has no event-loop lag."
+					 : ".",
+	      o);
+	if (a->processes.n > 1)
+		fprintf(o, " The trace holds %zu processes.", a->processes.n);
+	fputs("</p>\n<div class=\"cards\">\n", o);
 	card(o, "findings", "findings (error / warning / info)", "%.0f", (double)a->findings.n,
 	     sev[LT_SEV_ERROR] ? "bad" : sev[LT_SEV_WARNING] ? "warn" : "ok");
 	fprintf(o, "<div class=\"card sub\"><div class=\"label\">by severity</div><div class=\"value\">%zu / %zu / %zu</div></div>\n",
@@ -106,9 +111,13 @@ static void summary(FILE *o, const struct lt_analysis *a)
 	     m->utilization > 0.9 ? "warn" : "");
 	card(o, "iterations", "loop iterations", "%.0f", (double)m->iterations, "");
 	card(o, "dispatches", "dispatches", "%.0f", (double)m->dispatches, "");
-	card(o, "lag-p99", "lag p99", "%.1f ms", m->lag.p99_ms,
-	     m->lag.p99_ms >= 50 ? "bad" : m->lag.p99_ms >= 10 ? "warn" : "ok");
-	card(o, "lag-max", "lag max", "%.1f ms", m->lag.max_ms, m->lag.max_ms >= 50 ? "bad" : "");
+	if (m->mode == LT_MODE_BATCH) { /* never waited for I/O: lag means nothing */
+		card(o, "startup", "startup (main module)", "%.1f ms", m->startup_ms, "");
+	} else {
+		card(o, "lag-p99", "lag p99", "%.1f ms", m->lag.p99_ms,
+		     m->lag.p99_ms >= 50 ? "bad" : m->lag.p99_ms >= 10 ? "warn" : "ok");
+		card(o, "lag-max", "lag max", "%.1f ms", m->lag.max_ms, m->lag.max_ms >= 50 ? "bad" : "");
+	}
 	if (m->timer_lateness.count)
 		card(o, "timer-late-p99", "timer lateness p99", "%.1f ms", m->timer_lateness.p99_ms,
 		     m->timer_lateness.p99_ms >= 10 ? "warn" : "");
@@ -198,11 +207,40 @@ static void findings(FILE *o, const struct lt_analysis *a)
 			fputs("<code class=\"location\">", o);
 			lt_html_cstr(o, f->file);
 			fprintf(o, ":%lld:%lld</code>", (long long)f->line, (long long)f->column);
-			if (f->pid)
-				fprintf(o, " &#183; pid %lld", (long long)f->pid);
 			fputs("</p>\n", o);
 			code_context(o, f);
+		} else if (f->location_note) {
+			fputs("<p class=\"where none\">No location in the program's code: ", o);
+			lt_html_cstr(o, f->location_note);
+			fputs("</p>\n", o);
 		}
+		if (f->library_file) {
+			fputs("<p class=\"library\">in <code class=\"package\">", o);
+			lt_html_cstr(o, f->library_package ? f->library_package : "a library");
+			fputs("</code> (", o);
+			if (f->library_function && f->library_function[0]) {
+				fputs("<code class=\"function\">", o);
+				lt_html_cstr(o, f->library_function);
+				fputs("</code>, ", o);
+			}
+			fputs("<code class=\"location\">", o);
+			lt_html_cstr(o, f->library_file);
+			fprintf(o, ":%lld</code>)</p>\n", (long long)f->library_line);
+		}
+		fprintf(o, "<p class=\"process\">process %lld", (long long)f->pid);
+		if (f->tid && f->tid != f->pid)
+			fprintf(o, ", thread %lld", (long long)f->tid);
+		if (f->thread_name) {
+			fputs(" (", o);
+			lt_html_cstr(o, f->thread_name);
+			fputs(")", o);
+		}
+		if (f->script) {
+			fputs(" &#183; <code>", o);
+			lt_html_cstr(o, f->script);
+			fputs("</code>", o);
+		}
+		fputs("</p>\n", o);
 		if (f->fix && f->fix[0]) {
 			fputs("<p class=\"fix\"><strong>Fix:</strong> ", o);
 			lt_html_cstr(o, f->fix);
@@ -226,11 +264,40 @@ static int charts(FILE *o, const struct lt_analysis *a, char *err, size_t errlen
 {
 	const struct lt_metrics *m = &a->metrics;
 	fputs("<section id=\"lag\">\n<h2>Event-loop lag</h2>\n", o);
-	fprintf(o,
-		"<p>How late a %.0f ms timer would run, as <code>perf_hooks.monitorEventLoopDelay</code> measures it,"
-		" replayed over the recorded iterations: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms.</p>\n",
-		LT_LAG_RESOLUTION_MS, m->lag.p50_ms, m->lag.p90_ms, m->lag.p99_ms, m->lag.max_ms);
-	int rc = lt_html_lag_histogram(o, m);
+	int rc = 0;
+	if (m->mode == LT_MODE_BATCH) {
+		fputs("<p>A batch run: the program never waited for I/O, so event-loop lag means nothing here. Busy time"
+		      " by queue:",
+		      o);
+		for (int q = 0; q < LT_QUEUE_COUNT; q++)
+			if (m->busy_by_queue_ms[q] >= 0.05)
+				fprintf(o, " %s %.1f ms", lt_queue_name((enum lt_queue)q), m->busy_by_queue_ms[q]);
+		fputs(".</p>\n", o);
+		if (m->n_hottest) {
+			fputs("<table class=\"hottest\"><caption>hottest callbacks (by where they were scheduled)</caption>"
+			      "<tr><th>total</th><th>callbacks</th><th>scheduled at</th></tr>\n",
+			      o);
+			for (size_t i = 0; i < m->n_hottest; i++) {
+				const struct lt_hot_site *h = &m->hottest[i];
+				fprintf(o, "<tr><td>%.1f ms</td><td>%lld</td><td><code>", h->total_ms, (long long)h->count);
+				lt_html_cstr(o, h->file);
+				fprintf(o, ":%lld</code>", (long long)h->line);
+				if (h->function[0]) {
+					fputs(" <code class=\"function\">", o);
+					lt_html_cstr(o, h->function);
+					fputs("</code>", o);
+				}
+				fputs("</td></tr>\n", o);
+			}
+			fputs("</table>\n", o);
+		}
+	} else {
+		fprintf(o,
+			"<p>How late a %.0f ms timer would run, as <code>perf_hooks.monitorEventLoopDelay</code> measures it,"
+			" replayed over the recorded iterations: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms.</p>\n",
+			LT_LAG_RESOLUTION_MS, m->lag.p50_ms, m->lag.p90_ms, m->lag.p99_ms, m->lag.max_ms);
+		rc = lt_html_lag_histogram(o, m);
+	}
 	fputs("</section>\n<section id=\"iterations\">\n<h2>Busy time per loop iteration</h2>\n", o);
 	if (m->iteration_busy.count)
 		fprintf(o, "<p>%lld iterations; busy p50 %.2f ms, p99 %.2f ms, max %.1f ms. Red: at least %.0f ms.</p>\n",
