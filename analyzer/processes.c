@@ -109,26 +109,29 @@ int lt_thread_label(sqlite3 *db, int64_t pid, int64_t tid, char *name, size_t na
 	return 0;
 }
 
-/* Where a process exec'd another binary: threads.exec_path/end_reason when
- * the trace has them, else a lineage row of kind 'exec'. */
+/* Where a process exec'd another binary: the lineage row of kind 'exec'
+ * (its time is the exec), else threads.exec_path (ended by the exec) when
+ * the trace has it. */
 static void process_exec(sqlite3 *db, struct lt_process *p, int64_t t0)
 {
 	sqlite3_stmt *s = NULL;
 	const char *sql = lt_table_has_column(db, "threads", "exec_path")
-				  ? "SELECT exec_path, end_ns FROM threads WHERE pid = ? AND exec_path IS NOT NULL"
-				    " AND exec_path <> '' UNION ALL"
-				    " SELECT detail, ts_ns FROM lineage WHERE pid = ? AND kind = 'exec' LIMIT 1"
-				  : "SELECT detail, ts_ns FROM lineage WHERE pid = ? AND kind = 'exec'"
-				    " AND ? IS NOT NULL LIMIT 1";
+				  ? "SELECT detail, ts_ns FROM lineage WHERE pid = ?1 AND kind = 'exec'"
+				    " UNION ALL SELECT exec_path, end_ns FROM threads WHERE pid = ?1"
+				    " AND exec_path IS NOT NULL AND exec_path <> '' LIMIT 1"
+				  : "SELECT detail, ts_ns FROM lineage WHERE pid = ?1 AND kind = 'exec' LIMIT 1";
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(s, 1, p->pid);
-	sqlite3_bind_int64(s, 2, p->pid);
 	if (sqlite3_step(s) == SQLITE_ROW && *text(s, 0)) {
 		snprintf(p->exec_path, sizeof(p->exec_path), "%s", text(s, 0));
-		p->exec_after_ms = (double)(sqlite3_column_int64(s, 1) - t0) / 1e6 - p->start_ms;
-		if (p->exec_after_ms < 0)
-			p->exec_after_ms = 0;
+		double at_ms = (double)(sqlite3_column_int64(s, 1) - t0) / 1e6;
+		if (at_ms >= p->start_ms && at_ms <= p->end_ms) {
+			p->exec_after_ms = at_ms - p->start_ms;
+			p->end_ms = at_ms; /* traced until the exec */
+		} else {
+			p->exec_after_ms = p->end_ms - p->start_ms;
+		}
 	}
 	sqlite3_finalize(s);
 }
