@@ -428,6 +428,67 @@ static void service_waits_and_keeps_errors(void **state)
 	assert_int_equal(x->severity, LT_SEV_ERROR);
 }
 
+/* --- filters --- */
+
+/* A 300 ms startup (info) and an 80 ms timer in FILE_JS (warning). */
+static void two_findings(struct fixture *f, const struct lt_analysis_opts *o)
+{
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "", FILE_JS, 12, 3);
+	rawgen_r_init_ex(&g, 6, 1, "Timeout", 1 * MS, 10, site, 0, "crunch");
+	rawgen_main_end(&g, 300 * MS);
+	rawgen_r_before(&g, 6, 310 * MS, 0);
+	rawgen_r_after(&g, 6, 390 * MS);
+	analyze_with(f, &g, o);
+}
+
+static void filter_by_kind_and_severity(void **state)
+{
+	struct fixture *f = *state;
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	assert_int_equal(lt_filter_add_kinds(&o.filter, "startup,blocking-task"), 0);
+	assert_int_equal(lt_filter_set_min_severity(&o.filter, "warning"), 0);
+	assert_int_equal(lt_filter_add_kinds(&o.filter, "startup,nonsense"), -EINVAL);
+	assert_int_equal(lt_filter_set_min_severity(&o.filter, "fatal"), -EINVAL);
+	two_findings(f, &o);
+	assert_int_equal(f->a.findings.n, 1);
+	assert_string_equal(f->a.findings.items[0].kind, "blocking-task");
+}
+
+static void filter_by_location_glob(void **state)
+{
+	struct fixture *f = *state;
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	assert_int_equal(lt_filter_add_exclude(&o.filter, "/app/*"), 0);
+	two_findings(f, &o);
+	assert_int_equal(f->a.findings.n, 0); /* both located in /app/server.js */
+	struct lt_filter inc = {0};
+	assert_int_equal(lt_filter_add_include(&inc, "*/server.js"), 0);
+	struct lt_finding located = {.kind = "startup", .file = (char *)FILE_JS, .pid = 40};
+	struct lt_finding nowhere = {.kind = "startup", .pid = 40};
+	assert_true(lt_filter_keeps(&inc, &located));
+	assert_false(lt_filter_keeps(&inc, &nowhere)); /* --include drops what has no location */
+	struct lt_filter exc = {0};
+	assert_int_equal(lt_filter_add_exclude(&exc, "*/server.js"), 0);
+	assert_false(lt_filter_keeps(&exc, &located));
+	assert_true(lt_filter_keeps(&exc, &nowhere)); /* --exclude keeps it */
+}
+
+static void filter_by_pid(void **state)
+{
+	struct fixture *f = *state;
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	assert_int_equal(lt_filter_add_pid(&o.filter, 41), 0);
+	two_findings(f, &o);
+	assert_int_equal(f->a.findings.n, 0);
+	assert_int_equal(f->a.processes.n, 0);
+	assert_int_equal(f->a.metrics.pid, 0); /* no thread of pid 41 to describe */
+}
+
 /* --- blocking-task --- */
 
 static void blocking_timer_is_found_with_its_figures(void **state)
@@ -821,6 +882,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(very_long_startup_is_a_warning_never_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_run_has_no_lag_and_no_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(service_waits_and_keeps_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_by_kind_and_severity, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_by_location_glob, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_by_pid, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_timer_is_found_with_its_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_threshold_is_an_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_names_the_synchronous_call, setup, teardown),
