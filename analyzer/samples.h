@@ -38,7 +38,9 @@ struct lt_sample_summary {
 	int n_modules;
 };
 
-/* Builds a TEMP index over the samples on first use. */
+/* Builds a TEMP index over the samples on first use (once per connection:
+ * a trace is read-only, samples added later on the same connection are not
+ * seen). */
 int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid, int64_t tid,
 			 int64_t begin_ns, int64_t end_ns, struct lt_sample_summary *out);
 

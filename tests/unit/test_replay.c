@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -162,6 +163,65 @@ static void json_has_the_documented_fields(void **state)
 	free(buf);
 }
 
+/* A silent 80 ms dispatch with no user site is not Node's housekeeping:
+ * replay shows it, and names the user code sampled while it ran. */
+static void slow_dispatches_are_never_hidden(void **state)
+{
+	(void)state;
+	char sub[4200], path[8192], dbp[8192], err[512];
+	snprintf(sub, sizeof(sub), "%s/slow", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	struct rawgen g;
+	rawgen_init(&g, 8, 8, 500 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	uint32_t fn = rawgen_string(&g, "parseAll"), file = rawgen_string(&g, "/app/main.js");
+	uint32_t inner = rawgen_string(&g, "readFileSync"), fs = rawgen_string(&g, "node:fs");
+	uint32_t stack[10] = {1, 2, inner, fs, 450, 1, fn, file, 22, 7};
+	rawgen_record(&g, LT_STACK, 0, stack, 10);
+	rawgen_r_init(&g, 5, 1, "TickObject", 1 * MS, -1);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 5, 3 * MS, 0);
+	rawgen_r_after(&g, 5, 83 * MS);
+	snprintf(path, sizeof(path), "%s/8-8.ltr", sub);
+	snprintf(dbp, sizeof(dbp), "%s/t.db", sub);
+	assert_int_equal(rawgen_write(&g, path), 0);
+	rawgen_free(&g);
+	sqlite3 *sdb;
+	struct lt_import_stats st;
+	assert_int_equal(lt_store_create(dbp, &sdb), 0);
+	assert_int_equal(lt_import_dir(sdb, sub, &st, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(sdb), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct lt_replay_text t;
+	lt_replay_text_begin(&t, f, lt_replay_origin_ns(sdb), 0);
+	assert_int_equal(lt_replay_each(sdb, lt_replay_text_dispatch, &t, err, sizeof(err)), 0);
+	lt_replay_text_end(&t);
+	fclose(f);
+	assert_non_null(strstr(buf, "nextTick  TickObject       80.000 ms"));
+	assert_null(strstr(buf, "hidden"));
+	free(buf);
+	/* With samples inside it: the user line and what it called. */
+	assert_int_equal(sqlite3_exec(sdb,
+				      "INSERT INTO samples(pid, tid, ts_ns, dispatch_seq, stack_id)"
+				      " SELECT 8, 8, begin_ns + 10000000, seq, 1 FROM dispatches WHERE queue = 'nextTick';"
+				      "INSERT INTO samples(pid, tid, ts_ns, dispatch_seq, stack_id)"
+				      " SELECT 8, 8, begin_ns + 50000000, seq, 1 FROM dispatches WHERE queue = 'nextTick';",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(sdb); /* the samples are indexed once per connection (a trace is read-only) */
+	assert_int_equal(sqlite3_open(dbp, &sdb), SQLITE_OK);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	lt_replay_text_begin(&t, f, lt_replay_origin_ns(sdb), 0);
+	assert_int_equal(lt_replay_each(sdb, lt_replay_text_dispatch, &t, err, sizeof(err)), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "~ 80 ms in parseAll (/app/main.js:22) -> readFileSync  (2 of 2 samples)"));
+	free(buf);
+	sqlite3_close(sdb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +229,7 @@ int main(void)
 		cmocka_unit_test(callback_can_stop_the_walk),
 		cmocka_unit_test(text_shows_output_and_hides_silent_internals),
 		cmocka_unit_test(json_has_the_documented_fields),
+		cmocka_unit_test(slow_dispatches_are_never_hidden),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
