@@ -30,8 +30,7 @@ const struct lt_command lt_command_attach = {
 	.description = "Attach eBPF uprobes to running node processes and trace their event loops until "
 		       "detached; the processes keep running and see nothing.  Needs CAP_BPF and CAP_PERFMON "
 		       "(root) and the kernel's BTF.",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
+	LT_OPTIONS(options),
 	.operand = LT_OPERAND_NONE,
 	.run = cmd_attach,
 };

@@ -27,11 +27,8 @@ const struct lt_command lt_command_export = {
 	.description = "Convert a trace for Perfetto (ui.perfetto.dev) or chrome://tracing: a slice per "
 		       "dispatch on its thread, flows from where a callback was queued to where it ran, spans "
 		       "for loop phases, counters for the queues.  With -o, a summary goes to standard error.",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
-	.operand = LT_OPERAND_TRACE,
-	.operand_name = "TRACE.db",
-	.operand_offset = offsetof(struct export_settings, trace),
+	LT_OPTIONS(options),
+	LT_TRACE_OPERAND(struct export_settings, trace),
 	.run = cmd_export,
 };
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/store.h"
 #include "../reports/graph.h"
 #include "cmds.h"
 
@@ -44,11 +43,8 @@ const struct lt_command lt_command_graph = {
 		       "grouped by process, loop iteration and phase; or a timeline; or the causality between "
 		       "async resources and promises.  With -o, a summary of what was drawn goes to standard "
 		       "error.",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
-	.operand = LT_OPERAND_TRACE,
-	.operand_name = "TRACE.db",
-	.operand_offset = offsetof(struct graph_settings, trace),
+	LT_OPTIONS(options),
+	LT_TRACE_OPERAND(struct graph_settings, trace),
 	.run = cmd_graph,
 };
 
@@ -90,11 +86,7 @@ int cmd_graph(int argc, char **argv)
 	sqlite3 *db;
 	if ((status = lt_command_open_trace(s.trace, &db)) != 0)
 		return status;
-	/* An attached (eBPF) trace has no creation sites to tell Node's own
-	 * housekeeping from the program's callbacks: draw everything. */
-	char capture[16];
-	lt_store_get_meta(db, "capture", capture, sizeof(capture));
-	if (!strcmp(capture, "bpf"))
+	if (lt_trace_is_attached(db))
 		s.graph.show_all = 1;
 	char err[1024];
 	struct lt_graph_stats st;

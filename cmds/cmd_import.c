@@ -23,8 +23,7 @@ const struct lt_command lt_command_import = {
 	.summary = "build a trace from a capture kept with record --keep-raw",
 	.description = "Build a trace database from the raw capture directory that `record --keep-raw` "
 		       "kept.  The trace replaces FILE only once it is complete.",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
+	LT_OPTIONS(options),
 	.operand = LT_OPERAND_DIRECTORY,
 	.operand_name = "CAPTURE_DIR",
 	.operand_offset = offsetof(struct import_settings, capture),

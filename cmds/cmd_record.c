@@ -33,8 +33,7 @@ const struct lt_command lt_command_record = {
 	.description = "Run a command with the in-process probes (children and workers included) and, when "
 		       "it exits, turn its capture into one trace database.  The exit status is the "
 		       "command's (128+N when it died of signal N).",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
+	LT_OPTIONS(options),
 	.operand = LT_OPERAND_COMMAND_LINE,
 	.operand_name = "-- CMD [ARGS...]",
 	.operand_offset = offsetof(struct record_settings, record.cmd),

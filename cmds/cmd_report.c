@@ -55,11 +55,8 @@ const struct lt_command lt_command_report = {
 	.description = "Analyze a trace: blocking tasks, unhandled rejections, leaked handles, serial awaits and "
 		       "floods, ranked by their impact on the event loop, then the loop's metrics (lag, busy "
 		       "time, queues).",
-	.options = options,
-	.n_options = LT_COUNT_OF(options),
-	.operand = LT_OPERAND_TRACE,
-	.operand_name = "TRACE.db",
-	.operand_offset = offsetof(struct report_settings, trace),
+	LT_OPTIONS(options),
+	LT_TRACE_OPERAND(struct report_settings, trace),
 	.run = cmd_report,
 };
 

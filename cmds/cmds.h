@@ -10,8 +10,10 @@
  * (0, LT_EXIT_USAGE for bad input, 1 when the output could not be written;
  * record returns the recorded command's status).
  *
- * The table of subcommands (the order of `looptrace --help`) is in
- * looptrace.c.
+ * Adding a subcommand: copy the smallest, cmds/cmd_export.c, to
+ * cmds/cmd_NAME.c and make it yours; declare its two names below; add one
+ * row to lt_commands in cmds/cmds.c; add the file to CMakeLists.txt.  Its
+ * --help and manual page follow from its table.
  */
 #ifndef LOOPTRACE_CMDS_H
 #define LOOPTRACE_CMDS_H
@@ -33,5 +35,12 @@ int cmd_report(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+
+/* Every subcommand, in the order of `looptrace --help`. */
+extern const struct lt_command *const lt_commands[];
+extern const size_t lt_n_commands;
+
+/* The subcommand called name, or NULL. */
+const struct lt_command *lt_find_command(const char *name);
 
 #endif

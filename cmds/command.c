@@ -57,6 +57,32 @@ static void put_usage(const struct lt_command *cmd, FILE *out)
 		fprintf(out, " %s", cmd->operand_name);
 }
 
+/* What put_usage or put_value_name writes, as a string in buf. */
+static const char *usage_string(const struct lt_command *cmd, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	if (!f) {
+		snprintf(buf, len, "looptrace %s --help", cmd->name);
+		return buf;
+	}
+	put_usage(cmd, f);
+	fclose(f);
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+static const char *value_string(const struct lt_option *opt, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	buf[0] = '\0';
+	if (!f)
+		return buf;
+	put_value_name(opt, f);
+	fclose(f);
+	buf[len - 1] = '\0';
+	return buf;
+}
+
 int lt_command_usage_error(const struct lt_command *cmd, const char *fmt, ...)
 {
 	char problem[512], usage[1024];
@@ -64,15 +90,7 @@ int lt_command_usage_error(const struct lt_command *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
-	FILE *u = fmemopen(usage, sizeof(usage), "w");
-	if (u) {
-		put_usage(cmd, u);
-		fclose(u);
-		usage[sizeof(usage) - 1] = '\0';
-	} else {
-		snprintf(usage, sizeof(usage), "looptrace %s --help", cmd->name);
-	}
-	lt_cli_error("%s: %s (usage: %s)", cmd->name, problem, usage);
+	lt_cli_error("%s: %s (usage: %s)", cmd->name, problem, usage_string(cmd, usage, sizeof(usage)));
 	return LT_EXIT_USAGE;
 }
 
@@ -273,43 +291,86 @@ int lt_command_parse(const struct lt_command *cmd, int argc, char **argv, void *
 
 /* --- help and manual pages ------------------------------------------------------ */
 
+/* -h/--help, which every command has. */
+static const struct lt_option help_option = {"help", 'h', NULL, "Print the usage and every option, then exit.",
+					     LT_OPT_FLAG, NULL, 0};
+
+/* The options column of --help is this wide; lines wrap before this column. */
+#define HELP_INDENT 31
+#define HELP_WIDTH 79
+
+/* The length of the word at p: up to a space outside [...] (an option of a
+ * usage line stays on one line). */
+static size_t word_length(const char *p)
+{
+	size_t n = 0;
+	int depth = 0;
+	for (; p[n] && (p[n] != ' ' || depth > 0); n++)
+		depth += p[n] == '[' ? 1 : p[n] == ']' ? -1 : 0;
+	return n;
+}
+
+/* Write text from column `col` on, wrapped at HELP_WIDTH, continuation lines
+ * indented to `indent`. */
+static void put_wrapped(const char *text, size_t col, size_t indent, FILE *out)
+{
+	const char *p = text;
+	while (*p) {
+		size_t word = word_length(p);
+		if (col > indent && col + 1 + word > HELP_WIDTH) {
+			fprintf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, word, out);
+		col += word;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
 void lt_command_help(const struct lt_command *cmd, FILE *out)
 {
+	char usage[1024], value[256];
 	fputs("usage: ", out);
-	put_usage(cmd, out);
-	fprintf(out, "\n\n%s\n\noptions:\n", cmd->description);
+	put_wrapped(usage_string(cmd, usage, sizeof(usage)), 7, 8, out);
+	fputc('\n', out);
+	put_wrapped(cmd->description, 0, 0, out);
+	fputs("\noptions:\n", out);
 	for (size_t i = 0; i <= cmd->n_options; i++) {
-		static const struct lt_option help = {"help", 'h', NULL, "Print this help and exit.", LT_OPT_FLAG,
-						      NULL, 0};
-		const struct lt_option *opt = i < cmd->n_options ? &cmd->options[i] : &help;
-		char left[256];
-		FILE *l = fmemopen(left, sizeof(left), "w");
-		if (!l)
-			continue;
+		const struct lt_option *opt = i < cmd->n_options ? &cmd->options[i] : &help_option;
+		int col;
 		if (opt->letter)
-			fprintf(l, "  -%c, --%s", opt->letter, opt->name);
+			col = fprintf(out, "  -%c, --%s", opt->letter, opt->name);
 		else
-			fprintf(l, "      --%s", opt->name);
-		if (opt->kind != LT_OPT_FLAG) {
-			fputc(' ', l);
-			put_value_name(opt, l);
+			col = fprintf(out, "      --%s", opt->name);
+		if (opt->kind != LT_OPT_FLAG)
+			col += fprintf(out, " %s", value_string(opt, value, sizeof(value)));
+		if (col + 1 >= HELP_INDENT) {
+			fputc('\n', out);
+			col = 0;
 		}
-		fclose(l);
-		left[sizeof(left) - 1] = '\0';
-		if (strlen(left) < 30)
-			fprintf(out, "%-30s %s\n", left, opt->help);
-		else
-			fprintf(out, "%s\n%-30s %s\n", left, "", opt->help);
+		fprintf(out, "%*s", HELP_INDENT - col, "");
+		put_wrapped(opt->help, HELP_INDENT, HELP_INDENT, out);
 	}
 }
 
-/* Text for a roff line: backslashes and dashes escaped, no control line. */
+/* Text for a roff line: backslashes and dashes escaped, no control line;
+ * spaces inside [...] do not break (a usage line's options stay whole). */
 static void roff_text(const char *s, FILE *out)
 {
+	int depth = 0;
 	if (*s == '.' || *s == '\'')
 		fputs("\\&", out);
 	for (; *s; s++) {
-		if (*s == '\\')
+		depth += *s == '[' ? 1 : *s == ']' && depth > 0 ? -1 : 0;
+		if (*s == ' ' && depth > 0)
+			fputs("\\ ", out);
+		else if (*s == '\\')
 			fputs("\\e", out);
 		else if (*s == '-')
 			fputs("\\-", out);
@@ -335,19 +396,14 @@ void lt_command_man(const struct lt_command *cmd, FILE *out)
 	man_header(title, out);
 	fprintf(out, ".SH NAME\nlooptrace\\-%s \\- ", cmd->name);
 	roff_text(cmd->summary, out);
-	fputs("\n.SH SYNOPSIS\n.nf\n", out);
-	FILE *u = fmemopen(usage, sizeof(usage), "w");
-	if (u) {
-		put_usage(cmd, u);
-		fclose(u);
-		usage[sizeof(usage) - 1] = '\0';
-		roff_text(usage, out);
-	}
-	fputs("\n.fi\n.SH DESCRIPTION\n", out);
+	/* the synopsis: left-aligned, no hyphens */
+	fputs("\n.SH SYNOPSIS\n.nh\n.ad l\n", out);
+	roff_text(usage_string(cmd, usage, sizeof(usage)), out);
+	fputs("\n.ad\n.hy\n.SH DESCRIPTION\n", out);
 	roff_text(cmd->description, out);
 	fputs("\n.SH OPTIONS\n", out);
-	for (size_t i = 0; i < cmd->n_options; i++) {
-		const struct lt_option *opt = &cmd->options[i];
+	for (size_t i = 0; i <= cmd->n_options; i++) {
+		const struct lt_option *opt = i < cmd->n_options ? &cmd->options[i] : &help_option;
 		fputs(".TP\n", out);
 		if (opt->letter)
 			fprintf(out, "\\fB\\-%c\\fR, ", opt->letter);
@@ -356,21 +412,14 @@ void lt_command_man(const struct lt_command *cmd, FILE *out)
 		fputs("\\fR", out);
 		if (opt->kind != LT_OPT_FLAG) {
 			char value[256];
-			FILE *v = fmemopen(value, sizeof(value), "w");
-			if (v) {
-				put_value_name(opt, v);
-				fclose(v);
-				value[sizeof(value) - 1] = '\0';
-				fputs(" \\fI", out);
-				roff_text(value, out);
-				fputs("\\fR", out);
-			}
+			fputs(" \\fI", out);
+			roff_text(value_string(opt, value, sizeof(value)), out);
+			fputs("\\fR", out);
 		}
 		fputc('\n', out);
 		roff_text(opt->help, out);
 		fputc('\n', out);
 	}
-	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nPrint the usage and every option, then exit.\n", out);
 	fputs(".SH EXIT STATUS\n0 on success; 2 for a usage error or a trace that cannot be read "
 	      "(one line on standard error); 1 when writing the output failed.\n", out);
 	fputs(".SH SEE ALSO\n.BR looptrace (1)\n", out);
@@ -413,6 +462,13 @@ int lt_command_open_trace(const char *path, sqlite3 **db)
 		return LT_EXIT_USAGE;
 	}
 	return 0;
+}
+
+int lt_trace_is_attached(sqlite3 *db)
+{
+	char capture[16];
+	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	return !strcmp(capture, "bpf");
 }
 
 int lt_command_check_trace_output(const struct lt_command *cmd, const char *path)

@@ -114,6 +114,12 @@ struct lt_command {
 
 #define LT_COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* In an lt_command initializer: its options table, and one trace file as
+ * the operand, stored in field. */
+#define LT_OPTIONS(table) .options = (table), .n_options = LT_COUNT_OF(table)
+#define LT_TRACE_OPERAND(type, field) \
+	.operand = LT_OPERAND_TRACE, .operand_name = "TRACE.db", .operand_offset = offsetof(type, field)
+
 /* Parse argv (argv[0] is the command's name) into settings, which holds the
  * defaults.  Returns 0 when the command should run; otherwise the command
  * is done and *exit_status says how: 0 after --help, LT_EXIT_USAGE after a
@@ -138,6 +144,11 @@ void lt_program_man(const struct lt_command *const *cmds, size_t n, FILE *out);
 /* Open a trace read-only (analyzer/store.h).  Returns 0, or LT_EXIT_USAGE
  * after saying why in one line. */
 int lt_command_open_trace(const char *path, sqlite3 **db);
+
+/* Whether the trace was taken by attaching the eBPF probes (meta capture =
+ * bpf): such a trace has no creation sites to tell Node's own housekeeping
+ * from the program's callbacks, so views show everything. */
+int lt_trace_is_attached(sqlite3 *db);
 
 /* A trace the recorder is about to write: its directory must exist and it
  * must not be a directory.  Returns 0, or LT_EXIT_USAGE after one line. */
