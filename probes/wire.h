@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #define LT_MAGIC "LTRACE\x01\x00"
-#define LT_WIRE_VERSION 2u
+#define LT_WIRE_VERSION 3u
 #define LT_HEADER_BYTES 4096u
 #define LT_CHUNK_WORDS (1u << 20) /* 4 MiB per chunk */
 #define LT_COARSE_PERIOD_US 1000u
@@ -120,10 +120,22 @@ enum lt_kind {
 	                         reading err.stack earlier changes Node's crash report */
 	LT_BLOCKING = 28,     /* aux enum lt_blocking_call; ts64 begin, ns (uint32, capped):
 	                         a libc call on a traced thread that blocked >= 1 ms */
+	LT_SAMPLE = 29,       /* ts64 (absolute), stack id, busy ns (uint32, capped): the JS
+	                         stack sampled while the thread had been busy (out of
+	                         epoll) that long; written after the fact, so its place in
+	                         the stream is not its time (probes/agent/watchdog.cc) */
+	LT_SAMPLING = 30,     /* aux enum lt_sampling; Node ABI (process.versions.modules),
+	                         threshold ms: written once per JS thread after LT_JS_START */
 	LT_KIND_MAX
 };
 
 #define LT_EXEC_FAILED 1u
+
+enum lt_sampling {
+	LT_SAMPLING_ON = 1,
+	LT_SAMPLING_OFF = 2,          /* LOOPTRACE_SAMPLE_MS=0 */
+	LT_SAMPLING_UNAVAILABLE = 3,  /* no watchdog module for this Node ABI */
+};
 
 enum lt_reject_kind {
 	LT_REJECT_UNHANDLED = 0,

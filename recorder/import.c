@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../analyzer/queue.h"
+#include "../analyzer/store.h"
 #include "rawfile.h"
 
 #define MAX_DEPTH 256
@@ -45,6 +46,8 @@ enum stmt_id {
 	ST_LINEAGE,
 	ST_REJECTION_DETAIL,
 	ST_BLOCKING,
+	ST_SAMPLE,
+	ST_RESOURCE_CLEAR,
 	ST_COUNT
 };
 
@@ -65,6 +68,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REJECTION_DETAIL] = "UPDATE rejections SET reason=? WHERE id=?",
 	[ST_BLOCKING] = "INSERT INTO blocking_calls(pid,tid,dispatch_seq,call,begin_ns,end_ns)"
 			" VALUES(?,?,?,?,?,?)",
+	[ST_SAMPLE] = "INSERT INTO samples(pid,tid,ts_ns,dispatch_seq,stack_id) VALUES(?,?,?,?,?)",
+	[ST_RESOURCE_CLEAR] = "UPDATE resources SET cleared_ns=? WHERE id=? AND cleared_ns IS NULL",
 };
 
 struct importer {
@@ -78,6 +83,9 @@ struct importer {
 	uint64_t resource_base;
 	struct lt_import_stats *stats;
 	int failed;
+	/* in-dispatch sampling, by JS thread (LT_SAMPLING) */
+	unsigned sampling_on, sampling_off, sampling_unavailable;
+	uint32_t unavailable_abi;
 };
 
 static void bind_opt(sqlite3_stmt *s, int col, int present, int64_t v)
@@ -134,6 +142,14 @@ struct open_dispatch {
 	uint64_t begin_ns;
 };
 
+#define RECENT_CLOSED 64
+
+struct closed_dispatch {
+	uint32_t seq;
+	int depth;
+	uint64_t begin_ns, end_ns;
+};
+
 struct stream {
 	struct lt_raw_file raw;
 	const char *path;
@@ -164,6 +180,9 @@ struct stream {
 
 	struct open_dispatch stack[MAX_DEPTH];
 	int depth;
+	/* the dispatches closed last, for samples written after the fact */
+	struct closed_dispatch recent[RECENT_CLOSED];
+	uint32_t n_recent;
 	uint32_t synthetic_seq; /* open synthetic dispatch for un-hooked output */
 
 	/* loop iterations */
@@ -378,6 +397,11 @@ static void close_top(struct importer *im, struct stream *s, uint64_t ts)
 	if (d->kind == D_MAIN)
 		s->main_open = 0;
 	write_dispatch(im, s, d, s->depth, ts, rid, pid);
+	struct closed_dispatch *c = &s->recent[s->n_recent++ % RECENT_CLOSED];
+	c->seq = d->seq;
+	c->depth = s->depth;
+	c->begin_ns = d->begin_ns;
+	c->end_ns = ts;
 	s->depth--;
 }
 
@@ -647,7 +671,10 @@ static void on_r_update(struct importer *im, struct stream *s, const uint32_t *r
 	if (destroy && s->res[id].queue != LT_QUEUE_TIMER && s->res[id].queue != LT_QUEUE_IMMEDIATE &&
 	    s->res[id].queue != LT_QUEUE_IO)
 		return; /* ticks and microtasks die right after running: no row update */
-	sqlite3_stmt *st = im->st[destroy ? ST_RESOURCE_DESTROY : ST_RESOURCE_REF];
+	/* A timer's or immediate's "destroy" is a clearTimeout/clearInterval/
+	 * clearImmediate (or close()) on it while it was live. */
+	int cleared = destroy && (s->res[id].queue == LT_QUEUE_TIMER || s->res[id].queue == LT_QUEUE_IMMEDIATE);
+	sqlite3_stmt *st = im->st[cleared ? ST_RESOURCE_CLEAR : destroy ? ST_RESOURCE_DESTROY : ST_RESOURCE_REF];
 	sqlite3_bind_int64(st, 1, destroy ? (int64_t)ts : (int64_t)lt_record_aux(r[0]));
 	sqlite3_bind_int64(st, 2, (int64_t)(s->resource_base + id));
 	run(im, st);
@@ -845,6 +872,81 @@ static void on_lineage(struct importer *im, struct stream *s, const uint32_t *r,
 	write_lineage(im, s, kind, ts, kind == LT_FORK ? r[3] : 0, none);
 }
 
+/* The innermost dispatch of this thread that was running at ts: a sample
+ * is written at the agent's next resource event, after the dispatch it was
+ * taken in may have closed. */
+static uint32_t dispatch_at(const struct stream *s, uint64_t ts)
+{
+	uint32_t seq = NO_SEQ;
+	int depth = 0;
+	for (int i = s->depth - 1; i >= 0; i--)
+		if (s->stack[i].begin_ns <= ts) {
+			seq = s->stack[i].seq;
+			depth = i + 1;
+			break;
+		}
+	uint32_t n = s->n_recent < RECENT_CLOSED ? s->n_recent : RECENT_CLOSED;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct closed_dispatch *c = &s->recent[(s->n_recent - 1 - k) % RECENT_CLOSED];
+		if (c->begin_ns <= ts && ts <= c->end_ns && c->depth > depth) {
+			seq = c->seq;
+			depth = c->depth;
+		}
+	}
+	return seq;
+}
+
+static void on_sample(struct importer *im, struct stream *s, const uint32_t *r)
+{
+	uint64_t ts = ts64(r + 1);
+	uint64_t stack = stack_of(s, r[3]);
+	uint32_t seq = dispatch_at(s, ts);
+	sqlite3_stmt *st = im->st[ST_SAMPLE];
+	sqlite3_bind_int(st, 1, s->pid);
+	sqlite3_bind_int(st, 2, s->tid);
+	sqlite3_bind_int64(st, 3, (int64_t)ts);
+	bind_opt(st, 4, seq != NO_SEQ, seq);
+	bind_opt(st, 5, stack != 0, (int64_t)stack);
+	run(im, st);
+}
+
+static void on_sampling(struct importer *im, const uint32_t *r)
+{
+	switch (lt_record_aux(r[0])) {
+	case LT_SAMPLING_ON:
+		im->sampling_on++;
+		break;
+	case LT_SAMPLING_OFF:
+		im->sampling_off++;
+		break;
+	case LT_SAMPLING_UNAVAILABLE:
+		if (!im->sampling_unavailable++)
+			im->unavailable_abi = r[1];
+		break;
+	default:
+		break;
+	}
+}
+
+/* meta in_dispatch_samples: "on" when every JS thread sampled, "off" when
+ * sampling was turned off, "unavailable (no watchdog for Node ABI N)" when
+ * the module for that Node was missing (with "partly" when some threads of
+ * the trace did sample). */
+static int write_sampling_meta(struct importer *im)
+{
+	char text[128];
+	if (im->sampling_unavailable)
+		snprintf(text, sizeof(text), "%sunavailable (no watchdog for Node ABI %u)",
+			 im->sampling_on ? "partly " : "", im->unavailable_abi);
+	else if (im->sampling_on)
+		snprintf(text, sizeof(text), "on");
+	else if (im->sampling_off)
+		snprintf(text, sizeof(text), "off");
+	else
+		return 0;
+	return lt_store_set_meta(im->db, "in_dispatch_samples", text);
+}
+
 static void write_blocking(struct importer *im, struct stream *s, const char *call, uint64_t begin,
 			   uint64_t end)
 {
@@ -994,6 +1096,12 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 		break;
 	case LT_BLOCKING:
 		on_blocking(im, s, r);
+		break;
+	case LT_SAMPLE:
+		on_sample(im, s, r);
+		break;
+	case LT_SAMPLING:
+		on_sampling(im, r);
 		break;
 	default:
 		break;
@@ -1185,7 +1293,7 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 		finish_stream(&im, &streams[i], superseded(streams, n, i));
 	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
 			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",
-			 NULL, NULL, NULL) != SQLITE_OK)
+			 NULL, NULL, NULL) != SQLITE_OK || write_sampling_meta(&im) != 0)
 		im.failed = 1;
 	stats->streams = (unsigned)n;
 	if (im.failed || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {

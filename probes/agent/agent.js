@@ -35,8 +35,9 @@
     PAD: 1, STRING: 2, JS_START: 10, EXIT_EMIT: 11, EXIT_DONE: 12, MAIN_END: 13,
     P_INIT: 16, P_SETTLE: 17, P_BEFORE: 18, P_AFTER: 19,
     R_INIT: 20, R_BEFORE: 21, R_AFTER: 22, R_DESTROY: 23, R_REF: 24,
-    REJECT: 25, STACK: 26, REJECT_DETAIL: 27,
+    REJECT: 25, STACK: 26, REJECT_DETAIL: 27, SAMPLE: 29, SAMPLING: 30,
   };
+  const SAMPLING_ON = 1, SAMPLING_OFF = 2, SAMPLING_UNAVAILABLE = 3;
   const REJECT_UNHANDLED = 0, REJECT_HANDLED_LATE = 1, REJECT_UNCAUGHT = 2;
   const hdr = (kind, aux, words) => (kind | (aux << 8) | (words << 16)) | 0;
   const H_P_INIT = hdr(K.P_INIT, 0, 4);
@@ -148,7 +149,6 @@
     }
     if (!Array.isArray(sites)) return 0;
     const frames = [];
-    let key = '';
     for (let k = 0; k < sites.length && frames.length < 4 * 10; k++) {
       const s = sites[k];
       // Async frames ("at async caller") describe who awaits, not who runs:
@@ -156,11 +156,16 @@
       if (typeof s.isAsync === 'function' && s.isAsync()) break;
       const file = s.getFileName() || '';
       if (file === agentFile) continue;
-      const fn = s.getFunctionName() || '';
-      const line = s.getLineNumber() || 0;
-      const col = s.getColumnNumber() || 0;
-      frames.push(fn, file, line, col);
-      key += `${fn}\u0000${file}\u0000${line}\u0000${col}\u0001`;
+      frames.push(s.getFunctionName() || '', file, s.getLineNumber() || 0, s.getColumnNumber() || 0);
+    }
+    return internStack(frames);
+  }
+  // frames: function, file, line, column per frame, innermost first.
+  // Returns the id of an LT_STACK record with them, written once.
+  function internStack(frames) {
+    let key = '';
+    for (let k = 0; k < frames.length; k += 4) {
+      key += `${frames[k]}\u0000${frames[k + 1]}\u0000${frames[k + 2]}\u0000${frames[k + 3]}\u0001`;
     }
     let id = stacks.get(key);
     if (id !== undefined) return id;
@@ -237,6 +242,52 @@
     W[i + 3] = threadId;
     W[i + 4] = mainScript;
     commit(i, hdr(K.JS_START, 0, 5), 5);
+  }
+
+  // --- in-dispatch stack samples ---------------------------------------------
+  // The watchdog module (probes/agent/watchdog.cc, one build per Node ABI)
+  // interrupts this thread when it has been busy LOOPTRACE_SAMPLE_MS (40)
+  // without waiting in epoll and keeps the stack it saw; the interrupt may
+  // come in the middle of one of our records, so it only raises
+  // sampleFlag[0] and the samples are written here, at the next resource
+  // before/after, main end or exit mark (never in the promise hooks).
+  const sampleMs = process.env.LOOPTRACE_SAMPLE_MS === undefined ? 40 : Number(process.env.LOOPTRACE_SAMPLE_MS);
+  const abi = Number(process.versions.modules) | 0;
+  let watchdog;
+  let sampleFlag;
+  let sampling = SAMPLING_OFF;
+  if (sampleMs > 0) {
+    try {
+      watchdog = require(`${__dirname}/looptrace-watchdog-abi${abi}.node`);
+      sampleFlag = typeof watchdog.start === 'function' ? watchdog.start(sampleMs) : undefined;
+    } catch {
+      sampleFlag = undefined;
+    }
+    sampling = sampleFlag ? SAMPLING_ON : SAMPLING_UNAVAILABLE;
+  }
+  if (!sampleFlag) sampleFlag = new Int32Array(1); // stays 0
+  {
+    const i = room(3);
+    W[i + 1] = abi;
+    W[i + 2] = sampleMs > 0 ? Math.min(sampleMs, 0x7fffffff) | 0 : 0;
+    commit(i, hdr(K.SAMPLING, sampling, 3), 3);
+  }
+  function flushSamples() {
+    const a = watchdog.take();
+    if (a === undefined) return;
+    let k = 1;
+    for (let n = a[0]; n > 0; n--) {
+      const tsLo = a[k], tsHi = a[k + 1], busyNs = a[k + 2], count = a[k + 3];
+      k += 4;
+      const frames = [];
+      for (let f = 0; f < count; f++, k += 4) {
+        if (a[k + 1] !== agentFile) frames.push(a[k], a[k + 1], a[k + 2], a[k + 3]);
+      }
+      const sid = internStack(frames);
+      const i = room(5);
+      W[i + 1] = tsLo; W[i + 2] = tsHi; W[i + 3] = sid; W[i + 4] = busyNs;
+      commit(i, hdr(K.SAMPLE, 0, 5), 5);
+    }
   }
 
   // --- promises ------------------------------------------------------------
@@ -459,9 +510,11 @@
     const hook = asyncHooks.createHook({
       init: resourceInit,
       before(asyncId) {
+        if (sampleFlag[0] !== 0) flushSamples();
         if (asyncId !== mainEndTickId) resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId);
       },
       after(asyncId) {
+        if (sampleFlag[0] !== 0) flushSamples();
         if (asyncId !== mainEndTickId) resourceEvent(K.R_AFTER, 0, asyncId);
       },
       // No destroy hook: it makes Node queue a destroy emit for every tick,
@@ -491,6 +544,7 @@
   // Module.runMain would put a frame of ours into the program's stack
   // traces.)  If main throws, it never runs and the crash stays with main.
   function mainEnded() {
+    if (sampleFlag[0] !== 0) flushSamples();
     const i = room(3);
     putRel(i + 1);
     commit(i, hdr(K.MAIN_END, 0, 3), 3);
@@ -547,6 +601,7 @@
     }
   }
   function exitMark(kind, aux, code) {
+    if (sampleFlag[0] !== 0) flushSamples();
     const i = room(4);
     putRel(i + 1);
     W[i + 3] = code | 0;

@@ -37,6 +37,7 @@ struct lt_log {
 	uint32_t *ring;       /* LT_RING_SLOTS chunk slots */
 	uint32_t chunk;       /* index of the chunk being written */
 	uint32_t next_string;
+	uint64_t busy_since; /* see looptrace_log_busy_since */
 };
 
 #define RING_BYTES ((size_t)LT_RING_SLOTS * CHUNK_BYTES)
@@ -126,6 +127,14 @@ LT_EXPORT int looptrace_log_advance(struct lt_log *log, uint32_t words)
 
 LT_EXPORT struct lt_file_header *looptrace_log_header(struct lt_log *log) { return log->hdr; }
 
+LT_EXPORT uint64_t *looptrace_log_busy_since(struct lt_log *log) { return &log->busy_since; }
+
+void lt_capture_set_busy(struct lt_log *log, uint64_t since)
+{
+	if (log)
+		__atomic_store_n(&log->busy_since, since, __ATOMIC_RELAXED);
+}
+
 /* --- the coarse clock --- */
 
 static void *clock_main(void *arg)
@@ -139,28 +148,33 @@ static void *clock_main(void *arg)
 	return NULL;
 }
 
+LT_EXPORT int looptrace_helper_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t thread;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* A helper must not trace itself or take signals the program relies on. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* The real pthread_create: the thread is ours, not the program's. */
+	__typeof__(pthread_create) *create =
+		(__typeof__(pthread_create) *)dlsym(RTLD_NEXT, "pthread_create");
+	int rc = create ? create(&thread, &attr, fn, arg) : ENOSYS;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 LT_EXPORT const volatile uint32_t *looptrace_coarse_clock(void)
 {
 	int expected = 0;
 	if (atomic_compare_exchange_strong(&clock_state, &expected, 1)) {
 		coarse_us = (uint32_t)(lt_now_ns() / 1000u);
-		pthread_t thread;
-		pthread_attr_t attr;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 64 * 1024);
-		/* The clock thread must not trace itself or block signals the
-		 * program relies on: it only sleeps and stores. */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		/* The real pthread_create: the clock thread is ours, not the program's. */
-		__typeof__(pthread_create) *create =
-			(__typeof__(pthread_create) *)dlsym(RTLD_NEXT, "pthread_create");
-		if (!create || create(&thread, &attr, clock_main, NULL) != 0)
+		if (looptrace_helper_thread(clock_main, NULL) != 0)
 			atomic_store(&clock_state, 0);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
 	}
 	return &coarse_us;
 }

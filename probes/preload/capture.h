@@ -30,6 +30,8 @@ struct lt_log;
 #define LT_SYM_LOG_CHUNK "looptrace_log_chunk"
 #define LT_SYM_COARSE_CLOCK "looptrace_coarse_clock"
 #define LT_SYM_NOW_NS "looptrace_now_ns"
+#define LT_SYM_LOG_BUSY_SINCE "looptrace_log_busy_since"
+#define LT_SYM_HELPER_THREAD "looptrace_helper_thread"
 
 /* This thread's log, created on first call.  NULL when capture is off
  * (LOOPTRACE_DIR unset, or the file could not be created: capture then stays
@@ -54,6 +56,18 @@ const volatile uint32_t *looptrace_coarse_clock(void);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t looptrace_now_ns(void);
+
+/* The word that says since when the log's thread has been busy: the moment
+ * it last returned from epoll (or when the agent's watchdog started on it),
+ * 0 while it waits in epoll.  Written by the owning thread only (the epoll
+ * interposers, the watchdog's start()), read by the watchdog thread; lives
+ * as long as the log. */
+uint64_t *looptrace_log_busy_since(struct lt_log *log);
+void lt_capture_set_busy(struct lt_log *log, uint64_t since);
+
+/* Start a detached helper thread of ours (not the program's: no lineage
+ * record, every signal blocked, small stack).  Returns 0 or an errno. */
+int looptrace_helper_thread(void *(*fn)(void *), void *arg);
 
 /* --- C-side record writing (used by the interposers) --- */
 

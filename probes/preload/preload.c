@@ -106,10 +106,15 @@ LT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 static void record_poll(unsigned kind, int32_t value)
 {
 	struct lt_log *log = looptrace_log_current();
+	if (!log)
+		return;
+	uint64_t now = lt_now_ns();
+	/* The watchdog (probes/agent/watchdog.cc) samples threads busy too long. */
+	lt_capture_set_busy(log, kind == LT_POLL_ENTER ? 0 : now);
 	uint32_t *rec = lt_record_begin(log, 4);
 	if (!rec)
 		return;
-	lt_put_ts(rec + 1, lt_now_ns());
+	lt_put_ts(rec + 1, now);
 	rec[3] = (uint32_t)value;
 	lt_record_commit(log, rec, lt_record_header(kind, 0, 4));
 }

@@ -1,0 +1,369 @@
+/*
+ * watchdog.cc — looptrace-watchdog-abi<N>.node: JS stacks sampled while a
+ * dispatch runs long ("in-dispatch samples").
+ *
+ * One watchdog thread per process polls every registered JS thread each
+ * WATCH_PERIOD_MS.  The preload library keeps, per traced thread, the moment
+ * it last left epoll (0 while it waits there): a thread busy for the
+ * threshold or longer gets a v8::Isolate::RequestInterrupt, and the
+ * interrupt callback (on the JS thread, at a safe point, running no JS)
+ * copies the current stack into this module's buffer.  It never writes to
+ * the capture ring — the agent may be half way through a record there — so
+ * it raises a flag word that the agent reads at its next resource
+ * before/after, main end and exit marks, where it calls take() and writes
+ * the samples as LT_STACK + LT_SAMPLE records itself.
+ *
+ * JS API (N-API; the V8 calls are the only reason this is C++, and the
+ * reason it is built once per Node ABI):
+ *   start(thresholdMs) -> Int32Array flag view (flag[0] = samples waiting),
+ *                         or undefined when the preload library is absent.
+ *   take()             -> [n, then per sample: tsLo, tsHi, busyNs, frames,
+ *                          then per frame: function, file, line, column],
+ *                         or undefined when nothing waits.
+ *
+ * Ownership: slots are allocated at start() and kept for the process
+ * lifetime, reused by later threads once the thread that held one has
+ * gone (its env cleanup hook releases it); the watchdog never frees memory
+ * an interrupt in flight may still reach.  Locking: one mutex guards
+ * registration, the schedule and the isolate of each slot; the samples of a
+ * slot are only touched on its JS thread (interrupt callback and take()).
+ */
+#include <dlfcn.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <v8.h>
+
+extern "C" {
+#include "../preload/capture.h"
+}
+
+namespace {
+
+constexpr int MAX_SLOTS = 256;         // JS threads watched at once
+constexpr int MAX_FRAMES = 24;
+constexpr int MAX_PENDING = 12;        // samples waiting for the agent
+constexpr unsigned MAX_PER_PERIOD = 12; // samples per busy period
+constexpr uint64_t WATCH_PERIOD_NS = 10ull * 1000 * 1000;
+constexpr uint64_t FIRST_GAP_NS = 25ull * 1000 * 1000;
+constexpr size_t NAME_BYTES = 128;
+constexpr size_t FILE_BYTES = 256;
+
+struct frame {
+	char function[NAME_BYTES];
+	char file[FILE_BYTES];
+	int32_t line, column;
+};
+
+struct sample {
+	uint64_t ts_ns;
+	uint32_t busy_ns;
+	uint32_t frames;
+	frame f[MAX_FRAMES];
+};
+
+struct slot {
+	// under `lock`
+	int used;
+	v8::Isolate *isolate;
+	volatile uint64_t *busy_since; // the preload's word for the thread
+	uint64_t period;               // busy_since of the period being sampled
+	uint64_t next_due_ns;          // busy time at which the next sample is due
+	unsigned taken;
+	int requested;                 // an interrupt is in flight
+	// on the JS thread only
+	int32_t flag[2];               // flag[0]: samples waiting (read by the agent)
+	int taking;
+	unsigned n;
+	sample samples[MAX_PENDING];
+};
+
+pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+slot *slots[MAX_SLOTS];
+uint64_t threshold_ns = 40ull * 1000 * 1000;
+int watching;
+int exiting; // the process is exiting: request nothing more
+
+void stop_watching()
+{
+	pthread_mutex_lock(&lock);
+	exiting = 1;
+	pthread_mutex_unlock(&lock);
+}
+
+struct preload_api {
+	lt_log *(*log_current)(void);
+	uint64_t *(*log_busy_since)(lt_log *);
+	uint64_t (*now_ns)(void);
+	int (*helper_thread)(void *(*)(void *), void *);
+};
+preload_api api;
+
+bool resolve_api()
+{
+	api.log_current = reinterpret_cast<lt_log *(*)(void)>(dlsym(RTLD_DEFAULT, LT_SYM_LOG_CURRENT));
+	api.log_busy_since =
+		reinterpret_cast<uint64_t *(*)(lt_log *)>(dlsym(RTLD_DEFAULT, LT_SYM_LOG_BUSY_SINCE));
+	api.now_ns = reinterpret_cast<uint64_t (*)(void)>(dlsym(RTLD_DEFAULT, LT_SYM_NOW_NS));
+	api.helper_thread = reinterpret_cast<int (*)(void *(*)(void *), void *)>(
+		dlsym(RTLD_DEFAULT, LT_SYM_HELPER_THREAD));
+	return api.log_current && api.log_busy_since && api.now_ns && api.helper_thread;
+}
+
+// Gap to the next sample after the k-th (k >= 1): 25 ms twice, then doubling,
+// so a 1 s block gets 7 samples and a 10 s one still no more than 12.
+uint64_t gap_after(unsigned k)
+{
+	if (k <= 2)
+		return FIRST_GAP_NS;
+	unsigned shift = k - 2 < 16 ? k - 2 : 16;
+	return FIRST_GAP_NS << shift;
+}
+
+void copy_utf8(v8::Isolate *isolate, v8::Local<v8::String> s, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (s.IsEmpty())
+		return;
+	v8::String::Utf8Value utf8(isolate, s);
+	if (!*utf8)
+		return;
+	size_t n = static_cast<size_t>(utf8.length());
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && (static_cast<unsigned char>((*utf8)[n]) & 0xc0) == 0x80)
+			n--; // do not cut a UTF-8 sequence
+	}
+	memcpy(out, *utf8, n);
+	out[n] = '\0';
+}
+
+void on_interrupt(v8::Isolate *isolate, void *data)
+{
+	slot *s = static_cast<slot *>(data);
+	pthread_mutex_lock(&lock);
+	int mine = s->used && s->isolate == isolate;
+	if (mine)
+		s->requested = 0;
+	uint64_t since = mine ? *s->busy_since : 0;
+	pthread_mutex_unlock(&lock);
+	if (!mine || since == 0 || s->taking || s->n >= MAX_PENDING)
+		return;
+
+	uint64_t now = api.now_ns();
+	sample *out = &s->samples[s->n];
+	out->ts_ns = now;
+	out->busy_ns = now - since > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(now - since);
+	out->frames = 0;
+	v8::HandleScope scope(isolate);
+	v8::Local<v8::StackTrace> trace = v8::StackTrace::CurrentStackTrace(isolate, MAX_FRAMES);
+	int count = trace.IsEmpty() ? 0 : trace->GetFrameCount();
+	for (int i = 0; i < count && i < MAX_FRAMES; i++) {
+		v8::Local<v8::StackFrame> fr = trace->GetFrame(isolate, static_cast<uint32_t>(i));
+		if (fr.IsEmpty())
+			continue;
+		frame *f = &out->f[out->frames++];
+		copy_utf8(isolate, fr->GetFunctionName(), f->function, sizeof(f->function));
+		copy_utf8(isolate, fr->GetScriptName(), f->file, sizeof(f->file));
+		f->line = fr->GetLineNumber();
+		f->column = fr->GetColumn();
+	}
+	s->n++;
+	s->flag[0] = static_cast<int32_t>(s->n);
+
+	// The next one is due a gap after this one, not after a request that
+	// waited (a long native call delivers the interrupt only on return).
+	pthread_mutex_lock(&lock);
+	if (s->used && s->isolate == isolate && s->period == since) {
+		uint64_t at = now - since + gap_after(s->taken);
+		if (at > s->next_due_ns)
+			s->next_due_ns = at;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void watch_once(uint64_t now)
+{
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		slot *s = slots[i];
+		if (!s || !s->used)
+			continue;
+		uint64_t since = *s->busy_since;
+		if (since == 0 || since > now) {
+			s->period = 0;
+			continue;
+		}
+		if (since != s->period) {
+			s->period = since;
+			s->taken = 0;
+			s->next_due_ns = threshold_ns;
+		}
+		if (s->requested || s->taken >= MAX_PER_PERIOD || now - since < s->next_due_ns)
+			continue;
+		s->taken++;
+		s->next_due_ns += gap_after(s->taken);
+		s->requested = 1;
+		s->isolate->RequestInterrupt(on_interrupt, s);
+	}
+}
+
+void *watch_main(void *)
+{
+	struct timespec period = {0, static_cast<long>(WATCH_PERIOD_NS)};
+	for (;;) {
+		// The raw syscall: nanosleep is interposed by the preload library.
+		syscall(SYS_nanosleep, &period, nullptr);
+		pthread_mutex_lock(&lock);
+		if (!exiting)
+			watch_once(api.now_ns());
+		pthread_mutex_unlock(&lock);
+	}
+	return nullptr;
+}
+
+void release(void *data)
+{
+	slot *s = static_cast<slot *>(data);
+	pthread_mutex_lock(&lock);
+	s->used = 0;
+	s->isolate = nullptr;
+	s->requested = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+// A free slot (reusing one a finished thread left), or a new one.  Under lock.
+slot *claim_slot()
+{
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		if (!slots[i])
+			slots[i] = static_cast<slot *>(calloc(1, sizeof(slot)));
+		if (slots[i] && !slots[i]->used)
+			return slots[i];
+		if (!slots[i])
+			return nullptr;
+	}
+	return nullptr;
+}
+
+napi_value start(napi_env env, napi_callback_info info)
+{
+	napi_value undefined;
+	napi_get_undefined(env, &undefined);
+	size_t argc = 1;
+	napi_value argv[1];
+	double ms = 40;
+	if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok)
+		return undefined;
+	if (argc >= 1)
+		napi_get_value_double(env, argv[0], &ms);
+	if (!(ms >= 1 && ms <= 3600 * 1000))
+		return undefined;
+	lt_log *log = api.log_current ? api.log_current() : nullptr;
+	uint64_t *busy = log ? api.log_busy_since(log) : nullptr;
+	if (!busy)
+		return undefined;
+
+	pthread_mutex_lock(&lock);
+	threshold_ns = static_cast<uint64_t>(ms * 1e6);
+	slot *s = claim_slot();
+	if (s) {
+		s->isolate = v8::Isolate::GetCurrent();
+		s->busy_since = busy;
+		if (*busy == 0)
+			*busy = api.now_ns(); // JS starts: busy until its first poll
+		s->period = 0;
+		s->taken = 0;
+		s->requested = 0;
+		s->n = 0;
+		s->taking = 0;
+		s->flag[0] = 0;
+		s->used = s->isolate != nullptr;
+	}
+	int ok = s && s->used;
+	if (ok && !watching) {
+		watching = api.helper_thread(watch_main, nullptr) == 0 ? 1 : -1;
+		if (watching == 1)
+			atexit(stop_watching);
+	}
+	ok = ok && watching == 1;
+	if (s && !ok)
+		s->used = 0;
+	pthread_mutex_unlock(&lock);
+	if (!ok)
+		return undefined;
+
+	napi_value buffer, view;
+	if (napi_add_env_cleanup_hook(env, release, s) != napi_ok ||
+	    napi_create_external_arraybuffer(env, s->flag, sizeof(s->flag), nullptr, nullptr, &buffer) !=
+		    napi_ok ||
+	    napi_create_typedarray(env, napi_int32_array, 2, buffer, 0, &view) != napi_ok) {
+		release(s);
+		return undefined;
+	}
+	napi_set_instance_data(env, s, nullptr, nullptr);
+	return view;
+}
+
+bool push_number(napi_env env, napi_value arr, uint32_t *k, double v)
+{
+	napi_value n;
+	return napi_create_double(env, v, &n) == napi_ok && napi_set_element(env, arr, (*k)++, n) == napi_ok;
+}
+
+bool push_string(napi_env env, napi_value arr, uint32_t *k, const char *text)
+{
+	napi_value str;
+	return napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &str) == napi_ok &&
+	       napi_set_element(env, arr, (*k)++, str) == napi_ok;
+}
+
+napi_value take(napi_env env, napi_callback_info)
+{
+	napi_value undefined, arr;
+	napi_get_undefined(env, &undefined);
+	void *data = nullptr;
+	if (napi_get_instance_data(env, &data) != napi_ok || !data)
+		return undefined;
+	slot *s = static_cast<slot *>(data);
+	if (s->n == 0 || napi_create_array(env, &arr) != napi_ok)
+		return undefined;
+	s->taking = 1;
+	uint32_t k = 0;
+	bool ok = push_number(env, arr, &k, s->n);
+	for (unsigned i = 0; ok && i < s->n; i++) {
+		const sample *p = &s->samples[i];
+		ok = push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns)) &&
+		     push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns >> 32)) &&
+		     push_number(env, arr, &k, p->busy_ns) && push_number(env, arr, &k, p->frames);
+		for (uint32_t j = 0; ok && j < p->frames; j++)
+			ok = push_string(env, arr, &k, p->f[j].function) &&
+			     push_string(env, arr, &k, p->f[j].file) &&
+			     push_number(env, arr, &k, p->f[j].line) &&
+			     push_number(env, arr, &k, p->f[j].column);
+	}
+	s->n = 0;
+	s->flag[0] = 0;
+	s->taking = 0;
+	return ok ? arr : undefined;
+}
+
+napi_value init(napi_env env, napi_value exports)
+{
+	if (!resolve_api())
+		return exports; // no preload library: no start()
+	const napi_property_descriptor props[] = {
+		{"start", nullptr, start, nullptr, nullptr, nullptr, napi_default, nullptr},
+		{"take", nullptr, take, nullptr, nullptr, nullptr, napi_default, nullptr},
+	};
+	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	return exports;
+}
+
+} // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
