@@ -80,7 +80,7 @@ static void describe(struct lt_analysis *a, const struct startup *s)
 		if (s->sum.n_modules && n > 0 && (size_t)n < sizeof(what))
 			snprintf(what + n, sizeof(what) - (size_t)n, ")");
 	}
-	lt_finding_message(f, "Startup: the main module ran %.0f ms before the event loop started%s", s->ms, what);
+	lt_finding_message(f, "the main module ran %.0f ms before the event loop started%s", s->ms, what);
 	if (share >= 0.5)
 		lt_finding_fix(f, "load heavy modules lazily (require them where first needed) or trim dependencies; "
 				  "startup is paid once per process");

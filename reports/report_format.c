@@ -298,6 +298,14 @@ static void text_finding(FILE *o, const struct lt_finding *f, int colour)
 {
 	static const char *const sev_colour[] = {"\033[36m", "\033[33m", "\033[31m"};
 	const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
+	/* Every process pays its startup: an ordinary one takes one line. */
+	if (f->severity == LT_SEV_INFO && !strcmp(f->kind, "startup")) {
+		fprintf(o, "\n%s%-7s%s %s%s%s: ", colour ? sev_colour[f->severity] : "", "info", reset, bold, f->kind,
+			reset);
+		put_safe(o, f->message);
+		fputc('\n', o);
+		return;
+	}
 	fprintf(o, "\n%s%-7s%s %s%s%s", colour ? sev_colour[f->severity] : "", lt_severity_name(f->severity),
 		reset, bold, f->kind, reset);
 	if (f->thread_name && strcmp(f->thread_name, "main") != 0) {
