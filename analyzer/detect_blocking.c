@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "samples.h"
 #include "source.h"
+#include "store.h"
 
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
@@ -313,6 +314,8 @@ static void note_missing_location(struct lt_finding *f, const struct site *s, co
 		lt_finding_location_note(f, "only library frames were sampled");
 	else if (!strcmp(state, "on"))
 		lt_finding_location_note(f, "no stack was sampled (stack budget)");
+	else if (!strcmp(state, "bpf"))
+		lt_finding_location_note(f, "attached with eBPF: no JavaScript stack was recorded");
 	else
 		lt_finding_location_note(f, "no stack was sampled (in-dispatch sampling %s)", state);
 }
@@ -402,8 +405,11 @@ int lt_detect_blocking(struct lt_analysis *a)
 	rc = -EIO;
 	if (step != SQLITE_DONE)
 		goto finalize;
-	char state[128];
+	char state[128], capture[16];
 	lt_samples_state(a->db, state, sizeof(state));
+	lt_store_get_meta(a->db, "capture", capture, sizeof(capture));
+	if (!strcmp(capture, "bpf") && !strcmp(state, "absent"))
+		snprintf(state, sizeof(state), "bpf");
 	for (size_t i = 0; i < n; i++)
 		describe(a, &sites[i], state);
 	rc = 0;
