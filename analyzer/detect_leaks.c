@@ -7,9 +7,19 @@
  * through a run.  A process whose loop ran dry ('beforeExit') had nothing
  * keeping it alive, so it has no leaks by definition; one that exited on an
  * error of its own (uncaught exception, fatal rejection) is about that error.
- * Timers: one that already ran (one-shot) is spent; one whose due time
- * passed without it running was cleared; an interval is live if it was still
- * firing at the end.
+ * Timers: one cleared (resources.cleared_ns) or that already ran (one-shot)
+ * is spent; one whose due time passed without it running was cleared; an
+ * interval is live if it was still firing at the end.  Unref'd handles and
+ * Node's writable stdio streams never keep the loop alive.
+ * A process stopped by the recording (--duration, SIGINT/SIGTERM) while it
+ * had a listening server is a service that ran until stopped: the server is
+ * said as an info note, its other handles are not leaks unless one site kept
+ * adding intervals or handles kept piling up.  A process that was stopped
+ * with no server had nothing left to do but was held open: its handles are.
+ * When part of the trace was lost (damaged streams), a handle's close may be
+ * in the gap: only growing sites stay leaks, the rest are info notes.
+ * Each finding is placed at the user line that created the handles, with the
+ * library frame that made them as secondary context.
  * An attached trace (meta capture = bpf) is a window on a process that goes
  * on running: a handle still open when the window closed is only a leak when
  * handles of its type and site kept piling up all through the window.
@@ -20,6 +30,8 @@
 #include <string.h>
 
 #include "detectors.h"
+#include "locations.h"
+#include "processes.h"
 #include "store.h"
 
 struct handle_kind {
@@ -51,31 +63,47 @@ static const struct handle_kind *kind_of(const char *type)
 }
 
 /* Live, ref'd handles at the end of processes that did not drain their loop,
- * grouped by type and creation site. */
-static const char leaks_sql[] =
-	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns FROM threads GROUP BY pid),"
+ * grouped by type and creation site (its user line when it has one).  Left
+ * out: handles closed (or timers cleared: cleared_ns, or a one-shot whose due
+ * time passed without it running), unref'd ones, Node's own writable stdio
+ * streams (they never keep the loop alive), and processes that exec'd another
+ * binary.  %s marks stopped processes, %s exec'd ones, %s cleared timers. */
+static const char leaks_sql_fmt[] =
+	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns,"
+	"   max(is_main_thread = 1 AND %s) AS stopped, max(%s) AS execd FROM threads GROUP BY pid),"
 	" drained AS (SELECT DISTINCT pid FROM dispatches WHERE queue = 'exit' AND type = 'beforeExit'"
 	"   UNION SELECT DISTINCT r.pid FROM rejections r JOIN dispatches x ON x.pid = r.pid"
 	"   AND x.queue = 'exit' AND x.type = 'exit' WHERE r.kind IN ('unhandled', 'uncaught-exception')),"
 	" closed AS (SELECT DISTINCT resource_id FROM dispatches WHERE queue = 'close' AND resource_id IS NOT NULL),"
 	" runs AS (SELECT resource_id, count(*) AS n, max(begin_ns) AS last FROM dispatches"
-	"   WHERE queue = 'timer' GROUP BY resource_id)"
-	" SELECT r.pid, r.type, u.file, u.line, u.column, u.function, count(*),"
-	"  (e.end_ns - min(r.created_ns)) / 1e6, max(COALESCE(runs.n, 0)), max(r.timer_delay_ms),"
-	"  (max(r.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
-	"  (min(r.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns)"
-	" FROM resources r JOIN ends e ON e.pid = r.pid"
-	" LEFT JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
-	" LEFT JOIN runs ON runs.resource_id = r.id"
-	" WHERE r.destroyed_ns IS NULL AND r.ref = 1 AND r.pid NOT IN (SELECT pid FROM drained)"
-	"  AND r.id NOT IN (SELECT resource_id FROM closed)"
-	"  AND (r.type <> 'Timeout' OR (COALESCE(r.timer_repeat, 0) = 0 AND runs.n IS NULL"
-	"        AND r.created_ns + r.timer_delay_ms * 1000000 > e.end_ns - 1000000)"
-	"    OR (r.timer_repeat = 1 AND COALESCE(runs.last, r.created_ns) + 2 * r.timer_delay_ms * 1000000"
-	"        + 1000000 >= e.end_ns))"
-	"  AND r.type IN ('Timeout', 'TCPSERVERWRAP', 'PIPESERVERWRAP', 'TCPWRAP', 'PIPEWRAP', 'UDPWRAP',"
-	"   'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
-	" GROUP BY r.pid, r.type, u.file, u.line, u.column ORDER BY count(*) DESC";
+	"   WHERE queue = 'timer' GROUP BY resource_id),"
+	" live AS (SELECT r.id, r.pid, r.tid, r.type, r.created_ns, r.stack_id, r.site_stack_id,"
+	"   r.timer_delay_ms, COALESCE(r.timer_repeat, 0) AS timer_repeat, runs.n AS runs_n"
+	"  FROM resources r JOIN ends e ON e.pid = r.pid LEFT JOIN runs ON runs.resource_id = r.id"
+	"  WHERE r.destroyed_ns IS NULL AND r.ref = 1 AND e.execd = 0 %s"
+	"   AND r.pid NOT IN (SELECT pid FROM drained) AND r.id NOT IN (SELECT resource_id FROM closed)"
+	"   AND (r.type <> 'Timeout' OR (COALESCE(r.timer_repeat, 0) = 0 AND runs.n IS NULL"
+	"         AND r.created_ns + r.timer_delay_ms * 1000000 > e.end_ns - 1000000)"
+	"     OR (r.timer_repeat = 1 AND COALESCE(runs.last, r.created_ns) + 2 * r.timer_delay_ms * 1000000"
+	"         + 1000000 >= e.end_ns))"
+	"   AND r.type IN ('Timeout', 'TCPSERVERWRAP', 'PIPESERVERWRAP', 'TCPWRAP', 'PIPEWRAP', 'UDPWRAP',"
+	"    'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
+	"   AND NOT (r.type IN ('PIPEWRAP', 'TCPWRAP') AND EXISTS (SELECT 1 FROM stacks s"
+	"    WHERE s.stack_id IN (r.stack_id, r.site_stack_id) AND s.function = 'createWritableStdioStream'"
+	"    AND s.file LIKE 'node:internal/%%'))),"
+	" serving AS (SELECT DISTINCT pid FROM live WHERE type IN ('TCPSERVERWRAP', 'PIPESERVERWRAP'))"
+	" SELECT l.pid, min(l.tid), l.type, count(*),"
+	"  (e.end_ns - min(l.created_ns)) / 1e6, max(COALESCE(l.runs_n, 0)), max(l.timer_delay_ms),"
+	"  (max(l.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
+	"  (min(l.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
+	"  e.stopped, l.pid IN (SELECT pid FROM serving), sum(l.timer_repeat = 1),"
+	"  min(CASE WHEN us.stack_id IS NOT NULL THEN l.site_stack_id WHEN uo.stack_id IS NOT NULL THEN l.stack_id END),"
+	"  min(l.stack_id), min(l.site_stack_id)"
+	" FROM live l JOIN ends e ON e.pid = l.pid"
+	" LEFT JOIN temp.user_frame us ON us.stack_id = l.site_stack_id"
+	" LEFT JOIN temp.user_frame uo ON uo.stack_id = l.stack_id"
+	" GROUP BY l.pid, l.type, COALESCE(us.file, uo.file), COALESCE(us.line, uo.line)"
+	" ORDER BY count(*) DESC";
 
 /* The trace is a window on a running process (eBPF attach). */
 static int is_window(sqlite3 *db)
@@ -85,52 +113,128 @@ static int is_window(sqlite3 *db)
 	return !strcmp(capture, "bpf");
 }
 
+/* Some thread stream was damaged: a close may have fallen in the gap. */
+static int has_gaps(sqlite3 *db)
+{
+	char damaged[32];
+	lt_store_get_meta(db, "damaged_streams", damaged, sizeof(damaged));
+	return strtoll(damaged, NULL, 10) > 0;
+}
+
+static int prepare_leaks(sqlite3 *db, sqlite3_stmt **s)
+{
+	char sql[sizeof(leaks_sql_fmt) + 256];
+	int reasons = lt_table_has_column(db, "threads", "end_reason");
+	int cleared = lt_table_has_column(db, "resources", "cleared_ns");
+	snprintf(sql, sizeof(sql), leaks_sql_fmt,
+		 reasons ? "COALESCE(end_reason = 'killed', clean_exit = 0)" : "clean_exit = 0",
+		 reasons ? "COALESCE(end_reason = 'exec', 0)" : "0",
+		 cleared ? "AND r.cleared_ns IS NULL" : "");
+	return sqlite3_prepare_v2(db, sql, -1, s, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Where the handles were made: the user line (from the site stack, else the
+ * handle's own), the library frame that made it as secondary context. */
+static int place_handles(sqlite3 *db, struct lt_finding *f, int64_t user_stack, int64_t own_stack,
+			 int64_t site_stack)
+{
+	struct lt_place user = {0}, library = {0};
+	int rc = 0;
+	if (user_stack)
+		rc = lt_place_of_stack(db, user_stack, &user);
+	if (rc == -EIO)
+		return rc;
+	int64_t lib_stacks[] = {own_stack, site_stack};
+	for (size_t i = 0; i < 2 && !library.has_library; i++)
+		if (lib_stacks[i] && lt_place_of_stack(db, lib_stacks[i], &library) == -EIO)
+			return -EIO;
+	if (user.has_user)
+		lt_finding_location(f, user.user.file, user.user.line, user.user.column, user.user.function);
+	if (library.has_library)
+		lt_finding_library_location(f, library.library.file, library.library.line, library.library.column,
+					    library.library.function);
+	if (!user.has_user)
+		lt_finding_location_note(f, "%s", own_stack || site_stack
+			? "no frame of the program's own code in the stack that created it"
+			: "created after the stack-capture budget was spent: no creation stack");
+	return 0;
+}
+
 static int handles(struct lt_analysis *a)
 {
 	sqlite3_stmt *s;
-	int window = is_window(a->db);
-	if (sqlite3_prepare_v2(a->db, leaks_sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
+	int window = is_window(a->db), gaps = has_gaps(a->db);
+	int rc = prepare_leaks(a->db, &s);
+	if (rc != 0)
+		return rc;
 	int step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(s, 1);
+		const char *type = (const char *)sqlite3_column_text(s, 2);
 		const struct handle_kind *k = kind_of(type ? type : "");
 		if (!k)
 			continue;
-		const char *file = (const char *)sqlite3_column_text(s, 2);
-		int64_t count = sqlite3_column_int64(s, 6);
-		double age_ms = sqlite3_column_double(s, 7);
-		int64_t runs = sqlite3_column_int64(s, 8);
+		int64_t count = sqlite3_column_int64(s, 3);
+		double age_ms = sqlite3_column_double(s, 4);
+		int64_t runs = sqlite3_column_int64(s, 5);
 		int is_interval = !strcmp(type, "Timeout") && runs >= 1;
+		int is_server = !strcmp(type, "TCPSERVERWRAP") || !strcmp(type, "PIPESERVERWRAP");
+		int stopped = sqlite3_column_int(s, 9), serving = sqlite3_column_int(s, 10);
+		int64_t intervals = sqlite3_column_int64(s, 11);
 		/* Growing: handles from this site were still being created in the
 		 * last quarter of the run, and the first ones date from the first. */
-		int growing = count >= 20 && sqlite3_column_double(s, 10) > 0.75 &&
-			      sqlite3_column_double(s, 11) < 0.25;
+		int growing = count >= 20 && sqlite3_column_double(s, 7) > 0.75 &&
+			      sqlite3_column_double(s, 8) < 0.25;
 		if (window && !growing)
 			continue;
-		struct lt_finding *f = lt_findings_add(&a->findings, "leaked-handle",
-						       growing || count > 1 ? LT_SEV_ERROR : LT_SEV_WARNING);
+		/* A service stopped by the recording (--duration, SIGINT/SIGTERM)
+		 * still holds what it serves with: its listening server is expected
+		 * (said as a note), and its other handles too, unless one site kept
+		 * adding intervals (one per event) or handles kept piling up. */
+		int service_stop = stopped && serving;
+		if (service_stop && !is_server && !growing && intervals < 2)
+			continue;
+		enum lt_severity sev = growing ? LT_SEV_ERROR : LT_SEV_WARNING;
+		if ((service_stop && is_server) || gaps)
+			sev = growing ? sev : LT_SEV_INFO;
+		struct lt_finding *f = lt_findings_add(&a->findings, "leaked-handle", sev);
 		if (!f)
 			return -ENOMEM;
 		const char *what = is_interval ? "interval timer" : k->what;
-		if (count > 1)
+		if (sev == LT_SEV_INFO && gaps)
+			lt_finding_message(f, "%lld %s%s (%s) open at the end as far as the trace shows, but part of it "
+					      "was lost: the close may have fallen in the gap",
+					   (long long)count, what, count > 1 ? "s" : "", type);
+		else if (sev == LT_SEV_INFO)
+			lt_finding_message(f, "%s %s (%s) still listening when the recording stopped the process, "
+					      "%.0f ms after it opened: expected for a service",
+					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms);
+		else if (count > 1)
 			lt_finding_message(f, "%lld %ss (%s) still open at the end%s; the oldest for %.0f ms: they keep the process alive",
 					   (long long)count, what, type, growing ? ", and their number kept growing" : "", age_ms);
 		else
 			lt_finding_message(f, "%s %s (%s) still open at the end, for %.0f ms: it keeps the process alive",
 					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms);
-		lt_finding_fix(f, "%s", k->fix);
-		lt_finding_location(f, file, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
-				    (const char *)sqlite3_column_text(s, 5));
-		f->pid = sqlite3_column_int64(s, 0);
-		f->impact_ms = age_ms * (double)count / 1000.0;
+		if (sev == LT_SEV_INFO)
+			lt_finding_fix(f, "nothing to do for a service that runs until it is stopped; if the work was "
+					  "done, %s", k->fix);
+		else
+			lt_finding_fix(f, "%s", k->fix);
+		int prc = place_handles(a->db, f, sqlite3_column_int64(s, 12), sqlite3_column_int64(s, 13),
+					sqlite3_column_int64(s, 14));
+		if (prc != 0) {
+			sqlite3_finalize(s);
+			return prc;
+		}
+		lt_finding_thread(f, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+		f->impact_ms = sev == LT_SEV_INFO ? 0 : age_ms * (double)count / 1000.0;
 		lt_finding_int(f, "count", count);
 		lt_finding_text(f, "type", type);
 		lt_finding_number(f, "age_ms", age_ms);
 		lt_finding_bool(f, "growing", growing);
+		lt_finding_bool(f, "stopped_by_signal", stopped);
 		if (is_interval) {
 			lt_finding_int(f, "runs", runs);
-			lt_finding_int(f, "interval_ms", sqlite3_column_int64(s, 9));
+			lt_finding_int(f, "interval_ms", sqlite3_column_int64(s, 6));
 		}
 	}
 	sqlite3_finalize(s);
@@ -142,7 +246,8 @@ static const char promises_sql[] =
 	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns FROM threads GROUP BY pid)"
 	" SELECT p.pid, u.file, u.line, u.column, u.function, count(*),"
 	"  (max(p.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
-	"  (min(p.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns)"
+	"  (min(p.created_ns) - e.start_ns) * 1.0 / (e.end_ns - e.start_ns),"
+	"  min(p.tid), min(p.stack_id)"
 	" FROM promises p JOIN ends e ON e.pid = p.pid"
 	" JOIN temp.user_frame u ON u.stack_id = p.site_stack_id"
 	" WHERE p.state = 'pending'"
@@ -167,7 +272,12 @@ static int pending_promises(struct lt_analysis *a)
 				  "or stop creating one per event");
 		lt_finding_location(f, (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2),
 				    sqlite3_column_int64(s, 3), (const char *)sqlite3_column_text(s, 4));
-		f->pid = sqlite3_column_int64(s, 0);
+		struct lt_place lib;
+		if (sqlite3_column_type(s, 9) != SQLITE_NULL &&
+		    lt_place_of_stack(a->db, sqlite3_column_int64(s, 9), &lib) == 0 && lib.has_library)
+			lt_finding_library_location(f, lib.library.file, lib.library.line, lib.library.column,
+						    lib.library.function);
+		lt_finding_thread(f, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 8));
 		f->impact_ms = (double)count;
 		lt_finding_int(f, "count", count);
 		lt_finding_bool(f, "growing", 1);
