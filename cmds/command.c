@@ -384,6 +384,8 @@ static void roff_text(const char *s, FILE *out)
 static void man_header(const char *title, FILE *out)
 {
 	fprintf(out, ".TH %s 1 \"\" \"looptrace %s\" \"looptrace manual\"\n", title, LT_VERSION);
+	/* left-aligned and unhyphenated: option and command names stay whole */
+	fputs(".nh\n.ad l\n", out);
 }
 
 void lt_command_man(const struct lt_command *cmd, FILE *out)
@@ -396,10 +398,9 @@ void lt_command_man(const struct lt_command *cmd, FILE *out)
 	man_header(title, out);
 	fprintf(out, ".SH NAME\nlooptrace\\-%s \\- ", cmd->name);
 	roff_text(cmd->summary, out);
-	/* the synopsis: left-aligned, no hyphens */
-	fputs("\n.SH SYNOPSIS\n.nh\n.ad l\n", out);
+	fputs("\n.SH SYNOPSIS\n", out);
 	roff_text(usage_string(cmd, usage, sizeof(usage)), out);
-	fputs("\n.ad\n.hy\n.SH DESCRIPTION\n", out);
+	fputs("\n.SH DESCRIPTION\n", out);
 	roff_text(cmd->description, out);
 	fputs("\n.SH OPTIONS\n", out);
 	for (size_t i = 0; i <= cmd->n_options; i++) {

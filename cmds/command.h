@@ -20,7 +20,9 @@
  *
  * HOW TO ADD A SUBCOMMAND: copy cmds/cmd_export.c (the smallest) to
  * cmds/cmd_NAME.c, declare its lt_command and cmd_NAME in cmds/cmds.h, add
- * one row to the table in looptrace.c and the file to CMakeLists.txt.
+ * one row to lt_commands in cmds/cmds.c, and add the file to the
+ * looptrace-cmds list and NAME to LOOPTRACE_COMMANDS (its man page) in
+ * CMakeLists.txt.
  *
  * Ownership: the tables are static and constant.  Parsed strings point into
  * argv.  An lt_output owns its temporary file until lt_output_commit or
