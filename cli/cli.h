@@ -1,6 +1,15 @@
 /*
  * cli.h — conventions shared by every subcommand: exit statuses, the
  * one-line error format, the version string.
+ *
+ * Who may use it: cmds/ (every command's messages) and recorder/ (the
+ * long-running lt_record_run and lt_attach_run print their diagnostics and
+ * progress as they go); trace_writer.c reads LT_VERSION.  analyzer/,
+ * reports/ and probes/ return errors instead of printing them.  It includes
+ * nothing of ours (scripts/check-layers.sh).
+ *
+ * Ownership: lt_cli_getopt_problem returns a static buffer, overwritten by
+ * the next call.
  */
 #ifndef LOOPTRACE_CLI_H
 #define LOOPTRACE_CLI_H
