@@ -89,7 +89,7 @@ enum lt_kind {
 	                         the attempt just before returned (errno in word 3) */
 	LT_THREAD_CREATE = 9, /* ts64 */
 	LT_JS_START = 10,     /* ts64 (base of "rel64" agent-relative times), thread id,
-	                         main script string id */
+	                         main script string id, [worker name string id, 0 none] */
 	LT_EXIT_EMIT = 11,    /* aux 0 'beforeExit' 1 'exit'; rel64, exit code */
 	LT_EXIT_DONE = 12,    /* rel64, 0 — the process.emit that LT_EXIT_EMIT opened returned */
 	LT_MAIN_END = 13,     /* rel64 — the main module's evaluation returned */
@@ -107,7 +107,10 @@ enum lt_kind {
 	LT_R_BEFORE = 21,     /* async id, rel64; aux bit0: handle is closing,
 	                         bit1: the time is the coarse clock (one word, then 0) */
 	LT_R_AFTER = 22,      /* async id, rel64; aux bit1 as for LT_R_BEFORE */
-	LT_R_DESTROY = 23,    /* async id, rel64: a libuv handle's close() was called */
+	LT_R_DESTROY = 23,    /* async id, rel64 (aux bit1 as for LT_R_BEFORE): a libuv
+	                         handle's close() was called, or a live timer or immediate
+	                         was cleared (clearTimeout/clearInterval/clearImmediate,
+	                         its close() or [Symbol.dispose]()) */
 	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — at each ref()/unref()
 	                         call and for every live handle at exit */
 	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id

@@ -161,7 +161,7 @@ struct stream {
 	int is_js, has_main_end, main_open;
 	int pid, tid;
 	uint32_t js_thread_id;
-	struct text argv, main_script;
+	struct text argv, main_script, worker_name;
 
 	/* exec: the last attempt not known to have failed, not yet in lineage */
 	int exec_pending, ended_by_exec;
@@ -252,10 +252,9 @@ static uint64_t record_ts(const struct stream *s, const uint32_t *r)
 		return s->js_base + ts64(r + 5);
 	case LT_R_BEFORE:
 	case LT_R_AFTER:
+	case LT_R_DESTROY:
 		if (lt_record_aux(r[0]) & 2)
 			return widen_coarse(r[2], s->last_ts);
-		return s->js_base + ts64(r + 2);
-	case LT_R_DESTROY:
 		return s->js_base + ts64(r + 2);
 	case LT_REJECT:
 		return s->js_base + ts64(r + 4);
@@ -1024,6 +1023,8 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 		s->is_js = 1;
 		s->js_thread_id = r[3];
 		s->main_script = string_of(s, r[4]);
+		if (lt_record_words(r[0]) >= 6)
+			s->worker_name = string_of(s, r[5]);
 		static const char main_type[] = "main";
 		s->phase = LT_PHASE_MAIN;
 		open_dispatch(im, s, D_MAIN, 0, LT_QUEUE_MAIN, main_type, sizeof(main_type) - 1,
@@ -1158,9 +1159,13 @@ static void finish_stream(struct importer *im, struct stream *s, int superseded)
 	sqlite3_bind_int(st, 11, (h->flags & LT_FILE_CLOSED) ? 1 : 0);
 	sqlite3_bind_int64(st, 12, (int64_t)s->events);
 	sqlite3_bind_int64(st, 13, (int64_t)lt_raw_written_bytes(&s->raw));
-	char name[32];
+	char name[96];
 	if (s->is_js && (s->js_thread_id == 0 || (h->flags & LT_FILE_MAIN_THREAD)))
 		sqlite3_bind_text(st, 14, "main", -1, SQLITE_STATIC);
+	else if (s->is_js && s->worker_name.n &&
+		 snprintf(name, sizeof(name), "worker %u (%.*s)", s->js_thread_id,
+			  (int)(s->worker_name.n < 64 ? s->worker_name.n : 64), s->worker_name.s) > 0)
+		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
 	else if (s->is_js && snprintf(name, sizeof(name), "worker %u", s->js_thread_id) > 0)
 		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
 	else

@@ -236,12 +236,18 @@
   // --- JS start ----------------------------------------------------------
   {
     const mainScript = str(process.argv[1] || '');
-    const i = room(5);
+    // A worker's `name` option (Node 22+; "WorkerThread" when none was given).
+    const { threadName, isMainThread } = require('worker_threads');
+    const named = !isMainThread && typeof threadName === 'string' && threadName !== '' &&
+      threadName !== 'WorkerThread';
+    const nameId = named ? str(threadName) : 0;
+    const i = room(6);
     W[i + 1] = startHalves[0];
     W[i + 2] = startHalves[1];
     W[i + 3] = threadId;
     W[i + 4] = mainScript;
-    commit(i, hdr(K.JS_START, 0, 5), 5);
+    W[i + 5] = nameId;
+    commit(i, hdr(K.JS_START, 0, 6), 6);
   }
 
   // --- in-dispatch stack samples ---------------------------------------------
@@ -388,6 +394,98 @@
     if (idSymbol) {
       wrapRefMethods(Object.getPrototypeOf(t), (o) => o[idSymbol]);
       wrapRefMethods(Object.getPrototypeOf(im), (o) => o[idSymbol]);
+      wrapClears(Object.getPrototypeOf(t), Object.getPrototypeOf(im), idSymbol);
+    }
+  }
+
+  // --- clearTimeout/clearInterval/clearImmediate, recorded when called --------
+  // A cleared timer no longer keeps the loop alive, and `record --duration`
+  // ends programs long before their timers would have come due, so the clear
+  // is recorded (as LT_R_DESTROY of the timer) when made on a live timer.
+  // The global functions and the 'timers' module's exports are the same
+  // objects; both are replaced by wrappers with the same name and length.
+  // Timers can also be cleared by the number they convert to (their async id,
+  // through Symbol.toPrimitive): those are remembered weakly when converted.
+  function wrapClears(timeoutProto, immediateProto, idSymbol) {
+    const byNumber = new Map(); // async id -> WeakRef(Timeout)
+    function liveId(o, proto) {
+      if (o === null || typeof o !== 'object' || Object.getPrototypeOf(o) !== proto) return 0;
+      return o._destroyed ? 0 : o[idSymbol] | 0;
+    }
+    function timeoutId(timer) {
+      if (typeof timer === 'number' || typeof timer === 'string') {
+        const ref = byNumber.get(Number(timer));
+        const t = ref === undefined ? undefined : ref.deref();
+        return t === undefined ? 0 : liveId(t, timeoutProto);
+      }
+      return liveId(timer, timeoutProto);
+    }
+    function cleared(id) {
+      if (id > 0) resourceEvent(K.R_DESTROY, 0, id);
+    }
+    const toPrimitive = timeoutProto[Symbol.toPrimitive];
+    if (typeof toPrimitive === 'function') {
+      const wrapper = {
+        [Symbol.toPrimitive]() {
+          const n = Reflect.apply(toPrimitive, this, arguments);
+          if (typeof n === 'number' && !byNumber.has(n)) byNumber.set(n, new WeakRef(this));
+          return n;
+        },
+      }[Symbol.toPrimitive];
+      Object.defineProperty(timeoutProto, Symbol.toPrimitive, { value: wrapper, writable: true, configurable: true });
+    }
+    const timers = require('timers');
+    const wrappers = {
+      clearTimeout(timer) {
+        let id = 0;
+        try { id = timeoutId(timer); } catch { id = 0; }
+        const result = Reflect.apply(realClear.clearTimeout, this, arguments);
+        cleared(id);
+        return result;
+      },
+      clearInterval(timer) {
+        let id = 0;
+        try { id = timeoutId(timer); } catch { id = 0; }
+        const result = Reflect.apply(realClear.clearInterval, this, arguments);
+        cleared(id);
+        return result;
+      },
+      clearImmediate(immediate) {
+        let id = 0;
+        try { id = liveId(immediate, immediateProto); } catch { id = 0; }
+        const result = Reflect.apply(realClear.clearImmediate, this, arguments);
+        cleared(id);
+        return result;
+      },
+    };
+    const realClear = {};
+    for (const name of Object.keys(wrappers)) {
+      const real = timers[name];
+      if (typeof real !== 'function') continue;
+      realClear[name] = real;
+      const wrapper = wrappers[name];
+      Object.defineProperty(wrapper, 'length', { value: real.length });
+      for (const holder of [timers, globalThis]) {
+        const desc = Object.getOwnPropertyDescriptor(holder, name);
+        if (desc && desc.value === real) Object.defineProperty(holder, name, { ...desc, value: wrapper });
+      }
+    }
+    // close() and [Symbol.dispose]() clear too (through Node's own functions).
+    const methods = [[timeoutProto, 'close'], [timeoutProto, Symbol.dispose], [immediateProto, Symbol.dispose]];
+    for (const [proto, key] of methods) {
+      if (key === undefined || !Object.prototype.hasOwnProperty.call(proto, key)) continue;
+      const real = proto[key];
+      if (typeof real !== 'function') continue;
+      const wrapper = {
+        [key]() {
+          let id = 0;
+          try { id = liveId(this, proto); } catch { id = 0; }
+          const result = Reflect.apply(real, this, arguments);
+          cleared(id);
+          return result;
+        },
+      }[key];
+      Object.defineProperty(proto, key, { value: wrapper, writable: true, configurable: true });
     }
   }
   const refWrapped = new Set();
