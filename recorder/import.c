@@ -165,6 +165,7 @@ struct stream {
 
 	/* exec: the last attempt not known to have failed, not yet in lineage */
 	int exec_pending, ended_by_exec;
+	int did_something; /* a record besides strings, process start and exec attempts */
 	struct text exec_path;
 	uint64_t exec_ts;
 
@@ -1007,8 +1008,10 @@ static void handle_record(struct importer *im, struct stream *s, const uint32_t 
 	s->last_ts = ts;
 	s->it_last = ts;
 	unsigned kind = lt_record_kind(r[0]);
-	if (s->exec_pending && kind != LT_STRING && kind != LT_PAD && kind != LT_EXEC)
+	if (kind != LT_STRING && kind != LT_PAD && kind != LT_EXEC && kind != LT_PROC_START) {
 		flush_exec(im, s);
+		s->did_something = 1;
+	}
 	switch (kind) {
 	case LT_STRING:
 		on_string(s, r);
@@ -1130,7 +1133,9 @@ static void finish_stream(struct importer *im, struct stream *s, int superseded)
 	im->stats->raw_bytes += lt_raw_written_bytes(&s->raw);
 	if (s->damaged)
 		im->stats->damaged++;
-	if (superseded)
+	/* A fork child whose exec failed (or that only tried) is no process of
+	 * its own in the trace; one superseded by its exec'd image neither. */
+	if (superseded || (!s->did_something && !s->ended_by_exec))
 		return;
 	sqlite3_stmt *st = im->st[ST_THREAD];
 	sqlite3_bind_int(st, 1, h->pid);

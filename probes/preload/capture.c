@@ -23,6 +23,8 @@
 #define CHUNK_BYTES ((size_t)LT_CHUNK_WORDS * 4u)
 /* Capture fds are moved up here so they never collide with the program's. */
 #define LT_FD_FLOOR 900
+/* Capture files one thread id may have: one per image it exec'd into. */
+#define MAX_IMAGES 16
 
 _Static_assert(offsetof(struct lt_file_header, cursor) == LT_CURSOR_WORD * 4,
 	       "cursor must sit at the word the agent reads");
@@ -216,13 +218,21 @@ static struct lt_log *log_create(void)
 		return NULL;
 	pid_t pid = getpid(), tid = current_tid();
 	char path[4096];
-	if (snprintf(path, sizeof(path), "%s/%d-%d.ring", dir, (int)pid, (int)tid) >= (int)sizeof(path))
-		return NULL;
-
 	struct lt_log *log = calloc(1, sizeof(*log));
 	if (!log)
 		return NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* <pid>-<tid>.ring, or <pid>-<tid>.<n>.ring when an image this process
+	 * exec'd from (a shell running `exec node ...`) has the first name. */
+	int fd = -1;
+	for (int n = 0; fd < 0 && n < MAX_IMAGES; n++) {
+		int w = n ? snprintf(path, sizeof(path), "%s/%d-%d.%d.ring", dir, (int)pid, (int)tid, n)
+			  : snprintf(path, sizeof(path), "%s/%d-%d.ring", dir, (int)pid, (int)tid);
+		if (w < 0 || w >= (int)sizeof(path))
+			goto free_log;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			goto free_log;
+	}
 	if (fd < 0)
 		goto free_log;
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, LT_FD_FLOOR);
@@ -317,8 +327,13 @@ uint32_t lt_record_string(struct lt_log *log, const char *bytes, size_t n)
 
 void lt_capture_set_parent_tid(pid_t tid) { tls_parent_tid = tid; }
 
+static pid_t own_pid; /* this process, as of load time or its fork */
+
+int lt_capture_in_own_process(void) { return own_pid == getpid(); }
+
 void lt_capture_after_fork_child(void)
 {
+	own_pid = getpid();
 	/* The parent's log and its mappings stay the parent's: forget them
 	 * (without unmapping: the agent may still hold views) and start anew on
 	 * first use.  The clock thread did not survive the fork. */
@@ -345,6 +360,7 @@ static void copy_var(char *dst, size_t cap, const char *name)
 
 void lt_capture_save_trace_env(void)
 {
+	own_pid = getpid();
 	copy_var(trace_env.dir, sizeof(trace_env.dir), "LOOPTRACE_DIR");
 	copy_var(trace_env.preload, sizeof(trace_env.preload), "LOOPTRACE_PRELOAD");
 	copy_var(trace_env.node_options, sizeof(trace_env.node_options), "LOOPTRACE_NODE_OPTIONS");

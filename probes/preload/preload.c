@@ -309,11 +309,19 @@ LT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 #define MAX_ENV 8192
 #define VAR_BYTES 8192
 
-static void record_exec(const char *path)
+/* A process without a log yet (a shell about to exec a command) gets one:
+ * what it became is worth a line in the trace.  Not in a vfork child, which
+ * shares the parent's memory (thread-local log pointer included). */
+static struct lt_log *exec_log(void)
 {
 	struct lt_log *log = lt_capture_existing_log();
-	if (!log || !lt_capture_log_is_own(log))
-		return;
+	if (!log && lt_capture_in_own_process())
+		log = looptrace_log_current();
+	return log && lt_capture_log_is_own(log) ? log : NULL;
+}
+
+static void record_exec(struct lt_log *log, const char *path)
+{
 	uint32_t path_id = lt_record_string(log, path, strlen(path));
 	uint32_t *rec = lt_record_begin(log, 4);
 	if (!rec)
@@ -321,6 +329,17 @@ static void record_exec(const char *path)
 	lt_put_ts(rec + 1, lt_now_ns());
 	rec[3] = path_id;
 	lt_record_commit(log, rec, lt_record_header(LT_EXEC, 0, 4));
+}
+
+/* The exec just attempted returned: it failed (the importer drops it). */
+static void record_exec_failed(struct lt_log *log, int err)
+{
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, lt_now_ns());
+	rec[3] = (uint32_t)err;
+	lt_record_commit(log, rec, lt_record_header(LT_EXEC, LT_EXEC_FAILED, 4));
 }
 
 static const char *env_find(char *const envp[], const char *name, size_t len)
@@ -386,11 +405,21 @@ static int exec_traced(const char *file, char *const argv[], char *const envp[],
 {
 	RESOLVE(execve);
 	RESOLVE(execvpe);
-	record_exec(file);
+	int saved = errno;
+	struct lt_log *log = exec_log();
+	if (log)
+		record_exec(log, file);
+	errno = saved;
 	char *env[MAX_ENV];
 	char bufs[LT_TRACE_VARS][VAR_BYTES];
 	char *const *use = traced_env(envp, env, bufs);
-	return search ? real_execvpe(file, argv, use) : real_execve(file, argv, use);
+	int r = search ? real_execvpe(file, argv, use) : real_execve(file, argv, use);
+	if (log) {
+		saved = errno;
+		record_exec_failed(log, saved);
+		errno = saved;
+	}
+	return r;
 }
 
 LT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

@@ -234,6 +234,38 @@ void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel)
 	rawgen_record(g, LT_EXIT_DONE, is_exit ? 1 : 0, p, 3);
 }
 
+void rawgen_sample(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns)
+{
+	uint32_t p[4] = {0, 0, stack, busy_ns};
+	put64(p, g->base_ns + rel);
+	rawgen_record(g, LT_SAMPLE, 0, p, 4);
+}
+
+void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi)
+{
+	uint32_t p[2] = {abi, 40};
+	rawgen_record(g, LT_SAMPLING, state, p, 2);
+}
+
+void rawgen_destroy(struct rawgen *g, uint32_t id, uint64_t rel)
+{
+	uint32_t p[3] = {id, 0, 0};
+	put64(p + 1, rel);
+	rawgen_record(g, LT_R_DESTROY, 0, p, 3);
+}
+
+void rawgen_exec(struct rawgen *g, const char *path, uint64_t rel, int failed)
+{
+	uint32_t p[3] = {0, 0, rawgen_string(g, path)};
+	put64(p, g->base_ns + rel);
+	rawgen_record(g, LT_EXEC, 0, p, 3);
+	if (failed) {
+		put64(p, g->base_ns + rel + 1000);
+		p[2] = 2; /* ENOENT */
+		rawgen_record(g, LT_EXEC, LT_EXEC_FAILED, p, 3);
+	}
+}
+
 int rawgen_import(struct rawgen *g, const char *dir, sqlite3 **db, char *err, size_t errlen)
 {
 	char path[8192], dbp[8192];

@@ -52,6 +52,15 @@ void rawgen_reject(struct rawgen *g, unsigned kind, uint32_t promise, const char
 /* LT_EXIT_EMIT + LT_EXIT_DONE (aux 0 beforeExit, 1 exit). */
 void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel);
 
+/* LT_SAMPLE taken at base_ns + rel (written where the call puts it). */
+void rawgen_sample(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns);
+/* LT_SAMPLING (state: enum lt_sampling) for Node ABI `abi`. */
+void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi);
+/* LT_R_DESTROY of async id `id` (close(), or a clear of a timer). */
+void rawgen_destroy(struct rawgen *g, uint32_t id, uint64_t rel);
+/* LT_EXEC of `path` at base_ns + rel; `failed`: then its failure record. */
+void rawgen_exec(struct rawgen *g, const char *path, uint64_t rel, int failed);
+
 /* Write the file (header + data, padded to a whole chunk).  Returns 0 or -errno. */
 int rawgen_write(const struct rawgen *g, const char *path);
 

@@ -266,6 +266,149 @@ static void foreign_file_is_an_error(void **state)
 	assert_non_null(strstr(err, "not a looptrace capture file"));
 }
 
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	int64_t v = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void query_text(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	out[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* A sample is written at the agent's next resource event, after the
+ * dispatch it was taken in may have ended: it belongs to the dispatch that
+ * was running at its time. */
+static void samples_belong_to_the_dispatch_running_then(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 40, 40, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_sampling(&g, LT_SAMPLING_ON, 115);
+	uint32_t in_main = rawgen_stack(&g, "", "/app/main.js", 3, 1);
+	uint32_t in_timer = rawgen_stack(&g, "parse", "/app/main.js", 9, 5);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 0);
+	rawgen_r_init(&g, 7, 1, "Immediate", 1 * MS, -1);
+	rawgen_sample(&g, 1 * MS + 500000, in_main, 41 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 10 * MS, 0);
+	rawgen_r_after(&g, 6, 100 * MS);
+	rawgen_sample(&g, 50 * MS, in_timer, 40 * MS); /* flushed at the next before */
+	rawgen_r_before(&g, 7, 110 * MS, 0);
+	rawgen_r_after(&g, 7, 111 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM samples"), 2);
+	assert_int_equal(query_int(f->db, "SELECT d.type = 'main' FROM samples s JOIN dispatches d"
+					  " ON d.seq = s.dispatch_seq WHERE s.ts_ns = 1001500000"), 1);
+	char text[256];
+	query_text(f->db, "SELECT d.type || ' ' || st.function || ' ' || st.line FROM samples s"
+			  " JOIN dispatches d ON d.seq = s.dispatch_seq JOIN stacks st ON st.stack_id = s.stack_id"
+			  " WHERE s.ts_ns = 1050000000", text, sizeof(text));
+	assert_string_equal(text, "Timeout parse 9");
+	query_text(f->db, "SELECT value FROM meta WHERE key = 'in_dispatch_samples'", text, sizeof(text));
+	assert_string_equal(text, "on");
+}
+
+static void sampling_unavailable_is_said(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 40, 40, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_sampling(&g, LT_SAMPLING_UNAVAILABLE, 999);
+	rawgen_main_end(&g, 2 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	char text[256];
+	query_text(f->db, "SELECT value FROM meta WHERE key = 'in_dispatch_samples'", text, sizeof(text));
+	assert_string_equal(text, "unavailable (no watchdog for Node ABI 999)");
+}
+
+/* Clearing a timer or an immediate sets cleared_ns; closing a libuv handle
+ * destroyed_ns. */
+static void cleared_timers_and_closed_handles(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 40, 40, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 10000);
+	rawgen_r_init(&g, 7, 1, "Immediate", 1 * MS, -1);
+	rawgen_r_init(&g, 8, 1, "TCPSERVERWRAP", 1 * MS, -1);
+	rawgen_r_init(&g, 9, 1, "Timeout", 1 * MS, 10000);
+	rawgen_destroy(&g, 6, 5 * MS);
+	rawgen_destroy(&g, 7, 5 * MS);
+	rawgen_destroy(&g, 8, 6 * MS);
+	rawgen_main_end(&g, 7 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(query_int(f->db, "SELECT cleared_ns FROM resources WHERE async_id = 6"), 1005 * MS);
+	assert_int_equal(query_int(f->db, "SELECT destroyed_ns FROM resources WHERE async_id = 6"), -2);
+	assert_int_equal(query_int(f->db, "SELECT cleared_ns FROM resources WHERE async_id = 7") > 0, 1);
+	assert_int_equal(query_int(f->db, "SELECT destroyed_ns FROM resources WHERE async_id = 8"), 1006 * MS);
+	assert_int_equal(query_int(f->db, "SELECT cleared_ns FROM resources WHERE async_id = 8"), -2);
+	assert_int_equal(query_int(f->db, "SELECT cleared_ns FROM resources WHERE async_id = 9"), -2);
+}
+
+/* exec: a failed attempt is dropped; the last one, when nothing follows, is
+ * what the process became; an exec'd image traced in its turn (a second
+ * capture of the same pid and tid) describes the thread. */
+static void exec_endings(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 50, 50, 1000 * MS); /* a shell: exec sleep after a miss */
+	rawgen_exec(&g, "/usr/local/bin/sleep", 1 * MS, 1);
+	rawgen_exec(&g, "/usr/bin/sleep", 2 * MS, 0);
+	write_stream(f, &g);
+	rawgen_init(&g, 60, 60, 1000 * MS); /* a fork child whose exec failed */
+	rawgen_exec(&g, "/no/such", 1 * MS, 1);
+	write_stream(f, &g);
+	rawgen_init(&g, 70, 70, 1000 * MS); /* a fork child that became node */
+	rawgen_exec(&g, "/usr/bin/node", 1 * MS, 0);
+	write_stream(f, &g);
+	rawgen_init(&g, 70, 70, 1010 * MS);
+	rawgen_js_start(&g, "/app/child.js");
+	rawgen_main_end(&g, 1 * MS);
+	char path[8192];
+	snprintf(path, sizeof(path), "%s/70-70.1.ltr", f->dir);
+	assert_int_equal(rawgen_write(&g, path), 0);
+	rawgen_free(&g);
+	struct lt_import_stats st;
+	import(f, &st);
+	char text[256];
+	query_text(f->db, "SELECT exec_path || ' ' || end_reason FROM threads WHERE pid = 50", text, sizeof(text));
+	assert_string_equal(text, "/usr/bin/sleep exec");
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lineage WHERE pid = 50"), 1);
+	query_text(f->db, "SELECT detail FROM lineage WHERE pid = 50 AND kind = 'exec'", text, sizeof(text));
+	assert_string_equal(text, "/usr/bin/sleep");
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM threads WHERE pid = 60"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lineage WHERE pid = 60"), 0);
+	query_text(f->db, "SELECT thread_name || ' ' || main_script || ' ' || end_reason FROM threads"
+			  " WHERE pid = 70", text, sizeof(text));
+	assert_string_equal(text, "main /app/child.js killed");
+	assert_int_equal(query_int(f->db, "SELECT exec_path FROM threads WHERE pid = 70"), -2);
+	query_text(f->db, "SELECT detail FROM lineage WHERE pid = 70 AND kind = 'exec'", text, sizeof(text));
+	assert_string_equal(text, "/usr/bin/node");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +418,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(million_dispatches, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_directory_gives_empty_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_file_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(samples_belong_to_the_dispatch_running_then, setup, teardown),
+		cmocka_unit_test_setup_teardown(sampling_unavailable_is_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(cleared_timers_and_closed_handles, setup, teardown),
+		cmocka_unit_test_setup_teardown(exec_endings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
