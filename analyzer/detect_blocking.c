@@ -141,15 +141,15 @@ static void place_without_samples(sqlite3 *db, const struct dispatch *d, struct 
 	}
 }
 
-/* With samples: the user line most sampled.  When the user code itself was
- * running (a loop of its own) the function is the place, at its definition;
- * when it was inside a call (readFileSync, JSON.parse...) the calling line. */
+/* With samples: the user function sampled most, at the line holding most
+ * of its samples (a call: readFileSync, JSON.parse...), or at its
+ * definition when they spread over its lines (a loop of its own). */
 static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at)
 {
 	*at = sum->user;
-	int own_code = 2 * sum->user_innermost > sum->user_samples;
+	int spread = 2 * sum->user_votes <= sum->function_votes;
 	int64_t line, column;
-	if (own_code && at->function[0] &&
+	if (spread && at->function[0] &&
 	    lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
 		at->line = line;
 		at->column = column;
@@ -218,7 +218,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	s->user_samples += sum.user_samples;
 	s->module_samples += sum.module_samples;
 	s->with_frames += sum.with_frames;
-	if (!s->called[0] && sum.called[0] && 2 * sum.user_innermost <= sum.user_samples)
+	if (!s->called[0] && sum.called[0] && sum.user_samples)
 		snprintf(s->called, sizeof(s->called), "%s", sum.called);
 	if (!s->has_library && sum.has_library) {
 		s->library = sum.library;

@@ -77,15 +77,21 @@ static void module_name(const char *file, char *out, size_t len)
 }
 
 struct walk {
-	struct ballot user, library, called, modules;
+	struct ballot user, library, modules;
+	/* per user line (file, line): what it was calling (function = the
+	 * callee's name), and samples where that line itself was running */
+	struct ballot called, own;
 };
+
+static void called_name(const struct lt_user_frame *f, char *out, size_t len);
+static void copy_cut(char *dst, size_t len, const char *src);
 
 /* Fold one sampled stack (seen `n` times) into the summary. */
 static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64_t stack_id, int64_t n,
 		      struct lt_sample_summary *out, struct walk *w)
 {
 	sqlite3_bind_int64(frames, 1, stack_id);
-	struct lt_user_frame innermost = {0}, outer_of_user = {0}, library = {0}, loaded = {0};
+	struct lt_user_frame innermost = {0}, outer_of_user = {0}, library = {0}, loaded = {0}, user = {0};
 	int depth = 0, user_depth = -1, library_depth = -1, loader_depth = -1, any_file = 0;
 	int have_loaded = 0;
 	int step;
@@ -97,9 +103,8 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 			set_frame(&innermost, frames);
 		if (user_depth < 0 && lt_is_user_file(uc, file)) {
 			user_depth = depth;
-			struct lt_user_frame u;
-			set_frame(&u, frames);
-			cast(&w->user, &u, n);
+			set_frame(&user, frames);
+			cast(&w->user, &user, n);
 		}
 		if (user_depth < 0) /* the frame the user code called, so far */
 			set_frame(&outer_of_user, frames);
@@ -124,12 +129,20 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 		out->with_frames += n;
 	if (user_depth >= 0) {
 		out->user_samples += n;
-		if (user_depth == 0)
+		struct lt_user_frame at = {0};
+		snprintf(at.file, sizeof(at.file), "%s", user.file);
+		at.line = user.line;
+		if (user_depth == 0) {
 			out->user_innermost += n;
-		else
-			cast(&w->called, &outer_of_user, n);
+			cast(&w->own, &at, n);
+		} else {
+			called_name(&outer_of_user, at.function, sizeof(at.function));
+			cast(&w->called, &at, n);
+		}
 	} else if (depth > 0) {
-		cast(&w->called, &innermost, n);
+		struct lt_user_frame at = {0};
+		called_name(&innermost, at.function, sizeof(at.function));
+		cast(&w->called, &at, n); /* no user line: line 0, file "" */
 	}
 	if (library_depth >= 0)
 		cast(&w->library, &library, n);
@@ -178,6 +191,58 @@ static void called_name(const struct lt_user_frame *f, char *out, size_t len)
 		snprintf(out, len, "(native code)");
 }
 
+static int same_function(const struct lt_user_frame *a, const struct lt_user_frame *b)
+{
+	return !strcmp(a->file, b->file) && !strcmp(a->function, b->function);
+}
+
+/* The user function sampled most, then its line sampled most. */
+static void choose_user_line(const struct walk *w, struct lt_sample_summary *out)
+{
+	const struct ballot *b = &w->user;
+	int best = -1;
+	int64_t best_n = 0;
+	for (int i = 0; i < b->n; i++) {
+		int64_t n = 0;
+		for (int k = 0; k < b->n; k++)
+			if (same_function(&b->v[i].frame, &b->v[k].frame))
+				n += b->v[k].n;
+		if (n > best_n) {
+			best_n = n;
+			best = i;
+		}
+	}
+	if (best < 0)
+		return;
+	int line = best;
+	for (int k = 0; k < b->n; k++)
+		if (same_function(&b->v[best].frame, &b->v[k].frame) && b->v[k].n > b->v[line].n)
+			line = k;
+	out->user = b->v[line].frame;
+	out->user_votes = b->v[line].n;
+	out->function_votes = best_n;
+}
+
+/* What the chosen user line was calling, when it was inside a call more
+ * often than running its own code; with no user line, the innermost
+ * function sampled most. */
+static void choose_called(struct walk *w, struct lt_sample_summary *out)
+{
+	const char *file = out->user_votes ? out->user.file : "";
+	int64_t line = out->user_votes ? out->user.line : 0, own = 0;
+	for (int k = 0; k < w->own.n; k++)
+		if (w->own.v[k].frame.line == line && !strcmp(w->own.v[k].frame.file, file))
+			own = w->own.v[k].n;
+	const struct vote *best = NULL;
+	for (int k = 0; k < w->called.n; k++) {
+		const struct vote *v = &w->called.v[k];
+		if (v->frame.line == line && !strcmp(v->frame.file, file) && (!best || v->n > best->n))
+			best = v;
+	}
+	if (best && best->n > own)
+		copy_cut(out->called, sizeof(out->called), best->frame.function);
+}
+
 int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid, int64_t tid,
 			 int64_t begin_ns, int64_t end_ns, struct lt_sample_summary *out)
 {
@@ -213,16 +278,12 @@ int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid
 	if (step != SQLITE_DONE)
 		goto finalize;
 	struct vote *v;
-	if ((v = winner(&w->user))) {
-		out->user = v->frame;
-		out->user_votes = v->n;
-	}
+	choose_user_line(w, out);
 	if ((v = winner(&w->library))) {
 		out->library = v->frame;
 		out->has_library = 1;
 	}
-	if ((v = winner(&w->called)))
-		called_name(&v->frame, out->called, sizeof(out->called));
+	choose_called(w, out);
 	while (out->n_modules < LT_TOP_MODULES && (v = winner(&w->modules))) {
 		copy_cut(out->modules[out->n_modules++], sizeof(out->modules[0]), v->frame.file);
 		v->n = 0;

@@ -29,11 +29,13 @@ struct lt_sample_summary {
 	int64_t user_samples;   /* with a user frame */
 	int64_t user_innermost; /* ...where the user code itself was running (CPU in user code) */
 	int64_t module_samples; /* loading modules (require / import) */
-	struct lt_user_frame user; /* the user frame sampled most */
-	int64_t user_votes;
+	struct lt_user_frame user; /* the line sampled most in the user function sampled most */
+	int64_t user_votes;        /* samples at that line */
+	int64_t function_votes;    /* samples in that function */
 	struct lt_user_frame library; /* the library frame sampled most */
 	int has_library;
-	char called[256];       /* what the user frame was calling (or the innermost function) */
+	char called[256];       /* what that line was calling, "" when it ran its own code
+	                           (with no user frame: the innermost function) */
 	char modules[LT_TOP_MODULES][256]; /* modules being loaded, most sampled first */
 	int n_modules;
 };

@@ -67,7 +67,7 @@ static void put_sampled(struct lt_replay_text *t, int indent, const struct lt_di
 	const char *f = short_path(t, s->user.file);
 	lt_put_safe(o, f, strlen(f));
 	fprintf(o, ":%lld%s", (long long)s->user.line, s->user.function[0] ? ")" : "");
-	if (s->called[0] && 2 * s->user_innermost <= s->user_samples) {
+	if (s->called[0]) {
 		fputs(" -> ", o);
 		lt_put_safe(o, s->called, strlen(s->called));
 	}
@@ -230,7 +230,7 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		lt_json_key(j, "function");
 		lt_json_cstring(j, sm->user.function[0] ? sm->user.function : NULL);
 		lt_json_key(j, "calling");
-		lt_json_cstring(j, sm->called[0] && 2 * sm->user_innermost <= sm->user_samples ? sm->called : NULL);
+		lt_json_cstring(j, sm->called[0] ? sm->called : NULL);
 		lt_json_end_object(j);
 	}
 	lt_json_key(j, "output");
