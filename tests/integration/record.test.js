@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { FIXTURES, looptrace, record, replayJson, sql, tmpdir, outputLines } = require('./lib');
+const { FIXTURES, looptrace, record, replayJson, sql, tmpdir, outputLines, testNodeEnv } = require('./lib');
 
 test('SIGKILL leaves a trace with everything written before the kill', () => {
   const r = record(['node', 'kill-self.js'], { cwd: FIXTURES });
@@ -160,4 +160,142 @@ test('a refused recording leaves an existing trace untouched and no capture behi
   assert.strictEqual(looptrace(['record', '-q', '-o', dir, '--', 'true']).status, 2);
   assert.deepStrictEqual(fs.readFileSync(db), before);
   assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.looptrace-raw')), [], 'no capture left behind');
+});
+
+// --- in-dispatch samples, cleared timers, thread names, exec (issue 10) ------
+
+// The frames of every sample taken in the dispatches sampled at file:line.
+function samplesOfHandler(db, file, line) {
+  return sql(db, `SELECT s.id, s.dispatch_seq, st.depth, st.function, st.file, st.line FROM samples s
+    JOIN stacks st ON st.stack_id = s.stack_id
+    WHERE s.dispatch_seq IN (SELECT s2.dispatch_seq FROM samples s2 JOIN stacks x ON x.stack_id = s2.stack_id
+                             WHERE x.file = '${file.replace(/'/g, "''")}' AND x.line = ${line})
+    ORDER BY s.id, st.depth`);
+}
+
+test('a slow readFileSync in an http handler is sampled at the handler line, readFileSync named', () => {
+  const dir = tmpdir();
+  const prog = path.join(dir, 'slow-read.js');
+  // A FIFO fed slowly: readFileSync reads it chunk by chunk for ~0.4 s.
+  fs.writeFileSync(prog, `const fs = require('fs');
+const http = require('http');
+const { spawn, execFileSync } = require('child_process');
+const fifo = process.argv[2];
+const server = http.createServer((req, res) => {
+  const data = JSON.parse(fs.readFileSync(fifo));
+  res.end(String(data.length));
+});
+server.listen(0, () => {
+  execFileSync('mkfifo', [fifo]);
+  spawn('sh', ['-c', 'exec > "$0"; echo "["; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do head -c 20000 /dev/zero | tr -c 1 1; echo ","; sleep 0.02; done; echo "0]"', fifo],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  http.get('http://127.0.0.1:' + server.address().port + '/', (res) => {
+    res.resume();
+    res.on('end', () => server.close());
+  });
+});
+`);
+  const r = record(['node', prog, path.join(dir, 'feed.fifo')]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const [m] = sql(r.db, "SELECT value FROM meta WHERE key = 'in_dispatch_samples'");
+  assert.strictEqual(m.value, 'on');
+  const frames = samplesOfHandler(r.db, prog, 6);
+  assert.ok(frames.length > 0, 'the handler dispatch has samples');
+  const [d] = sql(r.db, `SELECT queue, end_ns - begin_ns AS ns FROM dispatches WHERE seq = ${frames[0].dispatch_seq}`);
+  assert.strictEqual(d.queue, 'io');
+  assert.ok(d.ns > 200e6, `the handler ran ${d.ns / 1e6} ms`);
+  assert.ok(frames.some((f) => f.file === prog && f.line === 6), 'the handler line');
+  assert.ok(frames.some((f) => f.function === 'readFileSync' && f.file === 'node:fs'), JSON.stringify(frames.slice(0, 8)));
+});
+
+test('JSON.parse of a big file and a CPU loop in a timer are sampled in their dispatches', () => {
+  const dir = tmpdir();
+  const big = path.join(dir, 'big.json');
+  const items = [];
+  for (let i = 0; i < 120000; i++) items.push({ id: i, name: `item${i}`, tags: ['a', 'b'], v: i / 7 });
+  fs.writeFileSync(big, JSON.stringify(items));
+  const prog = path.join(dir, 'cpu.js');
+  fs.writeFileSync(prog, `const fs = require('fs');
+function spin(ms) { const end = Date.now() + ms; let x = 0; while (Date.now() < end) x++; return x; }
+setTimeout(function onTimer() {
+  spin(200);
+  setTimeout(function onParse() {
+    const data = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+    console.log(data.length);
+  }, 1);
+}, 5);
+`);
+  const r = record(['node', prog, big]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, '120000\n');
+  const rows = sql(r.db, `SELECT s.id, d.type, st.depth, st.function, st.file, st.line FROM samples s
+    JOIN dispatches d ON d.seq = s.dispatch_seq JOIN stacks st ON st.stack_id = s.stack_id
+    WHERE st.file = '${prog}' ORDER BY s.id, st.depth`);
+  assert.ok(rows.some((x) => x.type === 'Timeout' && x.function === 'spin' && x.line === 2), 'the loop, in spin');
+  assert.ok(rows.some((x) => x.type === 'Timeout' && x.function === 'onTimer' && x.line === 4), 'called from onTimer');
+  // V8 takes interrupts in JavaScript only: a sample of the native parse is
+  // taken when the handler's code resumes, on its line or the next.
+  assert.ok(rows.some((x) => x.function === 'onParse' && (x.line === 6 || x.line === 7)), JSON.stringify(rows));
+});
+
+test('LOOPTRACE_SAMPLE_MS=0 turns sampling off and says so', () => {
+  const r = record(['node', '-e', 'const end = Date.now() + 150; while (Date.now() < end);'],
+    { env: testNodeEnv({ LOOPTRACE_SAMPLE_MS: '0' }) });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const [m] = sql(r.db, "SELECT value FROM meta WHERE key = 'in_dispatch_samples'");
+  assert.strictEqual(m.value, 'off');
+  assert.deepStrictEqual(sql(r.db, 'SELECT count(*) AS n FROM samples'), [{ n: 0 }]);
+});
+
+test('timers cleared before --duration ends the program are not live at the end', () => {
+  const dir = tmpdir();
+  const prog = path.join(dir, 'boot.js');
+  // avvio-style: a boot timeout armed, then cleared once booted.
+  fs.writeFileSync(prog, `const http = require('http');
+const t = setTimeout(function bootTimeout() { throw new Error('boot timed out'); }, 10000);
+const byNumber = +setTimeout(function other() {}, 10000);
+const im = setImmediate(function never() {});
+clearImmediate(im);
+const live = setTimeout(function stillArmed() {}, 60000);
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(0, () => { clearTimeout(t); clearTimeout(byNumber); console.log('listening'); });
+`);
+  const r = record(['node', prog], { extra: ['--duration', '2'] });
+  assert.strictEqual(r.status, 130, r.stderr);
+  const rows = sql(r.db, "SELECT callback, cleared_ns IS NOT NULL AS cleared FROM resources WHERE type IN ('Timeout', 'Immediate') AND callback IS NOT NULL ORDER BY id");
+  const by = Object.fromEntries(rows.map((x) => [x.callback, x.cleared]));
+  assert.strictEqual(by.bootTimeout, 1);
+  assert.strictEqual(by.other, 1, 'cleared by its number');
+  assert.strictEqual(by.never, 1, 'clearImmediate');
+  assert.strictEqual(by.stillArmed, 0);
+  const [srv] = sql(r.db, "SELECT destroyed_ns FROM resources WHERE type = 'TCPSERVERWRAP'");
+  assert.strictEqual(srv.destroyed_ns, null, 'the server was still listening');
+});
+
+test('clearTimeout and friends keep their name and length, globally and in timers', () => {
+  const r = record(['node', '-e', `const t = require('timers');
+console.log([clearTimeout, clearInterval, clearImmediate].map((f) => f.name + '/' + f.length).join(' '),
+  t.clearTimeout === clearTimeout, t.clearImmediate === clearImmediate);
+clearTimeout(null); clearTimeout(42); clearTimeout({}); clearInterval('x'); clearImmediate(undefined);`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, 'clearTimeout/1 clearInterval/1 clearImmediate/1 true true\n');
+});
+
+test('threads are named main and worker N; a process that execs a native binary says so', () => {
+  const w = record(['node', '-e', "new (require('worker_threads').Worker)('setTimeout(() => {}, 20)', { eval: true })"]);
+  assert.strictEqual(w.status, 0, w.stderr);
+  const names = sql(w.db, 'SELECT thread_name FROM threads WHERE thread_name IS NOT NULL ORDER BY thread_name')
+    .map((x) => x.thread_name);
+  assert.deepStrictEqual(names, ['main', 'worker 1']);
+
+  const e = record(['node', '-e', "require('child_process').execFileSync('/bin/sh', ['-c', 'exec sleep 1'])"]);
+  assert.strictEqual(e.status, 0, e.stderr);
+  const shell = sql(e.db, "SELECT pid, exec_path, end_reason, argv FROM threads WHERE argv LIKE '%exec sleep 1%' AND is_main_thread = 1 AND pid <> (SELECT min(pid) FROM threads)");
+  assert.strictEqual(shell.length, 1, JSON.stringify(sql(e.db, 'SELECT * FROM threads')));
+  assert.match(shell[0].exec_path, /\/sleep$/);
+  assert.strictEqual(shell[0].end_reason, 'exec');
+  const lineage = sql(e.db, `SELECT detail FROM lineage WHERE kind = 'exec' AND pid = ${shell[0].pid} ORDER BY ts_ns`);
+  assert.match(lineage[lineage.length - 1].detail, /\/sleep$/);
+  const [main] = sql(e.db, 'SELECT end_reason FROM threads WHERE pid = (SELECT min(pid) FROM threads) AND is_main_thread = 1');
+  assert.strictEqual(main.end_reason, 'exit');
 });
