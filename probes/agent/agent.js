@@ -656,9 +656,23 @@
   // Only name and message now: reading err.stack before Node prints a fatal
   // rejection changes the source line Node shows.  The stack is recorded at
   // exit (flushRejectDetails), after Node has printed.
+  // The class, when the error's name is a built-in one its class did not
+  // override (`class AxiosError extends Error` without setting name): only
+  // name, message and constructor are read.
+  const BUILTIN_ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError',
+    'EvalError', 'URIError', 'AggregateError']);
+  function errorClass(reason, name) {
+    if (!BUILTIN_ERROR_NAMES.has(name)) return name;
+    const ctor = reason.constructor;
+    const cls = typeof ctor === 'function' ? ctor.name : '';
+    return typeof cls === 'string' && cls !== '' ? cls : name;
+  }
   function reasonSummary(reason) {
     try {
-      if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+      if (reason instanceof Error) {
+        const name = reason.name;
+        return `${errorClass(reason, typeof name === 'string' ? name : 'Error')}: ${reason.message}`;
+      }
       return `${typeof reason}: ${String(reason)}`;
     } catch {
       return '(unprintable reason)';
@@ -679,7 +693,14 @@
   function flushRejectDetails() {
     for (let k = 0; k < pendingDetails.length; k += 2) {
       let text;
-      try { text = String(pendingDetails[k + 1].stack); } catch { continue; }
+      try {
+        const reason = pendingDetails[k + 1];
+        text = String(reason.stack);
+        // The stack's first line has the name the error had when made.
+        const name = reason.name;
+        const cls = typeof name === 'string' ? errorClass(reason, name) : '';
+        if (cls !== name && text.startsWith(`${name}:`)) text = cls + text.slice(name.length);
+      } catch { continue; }
       const sid = str(text);
       const i = room(3);
       W[i + 1] = pendingDetails[k]; W[i + 2] = sid;
