@@ -55,3 +55,30 @@ test('the program sees no listeners it did not add', () => {
   assert.ok(fs.existsSync(probe));
   assert.strictEqual(traced.stdout, plain.stdout);
 });
+
+// Issue 10: the watchdog's interrupts, the clear* wrappers and the class
+// read for a rejection's reason change nothing the program shows.
+test('same behaviour with a sampled long block, cleared timers and a subclassed rejection', () => {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'looptrace-transparency-'));
+  try {
+    const prog = path.join(dir, 'sampled.js');
+    fs.writeFileSync(prog, `function spin(ms) { const end = Date.now() + ms; let x = 0; while (Date.now() < end) x++; return x; }
+const early = setTimeout(() => console.log('never'), 1000);
+clearTimeout(early);
+class RequestError extends Error { constructor(m) { super(m); this.code = 'E_REQ'; } }
+setTimeout(function blocked() {
+  spin(250);
+  console.log(clearTimeout.name, clearTimeout.length, typeof clearImmediate(setImmediate(() => {})));
+  Promise.reject(new RequestError('status 500')).then((r) => r);
+}, 1);
+`);
+    const plain = run('node', [prog], { cwd: dir });
+    const traced = record(['node', prog], { cwd: dir });
+    assert.strictEqual(traced.status, plain.status, `exit status (stderr: ${traced.stderr})`);
+    assert.strictEqual(traced.stdout, plain.stdout, 'stdout');
+    assert.strictEqual(normalize(traced.stderr), normalize(plain.stderr), 'stderr');
+    assert.match(plain.stderr, /RequestError: status 500/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
