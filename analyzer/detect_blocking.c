@@ -324,9 +324,15 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 {
 	enum lt_loop_mode mode = LT_MODE_SERVICE;
 	lt_loop_mode(a->db, s->pid, s->tid, &mode);
-	/* A batch run has no one waiting on its loop: a long callback costs
-	 * throughput, not latency, so it is at most a warning. */
-	enum lt_severity sev = s->max_ms >= 500 && mode != LT_MODE_BATCH ? LT_SEV_ERROR : LT_SEV_WARNING;
+	/* A batch run has no one waiting on its loop (no requests, no clients):
+	 * a long callback costs throughput, which chunking would not give back,
+	 * so it is a note; from a second on it still holds off the run's own
+	 * I/O, timers and progress output, a warning.  Never an error. */
+	enum lt_severity sev;
+	if (mode == LT_MODE_BATCH)
+		sev = s->max_ms >= 1000 ? LT_SEV_WARNING : LT_SEV_INFO;
+	else
+		sev = s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING;
 	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", sev);
 	if (!f)
 		return;

@@ -133,17 +133,21 @@ int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
 	return 0;
 }
 
-/* Batch runs: the user-code sites whose callbacks took the most time, by
- * where each callback was scheduled (its site's user frame). */
+/* Batch runs: the sites whose callbacks took the most time, by where each
+ * callback was scheduled (its site's user frame, else its library frame). */
 static int hottest_sites(sqlite3 *db, struct lt_metrics *m)
 {
 	static const char sql[] =
-		"SELECT u.file, u.function, u.line, u.column, count(*), sum(d.end_ns - d.begin_ns) / 1e6 AS ms"
+		"SELECT COALESCE(u.file, l.file) AS file, COALESCE(u.function, l.function),"
+		" COALESCE(u.line, l.line) AS line, COALESCE(u.column, l.column) AS col, count(*),"
+		" sum(d.end_ns - d.begin_ns) / 1e6 AS ms"
 		" FROM dispatches d LEFT JOIN resources r ON r.id = d.resource_id"
 		" LEFT JOIN promises p ON p.id = d.promise_id"
-		" JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
+		" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
+		" LEFT JOIN temp.library_frame l ON l.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
 		" WHERE d.pid = ? AND d.tid = ? AND d.depth = 1 AND d.queue NOT IN ('main', 'exit')"
-		" GROUP BY u.file, u.line, u.column ORDER BY ms DESC LIMIT ?";
+		" AND COALESCE(u.file, l.file) IS NOT NULL"
+		" GROUP BY 1, 3, 4 ORDER BY ms DESC LIMIT ?";
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;

@@ -74,8 +74,10 @@ int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct l
 
 /* The mode of one JS thread: batch when it never listened for connections
  * and spent under LT_BATCH_IDLE_SHARE of its life after startup waiting in
- * poll.  Returns 0 or -EIO. */
-#define LT_BATCH_IDLE_SHARE 0.05
+ * poll — a program that mostly computes (a formatter, a linter, a build
+ * step waiting only for its own file reads) and that nobody waits on.
+ * Returns 0 or -EIO. */
+#define LT_BATCH_IDLE_SHARE 0.25
 int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode);
 
 /* Percentiles of v[0..n) (sorted in place), values in ms. */

@@ -407,7 +407,11 @@ static void text_metrics(FILE *o, const struct lt_metrics *m, const char *bold, 
 			fprintf(o, " %s %lld", lt_queue_name((enum lt_queue)q), (long long)m->by_queue[q]);
 	fputc('\n', o);
 	if (m->mode == LT_MODE_BATCH) {
-		fputs("  batch run: never waited for I/O, so no event-loop lag; busy time by queue:", o);
+		if (m->idle_ms < 0.01 * m->wall_ms)
+			fputs("  batch run: never waited for I/O, so no event-loop lag; busy time by queue:", o);
+		else
+			fprintf(o, "  batch run: waited for I/O only %.0f%% of the time, so no event-loop lag; busy time by queue:",
+				m->wall_ms > 0 ? 100.0 * m->idle_ms / m->wall_ms : 0.0);
 		for (int q = 0; q < LT_QUEUE_COUNT; q++)
 			if (m->busy_by_queue_ms[q] >= 0.05)
 				fprintf(o, " %s %.1f ms", lt_queue_name((enum lt_queue)q), m->busy_by_queue_ms[q]);
