@@ -333,6 +333,11 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 		sev = s->max_ms >= 1000 ? LT_SEV_WARNING : LT_SEV_INFO;
 	else
 		sev = s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING;
+	/* A tool process that ran none of the program's code (npm itself, the
+	 * node --test runner): nothing there for the user to change. */
+	int tool = !s->file[0] && !lt_pid_ran_user_code(a->db, s->pid);
+	if (tool)
+		sev = LT_SEV_INFO;
 	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", sev);
 	if (!f)
 		return;
@@ -363,6 +368,9 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	lt_finding_fix(f, "%s", c.fix);
 	if (s->file[0])
 		lt_finding_location(f, s->file, s->line, s->column, s->function);
+	else if (tool)
+		lt_finding_location_note(f, "the process ran none of the program's own code (a tool such as npm "
+					    "or a test runner)");
 	else
 		note_missing_location(f, s, state);
 	if (s->has_library)

@@ -147,6 +147,52 @@ int lt_place_of_stack(sqlite3 *db, int64_t stack_id, struct lt_place *out)
 	return out->has_user || out->has_library ? 0 : -ENOENT;
 }
 
+int lt_pid_ran_user_code(sqlite3 *db, int64_t pid)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM resources r JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
+		"   WHERE r.pid = ?1)"
+		" OR EXISTS (SELECT 1 FROM resources r JOIN temp.user_frame u ON u.stack_id = r.stack_id"
+		"   WHERE r.pid = ?1)"
+		" OR EXISTS (SELECT 1 FROM promises p JOIN temp.user_frame u ON u.stack_id = p.site_stack_id"
+		"   WHERE p.pid = ?1)"
+		" OR EXISTS (SELECT 1 FROM promises p JOIN temp.user_frame u ON u.stack_id = p.stack_id"
+		"   WHERE p.pid = ?1)";
+	static const char samples_sql[] =
+		"SELECT EXISTS (SELECT 1 FROM samples s JOIN temp.user_frame u ON u.stack_id = s.stack_id"
+		"   WHERE s.pid = ?1)";
+	static const char any_stack_sql[] =
+		"SELECT EXISTS (SELECT 1 FROM resources WHERE pid = ?1 AND site_stack_id IS NOT NULL)"
+		" OR EXISTS (SELECT 1 FROM promises WHERE pid = ?1 AND site_stack_id IS NOT NULL)"
+		" OR EXISTS (SELECT 1 FROM samples WHERE pid = ?1)";
+	int found = 1; /* when unsure, assume it did */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return found;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (found)
+		return found;
+	if (sqlite3_prepare_v2(db, samples_sql, -1, &s, NULL) != SQLITE_OK)
+		return 1; /* a trace without samples: unsure */
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (found)
+		return found;
+	if (sqlite3_prepare_v2(db, any_stack_sql, -1, &s, NULL) != SQLITE_OK)
+		return 1;
+	/* No stack at all (an attached trace, nothing sampled): no evidence. */
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		found = !sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return found;
+}
+
 int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)
 {
 	return fetch_frame(db, running_frame_sql, seq, out);

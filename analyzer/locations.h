@@ -45,6 +45,12 @@ struct lt_place {
  * has neither, -EIO on a database error. */
 int lt_place_of_stack(sqlite3 *db, int64_t stack_id, struct lt_place *out);
 
+/* 1 when any stack recorded in process pid (creation sites, sampled
+ * stacks) has a user frame, or when it has no stack at all (no evidence):
+ * 0 for a tool process whose stacks show none of the program's code (npm
+ * itself, the node --test runner). */
+int lt_pid_ran_user_code(sqlite3 *db, int64_t pid);
+
 /* The user frame of a stack; returns 0, or -ENOENT when it has none. */
 int lt_user_frame_of(sqlite3 *db, int64_t stack_id, struct lt_user_frame *out);
 

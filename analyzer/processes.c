@@ -109,17 +109,21 @@ int lt_thread_label(sqlite3 *db, int64_t pid, int64_t tid, char *name, size_t na
 	return 0;
 }
 
-/* Where a process exec'd another binary: the lineage row of kind 'exec'
- * (its time is the exec), else threads.exec_path (ended by the exec) when
- * the trace has it. */
+/* Where a process exec'd a binary that is not traced (a native program):
+ * a thread ended by the exec (threads.exec_path, end_reason 'exec') with no
+ * JavaScript thread of the same pid starting after it.  Lineage rows of
+ * kind 'exec' also record the exec that started node itself, so they do
+ * not say the process left node. */
 static void process_exec(sqlite3 *db, struct lt_process *p, int64_t t0)
 {
+	if (!lt_table_has_column(db, "threads", "exec_path"))
+		return;
 	sqlite3_stmt *s = NULL;
-	const char *sql = lt_table_has_column(db, "threads", "exec_path")
-				  ? "SELECT detail, ts_ns FROM lineage WHERE pid = ?1 AND kind = 'exec'"
-				    " UNION ALL SELECT exec_path, end_ns FROM threads WHERE pid = ?1"
-				    " AND exec_path IS NOT NULL AND exec_path <> '' LIMIT 1"
-				  : "SELECT detail, ts_ns FROM lineage WHERE pid = ?1 AND kind = 'exec' LIMIT 1";
+	static const char sql[] =
+		"SELECT t.exec_path, t.end_ns FROM threads t WHERE t.pid = ?1 AND t.exec_path IS NOT NULL"
+		" AND t.exec_path <> '' AND NOT EXISTS (SELECT 1 FROM threads n WHERE n.pid = ?1"
+		"   AND n.start_ns > t.end_ns AND n.main_script IS NOT NULL)"
+		" ORDER BY t.end_ns DESC LIMIT 1";
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(s, 1, p->pid);

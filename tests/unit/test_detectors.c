@@ -314,13 +314,26 @@ static void blocking_advice_follows_the_larger_share(void **state)
 static void blocking_without_user_frames_says_why(void **state)
 {
 	struct fixture *f = *state;
-	/* Every sample only inside express. */
-	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;");
+	/* Every sample only inside express (the process ran user code elsewhere). */
+	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;"
+			    "INSERT INTO resources(pid, tid, type, site_stack_id) VALUES(40, 40, 'Timeout', 2);");
 	const struct lt_finding *x = find(f, "blocking-task", 0);
 	assert_non_null(x);
 	assert_null(x->file);
 	assert_string_equal(x->location_note, "only library frames were sampled");
 	assert_string_equal(x->library_package, "express");
+}
+
+static void a_tool_process_is_not_the_users_problem(void **state)
+{
+	struct fixture *f = *state;
+	/* No stack of the process has a user frame: npm, a test runner. */
+	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;");
+	const struct lt_finding *x = find(f, "blocking-task", 0);
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_INFO);
+	assert_null(x->file);
+	assert_non_null(strstr(x->location_note, "none of the program's own code"));
 }
 
 static void module_loading_is_named(void **state)
@@ -879,6 +892,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(blocking_is_placed_at_the_sampled_user_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_advice_follows_the_larger_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocking_without_user_frames_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_tool_process_is_not_the_users_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(module_loading_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(main_module_is_startup_not_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(very_long_startup_is_a_warning_never_an_error, setup, teardown),
