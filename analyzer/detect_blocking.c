@@ -313,7 +313,7 @@ static void note_missing_location(struct lt_finding *f, const struct site *s, co
 	else if (s->samples)
 		lt_finding_location_note(f, "only library frames were sampled");
 	else if (!strcmp(state, "on"))
-		lt_finding_location_note(f, "no stack was sampled (stack budget)");
+		lt_finding_location_note(f, "no stack was sampled while it ran");
 	else if (!strcmp(state, "bpf"))
 		lt_finding_location_note(f, "attached with eBPF: no JavaScript stack was recorded");
 	else
@@ -365,7 +365,13 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	else
 		lt_finding_message(f, "%s%s%s%s blocked the event loop for %.0f ms%s; %s", noun_of(s->queue),
 				   name ? " " : "", name ? name : "", type, s->max_ms, where, c.text);
-	lt_finding_fix(f, "%s", c.fix);
+	size_t called_len = strlen(s->called);
+	if (strcmp(c.kind, "module-loading") != 0 && called_len > 4 && !strcmp(s->called + called_len - 4, "Sync"))
+		lt_finding_fix(f, "call the asynchronous form of %s (callback or promise API) instead, or move the work "
+				  "to a worker_thread",
+			       s->called);
+	else
+		lt_finding_fix(f, "%s", c.fix);
 	if (s->file[0])
 		lt_finding_location(f, s->file, s->line, s->column, s->function);
 	else if (tool)

@@ -295,7 +295,7 @@ static void blocking_is_placed_at_the_sampled_user_line(void **state)
 	assert_string_equal(field(x, "cause")->text, "io");
 	assert_true(fabs(field(x, "blocked_in_calls_ms")->number - 250) < 0.5);
 	assert_non_null(strstr(x->message, "250 of 300 ms in synchronous file I/O (read)"));
-	assert_non_null(strstr(x->fix, "fs.promises"));
+	assert_non_null(strstr(x->fix, "asynchronous form of readFileSync"));
 	assert_int_equal(x->severity, LT_SEV_WARNING); /* 300 ms */
 }
 
