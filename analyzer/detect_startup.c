@@ -73,7 +73,10 @@ static void describe(struct lt_analysis *a, const struct startup *s)
 		return;
 	double share = s->samples ? (double)s->module_samples / (double)s->samples : -1;
 	char what[768] = "";
-	if (share >= 0) {
+	if (share >= 0 && share < 0.5) {
+		snprintf(what, sizeof(what), "; mostly its own code (%.0f%% of the samples loading modules)",
+			 100.0 * share);
+	} else if (share >= 0) {
 		int n = snprintf(what, sizeof(what), "; %.0f%% of it loading modules", 100.0 * share);
 		for (int i = 0; i < s->sum.n_modules && n > 0 && (size_t)n < sizeof(what); i++)
 			n += snprintf(what + n, sizeof(what) - (size_t)n, "%s%s", i ? ", " : " (", s->sum.modules[i]);
