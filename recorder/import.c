@@ -1189,9 +1189,13 @@ static void finish_stream(struct importer *im, struct stream *s, int superseded)
 	free(argv);
 }
 
+/* Stream i ended by an exec and a later capture of the same pid and tid
+ * exists: the exec'd image, traced in its turn (not a reused pid). */
 static int superseded(const struct stream *streams, size_t n, size_t i)
 {
 	const struct lt_file_header *h = streams[i].raw.hdr;
+	if (!streams[i].exec_pending)
+		return 0;
 	for (size_t j = 0; j < n; j++) {
 		const struct lt_file_header *o = streams[j].raw.hdr;
 		if (j != i && o->pid == h->pid && o->tid == h->tid && o->start_ns > h->start_ns)

@@ -76,6 +76,7 @@ struct slot {
 	uint64_t next_due_ns;          // busy time at which the next sample is due
 	unsigned taken;
 	int requested;                 // an interrupt is in flight
+	uint64_t requested_for;        // ... for the busy period that began then
 	// on the JS thread only
 	int32_t flag[2];               // flag[0]: samples waiting (read by the agent)
 	int taking;
@@ -151,8 +152,11 @@ void on_interrupt(v8::Isolate *isolate, void *data)
 	if (mine)
 		s->requested = 0;
 	uint64_t since = mine ? *s->busy_since : 0;
+	// Requested just before the thread went to wait: the busy period it was
+	// for is over, and this would sample the start of the next callback.
+	int stale = since != s->requested_for;
 	pthread_mutex_unlock(&lock);
-	if (!mine || since == 0 || s->taking || s->n >= MAX_PENDING)
+	if (!mine || stale || since == 0 || s->taking || s->n >= MAX_PENDING)
 		return;
 
 	uint64_t now = api.now_ns();
@@ -208,6 +212,7 @@ void watch_once(uint64_t now)
 		s->taken++;
 		s->next_due_ns += gap_after(s->taken);
 		s->requested = 1;
+		s->requested_for = since;
 		s->isolate->RequestInterrupt(on_interrupt, s);
 	}
 }
