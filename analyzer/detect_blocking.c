@@ -28,6 +28,8 @@
 #include "source.h"
 #include "store.h"
 
+#define LT_BATCH_BLOCK_FACTOR 5.0
+
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
 
@@ -142,15 +144,25 @@ static void place_without_samples(sqlite3 *db, const struct dispatch *d, struct 
 }
 
 /* With samples: the user function sampled most, at the line holding most
- * of its samples (a call: readFileSync, JSON.parse...), or at its
- * definition when they spread over its lines (a loop of its own). */
-static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at)
+ * of its samples (a call: readFileSync, JSON.parse...).  When they spread
+ * over its lines (a loop of its own), the user line that called it (a route
+ * handler calling a CPU-heavy helper: "in countPrimes, called from
+ * app.js:64"), else its definition. */
+static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at, char *called,
+			       size_t called_len)
 {
 	*at = sum->user;
 	int spread = 2 * sum->user_votes <= sum->function_votes;
+	if (!spread)
+		return;
+	if (2 * sum->caller_votes > sum->function_votes) {
+		if (sum->user.function[0])
+			snprintf(called, called_len, "%s", sum->user.function);
+		*at = sum->caller;
+		return;
+	}
 	int64_t line, column;
-	if (spread && at->function[0] &&
-	    lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
+	if (at->function[0] && lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
 		at->line = line;
 		at->column = column;
 	}
@@ -180,8 +192,9 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		return 0;
 	struct lt_user_frame at = {0};
 	int placed = 0, sampled = 0;
+	char helper[256] = "";
 	if (sum.user_samples) {
-		place_with_samples(&sum, &at);
+		place_with_samples(&sum, &at, helper, sizeof(helper));
 		placed = sampled = 1;
 	} else {
 		place_without_samples(a->db, d, &at, &placed);
@@ -218,7 +231,9 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	s->user_samples += sum.user_samples;
 	s->module_samples += sum.module_samples;
 	s->with_frames += sum.with_frames;
-	if (!s->called[0] && sum.called[0] && sum.user_samples)
+	if (!s->called[0] && helper[0])
+		snprintf(s->called, sizeof(s->called), "%s", helper);
+	else if (!s->called[0] && sum.called[0] && sum.user_samples)
 		snprintf(s->called, sizeof(s->called), "%s", sum.called);
 	if (!s->has_library && sum.has_library) {
 		s->library = sum.library;
@@ -326,13 +341,17 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	lt_loop_mode(a->db, s->pid, s->tid, &mode);
 	/* A batch run has no one waiting on its loop (no requests, no clients):
 	 * a long callback costs throughput, which chunking would not give back,
-	 * so it is a note; from a second on it still holds off the run's own
-	 * I/O, timers and progress output, a warning.  Never an error. */
+	 * so a short one is a note; from LT_BATCH_BLOCK_FACTOR times the
+	 * threshold (250 ms) it holds off the run's own I/O, timers and
+	 * progress output (a test's timeouts), a warning.  Never an error. */
 	enum lt_severity sev;
 	if (mode == LT_MODE_BATCH)
-		sev = s->max_ms >= 1000 ? LT_SEV_WARNING : LT_SEV_INFO;
+		sev = s->max_ms >= LT_BATCH_BLOCK_FACTOR * a->opts.block_ms ? LT_SEV_WARNING : LT_SEV_INFO;
 	else
 		sev = s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING;
+	/* Loading a module on first use is paid once, not per call. */
+	if (s->samples && 2 * s->module_samples > s->samples)
+		sev = LT_SEV_INFO;
 	/* A tool process that ran none of the program's code (npm itself, the
 	 * node --test runner): nothing there for the user to change. */
 	int tool = !s->file[0] && !lt_pid_ran_user_code(a->db, s->pid);

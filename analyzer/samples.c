@@ -76,8 +76,17 @@ static void module_name(const char *file, char *out, size_t len)
 	snprintf(out, len, "%s", file);
 }
 
+/* Who called a user function: its caller's user frame, per callee. */
+struct caller_vote {
+	struct lt_user_frame callee; /* file and function only */
+	struct lt_user_frame caller;
+	int64_t n;
+};
+
 struct walk {
 	struct ballot user, library, modules;
+	struct caller_vote callers[MAX_VOTES];
+	int n_callers;
 	/* per user line (file, line): what it was calling (function = the
 	 * callee's name), and samples where that line itself was running */
 	struct ballot called, own;
@@ -86,13 +95,34 @@ struct walk {
 static void called_name(const struct lt_user_frame *f, char *out, size_t len);
 static void copy_cut(char *dst, size_t len, const char *src);
 
+static void cast_caller(struct walk *w, const struct lt_user_frame *callee, const struct lt_user_frame *caller,
+			int64_t n)
+{
+	for (int i = 0; i < w->n_callers; i++) {
+		struct caller_vote *v = &w->callers[i];
+		if (!strcmp(v->callee.file, callee->file) && !strcmp(v->callee.function, callee->function) &&
+		    v->caller.line == caller->line && !strcmp(v->caller.file, caller->file)) {
+			v->n += n;
+			return;
+		}
+	}
+	if (w->n_callers < MAX_VOTES) {
+		struct caller_vote *v = &w->callers[w->n_callers++];
+		memset(&v->callee, 0, sizeof(v->callee));
+		snprintf(v->callee.file, sizeof(v->callee.file), "%s", callee->file);
+		snprintf(v->callee.function, sizeof(v->callee.function), "%s", callee->function);
+		v->caller = *caller;
+		v->n = n;
+	}
+}
+
 /* Fold one sampled stack (seen `n` times) into the summary. */
 static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64_t stack_id, int64_t n,
 		      struct lt_sample_summary *out, struct walk *w)
 {
 	sqlite3_bind_int64(frames, 1, stack_id);
 	struct lt_user_frame innermost = {0}, outer_of_user = {0}, library = {0}, loaded = {0}, user = {0};
-	int depth = 0, user_depth = -1, library_depth = -1, loader_depth = -1, any_file = 0;
+	int depth = 0, user_depth = -1, library_depth = -1, loader_depth = -1, any_file = 0, caller_depth = -1;
 	int have_loaded = 0;
 	int step;
 	while ((step = sqlite3_step(frames)) == SQLITE_ROW) {
@@ -105,6 +135,11 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 			user_depth = depth;
 			set_frame(&user, frames);
 			cast(&w->user, &user, n);
+		} else if (user_depth >= 0 && caller_depth < 0 && lt_is_user_file(uc, file)) {
+			caller_depth = depth;
+			struct lt_user_frame caller;
+			set_frame(&caller, frames);
+			cast_caller(w, &user, &caller, n);
 		}
 		if (user_depth < 0) /* the frame the user code called, so far */
 			set_frame(&outer_of_user, frames);
@@ -223,6 +258,22 @@ static void choose_user_line(const struct walk *w, struct lt_sample_summary *out
 	out->function_votes = best_n;
 }
 
+/* The line that called the chosen user function most often. */
+static void choose_caller(const struct walk *w, struct lt_sample_summary *out)
+{
+	const struct caller_vote *best = NULL;
+	for (int i = 0; i < w->n_callers; i++) {
+		const struct caller_vote *v = &w->callers[i];
+		if (!strcmp(v->callee.file, out->user.file) && !strcmp(v->callee.function, out->user.function) &&
+		    (!best || v->n > best->n))
+			best = v;
+	}
+	if (best) {
+		out->caller = best->caller;
+		out->caller_votes = best->n;
+	}
+}
+
 /* What the chosen user line was calling, when it was inside a call more
  * often than running its own code; with no user line, the innermost
  * function sampled most. */
@@ -284,6 +335,8 @@ int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid
 		out->has_library = 1;
 	}
 	choose_called(w, out);
+	if (out->function_votes)
+		choose_caller(w, out);
 	while (out->n_modules < LT_TOP_MODULES && (v = winner(&w->modules))) {
 		copy_cut(out->modules[out->n_modules++], sizeof(out->modules[0]), v->frame.file);
 		v->n = 0;

@@ -32,6 +32,8 @@ struct lt_sample_summary {
 	struct lt_user_frame user; /* the line sampled most in the user function sampled most */
 	int64_t user_votes;        /* samples at that line */
 	int64_t function_votes;    /* samples in that function */
+	struct lt_user_frame caller; /* the user line that called that function most */
+	int64_t caller_votes;        /* samples with that caller (0: called from outside user code) */
 	struct lt_user_frame library; /* the library frame sampled most */
 	int has_library;
 	char called[256];       /* what that line was calling, "" when it ran its own code
