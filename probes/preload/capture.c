@@ -371,3 +371,8 @@ const struct lt_trace_env *lt_capture_trace_env(void) { return &trace_env; }
 struct lt_log *lt_capture_existing_log(void) { return tls_log; }
 
 int lt_capture_log_is_own(const struct lt_log *log) { return log->pid == getpid(); }
+
+int lt_capture_log_is_main_thread(const struct lt_log *log)
+{
+	return (log->hdr->flags & LT_FILE_MAIN_THREAD) != 0;
+}

@@ -101,6 +101,8 @@ const struct lt_trace_env *lt_capture_trace_env(void);
 struct lt_log *lt_capture_existing_log(void);
 /* Whether the log was created by this process (not inherited via vfork). */
 int lt_capture_log_is_own(const struct lt_log *log);
+/* Whether the log belongs to the process's main thread. */
+int lt_capture_log_is_main_thread(const struct lt_log *log);
 /* Whether this is a process of its own (not a vfork child borrowing its
  * parent's memory), as known from load time and fork. */
 int lt_capture_in_own_process(void);

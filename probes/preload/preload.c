@@ -163,6 +163,58 @@ LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	return r;
 }
 
+/* --- condition waits: idle time of worker threads --- */
+
+/* A worker thread that waits for work in Atomics.wait (piscina and other
+ * pools do, instead of returning to its loop) is idle, not busy: V8 waits
+ * on a condition variable.  The wait ends the busy stretch the watchdog
+ * samples (probes/agent/watchdog.cc).  Not on a process's main thread, where
+ * Atomics.wait is a sleep that blocks the loop.  The versioned lookups: the
+ * unversioned names resolve to the pre-2.3.2 ABI. */
+static struct lt_log *waiting_worker(void)
+{
+	struct lt_log *log = lt_capture_existing_log();
+	if (!log || !lt_capture_log_is_own(log) || lt_capture_log_is_main_thread(log))
+		return NULL;
+	return *looptrace_log_busy_since(log) ? log : NULL;
+}
+
+#define IDLE_WAIT(call)                                                                 \
+	do {                                                                            \
+		struct lt_log *log_ = waiting_worker();                                 \
+		if (log_)                                                               \
+			lt_capture_set_busy(log_, 0);                                   \
+		int r_ = call;                                                          \
+		if (log_)                                                               \
+			lt_capture_set_busy(log_, lt_now_ns());                         \
+		return r_;                                                              \
+	} while (0)
+
+#define RESOLVE_VERSION(name, version)                                                  \
+	static __typeof__(name) *real_##name;                                           \
+	if (!real_##name)                                                               \
+		real_##name = (__typeof__(name) *)dlvsym(RTLD_NEXT, #name, version)
+
+LT_EXPORT int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
+{
+	RESOLVE_VERSION(pthread_cond_wait, "GLIBC_2.3.2");
+	IDLE_WAIT(real_pthread_cond_wait(cond, mutex));
+}
+
+LT_EXPORT int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+				     const struct timespec *abstime)
+{
+	RESOLVE_VERSION(pthread_cond_timedwait, "GLIBC_2.3.2");
+	IDLE_WAIT(real_pthread_cond_timedwait(cond, mutex, abstime));
+}
+
+LT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond, pthread_mutex_t *mutex, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	RESOLVE_VERSION(pthread_cond_clockwait, "GLIBC_2.30");
+	IDLE_WAIT(real_pthread_cond_clockwait(cond, mutex, clock, abstime));
+}
+
 /* --- blocking calls on traced threads --- */
 
 /* A call that may block, timed only on a thread that already has a log (the

@@ -299,3 +299,22 @@ test('threads are named main and worker N; a process that execs a native binary 
   const [main] = sql(e.db, 'SELECT end_reason FROM threads WHERE pid = (SELECT min(pid) FROM threads) AND is_main_thread = 1');
   assert.strictEqual(main.end_reason, 'exit');
 });
+
+test('a worker waiting for work in Atomics.wait is idle, not sampled; its long task is', () => {
+  const r = record(['node', '-e', `const { Worker } = require('worker_threads');
+new Worker(\`
+const sab = new Int32Array(new SharedArrayBuffer(4));
+function spin(ms) { const end = Date.now() + ms; while (Date.now() < end); }
+setTimeout(function poolLoop() {
+  for (let i = 0; i < 3; i++) {
+    Atomics.wait(sab, 0, 0, 200);
+    spin(i === 2 ? 150 : 5);
+  }
+}, 5);
+\`, { eval: true });`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const rows = sql(r.db, `SELECT t.thread_name, st.function FROM samples s JOIN threads t ON t.pid = s.pid AND t.tid = s.tid
+    JOIN stacks st ON st.stack_id = s.stack_id AND st.depth = 0`);
+  assert.ok(rows.length > 0, 'the long task is sampled');
+  assert.deepStrictEqual([...new Set(rows.map((x) => `${x.thread_name} ${x.function}`))], ['worker 1 spin']);
+});
