@@ -453,14 +453,35 @@ static char *const *traced_env(char *const envp[], char **out, char bufs[][VAR_B
 	return out;
 }
 
+/* What execvp would run for `file`: the first executable of that name on
+ * PATH (as the C library searches it), or `file` itself. */
+static const char *search_path(const char *file, char *buf, size_t cap)
+{
+	if (strchr(file, '/'))
+		return file;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		int w = len ? snprintf(buf, cap, "%.*s/%s", (int)len, path, file) : snprintf(buf, cap, "%s", file);
+		if (w > 0 && (size_t)w < cap && access(buf, X_OK) == 0)
+			return buf;
+		path += len + (end ? 1 : 0);
+	}
+	return file;
+}
+
 static int exec_traced(const char *file, char *const argv[], char *const envp[], int search)
 {
 	RESOLVE(execve);
 	RESOLVE(execvpe);
 	int saved = errno;
 	struct lt_log *log = exec_log();
+	char found[4096];
 	if (log)
-		record_exec(log, file);
+		record_exec(log, search ? search_path(file, found, sizeof(found)) : file);
 	errno = saved;
 	char *env[MAX_ENV];
 	char bufs[LT_TRACE_VARS][VAR_BYTES];
