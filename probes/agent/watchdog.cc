@@ -29,9 +29,11 @@
  * slot are only touched on its JS thread (interrupt callback and take()).
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -77,6 +79,8 @@ struct slot {
 	unsigned taken;
 	int requested;                 // an interrupt is in flight
 	uint64_t requested_for;        // ... for the busy period that began then
+	pid_t tid;                     // the JS thread
+	int is_main;                   // the process's main thread
 	// on the JS thread only
 	int32_t flag[2];               // flag[0]: samples waiting (read by the agent)
 	int taking;
@@ -191,6 +195,26 @@ void on_interrupt(v8::Isolate *isolate, void *data)
 	pthread_mutex_unlock(&lock);
 }
 
+// Whether thread `tid` of this process is blocked in futex(2) right now.
+// Newer V8 (Node 24+) parks Atomics.wait on a raw futex, which the preload
+// library cannot see, and a worker pool waits for work there.
+bool in_futex(pid_t tid)
+{
+	char path[64], buf[32];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", static_cast<int>(tid));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *end = nullptr;
+	long nr = strtol(buf, &end, 10);
+	return end != buf && nr == SYS_futex;
+}
+
 void watch_once(uint64_t now)
 {
 	for (int i = 0; i < MAX_SLOTS; i++) {
@@ -209,6 +233,13 @@ void watch_once(uint64_t now)
 		}
 		if (s->requested || s->taken >= MAX_PER_PERIOD || now - since < s->next_due_ns)
 			continue;
+		// A worker waiting for work in Atomics.wait is idle: start counting
+		// again from now.  (On the main thread that wait is a sleep.)
+		if (!s->is_main && in_futex(s->tid)) {
+			s->taken = 0;
+			s->next_due_ns = now - since + threshold_ns;
+			continue;
+		}
 		s->taken++;
 		s->next_due_ns += gap_after(s->taken);
 		s->requested = 1;
@@ -279,6 +310,8 @@ napi_value start(napi_env env, napi_callback_info info)
 	if (s) {
 		s->isolate = v8::Isolate::GetCurrent();
 		s->busy_since = busy;
+		s->tid = static_cast<pid_t>(syscall(SYS_gettid));
+		s->is_main = s->tid == getpid();
 		if (*busy == 0)
 			*busy = api.now_ns(); // JS starts: busy until its first poll
 		s->period = 0;
