@@ -27,15 +27,20 @@
 #define LOCATE_AWAITS 64
 
 struct await {
-	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid;
+	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid, tid;
 	int64_t next; /* index of the invocation's next await, -1 */
+	int64_t origin; /* dispatch that made the chain's first await */
+	double wait_ms; /* the awaited operation's own wait */
 	int has_prev;
 };
 
 struct run {
 	char key[4400];
 	char file[4096], function[256];
-	int64_t line, column, pid;
+	struct lt_user_frame library;
+	int has_library;
+	int library_run; /* no user function ran in its continuations */
+	int64_t line, column, pid, tid, origin;
 	int64_t first, waits; /* first await index, number of serial waits */
 	double serial_ms, overlapped_ms, begin_ms, end_ms;
 	int dropped;
@@ -49,7 +54,7 @@ struct runs {
 
 static const char awaits_sql[] =
 	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns, c.iteration, d.iteration,"
-	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid"
+	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid, d.tid"
 	" FROM dispatches d JOIN promises t ON t.id = d.promise_id"
 	" JOIN dispatches c ON c.seq = t.created_seq"
 	" LEFT JOIN promises x ON x.id = t.parent_id"
@@ -85,7 +90,10 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 		a->tstack = sqlite3_column_int64(s, 8);
 		a->xsite = sqlite3_column_int64(s, 9);
 		a->pid = sqlite3_column_int64(s, 10);
+		a->tid = sqlite3_column_int64(s, 11);
 		a->next = -1;
+		a->origin = a->cseq;
+		a->wait_ms = 0;
 		a->has_prev = 0;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
@@ -130,10 +138,142 @@ static void link_chains(struct await *v, size_t n)
 			v[v[i].next].has_prev = 1;
 }
 
-static double wait_ms(const struct await *a)
+static double wait_ms(const struct await *a) { return a->wait_ms; }
+
+/* Poll waits of every thread, in time order, with running sums: how long
+ * the loop sat waiting between two instants. */
+struct polls {
+	int64_t *pid, *tid, *begin, *end;
+	double *before; /* idle ms of the thread's earlier polls */
+	size_t n;
+};
+
+static void polls_free(struct polls *p)
 {
-	double ms = (double)(a->rns - a->cns) / 1e6;
+	free(p->pid);
+	free(p->tid);
+	free(p->begin);
+	free(p->end);
+	free(p->before);
+}
+
+static int polls_load(sqlite3 *db, struct polls *p)
+{
+	static const char sql[] = "SELECT pid, tid, poll_begin_ns, poll_end_ns FROM iterations"
+				  " WHERE poll_end_ns > poll_begin_ns ORDER BY pid, tid, poll_begin_ns";
+	sqlite3_stmt *s;
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	size_t cap = 0;
+	int step, rc = 0;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (p->n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			int64_t *a = realloc(p->pid, cap * sizeof(*a)), *b = a ? realloc(p->tid, cap * sizeof(*b)) : NULL;
+			if (a)
+				p->pid = a;
+			if (b)
+				p->tid = b;
+			int64_t *c = b ? realloc(p->begin, cap * sizeof(*c)) : NULL;
+			if (c)
+				p->begin = c;
+			int64_t *d = c ? realloc(p->end, cap * sizeof(*d)) : NULL;
+			if (d)
+				p->end = d;
+			double *e = d ? realloc(p->before, cap * sizeof(*e)) : NULL;
+			if (e)
+				p->before = e;
+			if (!e) {
+				rc = -ENOMEM;
+				break;
+			}
+		}
+		size_t i = p->n++;
+		p->pid[i] = sqlite3_column_int64(s, 0);
+		p->tid[i] = sqlite3_column_int64(s, 1);
+		p->begin[i] = sqlite3_column_int64(s, 2);
+		p->end[i] = sqlite3_column_int64(s, 3);
+		int same = i > 0 && p->pid[i - 1] == p->pid[i] && p->tid[i - 1] == p->tid[i];
+		p->before[i] = same ? p->before[i - 1] + (double)(p->end[i - 1] - p->begin[i - 1]) / 1e6 : 0;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	if (rc != 0)
+		polls_free(p);
+	return rc;
+}
+
+/* First poll of (pid, tid) at or after `ns` (by begin), or the thread's
+ * range end; *lo gets the thread's first index.  Returns -1 when the thread
+ * has no polls. */
+static int64_t polls_find(const struct polls *p, int64_t pid, int64_t tid, int64_t ns, size_t *lo_out,
+			  size_t *hi_out)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) { /* first row of the thread */
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->pid[mid] < pid || (p->pid[mid] == pid && p->tid[mid] < tid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t first = lo;
+	hi = p->n;
+	size_t l2 = first, h2 = hi;
+	while (l2 < h2) { /* one past the thread's last row */
+		size_t mid = l2 + (h2 - l2) / 2;
+		if (p->pid[mid] == pid && p->tid[mid] == tid)
+			l2 = mid + 1;
+		else
+			h2 = mid;
+	}
+	size_t last = l2;
+	if (first == last)
+		return -1;
+	lo = first;
+	hi = last;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->begin[mid] < ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*lo_out = first;
+	*hi_out = last;
+	return (int64_t)lo;
+}
+
+/* Idle ms of the thread's loop between a and b; -1 when it has no polls. */
+static double idle_between(const struct polls *p, int64_t pid, int64_t tid, int64_t a, int64_t b)
+{
+	size_t first, last;
+	int64_t i = polls_find(p, pid, tid, a, &first, &last);
+	if (i < 0)
+		return -1;
+	double ms = 0;
+	/* a poll that began before a and is still running at a */
+	if ((size_t)i > first && p->end[i - 1] > a)
+		ms += (double)((p->end[i - 1] < b ? p->end[i - 1] : b) - a) / 1e6;
+	int64_t j = polls_find(p, pid, tid, b, &first, &last);
+	/* whole polls i .. j-1 begin in [a, b) */
+	if (j > i) {
+		ms += p->before[j - 1] - p->before[i];
+		ms += (double)((p->end[j - 1] < b ? p->end[j - 1] : b) - p->begin[j - 1]) / 1e6;
+	}
 	return ms > 0 ? ms : 0;
+}
+
+/* Each await's wait: the poll time its pending span covered. */
+static void measure_waits(struct await *v, size_t n, const struct polls *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		double span = (double)(v[i].rns - v[i].cns) / 1e6;
+		double idle = idle_between(p, v[i].pid, v[i].tid, v[i].cns, v[i].rns);
+		v[i].wait_ms = idle >= 0 ? idle : span > 0 ? span : 0;
+	}
 }
 
 /* Makespan of the waits on k workers, longest first. */
@@ -250,6 +390,7 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 		}
 	}
 	int fn = winner(fns, nf);
+	r->library_run = fn < 0; /* refined below: only with a library frame seen */
 	seen = 0;
 	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
 		struct lt_user_frame f;
@@ -263,6 +404,7 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 			if (found != 0)
 				found = frame_in(db, v[i].cseq, 0, name, file, &f);
 		} else if (v[i].xsite) {
+			/* A library's own awaits: placed at the user call that started them. */
 			found = lt_user_frame_of(db, v[i].xsite, &f);
 		}
 		if (found == 0)
@@ -291,14 +433,27 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 	}
 	if (same > 1)
 		r->repeated = 1;
+	/* the library that made the operations: secondary context */
+	seen = 0;
+	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->has_library; i = v[i].next, seen++) {
+		struct lt_place p;
+		int64_t stacks[2] = {v[i].xsite, v[i].tstack};
+		for (int k = 0; k < 2 && !r->has_library; k++)
+			if (stacks[k] && lt_place_of_stack(db, stacks[k], &p) == 0 && p.has_library) {
+				r->library = p.library;
+				r->has_library = 1;
+			}
+	}
+	r->library_run = r->library_run && r->has_library;
 out:
-	snprintf(r->key, sizeof(r->key), "%lld|%s|%lld", (long long)r->pid, r->file, (long long)r->line);
+	snprintf(r->key, sizeof(r->key), "%lld|%d|%s|%lld", (long long)r->pid, r->library_run, r->file,
+		 (long long)r->line);
 	free(fns);
 	free(lines);
 }
 
 static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
-		   int64_t last)
+		   int64_t last, int64_t origin)
 {
 	if (waits < MIN_WAITS)
 		return 0;
@@ -316,6 +471,8 @@ static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_
 	r->waits = waits;
 	r->serial_ms = serial;
 	r->pid = v[first].pid;
+	r->tid = v[first].tid;
+	r->origin = origin;
 	r->begin_ms = (double)v[first].cns / 1e6;
 	r->end_ms = (double)v[last].rns / 1e6;
 	int k = waits < SUGGESTED_CONCURRENCY ? (int)waits : SUGGESTED_CONCURRENCY;
@@ -338,7 +495,7 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 			if (!serial_start) {
 				/* Its operation began before the previous await resumed:
 				 * the work overlapped. */
-				int rc = add_run(rs, v, first, waits, serial, last);
+				int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
 				if (rc)
 					return rc;
 				first = -1;
@@ -352,7 +509,7 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 			prev_real = i;
 			last = i;
 		}
-		int rc = add_run(rs, v, first, waits, serial, last);
+		int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
 		if (rc)
 			return rc;
 	}
@@ -385,22 +542,30 @@ static void report(struct lt_analysis *a, struct runs *rs)
 		if (total_savings < a->opts.min_savings_ms || savings < 0.2 * largest->serial_ms)
 			continue;
 		int k = largest->waits < SUGGESTED_CONCURRENCY ? (int)largest->waits : SUGGESTED_CONCURRENCY;
-		int worth = largest->repeated && total_savings >= 20 && total_savings >= 0.25 * total_serial;
+		int worth = !largest->library_run && largest->repeated && total_savings >= 20 &&
+			    total_savings >= 0.25 * total_serial;
 		struct lt_finding *f = lt_findings_add(&a->findings, "sequential-await",
 						       worth ? LT_SEV_WARNING : LT_SEV_INFO);
 		if (!f)
 			return;
-		const char *fn = largest->function[0] ? largest->function : "an async function";
+		char fn[300];
+		if (largest->library_run)
+			snprintf(fn, sizeof(fn), "%s%s", largest->has_library ? largest->library.function : "",
+				 largest->has_library && largest->library.function[0] ? " (library code)"
+										      : "library code");
+		else
+			snprintf(fn, sizeof(fn), "%s", largest->function[0] ? largest->function : "an async function");
 		if (invocations > 1)
 			lt_finding_message(f, "%s awaited %lld independent operations one after another "
-					      "(%lld invocations, %lld waits): %.0f ms serial in the largest; "
-					      "%d at a time would take about %.0f ms, saving about %.0f ms in all",
+					      "(%lld invocations, %lld waits): they waited %.0f ms in turn in the largest; "
+					      "%d at a time would wait about %.0f ms, saving about %.0f ms in all",
 					   fn, (long long)largest->waits, (long long)invocations,
 					   (long long)total_waits, largest->serial_ms, k, largest->overlapped_ms,
 					   total_savings);
 		else
 			lt_finding_message(f, "%s awaited %lld independent operations one after another: "
-					      "%.0f ms serial; %d at a time would take about %.0f ms (saves about %.0f ms)",
+					      "they waited %.0f ms in turn; %d at a time would wait about %.0f ms "
+					      "(saves about %.0f ms)",
 					   fn, (long long)largest->waits, largest->serial_ms, k,
 					   largest->overlapped_ms, savings);
 		lt_finding_fix(f, "if the operations do not depend on each other, start them together with bounded "
@@ -408,8 +573,18 @@ static void report(struct lt_analysis *a, struct runs *rs)
 				  "each in turn; an unbounded Promise.all over a large list floods the target",
 			       k);
 		lt_finding_location(f, largest->file[0] ? largest->file : NULL, largest->line,
-				    largest->column, largest->function);
-		f->pid = largest->pid;
+				    largest->column, largest->function[0] ? largest->function : NULL);
+		if (largest->has_library)
+			lt_finding_library_location(f, largest->library.file, largest->library.line,
+						    largest->library.column,
+						    largest->library.function[0] ? largest->library.function : NULL);
+		if (!largest->file[0])
+			lt_finding_location_note(f, "%s", largest->library_run
+				? "the awaits are a library's own and no sampled stack reached the program's code that called it"
+				: "no sampled stack of these awaits reached the program's own code");
+		else if (largest->library_run)
+			lt_finding_location_note(f, "the serial awaits are inside the library, called from this line");
+		lt_finding_thread(f, largest->pid, largest->tid);
 		f->impact_ms = total_savings;
 		lt_finding_int(f, "count", largest->waits);
 		lt_finding_number(f, "serial_ms", largest->serial_ms);
@@ -417,11 +592,41 @@ static void report(struct lt_analysis *a, struct runs *rs)
 		lt_finding_number(f, "estimated_savings_ms", total_savings);
 		lt_finding_int(f, "concurrency", k);
 		lt_finding_int(f, "invocations", invocations);
+		lt_finding_number(f, "chain_ms", largest->end_ms - largest->begin_ms);
 	}
 }
 
-/* A run whose await site was waiting in another invocation at the same time
- * for most of its span is one worker of a pool: the work already overlaps. */
+/* Part of `r`'s span that `o` overlaps, in ms. */
+static double overlap_ms(const struct run *r, const struct run *o)
+{
+	double lo = fmax(r->begin_ms, o->begin_ms), hi = fmin(r->end_ms, o->end_ms);
+	return hi > lo ? hi - lo : 0;
+}
+
+/* A library's own serial awaits that ran while a user run was waiting are
+ * that user run's operations seen from inside the library: they fold into
+ * it (one finding per user site, savings not counted twice). */
+static void fold_library_runs(struct runs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct run *r = &rs->v[i];
+		if (!r->library_run)
+			continue;
+		double span = r->end_ms - r->begin_ms;
+		for (size_t j = 0; j < rs->n && !r->dropped; j++) {
+			const struct run *o = &rs->v[j];
+			if (o->library_run || o->pid != r->pid || o->tid != r->tid)
+				continue;
+			if (span <= 0 || overlap_ms(r, o) >= 0.5 * span)
+				r->dropped = 1;
+		}
+	}
+}
+
+/* A run whose await site was waiting in another invocation started in the
+ * same dispatch (workers started together: a pool) for most of its span is
+ * one worker of a pool: the work already overlaps.  Invocations started by
+ * separate events (one per request) are each their own serial chain. */
 static void drop_concurrent(struct runs *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
@@ -429,7 +634,7 @@ static void drop_concurrent(struct runs *rs)
 		double span = r->end_ms - r->begin_ms, covered = 0;
 		for (size_t j = 0; j < rs->n && span > 0; j++) {
 			const struct run *o = &rs->v[j];
-			if (j == i || strcmp(o->key, r->key) != 0)
+			if (j == i || o->origin != r->origin || strcmp(o->key, r->key) != 0)
 				continue;
 			double lo = fmax(r->begin_ms, o->begin_ms), hi = fmin(r->end_ms, o->end_ms);
 			if (hi > lo)
@@ -448,12 +653,21 @@ int lt_detect_sequential_await(struct lt_analysis *a)
 	if (rc != 0)
 		return rc;
 	link_chains(v, n);
+	struct polls polls;
+	rc = polls_load(a->db, &polls);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	measure_waits(v, n, &polls);
+	polls_free(&polls);
 	struct runs rs = {0};
 	rc = find_runs(v, n, &rs);
 	if (rc == 0) {
 		for (size_t i = 0; i < rs.n; i++)
 			locate(a->db, v, &rs.v[i]);
 		drop_concurrent(&rs);
+		fold_library_runs(&rs);
 		report(a, &rs);
 	}
 	free(rs.v);
