@@ -1,0 +1,219 @@
+/*
+ * test_detectors2.c — rejections placed at the user line that chained the
+ * promise, and leaked-handle only for what keeps the loop alive (cleared
+ * timers, a service's server when the recording stopped it), on traces
+ * built in code.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/store.h"
+#include "rawgen.h"
+#include "recorder/import.h"
+#include "testutil.h"
+
+#define MS 1000000ull
+#define FILE_JS "/app/client.js"
+#define AXIOS_JS "/app/node_modules/axios/lib/core/settle.js"
+
+struct fixture {
+	char dir[4096];
+	sqlite3 *db;
+	struct lt_analysis a;
+	int analyzed;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (f->analyzed)
+		lt_analysis_free(&f->a);
+	if (f->db)
+		sqlite3_close(f->db);
+	test_rmdir(f->dir);
+	return 0;
+}
+
+/* Import the stream, run `sql` on the trace (NULL: nothing), analyze. */
+static void analyze_sql(struct fixture *f, struct rawgen *g, const char *sql)
+{
+	char err[512] = "";
+	struct lt_analysis_opts o;
+	lt_analysis_defaults(&o);
+	assert_int_equal(rawgen_import(g, f->dir, &f->db, err, sizeof(err)), 0);
+	if (sql && sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(f->db), "no such column"))
+			skip(); /* a schema without the column (cleared_ns) */
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->db));
+	}
+	/* Traces with threads.end_reason: make it agree with clean_exit. */
+	if (lt_table_has_column(f->db, "threads", "end_reason"))
+		sqlite3_exec(f->db, "UPDATE threads SET end_reason = CASE clean_exit WHEN 0 THEN 'killed' ELSE 'exit' END",
+			     NULL, NULL, NULL);
+	if (lt_analyze(f->db, &o, &f->a, err, sizeof(err)) != 0)
+		fail_msg("analyze: %s", err);
+	f->analyzed = 1;
+}
+
+static const struct lt_finding *find(const struct fixture *f, const char *kind)
+{
+	for (size_t i = 0; i < f->a.findings.n; i++)
+		if (!strcmp(f->a.findings.items[i].kind, kind))
+			return &f->a.findings.items[i];
+	return NULL;
+}
+
+static const struct lt_field *field(const struct lt_finding *x, const char *key)
+{
+	for (size_t i = 0; i < x->n_fields; i++)
+		if (!strcmp(x->fields[i].key, key))
+			return &x->fields[i];
+	return NULL;
+}
+
+static void start(struct rawgen *g)
+{
+	rawgen_init(g, 41, 41, 1000 * MS);
+	rawgen_js_start(g, FILE_JS);
+}
+
+/* `api.get(url).then(f)` with no catch: the promise .then() made (no stack
+ * of its own) rejects; its parent's sampled stack has the user's line. */
+static void rejection_is_placed_at_the_user_line_that_chained_it(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t user = rawgen_stack(&g, "checkMissing", FILE_JS, 44, 23);
+	rawgen_p_init_stack(&g, 1, 0, 1 * MS, user);
+	rawgen_p_init(&g, 2, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_reject(&g, LT_REJECT_UNHANDLED, 2,
+		      "AxiosError: Request failed with status code 404\n"
+		      "    at settle (" AXIOS_JS ":19:12)\n"
+		      "    at IncomingMessage.handleStreamEnd (/app/node_modules/axios/lib/adapters/http.js:599:11)\n"
+		      "    at IncomingMessage.emit (node:events:536:35)",
+		      3 * MS, 1);
+	analyze_sql(f, &g, NULL);
+	const struct lt_finding *x = find(f, "unhandled-rejection");
+	assert_non_null(x);
+	assert_non_null(x->file);
+	assert_string_equal(x->file, FILE_JS);
+	assert_int_equal(x->line, 44);
+	assert_non_null(x->library_file);
+	assert_string_equal(x->library_file, AXIOS_JS);
+	assert_string_equal(field(x, "reason")->text, "AxiosError: Request failed with status code 404");
+	assert_string_equal(field(x, "error_class")->text, "AxiosError");
+	assert_int_equal(x->tid, 41);
+}
+
+/* No stack anywhere on the chain and only library frames in the error:
+ * no location, said plainly, the library frame kept. */
+static void rejection_without_user_frames_says_why(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	rawgen_p_init(&g, 1, 0, 1 * MS);
+	rawgen_p_init(&g, 2, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_reject(&g, LT_REJECT_UNHANDLED, 2, "AxiosError: boom\n    at settle (" AXIOS_JS ":19:12)", 3 * MS, 1);
+	analyze_sql(f, &g, NULL);
+	const struct lt_finding *x = find(f, "unhandled-rejection");
+	assert_non_null(x);
+	assert_null(x->file);
+	assert_non_null(x->location_note);
+	assert_string_equal(x->library_file, AXIOS_JS);
+}
+
+/* A repeating timer still armed at a forced exit is a leak at its user
+ * line; once cleared (cleared_ns) it is not. */
+static void interval_leak(struct fixture *f, int cleared)
+{
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "startMetrics", FILE_JS, 14, 3);
+	rawgen_r_init_ex(&g, 7, 1, "Timeout", 1 * MS, 500, site, 2, "flush");
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_exit(&g, 1, 3 * MS);
+	analyze_sql(f, &g, cleared ? "UPDATE resources SET cleared_ns = created_ns + 1000 WHERE type = 'Timeout'" : NULL);
+}
+
+static void armed_interval_is_a_leak(void **state)
+{
+	struct fixture *f = *state;
+	interval_leak(f, 0);
+	const struct lt_finding *x = find(f, "leaked-handle");
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+	assert_string_equal(x->file, FILE_JS);
+	assert_int_equal(x->line, 14);
+}
+
+static void cleared_interval_is_not_a_leak(void **state)
+{
+	struct fixture *f = *state;
+	interval_leak(f, 1);
+	assert_null(find(f, "leaked-handle"));
+}
+
+/* A listening server when the recording stopped the process (killed):
+ * expected for a service, an info note at most; the same server at a
+ * process.exit() is a leak. */
+static void server_at_end(struct fixture *f, int stopped)
+{
+	struct rawgen g;
+	start(&g);
+	uint32_t site = rawgen_stack(&g, "start", FILE_JS, 22, 5);
+	rawgen_r_init_ex(&g, 8, 1, "TCPSERVERWRAP", 1 * MS, 0, site, 0, NULL);
+	rawgen_main_end(&g, 2 * MS);
+	if (!stopped)
+		rawgen_exit(&g, 1, 30 * MS);
+	analyze_sql(f, &g, stopped ? "UPDATE threads SET clean_exit = 0" : "UPDATE threads SET clean_exit = 1");
+}
+
+static void server_stopped_by_the_recording_is_expected(void **state)
+{
+	struct fixture *f = *state;
+	server_at_end(f, 1);
+	const struct lt_finding *x = find(f, "leaked-handle");
+	assert_true(x == NULL || x->severity == LT_SEV_INFO);
+}
+
+static void server_left_open_at_exit_is_a_leak(void **state)
+{
+	struct fixture *f = *state;
+	server_at_end(f, 0);
+	const struct lt_finding *x = find(f, "leaked-handle");
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_WARNING);
+	assert_int_equal(x->line, 22);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(rejection_is_placed_at_the_user_line_that_chained_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejection_without_user_frames_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(armed_interval_is_a_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(cleared_interval_is_not_a_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(server_stopped_by_the_recording_is_expected, setup, teardown),
+		cmocka_unit_test_setup_teardown(server_left_open_at_exit_is_a_leak, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
