@@ -18,6 +18,8 @@
  * with no server had nothing left to do but was held open: its handles are.
  * When part of the trace was lost (damaged streams), a handle's close may be
  * in the gap: only growing sites stay leaks, the rest are info notes.
+ * Handles no stack of which reaches the program's code (a library's or Node's own)
+ * are info notes unless growing.
  * Each finding is placed at the user line that created the handles, with the
  * library frame that made them as secondary context.
  * An attached trace (meta capture = bpf) is a window on a process that goes
@@ -196,6 +198,12 @@ static int handles(struct lt_analysis *a)
 		enum lt_severity sev = growing ? LT_SEV_ERROR : LT_SEV_WARNING;
 		if ((service_stop && is_server) || gaps)
 			sev = growing ? sev : LT_SEV_INFO;
+		/* No stack of it reaches the program's code: Node's or a library's
+		 * own handle (a pool's ports, a stream's pipe), nothing to act on
+		 * at a line of the program's unless it keeps growing. */
+		int unplaced = sqlite3_column_type(s, 12) == SQLITE_NULL;
+		if (unplaced && !growing)
+			sev = LT_SEV_INFO;
 		struct lt_finding *f = lt_findings_add(&a->findings, "leaked-handle", sev);
 		if (!f)
 			return -ENOMEM;
@@ -209,11 +217,13 @@ static int handles(struct lt_analysis *a)
 					      "%.0f ms after it opened: expected for a service",
 					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms);
 		else if (count > 1)
-			lt_finding_message(f, "%lld %ss (%s) still open at the end%s; the oldest for %.0f ms: they keep the process alive",
-					   (long long)count, what, type, growing ? ", and their number kept growing" : "", age_ms);
+			lt_finding_message(f, "%lld %ss (%s) still open at the end%s; the oldest for %.0f ms: they keep%s the process alive",
+					   (long long)count, what, type, growing ? ", and their number kept growing" : "", age_ms,
+					   sev == LT_SEV_INFO ? " (or their owner keeps)" : "");
 		else
-			lt_finding_message(f, "%s %s (%s) still open at the end, for %.0f ms: it keeps the process alive",
-					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms);
+			lt_finding_message(f, "%s %s (%s) still open at the end, for %.0f ms: it keeps%s the process alive",
+					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms,
+					   sev == LT_SEV_INFO ? " (or its owner keeps)" : "");
 		if (sev == LT_SEV_INFO)
 			lt_finding_fix(f, "nothing to do for a service that runs until it is stopped; if the work was "
 					  "done, %s", k->fix);
