@@ -28,8 +28,6 @@
 #include "source.h"
 #include "store.h"
 
-#define LT_BATCH_BLOCK_FACTOR 5.0
-
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
 
@@ -144,16 +142,17 @@ static void place_without_samples(sqlite3 *db, const struct dispatch *d, struct 
 }
 
 /* With samples: the user function sampled most, at the line holding most
- * of its samples (a call: readFileSync, JSON.parse...).  When they spread
- * over its lines (a loop of its own), the user line that called it (a route
- * handler calling a CPU-heavy helper: "in countPrimes, called from
- * app.js:64"), else its definition. */
+ * of its samples.  When that line was inside a call (readFileSync,
+ * JSON.parse...) it is the place.  When the function's own code was running
+ * (a loop), the user line that called it is the place if one did ("in
+ * countPrimes, called from app.js:64": a route calling a CPU-heavy helper);
+ * else the line, or the function's definition when the samples spread over
+ * its lines. */
 static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at, char *called,
 			       size_t called_len)
 {
 	*at = sum->user;
-	int spread = 2 * sum->user_votes <= sum->function_votes;
-	if (!spread)
+	if (sum->called[0])
 		return;
 	if (2 * sum->caller_votes > sum->function_votes) {
 		if (sum->user.function[0])
@@ -161,8 +160,10 @@ static void place_with_samples(const struct lt_sample_summary *sum, struct lt_us
 		*at = sum->caller;
 		return;
 	}
+	int spread = 2 * sum->user_votes <= sum->function_votes;
 	int64_t line, column;
-	if (at->function[0] && lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
+	if (spread && at->function[0] &&
+	    lt_source_definition(at->file, at->function, at->line, &line, &column) == 0) {
 		at->line = line;
 		at->column = column;
 	}
@@ -335,28 +336,58 @@ static void note_missing_location(struct lt_finding *f, const struct site *s, co
 		lt_finding_location_note(f, "no stack was sampled (in-dispatch sampling %s)", state);
 }
 
+static int ends_with_sync(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && !strcmp(name + n - 4, "Sync");
+}
+
+static int is_main_thread(sqlite3 *db, int64_t pid, int64_t tid)
+{
+	sqlite3_stmt *st;
+	int main = 1;
+	if (sqlite3_prepare_v2(db, "SELECT is_main_thread FROM threads WHERE pid = ? AND tid = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return main;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, tid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		main = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return main;
+}
+
+/* How much a long callback matters:
+ * - a service (someone waits on its loop): warning, error from 500 ms; one
+ *   with no place in the program's code (only library or Node frames) is a
+ *   note below 500 ms and at most a warning;
+ * - a batch run (nobody waits on its loop; the work is the job): a warning
+ *   only for the main thread's own code or a *Sync call it makes, a note
+ *   when a library is doing its work or on a worker thread (running long
+ *   work is what a worker is for); never an error;
+ * - module loading on first use (paid once) and a tool process that ran
+ *   none of the program's code (npm itself, the node --test runner): notes. */
+static enum lt_severity severity_of(struct lt_analysis *a, const struct site *s, enum lt_loop_mode mode, int tool)
+{
+	if (tool || (s->samples && 2 * s->module_samples > s->samples))
+		return LT_SEV_INFO;
+	if (mode == LT_MODE_BATCH) {
+		int library_at_work = s->has_library && !ends_with_sync(s->called);
+		if (!s->file[0] || library_at_work || !is_main_thread(a->db, s->pid, s->tid))
+			return LT_SEV_INFO;
+		return LT_SEV_WARNING;
+	}
+	if (!s->file[0])
+		return s->max_ms >= 500 ? LT_SEV_WARNING : LT_SEV_INFO;
+	return s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING;
+}
+
 static void describe(struct lt_analysis *a, const struct site *s, const char *state)
 {
 	enum lt_loop_mode mode = LT_MODE_SERVICE;
 	lt_loop_mode(a->db, s->pid, s->tid, &mode);
-	/* A batch run has no one waiting on its loop (no requests, no clients):
-	 * a long callback costs throughput, which chunking would not give back,
-	 * so a short one is a note; from LT_BATCH_BLOCK_FACTOR times the
-	 * threshold (250 ms) it holds off the run's own I/O, timers and
-	 * progress output (a test's timeouts), a warning.  Never an error. */
-	enum lt_severity sev;
-	if (mode == LT_MODE_BATCH)
-		sev = s->max_ms >= LT_BATCH_BLOCK_FACTOR * a->opts.block_ms ? LT_SEV_WARNING : LT_SEV_INFO;
-	else
-		sev = s->max_ms >= 500 ? LT_SEV_ERROR : LT_SEV_WARNING;
-	/* Loading a module on first use is paid once, not per call. */
-	if (s->samples && 2 * s->module_samples > s->samples)
-		sev = LT_SEV_INFO;
-	/* A tool process that ran none of the program's code (npm itself, the
-	 * node --test runner): nothing there for the user to change. */
 	int tool = !s->file[0] && !lt_pid_ran_user_code(a->db, s->pid);
-	if (tool)
-		sev = LT_SEV_INFO;
+	enum lt_severity sev = severity_of(a, s, mode, tool);
 	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", sev);
 	if (!f)
 		return;
@@ -384,8 +415,7 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	else
 		lt_finding_message(f, "%s%s%s%s blocked the event loop for %.0f ms%s; %s", noun_of(s->queue),
 				   name ? " " : "", name ? name : "", type, s->max_ms, where, c.text);
-	size_t called_len = strlen(s->called);
-	if (strcmp(c.kind, "module-loading") != 0 && called_len > 4 && !strcmp(s->called + called_len - 4, "Sync"))
+	if (strcmp(c.kind, "module-loading") != 0 && ends_with_sync(s->called))
 		lt_finding_fix(f, "call the asynchronous form of %s (callback or promise API) instead, or move the work "
 				  "to a worker_thread",
 			       s->called);
