@@ -1,0 +1,274 @@
+/*
+ * import_process.c — process and thread life of a stream, its output, and
+ * its thread row.
+ */
+#include "import_process.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/store.h"
+#include "import_dispatch.h"
+#include "import_promises.h"
+#include "import_strings_stacks.h"
+
+void lt_process_free(struct lt_stream *s)
+{
+	free(s->out_buf);
+	s->out_buf = NULL;
+	s->out_len = s->out_cap = 0;
+}
+
+void lt_on_proc_start(struct lt_stream *s, const uint32_t *r)
+{
+	s->argv = lt_string_of(s, r[3]);
+}
+
+void lt_on_js_start(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	s->is_js = 1;
+	s->js_thread_id = r[3];
+	s->main_script = lt_string_of(s, r[4]);
+	if (lt_record_words(r[0]) >= 6)
+		s->worker_name = lt_string_of(s, r[5]);
+	static const char main_type[] = "main";
+	s->phase = LT_PHASE_MAIN;
+	lt_open_dispatch(im, s, D_MAIN, 0, LT_QUEUE_MAIN, main_type, sizeof(main_type) - 1, NO_SEQ, ts);
+	s->main_open = 1;
+}
+
+void lt_on_main_end(struct lt_importer *im, struct lt_stream *s, uint64_t ts)
+{
+	lt_close_dispatch(im, s, D_MAIN, 0, ts);
+}
+
+void lt_on_exit_emit(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	static const char *const types[] = {"beforeExit", "exit"};
+	const char *type = types[lt_record_aux(r[0]) & 1];
+	if (s->main_open && !s->has_main_end && s->depth == 1)
+		lt_close_top(im, s, ts);
+	s->phase = LT_PHASE_EXIT;
+	lt_open_dispatch(im, s, D_EXIT, 0, LT_QUEUE_EXIT, type, (uint32_t)strlen(type), NO_SEQ, ts);
+}
+
+void lt_on_exit_done(struct lt_importer *im, struct lt_stream *s, uint64_t ts)
+{
+	lt_close_dispatch(im, s, D_EXIT, 0, ts);
+}
+
+static void flush_output(struct lt_importer *im, struct lt_stream *s, int fd, uint64_t ts, uint32_t seq)
+{
+	sqlite3_stmt *st = im->db.st[ST_OUTPUT];
+	sqlite3_bind_int(st, 1, s->pid);
+	sqlite3_bind_int(st, 2, s->tid);
+	lt_import_bind_opt(st, 3, seq != NO_SEQ, seq);
+	sqlite3_bind_int(st, 4, fd);
+	sqlite3_bind_int64(st, 5, (int64_t)ts);
+	sqlite3_bind_text(st, 6, s->out_buf ? s->out_buf : "", (int)s->out_len, SQLITE_STATIC);
+	lt_import_db_run(&im->db, ST_OUTPUT);
+	s->out_len = 0;
+	im->stats->outputs++;
+}
+
+void lt_on_output(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	uint32_t words = lt_record_words(r[0]);
+	uint32_t n = r[3];
+	if (n > (words - 4u) * 4u)
+		n = (words - 4u) * 4u;
+	if (s->out_len + n > s->out_cap) {
+		size_t cap = (s->out_len + n) * 2;
+		char *buf = realloc(s->out_buf, cap);
+		if (!buf) {
+			im->db.failed = 1;
+			return;
+		}
+		s->out_buf = buf;
+		s->out_cap = cap;
+	}
+	memcpy(s->out_buf + s->out_len, r + 4, n);
+	s->out_len += n;
+	unsigned aux = lt_record_aux(r[0]);
+	if (!(aux & 0x80u))
+		flush_output(im, s, (int)(aux & 0x7fu), ts, lt_ensure_dispatch(im, s, ts));
+}
+
+static void write_lineage(struct lt_importer *im, struct lt_stream *s, unsigned kind, uint64_t ts,
+			  uint32_t child_pid, struct lt_text exec_path)
+{
+	sqlite3_stmt *st = im->db.st[ST_LINEAGE];
+	sqlite3_bind_int(st, 1, s->pid);
+	sqlite3_bind_int(st, 2, s->tid);
+	sqlite3_bind_text(st, 3, kind == LT_FORK ? "fork" : kind == LT_EXEC ? "exec" : "thread", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)ts);
+	lt_import_bind_opt(st, 5, kind == LT_FORK, child_pid);
+	if (kind == LT_EXEC)
+		sqlite3_bind_text(st, 6, exec_path.s, (int)exec_path.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	lt_import_db_run(&im->db, ST_LINEAGE);
+}
+
+/* An exec attempt is kept pending: a record saying it failed drops it, any
+ * other record means the process went on (it is written as an exec then, as
+ * an older capture without failure records would have it), and one still
+ * pending at the end of the stream is what the process became. */
+void lt_flush_exec(struct lt_importer *im, struct lt_stream *s)
+{
+	if (!s->exec_pending)
+		return;
+	s->exec_pending = 0;
+	write_lineage(im, s, LT_EXEC, s->exec_ts, 0, s->exec_path);
+}
+
+void lt_on_exec(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	if (lt_record_aux(r[0]) & LT_EXEC_FAILED) {
+		s->exec_pending = 0;
+		return;
+	}
+	lt_flush_exec(im, s);
+	s->exec_pending = 1;
+	s->exec_path = lt_string_of(s, r[3]);
+	s->exec_ts = ts;
+}
+
+void lt_on_lineage(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	struct lt_text none = {"", 0};
+	unsigned kind = lt_record_kind(r[0]);
+	write_lineage(im, s, kind, ts, kind == LT_FORK ? r[3] : 0, none);
+}
+
+void lt_on_sampling(struct lt_importer *im, const uint32_t *r)
+{
+	switch (lt_record_aux(r[0])) {
+	case LT_SAMPLING_ON:
+		im->sampling_on++;
+		break;
+	case LT_SAMPLING_OFF:
+		im->sampling_off++;
+		break;
+	case LT_SAMPLING_UNAVAILABLE:
+		if (!im->sampling_unavailable++)
+			im->unavailable_abi = r[1];
+		break;
+	default:
+		break;
+	}
+}
+
+/* meta in_dispatch_samples: "on" when every JS thread sampled, "off" when
+ * sampling was turned off, "unavailable (no watchdog for Node ABI N)" when
+ * the module for that Node was missing (with "partly" when some threads of
+ * the trace did sample). */
+int lt_write_sampling_meta(struct lt_importer *im)
+{
+	char text[128];
+	if (im->sampling_unavailable)
+		snprintf(text, sizeof(text), "%sunavailable (no watchdog for Node ABI %u)",
+			 im->sampling_on ? "partly " : "", im->unavailable_abi);
+	else if (im->sampling_on)
+		snprintf(text, sizeof(text), "on");
+	else if (im->sampling_off)
+		snprintf(text, sizeof(text), "off");
+	else
+		return 0;
+	return lt_store_set_meta(im->db.db, "in_dispatch_samples", text);
+}
+
+/* Stream i ended by an exec and a later capture of the same pid and tid
+ * exists: the exec'd image, traced in its turn (not a reused pid). */
+static int superseded(const struct lt_stream *streams, size_t n, size_t i)
+{
+	const struct lt_file_header *h = streams[i].raw.hdr;
+	if (!streams[i].exec_pending)
+		return 0;
+	for (size_t j = 0; j < n; j++) {
+		const struct lt_file_header *o = streams[j].raw.hdr;
+		if (j != i && o->pid == h->pid && o->tid == h->tid && o->start_ns > h->start_ns)
+			return 1;
+	}
+	return 0;
+}
+
+static void write_thread(struct lt_importer *im, struct lt_stream *s, uint64_t end)
+{
+	const struct lt_file_header *h = s->raw.hdr;
+	sqlite3_stmt *st = im->db.st[ST_THREAD];
+	sqlite3_bind_int(st, 1, h->pid);
+	sqlite3_bind_int(st, 2, h->tid);
+	sqlite3_bind_int(st, 3, h->ppid);
+	lt_import_bind_opt(st, 4, h->parent_tid != 0, h->parent_tid);
+	sqlite3_bind_int(st, 5, (h->flags & LT_FILE_MAIN_THREAD) ? 1 : 0);
+	lt_import_bind_opt(st, 6, s->is_js, s->js_thread_id);
+	/* argv is NUL-separated on the wire; store it space-separated. */
+	char *argv = s->argv.n ? malloc(s->argv.n) : NULL;
+	if (argv)
+		memcpy(argv, s->argv.s, s->argv.n);
+	for (uint32_t i = 0; argv && i < s->argv.n; i++)
+		if (argv[i] == '\0')
+			argv[i] = ' ';
+	if (argv)
+		sqlite3_bind_text(st, 7, argv, (int)s->argv.n, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 7);
+	if (s->is_js)
+		sqlite3_bind_text(st, 8, s->main_script.s, (int)s->main_script.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_int64(st, 9, (int64_t)h->start_ns);
+	sqlite3_bind_int64(st, 10, (int64_t)end);
+	sqlite3_bind_int(st, 11, (h->flags & LT_FILE_CLOSED) ? 1 : 0);
+	sqlite3_bind_int64(st, 12, (int64_t)s->events);
+	sqlite3_bind_int64(st, 13, (int64_t)lt_raw_written_bytes(&s->raw));
+	char name[96];
+	if (s->is_js && (s->js_thread_id == 0 || (h->flags & LT_FILE_MAIN_THREAD)))
+		sqlite3_bind_text(st, 14, "main", -1, SQLITE_STATIC);
+	else if (s->is_js && s->worker_name.n &&
+		 snprintf(name, sizeof(name), "worker %u (%.*s)", s->js_thread_id,
+			  (int)(s->worker_name.n < 64 ? s->worker_name.n : 64), s->worker_name.s) > 0)
+		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
+	else if (s->is_js && snprintf(name, sizeof(name), "worker %u", s->js_thread_id) > 0)
+		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 14);
+	if (s->ended_by_exec)
+		sqlite3_bind_text(st, 15, s->exec_path.s, (int)s->exec_path.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 15);
+	/* Other threads of the process take the main thread's reason (import.c). */
+	const char *reason = s->ended_by_exec ? "exec" : (h->flags & LT_FILE_CLOSED) ? "exit" : "killed";
+	if (h->flags & LT_FILE_MAIN_THREAD)
+		sqlite3_bind_text(st, 16, reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 16);
+	lt_import_db_run(&im->db, ST_THREAD);
+	free(argv);
+}
+
+void lt_finish_stream(struct lt_importer *im, struct lt_stream *streams, size_t n, size_t i)
+{
+	struct lt_stream *s = &streams[i];
+	int is_superseded = superseded(streams, n, i);
+	uint64_t end = s->last_ts;
+	if (s->out_len)
+		flush_output(im, s, 1, end, lt_ensure_dispatch(im, s, end));
+	s->ended_by_exec = s->exec_pending;
+	lt_flush_exec(im, s);
+	lt_close_all(im, s, end);
+	lt_promises_finish(im, s);
+
+	im->stats->events += s->events;
+	im->stats->raw_bytes += lt_raw_written_bytes(&s->raw);
+	if (s->damaged)
+		im->stats->damaged++;
+	/* A fork child whose exec failed (or that only tried) is no process of
+	 * its own in the trace; one superseded by its exec'd image neither. */
+	if (is_superseded || (!s->did_something && !s->ended_by_exec))
+		return;
+	write_thread(im, s, end);
+}
