@@ -18,27 +18,43 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out)
+/* The value of rank r among `zeros` zeros followed by v[0..n) sorted. */
+static double ranked(const double *v, int64_t zeros, int64_t r)
+{
+	return r < zeros ? 0.0 : v[r - zeros];
+}
+
+/* Percentiles of v[0..n) (non-negative) plus `zeros` samples of 0 that are
+ * counted, not stored: memory follows the trace's rows, not its time span. */
+static void percentiles_with_zeros(double *v, int64_t n, int64_t zeros, struct lt_percentiles *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->count = n;
-	if (n <= 0)
+	int64_t total = n + zeros;
+	out->count = total;
+	if (total <= 0)
 		return;
-	qsort(v, (size_t)n, sizeof(*v), by_value);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), by_value);
 	double sum = 0;
 	for (int64_t i = 0; i < n; i++)
 		sum += v[i];
 	/* nearest rank */
-	out->p50_ms = v[(int64_t)(0.50 * (double)(n - 1) + 0.5)];
-	out->p90_ms = v[(int64_t)(0.90 * (double)(n - 1) + 0.5)];
-	out->p99_ms = v[(int64_t)(0.99 * (double)(n - 1) + 0.5)];
-	out->max_ms = v[n - 1];
-	out->mean_ms = sum / (double)n;
+	out->p50_ms = ranked(v, zeros, (int64_t)(0.50 * (double)(total - 1) + 0.5));
+	out->p90_ms = ranked(v, zeros, (int64_t)(0.90 * (double)(total - 1) + 0.5));
+	out->p99_ms = ranked(v, zeros, (int64_t)(0.99 * (double)(total - 1) + 0.5));
+	out->max_ms = ranked(v, zeros, total - 1);
+	out->mean_ms = sum / (double)total;
+}
+
+void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out)
+{
+	percentiles_with_zeros(v, n, 0, out);
 }
 
 struct samples {
 	double *v;
 	int64_t n, cap;
+	int64_t zeros; /* samples of 0 ms, counted only */
 };
 
 static int push(struct samples *s, double x)
@@ -217,11 +233,12 @@ static int lag_and_iterations(sqlite3 *db, struct lt_metrics *m, struct samples 
 			due = pb + res;
 		}
 		/* Waiting in poll: the timer wakes the loop on time. */
-		if (has_poll) {
-			while (rc == 0 && due >= pb && due <= pe) {
-				rc = push(lag, 0.0);
-				due += res;
-			}
+		if (rc == 0 && has_poll && due >= pb && due <= pe) {
+			/* one on-time sample per resolution step: counted, in
+			 * constant time, whatever the length of the wait */
+			int64_t k = (pe - due) / res + 1;
+			lag->zeros += k;
+			due += k * res;
 		}
 	}
 	sqlite3_finalize(s);
@@ -260,6 +277,7 @@ const double lt_lag_bucket_ms[LT_LAG_BUCKETS - 1] = {1, 2, 5, 10, 20, 50, 100, 2
 
 static void bucket_lag(const struct samples *lag, int64_t *hist)
 {
+	hist[0] += lag->zeros;
 	for (int64_t i = 0; i < lag->n; i++) {
 		int k = 0;
 		while (k < LT_LAG_BUCKETS - 1 && lag->v[i] > lt_lag_bucket_ms[k])
@@ -313,7 +331,7 @@ int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct l
 	if (m->wall_ms > 0)
 		m->utilization = 1.0 - m->idle_ms / m->wall_ms;
 	bucket_lag(&lag, m->lag_histogram);
-	lt_percentiles_of(lag.v, lag.n, &m->lag);
+	percentiles_with_zeros(lag.v, lag.n, lag.zeros, &m->lag);
 	lt_percentiles_of(late.v, late.n, &m->timer_lateness);
 	lt_percentiles_of(busy.v, busy.n, &m->iteration_busy);
 	free(lag.v);

@@ -3,6 +3,8 @@
  */
 #include "store.h"
 
+#include "store_check.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,12 +65,16 @@ static int exec_sql(sqlite3 *db, const char *sql)
 int lt_store_create(const char *path, sqlite3 **db)
 {
 	*db = NULL;
-	struct stat st;
-	if (stat(path, &st) == 0)
-		return -EEXIST;
+	/* Created here, 0600 (it holds the program's output), never through a
+	 * link: SQLite then opens the file that exists. */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
 	sqlite3 *h;
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		sqlite3_close(h);
+		unlink(path);
 		return -EIO;
 	}
 	char pragmas[256];
@@ -106,31 +112,117 @@ static int read_pragma(sqlite3 *db, const char *sql, int *out)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+/* Whether SQLite failed because another connection holds the file. */
+static int is_locked(sqlite3 *db)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+	return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
+/* Every table and index of schema_sql and index_sql exists exactly as
+ * they create it: a view or a table declared differently (no primary key,
+ * other columns) would make readers slow or wrong.  Returns 0, -EIO when
+ * the schema could not be read, or -EINVAL with the object's name in *what. */
+static int check_schema(sqlite3 *db, const char **what)
+{
+	static char name[64];
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = ?1 AND type IN ('table', 'index')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc = 0;
+	for (const char *sqls[] = {schema_sql, index_sql}, **part = sqls; rc == 0 && part < sqls + 2; part++) {
+		for (const char *p = *part; rc == 0 && *p;) {
+			const char *end = strchr(p, ';');
+			size_t len = (size_t)(end - p);
+			/* "CREATE TABLE name(" or "CREATE INDEX name ON" */
+			const char *n = p + strlen("CREATE TABLE ");
+			size_t nl = strcspn(n, "( ");
+			snprintf(name, sizeof(name), "%.*s", (int)nl, n);
+			*what = name;
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			int step = sqlite3_step(st);
+			if (step == SQLITE_ROW) {
+				const char *sql = (const char *)sqlite3_column_text(st, 0);
+				if (!sql || strlen(sql) != len || memcmp(sql, p, len) != 0)
+					rc = -EINVAL;
+			} else {
+				rc = step == SQLITE_DONE ? -EINVAL : -EIO;
+			}
+			sqlite3_reset(st);
+			p = end + 1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* SQLite settings for a file from anywhere: no functions or virtual tables
+ * run from its schema, no writes through the schema tables, and corrupt
+ * pages caught early. */
+static int harden(sqlite3 *db)
+{
+	int ok = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) == SQLITE_OK &&
+		 exec_sql(db, "PRAGMA cell_size_check=ON") == 0;
+	return ok ? 0 : -EIO;
+}
+
 int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 {
 	*db = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO planted in place of a trace must not hang the
+	 * open, and only a regular file is read. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return fail(err, errlen, -errno, path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return fail(err, errlen, -e, path, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EISDIR, path, "is a directory, not a trace");
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, path, "not a regular file");
+	}
 	char magic[16] = {0};
 	ssize_t got = read(fd, magic, sizeof(magic));
-	struct stat st;
-	int stat_ok = fstat(fd, &st) == 0;
-	close(fd);
-	if (stat_ok && S_ISDIR(st.st_mode))
-		return fail(err, errlen, -EISDIR, path, "is a directory, not a trace");
-	if (got != (ssize_t)sizeof(magic) || memcmp(magic, "SQLite format 3", 16) != 0)
+	if (got != (ssize_t)sizeof(magic) || memcmp(magic, "SQLite format 3", 16) != 0) {
+		close(fd);
 		return fail(err, errlen, -EINVAL, path, "not a looptrace trace (not an SQLite database)");
-
+	}
+	/* SQLite opens the file just checked (through /proc, so that it cannot
+	 * be swapped for a FIFO in between); it holds its own descriptor once
+	 * sqlite3_open_v2 returns, before taking any lock, so ours goes. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	const char *name = access(self, F_OK) == 0 ? self : path;
 	sqlite3 *h;
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	int orc = sqlite3_open_v2(name, &h, SQLITE_OPEN_READONLY, NULL);
+	close(fd);
+	if (orc != SQLITE_OK) {
+		sqlite3_close(h);
+		return fail(err, errlen, -EIO, path, "cannot open the database");
+	}
+	if (harden(h) != 0) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EIO, path, "cannot open the database");
 	}
 	int app = 0, version = 0;
 	if (read_pragma(h, "PRAGMA application_id", &app) != 0 ||
 	    read_pragma(h, "PRAGMA user_version", &version) != 0) {
+		int locked = is_locked(h);
 		sqlite3_close(h);
+		if (locked)
+			return fail(err, errlen, -EBUSY, path,
+				    "the trace is locked by another process (a recording still writing it?)");
 		return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
 	}
 	if (app != LT_STORE_APP_ID) {
@@ -146,10 +238,36 @@ int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 	/* A truncated file still opens; its header says how long it should be. */
 	int pages = 0, page_size = 0;
 	if (read_pragma(h, "PRAGMA page_count", &pages) != 0 ||
-	    read_pragma(h, "PRAGMA page_size", &page_size) != 0 || !stat_ok ||
+	    read_pragma(h, "PRAGMA page_size", &page_size) != 0 ||
 	    (long long)pages * page_size > (long long)st.st_size) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
+	}
+	const char *what = "";
+	int rc = check_schema(h, &what);
+	if (rc != 0) {
+		int locked = rc == -EIO && is_locked(h);
+		sqlite3_close(h);
+		if (locked)
+			return fail(err, errlen, -EBUSY, path,
+				    "the trace is locked by another process (a recording still writing it?)");
+		if (rc == -EIO)
+			return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
+		snprintf(err, errlen, "%s: %s is missing or not as looptrace creates it", path, what);
+		return -EINVAL;
+	}
+	char why[512];
+	if ((rc = lt_store_check(h, why, sizeof(why))) != 0) {
+		int locked = rc == -EIO && is_locked(h);
+		sqlite3_close(h);
+		if (locked)
+			return fail(err, errlen, -EBUSY, path,
+				    "the trace is locked by another process (a recording still writing it?)");
+		if (rc == -EIO)
+			snprintf(err, errlen, "%s: corrupt or truncated trace (%s)", path, why);
+		else
+			snprintf(err, errlen, "%s: %s", path, why);
+		return -EINVAL;
 	}
 	*db = h;
 	return 0;

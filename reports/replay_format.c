@@ -107,7 +107,16 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		snprintf(t->phase, sizeof(t->phase), "%s", d->phase);
 		t->after_task = 0;
 	}
-	int indent = 2 * (int)(d->depth > 1 ? d->depth - 1 : 0);
+	/* Indentation shows nesting up to LT_REPLAY_MAX_INDENT levels; deeper
+	 * dispatches say their depth instead (a trace's depth is data: a line
+	 * stays short whatever it says). */
+	int64_t levels = d->depth > 1 ? d->depth - 1 : 0;
+	char deeper[48] = "";
+	if (levels > LT_REPLAY_MAX_INDENT) {
+		snprintf(deeper, sizeof(deeper), "[depth %lld] ", (long long)d->depth);
+		levels = LT_REPLAY_MAX_INDENT;
+	}
+	int indent = 2 * (int)levels;
 	if (d->depth <= 1) {
 		if (is_task_queue(d->queue))
 			t->after_task = 1;
@@ -116,7 +125,7 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	}
 	double at_ms = (double)(d->begin_ns - t->origin_ns) / 1e6;
 	double dur_ms = (double)(d->end_ns - d->begin_ns) / 1e6;
-	fprintf(o, "%*s#%-5lld %9.3f ms  %-9s %-14s %8.3f ms", indent, "", (long long)d->seq, at_ms,
+	fprintf(o, "%*s%s#%-5lld %9.3f ms  %-9s %-14s %8.3f ms", indent, "", deeper, (long long)d->seq, at_ms,
 		d->queue, d->type, dur_ms);
 	if (d->callback[0] || d->loc.file) {
 		fputs("  ", o);

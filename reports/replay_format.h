@@ -14,6 +14,10 @@
 #include "../analyzer/replay.h"
 #include "json.h"
 
+/* Text indents a nested dispatch two columns per level up to this many
+ * levels; a deeper one is marked "[depth N]" at that indentation. */
+#define LT_REPLAY_MAX_INDENT 64
+
 struct lt_replay_text {
 	FILE *out;
 	int64_t origin_ns;

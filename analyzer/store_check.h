@@ -1,0 +1,40 @@
+/*
+ * store_check.h — every value of a trace checked before anything reads it.
+ *
+ * A trace is untrusted input: it is attached to bug reports and copied from
+ * servers, and any SQLite file with our application_id and user_version
+ * opens.  lt_store_check verifies, once, in one pass per table, what the
+ * readers (analyzer/, reports/) rely on, so none of them tests a column
+ * for NULL or a range itself:
+ *   - every table of the schema is a real table (not a view or virtual
+ *     table) with every column the readers name, and the indexes the
+ *     readers' queries need (without them a 1 MB trace makes them
+ *     quadratic) exist on the right columns;
+ *   - every column holds its type (INTEGER or TEXT), NULL only where the
+ *     schema allows it (README, "The trace database");
+ *   - times are in [0, LT_CHECK_MAX_NS] and each span ends after it begins;
+ *     ids, pids, depths and delays are in range; queue and phase are names
+ *     of analyzer/queue.h.
+ * The first violation is reported as "TABLE row N: what" (N the rowid, or
+ * the row's position for a table without rowid).
+ *
+ * Cost: one scan of every table (about 0.1 s per million dispatches).
+ */
+#ifndef LOOPTRACE_STORE_CHECK_H
+#define LOOPTRACE_STORE_CHECK_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Times in a trace are CLOCK_MONOTONIC ns: 2^62 ns is 146 years, and any
+ * difference or sum of two of them fits an int64_t. */
+#define LT_CHECK_MAX_NS (INT64_C(1) << 62)
+/* Nested dispatches each hold JavaScript frames: V8's stack ends far sooner. */
+#define LT_CHECK_MAX_DEPTH 100000
+
+/* Returns 0, or -EINVAL with "TABLE row N: problem" (no newline) in err;
+ * -EIO when the trace could not be read (SQLite's message in err). */
+int lt_store_check(sqlite3 *db, char *err, size_t errlen);
+
+#endif
