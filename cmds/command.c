@@ -259,6 +259,25 @@ static int take_operands(const struct lt_command *cmd, int argc, char **argv, vo
 	return 0;
 }
 
+/* --from after --to selects nothing: a mistake, said before any work. */
+static int check_window(const struct lt_command *cmd, const void *settings)
+{
+	int64_t from = 0, to = 0;
+	for (size_t i = 0; i < cmd->n_options; i++) {
+		const struct lt_option *opt = &cmd->options[i];
+		if (opt->kind != LT_OPT_SEQ)
+			continue;
+		const int64_t *v = (const int64_t *)((const char *)settings + opt->offset);
+		if (!strcmp(opt->name, "from"))
+			from = *v;
+		else if (!strcmp(opt->name, "to"))
+			to = *v;
+	}
+	if (from > 0 && to > 0 && from > to)
+		return lt_command_usage_error(cmd, "--from %lld is after --to %lld", (long long)from, (long long)to);
+	return 0;
+}
+
 int lt_command_parse(const struct lt_command *cmd, int argc, char **argv, void *settings, int *exit_status)
 {
 	char shorts[2 * MAX_OPTIONS + 4];
@@ -270,7 +289,7 @@ int lt_command_parse(const struct lt_command *cmd, int argc, char **argv, void *
 	}
 	int c;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: start over, forgetting any half-read option cluster */
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (c == 'h') {
 			lt_command_help(cmd, stdout);
@@ -285,6 +304,8 @@ int lt_command_parse(const struct lt_command *cmd, int argc, char **argv, void *
 			return 1;
 	}
 	if ((*exit_status = take_operands(cmd, argc, argv, settings)) != 0)
+		return 1;
+	if ((*exit_status = check_window(cmd, settings)) != 0)
 		return 1;
 	return 0;
 }
@@ -495,13 +516,6 @@ const char *lt_base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static mode_t default_file_mode(void)
-{
-	mode_t mask = umask(0);
-	umask(mask);
-	return 0666 & ~mask;
-}
-
 int lt_output_open(struct lt_output_file *o, const struct lt_command *cmd, const char *path, const char *input)
 {
 	memset(o, 0, sizeof(*o));
@@ -511,7 +525,7 @@ int lt_output_open(struct lt_output_file *o, const struct lt_command *cmd, const
 		o->f = stdout;
 		return 0;
 	}
-	o->mode = default_file_mode();
+	o->mode = 0600; /* a report quotes the program's output and paths */
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		struct stat in;
@@ -529,7 +543,11 @@ int lt_output_open(struct lt_output_file *o, const struct lt_command *cmd, const
 		}
 		if (!S_ISREG(st.st_mode)) {
 			/* A device or a pipe (-o /dev/null): written in place. */
-			int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			/* non-blocking: a FIFO nobody reads fails (ENXIO) instead of
+			 * hanging; then blocking writes as usual */
+			int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd >= 0)
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 			if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 				lt_cli_error("%s: cannot write %s: %s", cmd->name, path, strerror(errno));
 				if (fd >= 0)

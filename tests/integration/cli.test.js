@@ -125,11 +125,11 @@ test('output files: never over the trace, never through a link, never half-writt
   assert.strictEqual(missing.status, 2);
   assert.match(missing.stderr, /^looptrace: export: cannot write .*No such file or directory\n$/);
 
-  // success: the file appears whole, with the usual mode, and nothing is left beside it
+  // success: the file appears whole, private (0600), and nothing is left beside it
   const out = path.join(dir, 'out.json');
   const ok = looptrace(['report', '--format', 'json', '-o', out, r.db]);
   assert.strictEqual(ok.status, 0, ok.stderr);
   assert.ok(JSON.parse(fs.readFileSync(out, 'utf8')).findings);
-  assert.strictEqual(fs.statSync(out).mode & 0o077, 0o644 & ~process.umask() & 0o077);
+  assert.strictEqual(fs.statSync(out).mode & 0o777, 0o600);
   assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.startsWith('.')), []);
 });

@@ -200,6 +200,28 @@ static void refuses_bad_values_with_status_2(void **state)
 	assert_int_equal(status, LT_EXIT_USAGE);
 }
 
+static void window_must_not_run_backwards(void **state)
+{
+	(void)state;
+	char graph_settings[4096];
+	int status = -1;
+	char *backwards[] = {"graph", "--from", "5", "--to", "2", "t.db", NULL};
+	FILE *saved = stderr;
+	stderr = fopen("/dev/null", "w");
+	int rc = lt_command_parse(&lt_command_graph, 6, backwards, memset(graph_settings, 0, sizeof(graph_settings)),
+				  &status);
+	fclose(stderr);
+	stderr = saved;
+	assert_int_equal(rc, 1);
+	assert_int_equal(status, LT_EXIT_USAGE);
+	char *forwards[] = {"graph", "--from", "2", "--to", "5", "t.db", NULL};
+	assert_int_equal(lt_command_parse(&lt_command_graph, 6, forwards, graph_settings, &status), 0);
+	char *open_end[] = {"graph", "--from", "5", "t.db", NULL};
+	assert_int_equal(lt_command_parse(&lt_command_graph, 4, open_end,
+					  memset(graph_settings, 0, sizeof(graph_settings)), &status),
+			 0);
+}
+
 static void help_stops_with_status_0(void **state)
 {
 	(void)state;
@@ -282,7 +304,7 @@ static void output_appears_only_when_committed(void **state)
 	assert_string_equal(read_file(path), "hello");
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(st.st_mode & 0777, 0600); /* new outputs are private, whatever the umask */
 	assert_int_equal(stray_files(), 0);
 }
 
@@ -343,6 +365,7 @@ int main(void)
 		cmocka_unit_test(stores_every_kind),
 		cmocka_unit_test(refuses_bad_values_with_status_2),
 		cmocka_unit_test(help_stops_with_status_0),
+		cmocka_unit_test(window_must_not_run_backwards),
 		cmocka_unit_test_setup_teardown(output_appears_only_when_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(abandoned_output_leaves_the_old_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_links_directories_and_the_trace, setup, teardown),
