@@ -47,7 +47,13 @@ static const char schema_sql[] =
 	"CREATE TABLE lineage(pid INTEGER, tid INTEGER, kind TEXT, ts_ns INTEGER,"
 	" child_pid INTEGER, detail TEXT);"
 	"CREATE TABLE samples(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, ts_ns INTEGER,"
-	" dispatch_seq INTEGER, stack_id INTEGER);";
+	" dispatch_seq INTEGER, stack_id INTEGER);"
+	"CREATE TABLE stream_losses(pid INTEGER, tid INTEGER, dropped_events INTEGER,"
+	" dropped_bytes INTEGER, gaps INTEGER, first_gap_ns INTEGER, last_gap_ns INTEGER,"
+	" reasons TEXT, promise_events INTEGER, resource_events INTEGER, output_events INTEGER,"
+	" other_events INTEGER, PRIMARY KEY(pid, tid)) WITHOUT ROWID;"
+	"CREATE TABLE stream_gaps(pid INTEGER, tid INTEGER, begin_ns INTEGER, end_ns INTEGER,"
+	" dropped_events INTEGER);";
 
 /* Only what replay needs: an index costs import time on every trace, and
  * readers that want more can build it (an analysis can add a TEMP one). */

@@ -130,6 +130,16 @@ static const struct column samples_cols[] = {
 	ID("id"), PID("pid"), PID("tid"), TIME("ts_ns"), OPT_ID("dispatch_seq"), OPT_ID("stack_id"), END,
 };
 
+static const struct column stream_losses_cols[] = {
+	PID("pid"), PID("tid"), OPT_INT("dropped_events"), OPT_INT("dropped_bytes"), OPT_INT("gaps"),
+	OPT_TIME("first_gap_ns"), OPT_TIME("last_gap_ns"), OPT_STR("reasons"), OPT_INT("promise_events"),
+	OPT_INT("resource_events"), OPT_INT("output_events"), OPT_INT("other_events"), END,
+};
+
+static const struct column stream_gaps_cols[] = {
+	PID("pid"), PID("tid"), TIME("begin_ns"), TIME("end_ns"), OPT_INT("dropped_events"), END,
+};
+
 static const struct column meta_cols[] = {STR("key"), OPT_STR("value"), END};
 
 static const struct row_rule no_rules[] = {{NULL, NULL}};
@@ -151,6 +161,8 @@ static const struct table tables[] = {
 	{"blocking_calls", "rowid", blocking_cols, span_rules},
 	{"lineage", "rowid", lineage_cols, no_rules},
 	{"samples", "rowid", samples_cols, no_rules},
+	{"stream_losses", "'pid=' || " K("pid") " || ' tid=' || " K("tid"), stream_losses_cols, no_rules},
+	{"stream_gaps", "rowid", stream_gaps_cols, span_rules},
 };
 
 struct sql {
