@@ -69,7 +69,9 @@ static const struct handle_kind *kind_of(const char *type)
  * out: handles closed (or timers cleared: cleared_ns, or a one-shot whose due
  * time passed without it running), unref'd ones, Node's own writable stdio
  * streams (they never keep the loop alive), and processes that exec'd another
- * binary.  %s marks stopped processes, %s exec'd ones, %s cleared timers. */
+ * binary, and handles created before a gap of their process's stream (their
+ * close may be among the dropped events).  %s marks stopped processes, %s
+ * exec'd ones, %s cleared timers. */
 static const char leaks_sql_fmt[] =
 	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns,"
 	"   max(is_main_thread = 1 AND %s) AS stopped, max(%s) AS execd FROM threads GROUP BY pid),"
@@ -84,6 +86,7 @@ static const char leaks_sql_fmt[] =
 	"  FROM resources r JOIN ends e ON e.pid = r.pid LEFT JOIN runs ON runs.resource_id = r.id"
 	"  WHERE r.destroyed_ns IS NULL AND r.ref = 1 AND e.execd = 0 %s"
 	"   AND r.pid NOT IN (SELECT pid FROM drained) AND r.id NOT IN (SELECT resource_id FROM closed)"
+	"   AND NOT EXISTS (SELECT 1 FROM stream_gaps g WHERE g.pid = r.pid AND g.end_ns >= r.created_ns)"
 	"   AND (r.type <> 'Timeout' OR (COALESCE(r.timer_repeat, 0) = 0 AND runs.n IS NULL"
 	"         AND r.created_ns + r.timer_delay_ms * 1000000 > e.end_ns - 1000000)"
 	"     OR (r.timer_repeat = 1 AND COALESCE(runs.last, r.created_ns) + 2 * r.timer_delay_ms * 1000000"
