@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "perf_map.h"
 #include "raw_writer.h"
@@ -477,6 +478,12 @@ static struct lt_attach_stream *stream_of(struct lt_attach_events *ae, const str
 	else
 		lt_perf_map_path(s->pid, path, sizeof(path));
 	lt_perf_map_init(&s->perf_map, path);
+	/* The map of the process's own user (or root): /tmp is everybody's. */
+	char proc[64];
+	struct stat pst;
+	snprintf(proc, sizeof(proc), "/proc/%d", s->pid);
+	if (!ae->perf_map_dir[0] && stat(proc, &pst) == 0)
+		lt_perf_map_set_owner(&s->perf_map, pst.st_uid);
 	intern(s, "io"); /* entry 0: the stand-in type */
 	/* The process's command line (NUL-separated, as on the wire). */
 	static char argv[4096];

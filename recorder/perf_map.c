@@ -4,19 +4,24 @@
 #include "perf_map.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#define MAX_MAP_BYTES (256u << 20)
+#define MAX_MAP_BYTES (64u << 20)
 
 void lt_perf_map_init(struct lt_perf_map *m, const char *path)
 {
 	memset(m, 0, sizeof(*m));
 	snprintf(m->path, sizeof(m->path), "%s", path);
 	m->loaded_bytes = -1;
+	m->owner_uid = -1;
 }
+
+void lt_perf_map_set_owner(struct lt_perf_map *m, uid_t uid) { m->owner_uid = (long long)uid; }
 
 void lt_perf_map_path(int pid, char *buf, size_t len)
 {
@@ -75,6 +80,30 @@ static int parse_hex(const char **p, const char *end, uint64_t *v)
 	return 0;
 }
 
+/* Open the map only if it is a regular file (not a FIFO, which would block
+ * the drain loop for ever, nor a link) of the process's user or root, no
+ * larger than MAX_MAP_BYTES.  Returns the descriptor or -errno. */
+static int open_map(const struct lt_perf_map *m, struct stat *st)
+{
+	int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	if (fstat(fd, st) != 0)
+		rc = -errno;
+	else if (!S_ISREG(st->st_mode))
+		rc = -EINVAL;
+	else if (m->owner_uid >= 0 && st->st_uid != 0 && (long long)st->st_uid != m->owner_uid)
+		rc = -EPERM;
+	else if ((uint64_t)st->st_size > MAX_MAP_BYTES)
+		rc = -EFBIG;
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int lt_perf_map_refresh(struct lt_perf_map *m)
 {
 	struct stat st;
@@ -82,14 +111,18 @@ int lt_perf_map_refresh(struct lt_perf_map *m)
 		return -errno;
 	if ((long long)st.st_size == m->loaded_bytes)
 		return 0;
-	if ((uint64_t)st.st_size > MAX_MAP_BYTES)
-		return -EFBIG;
-	FILE *f = fopen(m->path, "r");
-	if (!f)
-		return -errno;
+	int fd = open_map(m, &st);
+	if (fd < 0)
+		return fd;
 	char *text = malloc((size_t)st.st_size + 1);
-	size_t len = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
+	size_t len = 0;
+	while (text && len < (size_t)st.st_size) {
+		ssize_t got = read(fd, text + len, (size_t)st.st_size - len);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
 	if (!text)
 		return -ENOMEM;
 	text[len] = '\0';

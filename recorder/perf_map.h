@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct lt_perf_map_entry {
 	uint64_t start, size;
@@ -31,6 +32,7 @@ struct lt_perf_map {
 	char *text;
 	size_t text_len;
 	long long loaded_bytes; /* file size at the last load, -1 never loaded */
+	long long owner_uid;    /* the only user besides root whose map is read; -1: any */
 };
 
 /* A JavaScript frame: function (may be empty: anonymous), file, line, column. */
@@ -42,11 +44,17 @@ struct lt_js_frame {
 
 void lt_perf_map_init(struct lt_perf_map *m, const char *path);
 
+/* Read the map only when root or `uid` (the traced process's user) owns it:
+ * as root, a map another user planted in /tmp is not the program's. */
+void lt_perf_map_set_owner(struct lt_perf_map *m, uid_t uid);
+
 /* Where process `pid` writes its map, as seen from here: its own /tmp and
  * its own pid (a process in a container has another pid inside). */
 void lt_perf_map_path(int pid, char *buf, size_t len);
 
-/* (Re)load the file when it grew since the last load.  Returns 1 when it
+/* (Re)load the file when it grew since the last load.  Only a regular file
+ * (opened without following a link, non-blocking: a FIFO never hangs the
+ * caller) of the owner (lt_perf_map_set_owner) or root, at most 64 MiB.  Returns 1 when it
  * was (re)loaded (earlier lt_js_frame pointers are then stale), 0 when it is
  * unchanged, or -errno when it cannot be read (no map: node runs without
  * --perf-basic-prof). */

@@ -663,7 +663,13 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 
 int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)
 {
-	GVC_t *gvc = gvContext();
+	/* One Graphviz context for the process, never freed: Graphviz 2.42
+	 * keeps a text-size cache across contexts that the next context then
+	 * reads after gvFreeContext freed it (a use after free on the second
+	 * render in one process). */
+	static GVC_t *gvc;
+	if (!gvc)
+		gvc = gvContext();
 	if (!gvc)
 		return -EIO;
 	int rc = -EIO;
@@ -683,6 +689,5 @@ int lt_graph_render(Agraph_t *g, const char *format, char **data, size_t *len)
 		}
 		gvFreeLayout(gvc, g);
 	}
-	gvFreeContext(gvc);
 	return rc;
 }
