@@ -40,7 +40,7 @@ static void handle_record(struct lt_importer *im, struct lt_stream *s, const uin
 		s->did_something = 1;
 	}
 	switch (kind) {
-	case LT_STRING: lt_on_string(s, r); break;
+	case LT_STRING: lt_on_string(im, s, r); break;
 	case LT_STACK: lt_on_stack(im, s, r); break;
 	case LT_PROC_START: lt_on_proc_start(s, r); break;
 	case LT_JS_START: lt_on_js_start(im, s, r, ts); break;
@@ -131,6 +131,7 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 			opened++;
 			goto close_streams;
 		}
+		s->im = &im;
 		s->promise_base = im.promise_base;
 		s->resource_base = im.resource_base;
 		im.promise_base += (uint64_t)s->max_prom + 1;

@@ -12,7 +12,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RESOURCE] = "INSERT INTO resources VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL)",
 	[ST_RESOURCE_DESTROY] = "UPDATE resources SET destroyed_ns=? WHERE id=?",
 	[ST_RESOURCE_REF] = "UPDATE resources SET ref=? WHERE id=?",
-	[ST_PROMISE] = "INSERT INTO promises VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PROMISE] = "INSERT OR IGNORE INTO promises VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_PROMISE_REJECTED] = "UPDATE promises SET state='rejected' WHERE id=?",
 	[ST_PROMISE_SETTLED] = "UPDATE promises SET settled_ns=?, settled_seq=?, state='settled'"
 			       " WHERE id=? AND state='pending'",

@@ -3,30 +3,14 @@
  */
 #include "import_promises.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "import_dispatch.h"
 #include "import_strings_stacks.h"
 
-int lt_promises_init(struct lt_stream *s)
+static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t id,
+			  struct lt_promise_info *p, uint64_t settled_ns)
 {
-	s->n_prom = s->max_prom + 1;
-	s->prom = calloc(s->n_prom, sizeof(*s->prom));
-	return s->prom ? 0 : -1;
-}
-
-void lt_promises_free(struct lt_stream *s)
-{
-	free(s->prom);
-	free(s->rejections);
-	s->prom = NULL;
-	s->rejections = NULL;
-}
-
-static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t id, uint64_t settled_ns)
-{
-	struct lt_promise_info *p = &s->prom[id];
 	sqlite3_stmt *st = im->db.st[ST_PROMISE];
 	sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + id));
 	sqlite3_bind_int(st, 2, s->pid);
@@ -44,38 +28,93 @@ static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t 
 	im->stats->promises++;
 }
 
+/* A promise forgotten by the bounded table (LT_IMPORT_GENERATION newer
+ * ones went by without it being used): its row is written now, pending if
+ * it had not settled (a later settle updates it). */
+static void forget_promise(void *ctx, uint64_t id, void *value)
+{
+	struct lt_stream *s = ctx;
+	struct lt_promise_info *p = value;
+	if (!p->inserted && p->created_ns)
+		write_promise(s->im, s, (uint32_t)id, p, 0);
+}
+
+int lt_promises_init(struct lt_stream *s)
+{
+	lt_id_map_init(&s->prom, sizeof(struct lt_promise_info), LT_IMPORT_GENERATION, forget_promise, s);
+	lt_id_map_init(&s->rejections, sizeof(int64_t), 0, NULL, NULL);
+	return 0;
+}
+
+void lt_promises_free(struct lt_stream *s)
+{
+	lt_id_map_free(&s->prom);
+	lt_id_map_free(&s->rejections);
+}
+
+/* A local promise id the stream can name (0 otherwise). */
+static uint32_t promise_id(const struct lt_stream *s, uint32_t id)
+{
+	return id <= s->max_prom ? id : 0;
+}
+
 void lt_on_p_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	uint32_t id = r[1];
-	if (id == 0 || id >= s->n_prom)
+	if (id == 0 || id > s->max_prom)
 		return;
-	struct lt_promise_info *p = &s->prom[id];
-	p->parent = r[2] < s->n_prom ? r[2] : 0;
+	uint32_t parent = promise_id(s, r[2]);
+	/* the parent first: the put below may move the table's entries */
+	const struct lt_promise_info *pp = parent ? lt_id_map_get(&s->prom, parent) : NULL;
+	uint32_t parent_site = pp ? pp->site : 0;
+	struct lt_promise_info *p = lt_id_map_put(&s->prom, id, NULL);
+	if (!p) {
+		im->db.failed = 1;
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->parent = parent;
 	p->created_ns = ts;
 	p->created_seq = lt_current_seq(s);
 	p->stack = lt_record_aux(r[0]) & 1 ? (uint32_t)lt_stack_of(s, r[4]) : 0;
 	/* Promise stacks are sampled: an unsampled promise is placed where its
 	 * parent was. */
-	p->site = lt_reaches_user_code(im, p->stack) ? p->stack : p->parent ? s->prom[p->parent].site : 0;
+	p->site = lt_reaches_user_code(im, p->stack) ? p->stack : parent_site;
 }
 
 void lt_on_p_settle(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
-	if (r[1] && r[1] < s->n_prom && !s->prom[r[1]].inserted) {
-		s->prom[r[1]].settled_seq = lt_current_seq(s);
-		write_promise(im, s, r[1], ts);
+	uint32_t id = promise_id(s, r[1]);
+	if (!id)
+		return;
+	struct lt_promise_info *p = lt_id_map_get(&s->prom, id);
+	if (p) {
+		if (!p->inserted) {
+			p->settled_seq = lt_current_seq(s);
+			write_promise(im, s, id, p, ts);
+		}
+		return;
 	}
+	/* forgotten: its row was written pending */
+	uint32_t seq = lt_current_seq(s);
+	sqlite3_stmt *st = im->db.st[ST_PROMISE_SETTLED];
+	sqlite3_bind_int64(st, 1, (int64_t)ts);
+	lt_import_bind_opt(st, 2, seq != NO_SEQ, seq);
+	sqlite3_bind_int64(st, 3, (int64_t)(s->promise_base + id));
+	lt_import_db_run(&im->db, ST_PROMISE_SETTLED);
 }
 
 void lt_on_p_before(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
-	uint32_t id = r[1] < s->n_prom ? r[1] : 0;
+	uint32_t id = promise_id(s, r[1]);
 	uint32_t trigger = NO_SEQ;
-	if (id) {
-		const struct lt_promise_info *p = &s->prom[id];
+	const struct lt_promise_info *p = id ? lt_id_map_get(&s->prom, id) : NULL;
+	if (p) {
 		trigger = p->created_seq;
-		if (p->parent && s->prom[p->parent].settled_seq > trigger)
-			trigger = s->prom[p->parent].settled_seq;
+		uint32_t parent = p->parent;
+		const struct lt_promise_info *pp = parent ? lt_id_map_get(&s->prom, parent) : NULL;
+		if (pp && pp->settled_seq > trigger)
+			trigger = pp->settled_seq;
 	}
 	static const char type[] = "PROMISE";
 	lt_open_dispatch(im, s, D_PROMISE, id, LT_QUEUE_MICROTASK, type, sizeof(type) - 1, trigger, ts);
@@ -83,14 +122,14 @@ void lt_on_p_before(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 
 void lt_on_p_after(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
-	lt_close_dispatch(im, s, D_PROMISE, r[1] < s->n_prom ? r[1] : 0, ts);
+	lt_close_dispatch(im, s, D_PROMISE, promise_id(s, r[1]), ts);
 }
 
 void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	static const char *const kinds[] = {"unhandled", "handled-late", "uncaught-exception"};
 	unsigned kind = lt_record_aux(r[0]);
-	uint32_t pid = r[1] < s->n_prom ? r[1] : 0;
+	uint32_t pid = promise_id(s, r[1]);
 	struct lt_text reason = lt_string_of(s, r[2]);
 	uint64_t stack = lt_stack_of(s, r[3]);
 	sqlite3_stmt *st = im->db.st[ST_REJECTION];
@@ -108,23 +147,24 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	lt_import_bind_opt(st, 8, seq != NO_SEQ, seq);
 	lt_import_db_run(&im->db, ST_REJECTION);
 	uint32_t ordinal = r[6];
-	if (ordinal && ordinal < 1u << 20) {
-		if (ordinal >= s->n_rejections) {
-			uint32_t n = ordinal * 2;
-			int64_t *grown = realloc(s->rejections, n * sizeof(*grown));
-			if (!grown) {
-				im->db.failed = 1;
-				return;
-			}
-			memset(grown + s->n_rejections, 0, (n - s->n_rejections) * sizeof(*grown));
-			s->rejections = grown;
-			s->n_rejections = n;
+	if (ordinal) {
+		int64_t *row = lt_id_map_put(&s->rejections, ordinal, NULL);
+		if (!row) {
+			im->db.failed = 1;
+			return;
 		}
-		s->rejections[ordinal] = sqlite3_last_insert_rowid(im->db.db);
+		*row = sqlite3_last_insert_rowid(im->db.db);
 	}
 	if (pid && kind == LT_REJECT_UNHANDLED) {
-		if (!s->prom[pid].inserted)
-			write_promise(im, s, pid, ts);
+		struct lt_promise_info *p = lt_id_map_get(&s->prom, pid);
+		if (p && !p->inserted) {
+			write_promise(im, s, pid, p, ts);
+		} else if (!p) {
+			/* never seen, or forgotten (written pending): a row for it
+			 * unless it has one (INSERT OR IGNORE) */
+			struct lt_promise_info none = {0};
+			write_promise(im, s, pid, &none, ts);
+		}
 		st = im->db.st[ST_PROMISE_REJECTED];
 		sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + pid));
 		lt_import_db_run(&im->db, ST_PROMISE_REJECTED);
@@ -133,19 +173,32 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 
 void lt_on_reject_detail(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 {
-	uint32_t ordinal = r[1];
-	if (ordinal >= s->n_rejections || !s->rejections[ordinal])
+	const int64_t *row = r[1] ? lt_id_map_get(&s->rejections, r[1]) : NULL;
+	if (!row)
 		return;
+	int64_t rowid = *row;
 	struct lt_text text = lt_string_of(s, r[2]);
 	sqlite3_stmt *st = im->db.st[ST_REJECTION_DETAIL];
 	sqlite3_bind_text(st, 1, text.s, (int)text.n, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->rejections[ordinal]);
+	sqlite3_bind_int64(st, 2, rowid);
 	lt_import_db_run(&im->db, ST_REJECTION_DETAIL);
+}
+
+struct pending_ctx {
+	struct lt_importer *im;
+	struct lt_stream *s;
+};
+
+static void write_pending(void *ctx, uint64_t id, void *value)
+{
+	struct pending_ctx *c = ctx;
+	struct lt_promise_info *p = value;
+	if (p->created_ns && !p->inserted)
+		write_promise(c->im, c->s, (uint32_t)id, p, 0);
 }
 
 void lt_promises_finish(struct lt_importer *im, struct lt_stream *s)
 {
-	for (uint32_t id = 1; id < s->n_prom; id++)
-		if (s->prom[id].created_ns && !s->prom[id].inserted)
-			write_promise(im, s, id, 0);
+	struct pending_ctx c = {im, s};
+	lt_id_map_each(&s->prom, write_pending, &c);
 }

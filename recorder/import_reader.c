@@ -63,13 +63,73 @@ static uint64_t record_ts(const struct lt_stream *s, const uint32_t *r)
 	}
 }
 
+/* Words a record of this kind must hold for its handler and record_ts to
+ * read (header included); lengths and counts inside it are checked against
+ * its size too.  0: a malformed record. */
+static int record_fits(const uint32_t *r)
+{
+	unsigned words = lt_record_words(r[0]), aux = lt_record_aux(r[0]);
+	switch (lt_record_kind(r[0])) {
+	case LT_STRING: /* id, nbytes, bytes */
+		return words >= 3 && r[2] <= (words - 3u) * 4u;
+	case LT_STACK: /* id, nframes, 4 words per frame */
+		return words >= 3 && r[2] <= (words - 3u) / 4u;
+	case LT_OUTPUT: /* ts64, nbytes, bytes */
+		return words >= 4 && r[3] <= (words - 4u) * 4u;
+	case LT_PROC_START:
+	case LT_POLL_ENTER:
+	case LT_POLL_EXIT:
+	case LT_FORK:
+	case LT_EXEC:
+	case LT_EXIT_EMIT:
+	case LT_EXIT_DONE:
+	case LT_R_BEFORE:
+	case LT_R_AFTER:
+	case LT_R_DESTROY:
+	case LT_BLOCKING:
+		return words >= 4;
+	case LT_THREAD_CREATE:
+	case LT_MAIN_END:
+	case LT_P_SETTLE:
+	case LT_P_BEFORE:
+	case LT_P_AFTER:
+	case LT_REJECT_DETAIL:
+	case LT_SAMPLING:
+		return words >= 3;
+	case LT_JS_START:
+		return words >= 5;
+	case LT_P_INIT:
+		return words >= ((aux & 1) ? 5u : 4u);
+	case LT_R_INIT:
+		return words >= 9;
+	case LT_R_REF:
+		return words >= 2;
+	case LT_REJECT:
+		return words >= 7;
+	case LT_SAMPLE:
+		return words >= 5;
+	default:
+		return 1; /* kinds the importer does not read */
+	}
+}
+
+/* The next record, checked: 1, 0 at the end, -EBADMSG when malformed. */
+static int next_record(struct lt_stream *s, const uint32_t **r)
+{
+	int rc = lt_raw_next(&s->raw, r);
+	if (rc > 0 && !record_fits(*r))
+		rc = -EBADMSG;
+	return rc;
+}
+
 void lt_stream_peek(struct lt_stream *s)
 {
 	const uint32_t *r;
-	int rc = lt_raw_next(&s->raw, &r);
+	int rc = s->done ? 0 : next_record(s, &r);
 	if (rc <= 0) {
 		s->done = 1;
-		s->damaged = rc < 0;
+		if (rc < 0)
+			s->damaged = 1;
 		s->next = NULL;
 		return;
 	}
@@ -82,25 +142,14 @@ void lt_stream_peek(struct lt_stream *s)
 	s->next_ts = ts;
 }
 
-/* First pass over a stream: validate, note the largest ids and LT_MAIN_END. */
+/* First pass over a stream: validate, note the largest resource and
+ * promise ids (global ids are a base plus local ids) and LT_MAIN_END. */
 static void stream_scan(struct lt_stream *s)
 {
 	const uint32_t *r;
 	int rc;
-	while ((rc = lt_raw_next(&s->raw, &r)) > 0) {
+	while ((rc = next_record(s, &r)) > 0) {
 		switch (lt_record_kind(r[0])) {
-		case LT_STRING:
-			if (r[1] & 0x80000000u) {
-				if ((r[1] & 0x7fffffffu) > s->max_c_string)
-					s->max_c_string = r[1] & 0x7fffffffu;
-			} else if (r[1] > s->max_js_string) {
-				s->max_js_string = r[1];
-			}
-			break;
-		case LT_STACK:
-			if (r[1] > s->max_stack)
-				s->max_stack = r[1];
-			break;
 		case LT_R_INIT:
 			if (r[1] > s->max_res)
 				s->max_res = r[1];

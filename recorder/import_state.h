@@ -22,12 +22,16 @@
 
 #include "../analyzer/queue.h"
 #include "import.h"
+#include "id_map.h"
 #include "import_db.h"
 #include "rawfile.h"
 
 #define LT_IMPORT_MAX_DEPTH 256
 #define LT_IMPORT_RECENT_CLOSED 64
 #define NO_SEQ 0u
+/* Resources and promises not touched for this many newer ones are
+ * forgotten (id_map.h): memory stays bounded however long the run. */
+#define LT_IMPORT_GENERATION (1u << 18)
 
 struct lt_importer {
 	struct lt_import_db db;
@@ -52,20 +56,27 @@ struct lt_text {
 struct lt_resource_info {
 	uint32_t created_seq;
 	uint32_t site;        /* global id of the stack that places it in user code */
-	uint8_t seen;
 	uint8_t queue;
-	const char *type;
+	const char *type;     /* in the stream's string storage */
 	uint32_t type_len;
 };
 
 struct lt_promise_info {
+	uint64_t created_ns;
 	uint32_t parent;       /* local id */
 	uint32_t created_seq;
 	uint32_t settled_seq;
 	uint32_t stack;        /* global stack id */
 	uint32_t site;         /* own stack if it reaches user code, else the parent's site */
-	uint64_t created_ns;
 	uint8_t inserted;      /* row written (at settle) */
+};
+
+/* Storage for the texts of a stream's strings: blocks that are never moved
+ * nor freed before the stream is closed, so texts may be kept by pointer. */
+struct lt_text_block {
+	struct lt_text_block *next;
+	size_t used, size;
+	char bytes[];
 };
 
 enum lt_dispatch_kind { D_MAIN, D_RESOURCE, D_PROMISE, D_EXIT, D_SYNTHETIC };
@@ -106,17 +117,18 @@ struct lt_stream {
 	struct lt_text exec_path;
 	uint64_t exec_ts;
 
-	/* largest ids seen by the first pass */
-	uint32_t max_js_string, max_c_string, max_stack, max_res, max_prom;
+	/* largest ids seen by the first pass: global ids are a per-stream base
+	 * plus these local ids, and ids above them name nothing */
+	uint32_t max_res, max_prom;
 
-	struct lt_text *js_strings, *c_strings;
-	uint32_t n_js_strings, n_c_strings;
-	uint64_t *stacks;      /* local -> global */
-	uint32_t n_stacks;
-	struct lt_resource_info *res;
-	uint32_t n_res;
-	struct lt_promise_info *prom;
-	uint32_t n_prom;
+	/* sparse tables by the probes' ids (id_map.h) */
+	struct lt_id_map strings;  /* string id -> struct lt_text */
+	struct lt_text_block *texts;
+	struct lt_id_map stacks;   /* local stack id -> global stack id (uint64_t) */
+	struct lt_id_map res;      /* async id -> struct lt_resource_info (bounded) */
+	struct lt_id_map prom;     /* local promise id -> struct lt_promise_info (bounded) */
+	struct lt_id_map rejections; /* the agent's ordinal -> rejection row id (int64_t) */
+	struct lt_importer *im;    /* for the promise table's eviction */
 	uint64_t promise_base, resource_base;
 
 	struct lt_open_dispatch stack[LT_IMPORT_MAX_DEPTH];
@@ -133,10 +145,6 @@ struct lt_stream {
 	uint64_t it_begin, it_poll_begin, it_poll_end, it_last;
 	int32_t it_timeout, it_events;
 	uint64_t nested_poll_begin; /* a poll inside a dispatch: a private loop (spawnSync) */
-
-	/* rejection row ids by the agent's ordinal */
-	int64_t *rejections;
-	uint32_t n_rejections;
 
 	/* output pieces awaiting their last part */
 	char *out_buf;

@@ -1,31 +1,33 @@
 /*
  * import_strings_stacks.c — strings and stacks of a capture stream.
+ *
+ * A string's bytes are copied out of its record into the stream's text
+ * blocks: records are only valid while they are read.
  */
 #include "import_strings_stacks.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define TEXT_BLOCK 65536u
+
 int lt_strings_stacks_init(struct lt_stream *s)
 {
-	s->n_js_strings = s->max_js_string + 1;
-	s->n_c_strings = s->max_c_string + 1;
-	s->n_stacks = s->max_stack + 1;
-	s->js_strings = calloc(s->n_js_strings, sizeof(*s->js_strings));
-	s->c_strings = calloc(s->n_c_strings, sizeof(*s->c_strings));
-	s->stacks = calloc(s->n_stacks, sizeof(*s->stacks));
-	if (!s->js_strings || !s->c_strings || !s->stacks)
-		return -1;
+	lt_id_map_init(&s->strings, sizeof(struct lt_text), 0, NULL, NULL);
+	lt_id_map_init(&s->stacks, sizeof(uint64_t), 0, NULL, NULL);
+	s->texts = NULL;
 	return 0;
 }
 
 void lt_strings_stacks_free(struct lt_stream *s)
 {
-	free(s->js_strings);
-	free(s->c_strings);
-	free(s->stacks);
-	s->js_strings = s->c_strings = NULL;
-	s->stacks = NULL;
+	lt_id_map_free(&s->strings);
+	lt_id_map_free(&s->stacks);
+	while (s->texts) {
+		struct lt_text_block *next = s->texts->next;
+		free(s->texts);
+		s->texts = next;
+	}
 }
 
 void lt_user_stacks_free(struct lt_importer *im)
@@ -35,31 +37,53 @@ void lt_user_stacks_free(struct lt_importer *im)
 	im->n_user_stack = 0;
 }
 
+/* A copy of n bytes in the stream's text storage (NULL: out of memory). */
+static const char *keep_text(struct lt_stream *s, const void *bytes, uint32_t n)
+{
+	struct lt_text_block *b = s->texts;
+	if (!b || b->size - b->used < n) {
+		size_t size = n > TEXT_BLOCK / 4 ? n : TEXT_BLOCK;
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		if (n > TEXT_BLOCK / 4 && s->texts) {
+			/* a big one gets a block of its own, behind the current one */
+			b->next = s->texts->next;
+			s->texts->next = b;
+		} else {
+			b->next = s->texts;
+			s->texts = b;
+		}
+	}
+	char *at = b->bytes + b->used;
+	if (n)
+		memcpy(at, bytes, n);
+	b->used += n;
+	return at;
+}
+
 struct lt_text lt_string_of(const struct lt_stream *s, uint32_t id)
 {
 	struct lt_text none = {"", 0};
-	if (id & 0x80000000u) {
-		id &= 0x7fffffffu;
-		return id < s->n_c_strings && s->c_strings[id].s ? s->c_strings[id] : none;
-	}
-	return id < s->n_js_strings && s->js_strings[id].s ? s->js_strings[id] : none;
+	/* the string map is unbounded: a lookup never moves its entries */
+	const struct lt_text *t = lt_id_map_get((struct lt_id_map *)&s->strings, id);
+	return t ? *t : none;
 }
 
-void lt_on_string(struct lt_stream *s, const uint32_t *r)
+void lt_on_string(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 {
-	uint32_t words = lt_record_words(r[0]);
+	/* the reader checked that the bytes lie inside the record */
 	uint32_t n = r[2];
-	if (n > (words - 3u) * 4u)
-		n = (words - 3u) * 4u;
-	struct lt_text t = {(const char *)(r + 3), n};
-	uint32_t id = r[1];
-	if (id & 0x80000000u) {
-		id &= 0x7fffffffu;
-		if (id < s->n_c_strings)
-			s->c_strings[id] = t;
-	} else if (id < s->n_js_strings) {
-		s->js_strings[id] = t;
+	const char *copy = keep_text(s, r + 3, n);
+	struct lt_text *t = copy ? lt_id_map_put(&s->strings, r[1], NULL) : NULL;
+	if (!t) {
+		im->db.failed = 1;
+		return;
 	}
+	t->s = copy;
+	t->n = n;
 }
 
 /* A frame in the program's own code: a file that is not Node's ("node:...")
@@ -76,12 +100,9 @@ int lt_reaches_user_code(const struct lt_importer *im, uint64_t stack)
 
 void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 {
-	uint32_t words = lt_record_words(r[0]);
+	/* the reader checked that the frames lie inside the record */
 	uint32_t id = r[1], frames = r[2];
-	if (id >= s->n_stacks || 3u + frames * 4u > words)
-		return;
-	uint64_t gid = ++im->next_stack;
-	s->stacks[id] = gid;
+	uint64_t gid = im->next_stack + 1;
 	if (gid >= im->n_user_stack) {
 		uint64_t n = im->n_user_stack ? im->n_user_stack * 2 : 4096;
 		uint8_t *grown = realloc(im->user_stack, n);
@@ -93,9 +114,16 @@ void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 		im->user_stack = grown;
 		im->n_user_stack = n;
 	}
+	uint64_t *local = lt_id_map_put(&s->stacks, id, NULL);
+	if (!local) {
+		im->db.failed = 1;
+		return;
+	}
+	im->next_stack = gid;
+	*local = gid;
 	sqlite3_stmt *st = im->db.st[ST_STACK];
 	for (uint32_t f = 0; f < frames; f++) {
-		const uint32_t *w = r + 3 + f * 4;
+		const uint32_t *w = r + 3 + (size_t)f * 4;
 		struct lt_text fn = lt_string_of(s, w[0]), file = lt_string_of(s, w[1]);
 		if (is_user_file(file))
 			im->user_stack[gid] = 1;
@@ -111,5 +139,8 @@ void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 
 uint64_t lt_stack_of(const struct lt_stream *s, uint32_t local)
 {
-	return local && local < s->n_stacks ? s->stacks[local] : 0;
+	if (!local)
+		return 0;
+	const uint64_t *gid = lt_id_map_get((struct lt_id_map *)&s->stacks, local);
+	return gid ? *gid : 0;
 }

@@ -17,7 +17,7 @@ int lt_strings_stacks_init(struct lt_stream *s);
 void lt_strings_stacks_free(struct lt_stream *s);
 void lt_user_stacks_free(struct lt_importer *im);
 
-void lt_on_string(struct lt_stream *s, const uint32_t *r);
+void lt_on_string(struct lt_importer *im, struct lt_stream *s, const uint32_t *r);
 void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r);
 
 /* The text of string id `id` ("" when unknown). */

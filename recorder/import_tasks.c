@@ -3,36 +3,38 @@
  */
 #include "import_tasks.h"
 
-#include <stdlib.h>
-
 #include "import_dispatch.h"
 #include "import_strings_stacks.h"
 
 int lt_tasks_init(struct lt_stream *s)
 {
-	s->n_res = s->max_res + 1;
-	s->res = calloc(s->n_res, sizeof(*s->res));
-	return s->res ? 0 : -1;
+	lt_id_map_init(&s->res, sizeof(struct lt_resource_info), LT_IMPORT_GENERATION, NULL, NULL);
+	return 0;
 }
 
 void lt_tasks_free(struct lt_stream *s)
 {
-	free(s->res);
-	s->res = NULL;
+	lt_id_map_free(&s->res);
 }
 
 void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	uint32_t id = r[1], trigger = r[2];
-	if (id >= s->n_res)
+	/* the trigger first: a put below may move the map's entries */
+	const struct lt_resource_info *tr = trigger <= s->max_res ? lt_id_map_get(&s->res, trigger) : NULL;
+	int trigger_seen = tr != NULL;
+	uint32_t trigger_site = tr ? tr->site : 0;
+	struct lt_resource_info *ri = lt_id_map_put(&s->res, id, NULL);
+	if (!ri) {
+		im->db.failed = 1;
 		return;
+	}
 	struct lt_text type = lt_string_of(s, r[3]);
-	struct lt_resource_info *ri = &s->res[id];
-	ri->seen = 1;
 	ri->created_seq = lt_current_seq(s);
 	ri->type = type.s;
 	ri->type_len = type.n;
 	ri->queue = (uint8_t)lt_queue_of_type(type.s, type.n);
+	ri->site = 0;
 
 	struct lt_text cb = lt_string_of(s, r[8]);
 	int32_t delay = (int32_t)r[7];
@@ -42,7 +44,6 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	sqlite3_bind_int(st, 3, s->tid);
 	sqlite3_bind_int64(st, 4, id);
 	sqlite3_bind_text(st, 5, type.s, (int)type.n, SQLITE_STATIC);
-	int trigger_seen = trigger < s->n_res && s->res[trigger].seen;
 	lt_import_bind_opt(st, 6, trigger_seen, (int64_t)(s->resource_base + trigger));
 	sqlite3_bind_int64(st, 7, (int64_t)ts);
 	lt_import_bind_opt(st, 8, ri->created_seq != NO_SEQ, ri->created_seq);
@@ -54,7 +55,7 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	if (lt_reaches_user_code(im, stack))
 		ri->site = (uint32_t)stack;
 	else if (trigger_seen)
-		ri->site = s->res[trigger].site;
+		ri->site = trigger_site;
 	lt_import_bind_opt(st, 10, ri->site != 0, ri->site);
 	if (cb.n)
 		sqlite3_bind_text(st, 11, cb.s, (int)cb.n, SQLITE_STATIC);
@@ -67,13 +68,21 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	im->stats->resources++;
 }
 
+/* The resource of async id `id`, NULL when unknown (or forgotten). */
+static const struct lt_resource_info *resource(struct lt_stream *s, uint32_t id)
+{
+	return id <= s->max_res ? lt_id_map_get(&s->res, id) : NULL;
+}
+
 void lt_on_r_before(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	uint32_t id = r[1];
 	static const char unknown[] = "unknown";
-	struct lt_resource_info none = {.queue = LT_QUEUE_IO, .type = unknown,
-					.type_len = sizeof(unknown) - 1};
-	const struct lt_resource_info *ri = id < s->n_res && s->res[id].seen ? &s->res[id] : &none;
+	static const struct lt_resource_info none = {.queue = LT_QUEUE_IO, .type = unknown,
+						     .type_len = sizeof(unknown) - 1};
+	const struct lt_resource_info *ri = resource(s, id);
+	if (!ri)
+		ri = &none;
 	enum lt_queue q = (lt_record_aux(r[0]) & 1) ? LT_QUEUE_CLOSE : (enum lt_queue)ri->queue;
 	lt_open_dispatch(im, s, D_RESOURCE, id, q, ri->type, ri->type_len, ri->created_seq, ts);
 }
@@ -86,15 +95,16 @@ void lt_on_r_after(struct lt_importer *im, struct lt_stream *s, const uint32_t *
 void lt_on_r_update(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	uint32_t id = r[1];
-	if (id >= s->n_res || !s->res[id].seen)
+	const struct lt_resource_info *ri = resource(s, id);
+	if (!ri)
 		return;
 	int destroy = lt_record_kind(r[0]) == LT_R_DESTROY;
-	if (destroy && s->res[id].queue != LT_QUEUE_TIMER && s->res[id].queue != LT_QUEUE_IMMEDIATE &&
-	    s->res[id].queue != LT_QUEUE_IO)
+	if (destroy && ri->queue != LT_QUEUE_TIMER && ri->queue != LT_QUEUE_IMMEDIATE &&
+	    ri->queue != LT_QUEUE_IO)
 		return; /* ticks and microtasks die right after running: no row update */
 	/* A timer's or immediate's "destroy" is a clearTimeout/clearInterval/
 	 * clearImmediate (or close()) on it while it was live. */
-	int cleared = destroy && (s->res[id].queue == LT_QUEUE_TIMER || s->res[id].queue == LT_QUEUE_IMMEDIATE);
+	int cleared = destroy && (ri->queue == LT_QUEUE_TIMER || ri->queue == LT_QUEUE_IMMEDIATE);
 	enum lt_import_stmt which = cleared ? ST_RESOURCE_CLEAR : destroy ? ST_RESOURCE_DESTROY : ST_RESOURCE_REF;
 	sqlite3_stmt *st = im->db.st[which];
 	sqlite3_bind_int64(st, 1, destroy ? (int64_t)ts : (int64_t)lt_record_aux(r[0]));

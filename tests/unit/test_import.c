@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -409,6 +410,113 @@ static void exec_endings(void **state)
 	assert_string_equal(text, "/usr/bin/node");
 }
 
+/* --- hostile captures (issue 12): each imports, the damage counted, with
+ * nothing read or copied from outside its record --- */
+
+/* A stream with output before and after `bad` (a record built by the
+ * caller): the import succeeds, the stream counts as damaged, the output
+ * before it is there and nothing after it is. */
+static void import_damaged(struct fixture *f, const uint32_t *bad, size_t n)
+{
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_output(&g, 1, "before\n", 1 * MS);
+	rawgen_record(&g, lt_record_kind(bad[0]), lt_record_aux(bad[0]), bad + 1, n - 1);
+	/* the header as given (rawgen_record writes words = n) */
+	g.words[g.n - n] = bad[0];
+	rawgen_output(&g, 1, "after\n", 2 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.streams, 1);
+	assert_int_equal(st.damaged, 1);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM output WHERE text = 'before\n'"), 1);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM output"), 1);
+}
+
+static void string_of_one_word(void **state)
+{
+	uint32_t bad[1] = {lt_record_header(LT_STRING, 0, 1)};
+	import_damaged(*state, bad, 1);
+}
+
+static void string_longer_than_its_record(void **state)
+{
+	uint32_t bad[4] = {lt_record_header(LT_STRING, 0, 4), 7, 1u << 20, 0x41414141};
+	import_damaged(*state, bad, 4);
+}
+
+static void stack_claiming_a_billion_frames(void **state)
+{
+	uint32_t bad[7] = {lt_record_header(LT_STACK, 0, 7), 3, 1u << 30, 1, 1, 1, 1};
+	import_damaged(*state, bad, 7);
+	assert_int_equal(test_int(((struct fixture *)*state)->db, "SELECT count(*) FROM stacks"), 0);
+}
+
+static void output_of_three_words(void **state)
+{
+	uint32_t bad[3] = {lt_record_header(LT_OUTPUT, 1, 3), 5, 0};
+	import_damaged(*state, bad, 3);
+}
+
+static void output_claiming_more_bytes_than_it_holds(void **state)
+{
+	uint32_t bad[5] = {lt_record_header(LT_OUTPUT, 1, 5), 5, 0, 4096, 0x41414141};
+	import_damaged(*state, bad, 5);
+}
+
+static void short_fixed_records(void **state)
+{
+	/* every kind the importer reads, one word short of its payload */
+	static const struct {
+		unsigned kind, aux, words;
+	} shorts[] = {
+		{LT_R_INIT, 0, 8}, {LT_REJECT, 0, 6}, {LT_P_INIT, 1, 4}, {LT_P_INIT, 0, 3},
+		{LT_JS_START, 0, 4}, {LT_SAMPLE, 0, 4}, {LT_R_BEFORE, 0, 3}, {LT_R_REF, 0, 1},
+		{LT_BLOCKING, 0, 3}, {LT_MAIN_END, 0, 2}, {LT_EXEC, 0, 3}, {LT_SAMPLING, 0, 2},
+	};
+	struct fixture *f = *state;
+	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+		uint32_t bad[16] = {lt_record_header(shorts[i].kind, shorts[i].aux, shorts[i].words)};
+		for (unsigned w = 1; w < shorts[i].words; w++)
+			bad[w] = 1;
+		import_damaged(f, bad, shorts[i].words);
+		sqlite3_close(f->db);
+		f->db = NULL;
+		unlink(f->db_path);
+	}
+}
+
+static void huge_promise_and_async_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct rusage before, after;
+	getrusage(RUSAGE_SELF, &before);
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_p_init(&g, 1u << 26, 0, 1 * MS);
+	rawgen_p_init(&g, 0xfffffff0u, 1u << 26, 1 * MS);
+	rawgen_p_event(&g, LT_P_SETTLE, 1u << 26, 2 * MS);
+	rawgen_r_init(&g, 0xfffffffeu, 0x7fffffffu, "Timeout", 2 * MS, 5);
+	rawgen_main_end(&g, 3 * MS);
+	rawgen_r_before(&g, 0xfffffffeu, 4 * MS, 0);
+	rawgen_r_after(&g, 0xfffffffeu, 5 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	getrusage(RUSAGE_SELF, &after);
+	assert_int_equal(st.damaged, 0);
+	/* memory does not follow the ids' values (the dense tables took 2.6 GB) */
+	assert_true(after.ru_maxrss - before.ru_maxrss < 200 * 1024);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM promises"), 2);
+	assert_int_equal(test_int(f->db, "SELECT id FROM promises WHERE state = 'settled'"), 1 << 26);
+	assert_int_equal(test_int(f->db, "SELECT parent_id FROM promises WHERE state = 'pending'"), 1 << 26);
+	assert_int_equal(test_int(f->db, "SELECT async_id FROM resources"), 0xfffffffeu);
+	assert_string_equal(test_text(f->db, "SELECT type FROM dispatches WHERE queue = 'timer'"), "Timeout");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +530,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sampling_unavailable_is_said, setup, teardown),
 		cmocka_unit_test_setup_teardown(cleared_timers_and_closed_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_endings, setup, teardown),
+		cmocka_unit_test_setup_teardown(string_of_one_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(string_longer_than_its_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(stack_claiming_a_billion_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(output_of_three_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(output_claiming_more_bytes_than_it_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(short_fixed_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(huge_promise_and_async_ids, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
