@@ -3,11 +3,30 @@
  * `record --keep-raw` (re-import after an upgrade of the importer, or
  * measure the import on its own).
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "../recorder/trace_writer.h"
 #include "cmds.h"
+
+/* Whether dir holds a capture file (*.ltr): importing nothing is a mistake
+ * (a wrong directory), not an empty trace. */
+static int has_captures(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int found = 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		found = len > 4 && !strcmp(e->d_name + len - 4, ".ltr");
+	}
+	closedir(d);
+	return found;
+}
 
 struct import_settings {
 	const char *capture;
@@ -40,6 +59,10 @@ int cmd_import(int argc, char **argv)
 	struct stat st;
 	if (stat(s.capture, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		lt_cli_error("import: %s: not a capture directory", s.capture);
+		return LT_EXIT_USAGE;
+	}
+	if (!has_captures(s.capture)) {
+		lt_cli_error("import: %s: no capture files (*.ltr) in it", s.capture);
 		return LT_EXIT_USAGE;
 	}
 	char err[1024], source[4096];
