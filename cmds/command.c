@@ -496,17 +496,41 @@ int lt_trace_is_attached(sqlite3 *db)
 int lt_command_check_trace_output(const struct lt_command *cmd, const char *path)
 {
 	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		lt_cli_error("%s: cannot write %s: %s", cmd->name, path, strerror(ENAMETOOLONG));
+		return LT_EXIT_USAGE;
+	}
 	const char *dir = dirname(buf);
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		lt_cli_error("%s: no such directory for the output: %s", cmd->name, dir);
 		return LT_EXIT_USAGE;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		lt_cli_error("%s: %s is a directory", cmd->name, path);
+	if (lstat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			lt_cli_error("%s: %s is a directory", cmd->name, path);
+			return LT_EXIT_USAGE;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			lt_cli_error("%s: refusing to write %s: it is a symbolic link", cmd->name, path);
+			return LT_EXIT_USAGE;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			lt_cli_error("%s: cannot write %s: not a regular file", cmd->name, path);
+			return LT_EXIT_USAGE;
+		}
+	}
+	/* The trace is written beside its name and renamed over it: the
+	 * directory must take a new file (permissions, a read-only mount). */
+	char probe[PATH_MAX + 32];
+	snprintf(probe, sizeof(probe), "%s/.looptrace-probe.XXXXXX", dir);
+	int fd = mkstemp(probe);
+	if (fd < 0) {
+		lt_cli_error("%s: cannot write in %s: %s", cmd->name, dir, strerror(errno));
 		return LT_EXIT_USAGE;
 	}
+	close(fd);
+	unlink(probe);
 	return 0;
 }
 

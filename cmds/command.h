@@ -152,8 +152,10 @@ int lt_command_open_trace(const char *path, sqlite3 **db);
  * from the program's callbacks, so views show everything. */
 int lt_trace_is_attached(sqlite3 *db);
 
-/* A trace the recorder is about to write: its directory must exist and it
- * must not be a directory.  Returns 0, or LT_EXIT_USAGE after one line. */
+/* A trace the recorder is about to write, checked before the command
+ * starts: its directory must exist and take a new file, and the path must
+ * not be a directory, a symbolic link or anything but a regular file.
+ * Returns 0, or LT_EXIT_USAGE after one line. */
 int lt_command_check_trace_output(const struct lt_command *cmd, const char *path);
 
 /* An output file written safely: into a temporary file (mode 0600) in the
