@@ -25,9 +25,11 @@
 #define MIN_WAITS 3
 #define SUGGESTED_CONCURRENCY 4
 #define LOCATE_AWAITS 64
+#define MIN_SPAN_SHARE 0.1 /* of the chain's span that overlapping must save */
 
 struct await {
 	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid, tid;
+	int64_t croot; /* the outermost dispatch around cseq (cseq unless nested) */
 	int64_t next; /* index of the invocation's next await, -1 */
 	int64_t origin; /* dispatch that made the chain's first await */
 	double wait_ms; /* the awaited operation's own wait */
@@ -54,11 +56,38 @@ struct runs {
 
 static const char awaits_sql[] =
 	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns, c.iteration, d.iteration,"
-	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid, d.tid"
+	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid, d.tid,"
+	" c.depth, COALESCE(c.parent_seq, c.seq)"
 	" FROM dispatches d JOIN promises t ON t.id = d.promise_id"
 	" JOIN dispatches c ON c.seq = t.created_seq"
 	" LEFT JOIN promises x ON x.id = t.parent_id"
 	" WHERE d.promise_id IS NOT NULL AND d.depth = 1 ORDER BY d.seq";
+
+/* An await made in a nested dispatch (a microtask run inside another
+ * callback's scope, as node:test and AsyncResource users do) belongs to the
+ * outermost dispatch around it: that is the resumption that made it.  Rows
+ * give the direct parent; deeper nesting is walked up here. */
+static int resolve_roots(sqlite3 *db, struct await *v, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].croot == v[i].cseq)
+			continue;
+		for (int hops = 0; hops < 64; hops++) {
+			if (!s && sqlite3_prepare_v2(db, "SELECT depth, COALESCE(parent_seq, seq) FROM dispatches"
+						     " WHERE seq = ?", -1, &s, NULL) != SQLITE_OK)
+				return -EIO;
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, v[i].croot);
+			if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int64(s, 0) <= 1 ||
+			    sqlite3_column_int64(s, 1) >= v[i].croot)
+				break;
+			v[i].croot = sqlite3_column_int64(s, 1);
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
 
 static int load(sqlite3 *db, struct await **out, size_t *n_out)
 {
@@ -92,6 +121,7 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 		a->pid = sqlite3_column_int64(s, 10);
 		a->tid = sqlite3_column_int64(s, 11);
 		a->next = -1;
+		a->croot = sqlite3_column_int64(s, 12) > 1 ? sqlite3_column_int64(s, 13) : a->cseq;
 		a->origin = a->cseq;
 		a->wait_ms = 0;
 		a->has_prev = 0;
@@ -99,6 +129,8 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = -EIO;
 	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = resolve_roots(db, v, n);
 	if (rc != 0) {
 		free(v);
 		return rc;
@@ -126,7 +158,7 @@ static int64_t resumed_in(const struct await *v, size_t n, int64_t seq)
 static void link_chains(struct await *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int64_t j = resumed_in(v, n, v[i].cseq);
+		int64_t j = resumed_in(v, n, v[i].croot);
 		if (j < 0 || (size_t)j == i)
 			continue;
 		/* The resumed function's own next await is the last one it made. */
@@ -371,8 +403,8 @@ static int winner(const struct vote *c, int nc)
  * the continuations (the outermost user frame of what they created); each
  * await is then placed at that function's innermost frame in the stacks
  * taken around it (what was created where it was, its own sampled stack,
- * its operation's).  Also notes whether the run repeats an await or an
- * operation site — a loop, or one helper making every operation — which is
+ * its operation's).  Also notes whether the run repeats an await site (or,
+ * unplaced, an operation site) — a loop, or one helper in a loop — which is
  * what independent work looks like, as opposed to a sequence of distinct
  * steps that may each need the one before. */
 static void locate(sqlite3 *db, const struct await *v, struct run *r)
@@ -418,11 +450,15 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 		r->column = lines[best].f.column;
 		r->repeated = lines[best].votes > 1;
 	}
-	/* one helper making every operation: the operations' sites repeat */
+	/* One helper making every operation (the operations' sites repeat)
+	 * says "a loop" only when the awaits themselves could not be placed:
+	 * awaits placed at distinct lines are distinct steps, and a step may
+	 * need the one before (`const s = await hash(); await verify(s)`). */
 	int64_t same = 0;
 	struct lt_user_frame first_op;
 	seen = 0;
-	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->repeated; i = v[i].next, seen++) {
+	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->repeated && best < 0;
+	     i = v[i].next, seen++) {
 		struct lt_user_frame f;
 		if (!v[i].xsite || lt_user_frame_of(db, v[i].xsite, &f) != 0)
 			continue;
@@ -542,8 +578,13 @@ static void report(struct lt_analysis *a, struct runs *rs)
 		if (total_savings < a->opts.min_savings_ms || savings < 0.2 * largest->serial_ms)
 			continue;
 		int k = largest->waits < SUGGESTED_CONCURRENCY ? (int)largest->waits : SUGGESTED_CONCURRENCY;
+		/* Worth a warning when it repeats, saves a noticeable share of the
+		 * waiting, and shortens the chain itself noticeably: a batch loop
+		 * that computes between short reads (a formatter reading its
+		 * files) would gain a few percent, which is not worth the change. */
+		double span_ms = largest->end_ms - largest->begin_ms;
 		int worth = !largest->library_run && largest->repeated && total_savings >= 20 &&
-			    total_savings >= 0.25 * total_serial;
+			    total_savings >= 0.25 * total_serial && savings >= MIN_SPAN_SHARE * span_ms;
 		struct lt_finding *f = lt_findings_add(&a->findings, "sequential-await",
 						       worth ? LT_SEV_WARNING : LT_SEV_INFO);
 		if (!f)

@@ -144,10 +144,30 @@ static int place_of_chain(sqlite3 *db, int64_t promise_id, struct lt_place *chai
 	return rc;
 }
 
+/* An unhandled rejection's stack, for a promise made by then/catch, is the
+ * place of the handler function it was made with (probes/wire.h LT_REJECT):
+ * for the usual inline handler, the user line that chained it.  It comes
+ * before whatever the sampled creation stacks up the chain say (those may
+ * be a library's, made further up).  0, -ENOENT (no user frame), -EIO. */
+static int handler_place(sqlite3 *db, int64_t stack_id, struct lt_place *chain)
+{
+	struct lt_place p;
+	if (!stack_id)
+		return -ENOENT;
+	int rc = lt_place_of_stack(db, stack_id, &p);
+	if (rc != 0)
+		return rc;
+	if (!p.has_user)
+		return -ENOENT;
+	chain->user = p.user;
+	chain->has_user = 1;
+	return 0;
+}
+
 static const char rejections_sql[] =
 	"SELECT r.id, r.pid, r.tid, r.kind, r.promise_id, COALESCE(r.reason, ''), r.ts_ns,"
 	" (SELECT min(h.ts_ns) FROM rejections h WHERE h.kind = 'handled-late' AND h.pid = r.pid"
-	"   AND h.promise_id = r.promise_id)"
+	"   AND h.promise_id = r.promise_id), COALESCE(r.stack_id, 0)"
 	" FROM rejections r WHERE r.kind IN ('unhandled', 'uncaught-exception') ORDER BY r.id";
 
 struct group {
@@ -269,6 +289,13 @@ int lt_detect_rejections(struct lt_analysis *a)
 			if (crc == -EIO) {
 				rc = crc;
 				break;
+			}
+			if (chained) {
+				crc = handler_place(a->db, sqlite3_column_int64(s, 8), &chain);
+				if (crc == -EIO) {
+					rc = crc;
+					break;
+				}
 			}
 		}
 		const struct lt_user_frame *at = placed_at(uncaught, chained, &chain, &thrown);

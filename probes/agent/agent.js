@@ -207,12 +207,21 @@
   const STACKS_PER_TICK = 2;
   const PROMISE_STACKS_PER_TICK = 2;
   let stackSpentMs = 0;
+  // The main module's captures (module loading makes many resources and
+  // promises) are start-up's own: when it ends the budget starts afresh, so
+  // a short program (a test file) still has stacks for what it awaits.
+  let budgetBase = perfBase;
+  function restartStackBudget() {
+    stackSpentMs = 0;
+    budgetBase = performance.now();
+    budgetTick = -1;
+  }
   let budgetTick = -1;
   let resourceStacks = 0;
   let promiseStacks = 0;
   function newTick(now) {
     budgetTick = now;
-    const open = stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - perfBase);
+    const open = stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - budgetBase);
     resourceStacks = open ? STACKS_PER_TICK : 0;
     promiseStacks = open ? PROMISE_STACKS_PER_TICK : 0;
   }
@@ -332,6 +341,55 @@
     W[i] = header;
     ctl[CURSOR] = stopped ? 0 : base + i + 3;
   }
+  // --- the handler a promise was chained with ----------------------------------
+  // A rejection nobody handled, of a promise made by `.then(f)` / `.catch(f)`,
+  // belongs at the user line that chained it; creation stacks are sampled and
+  // seldom reach it.  So the last THEN_RING promises made by an explicit then
+  // (catch and finally call it too) remember the handler they were made
+  // with, and at the rejection the watchdog module says where that function
+  // is defined (for an inline handler, the line of the `.then`).  A Proxy
+  // keeps then's name, length and "[native code]"; the ring holds at most
+  // THEN_RING handlers alive, no other reference to the program's objects.
+  const THEN_RING = 4096;
+  const thenIds = new Int32Array(THEN_RING);
+  const thenFns = new Array(THEN_RING);
+  let thenNext = 0;
+  if (watchdog && typeof watchdog.where === 'function') {
+    const desc = Object.getOwnPropertyDescriptor(Promise.prototype, 'then');
+    if (desc && typeof desc.value === 'function' && desc.writable && desc.configurable) {
+      const thenTrap = {
+        apply(target, self, args) {
+          const derived = Reflect.apply(target, self, args);
+          const fn = typeof args[0] === 'function' ? args[0] : args[1];
+          if (typeof fn === 'function' && derived !== null && typeof derived === 'object') {
+            const id = PromiseTag.id(derived);
+            if (id !== 0) {
+              const k = thenNext++ & (THEN_RING - 1);
+              thenIds[k] = id;
+              thenFns[k] = fn;
+            }
+          }
+          return derived;
+        },
+      };
+      Object.defineProperty(Promise.prototype, 'then', { ...desc, value: new Proxy(desc.value, thenTrap) });
+    }
+  }
+  // Stack id of one frame, the handler promise `id` was made with; 0 if not
+  // remembered or not a function of a script.
+  function handlerStackId(id) {
+    if (id === 0) return 0;
+    for (let n = 0; n < THEN_RING && n < thenNext; n++) {
+      const k = (thenNext - 1 - n) & (THEN_RING - 1);
+      if (thenIds[k] !== id) continue;
+      let at;
+      try { at = watchdog.where(thenFns[k]); } catch { at = undefined; }
+      if (!Array.isArray(at) || typeof at[1] !== 'string' || at[1] === '') return 0;
+      return internStack([String(at[0] || ''), at[1], at[2] | 0, at[3] | 0]);
+    }
+    return 0;
+  }
+
   promiseHooks.createHook({
     init: promiseInit,
     settled(promise) { promiseEvent(H_P_SETTLE, promise); },
@@ -642,6 +700,7 @@
   // Module.runMain would put a frame of ours into the program's stack
   // traces.)  If main throws, it never runs and the crash stays with main.
   function mainEnded() {
+    restartStackBudget();
     if (sampleFlag[0] !== 0) flushSamples();
     const i = room(3);
     putRel(i + 1);
@@ -681,7 +740,9 @@
   function recordReject(kind, promise, reason, withReason) {
     const pid = promise && typeof promise === 'object' ? PromiseTag.id(promise) : 0;
     const rid = withReason ? str(reasonSummary(reason)) : 0;
-    const sid = stackId(recordReject);
+    // An unhandled rejection is detected where Node drains its queues, a
+    // place of no interest: the handler's place is recorded when known.
+    const sid = (kind === REJECT_UNHANDLED && handlerStackId(pid)) || stackId(recordReject);
     const ordinal = ++rejectOrdinal;
     if (withReason && reason instanceof Error) pendingDetails.push(ordinal, reason);
     const i = room(7);

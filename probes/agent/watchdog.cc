@@ -390,8 +390,59 @@ napi_value take(napi_env env, napi_callback_info)
 	return ok ? arr : undefined;
 }
 
+/* Node-API has no way to ask where a function is defined; its values are
+ * V8 handles underneath (node_api.cc converts them by copying the handle). */
+v8::Local<v8::Value> v8_of(napi_value v)
+{
+	v8::Local<v8::Value> local;
+	static_assert(sizeof(local) == sizeof(v), "napi_value is a V8 handle");
+	memcpy(static_cast<void *>(&local), &v, sizeof(v));
+	return local;
+}
+
+napi_value napi_of(v8::Local<v8::Value> local)
+{
+	napi_value v;
+	memcpy(&v, static_cast<void *>(&local), sizeof(v));
+	return v;
+}
+
+/* where(fn) -> [name, file, line, column] (1-based) of a function defined in
+ * a script, or undefined (a builtin, a bound function, not a function).
+ * The agent asks it only when a rejection goes unhandled. */
+napi_value where(napi_env env, napi_callback_info info)
+{
+	napi_value undefined, arg, arr;
+	size_t argc = 1;
+	napi_valuetype type;
+	napi_get_undefined(env, &undefined);
+	if (napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr) != napi_ok || argc < 1 ||
+	    napi_typeof(env, arg, &type) != napi_ok || type != napi_function)
+		return undefined;
+	v8::Local<v8::Function> fn = v8_of(arg).As<v8::Function>();
+	int line = fn->GetScriptLineNumber(), column = fn->GetScriptColumnNumber();
+	if (line < 0 || column < 0)
+		return undefined;
+	v8::Local<v8::Value> file = fn->GetScriptOrigin().ResourceName();
+	v8::Local<v8::Value> name = fn->GetDebugName();
+	if (file.IsEmpty() || !file->IsString() || name.IsEmpty() || napi_create_array(env, &arr) != napi_ok)
+		return undefined;
+	napi_value l, c;
+	if (napi_set_element(env, arr, 0, name->IsString() ? napi_of(name) : undefined) != napi_ok ||
+	    napi_set_element(env, arr, 1, napi_of(file)) != napi_ok ||
+	    napi_create_uint32(env, static_cast<uint32_t>(line) + 1, &l) != napi_ok ||
+	    napi_create_uint32(env, static_cast<uint32_t>(column) + 1, &c) != napi_ok ||
+	    napi_set_element(env, arr, 2, l) != napi_ok || napi_set_element(env, arr, 3, c) != napi_ok)
+		return undefined;
+	return arr;
+}
+
 napi_value init(napi_env env, napi_value exports)
 {
+	const napi_property_descriptor locate[] = {
+		{"where", nullptr, where, nullptr, nullptr, nullptr, napi_default, nullptr},
+	};
+	napi_define_properties(env, exports, 1, locate);
 	if (!resolve_api())
 		return exports; // no preload library: no start()
 	const napi_property_descriptor props[] = {

@@ -58,9 +58,11 @@ test('findings carry their location and a few lines of code', () => {
   const { text } = htmlReport(fixture.db);
   const blocking = /<article class="finding sev-\w+" id="finding-\d+" data-kind="blocking-task">([\s\S]*?)<\/article>/.exec(text);
   assert.ok(blocking, 'a blocking-task finding');
-  assert.match(blocking[1], /html-report\.js:5:10/);
-  assert.match(blocking[1], /<span class="line here"><span class="no">5<\/span>function blockTheLoop\(\) \{<\/span>/);
-  assert.match(blocking[1], /<span class="no">7<\/span>  while \(Date\.now\(\) &lt; until\);/);
+  // Placed at the line the samples caught running (the busy loop), with the
+  // function's header among the lines of context.
+  assert.match(blocking[1], /html-report\.js:7:\d+/);
+  assert.match(blocking[1], /<span class="line here"><span class="no">7<\/span>  while \(Date\.now\(\) &lt; until\);/);
+  assert.match(blocking[1], /<span class="no">5<\/span>function blockTheLoop\(\) \{<\/span>/);
   assert.match(text, /data-kind="unhandled-rejection"/);
 });
 
@@ -76,7 +78,7 @@ test('a file the trace names is read only when it is program source', () => {
   assert.strictEqual(r.status, 0, String(r.stderr));
   const { text } = htmlReport(path.join(dir, 't.db'));
   const blocking = /data-kind="blocking-task">([\s\S]*?)<\/article>/.exec(text)[1];
-  assert.match(blocking, /secret\.txt:5:10/, 'the location is still shown');
+  assert.match(blocking, /secret\.txt:7:\d+/, 'the location is still shown');
   assert.doesNotMatch(blocking, /<pre class="code">/, 'but the file is not read');
 });
 
