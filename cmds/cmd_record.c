@@ -21,8 +21,12 @@ static const struct lt_option options[] = {
 	 LT_OPT_SECONDS, NULL, offsetof(struct record_settings, record.duration)},
 	{"quiet", 'q', NULL, "Print neither the progress line nor the summary.", LT_OPT_FLAG, NULL,
 	 offsetof(struct record_settings, record.quiet)},
-	{"keep-raw", 0, NULL, "Keep the raw capture as FILE.raw, for `looptrace import`.", LT_OPT_FLAG, NULL,
-	 offsetof(struct record_settings, record.keep_raw)},
+	{"keep-raw", 0, NULL, "Keep the raw capture in FILE.raw (created; it must not exist), for `looptrace import`.",
+	 LT_OPT_FLAG, NULL, offsetof(struct record_settings, record.keep_raw)},
+	{"lossless", 0, NULL,
+	 "When the recorder falls behind, make the program wait for it (as long as it lives) instead of "
+	 "dropping events (counted, said, and stored in the trace).",
+	 LT_OPT_FLAG, NULL, offsetof(struct record_settings, record.lossless)},
 	{"bpf", 0, NULL, "Use the eBPF probes instead of the in-process ones (root; as `attach`).", LT_OPT_FLAG,
 	 NULL, offsetof(struct record_settings, bpf)},
 };
@@ -32,7 +36,9 @@ const struct lt_command lt_command_record = {
 	.summary = "run a command under the recorder and write a trace",
 	.description = "Run a command with the in-process probes (children and workers included) and, when "
 		       "it exits, turn its capture into one trace database.  The exit status is the "
-		       "command's (128+N when it died of signal N).",
+		       "command's (128+N when it died of signal N), even when the trace could not be written.  "
+		       "The program is never stalled more than 10 ms by the recorder (LOOPTRACE_WAIT_MS): "
+		       "events it cannot take are dropped, counted and reported, unless --lossless.",
 	LT_OPTIONS(options),
 	.operand = LT_OPERAND_COMMAND_LINE,
 	.operand_name = "-- CMD [ARGS...]",

@@ -26,6 +26,20 @@
  * the flat .ltr file (ring_written / ring_drained below).  Reusing a few hot
  * pages keeps page faults off the traced thread; the ring file outlives a
  * killed program, and the recorder drains what it holds up to the cursor.
+ * The writer reserves the ring's pages (fallocate) before it maps them; when
+ * that fails it tries fewer slots, a ring on disk (LOOPTRACE_RING_SPILL),
+ * then a ring of no slot at all (the control page alone).
+ *
+ * Loss: when no slot is free (the recorder is behind, gone, or the ring has
+ * no slot), the writer does not stall the program (beyond a short wait,
+ * LOOPTRACE_WAIT_MS, or as long as the recorder lives with
+ * LOOPTRACE_LOSSLESS=1): it writes into a private scratch chunk, counts the
+ * records it held by kind into the control page's struct lt_loss whenever
+ * it fills or the program exits, and goes back to the ring once a slot is
+ * free.  While LT_FILE_DROPPING is set the cursor points into that scratch
+ * chunk, not into the ring.  Dropped string or stack records make later
+ * records refer to ids that never appear (the agent forgets its ids after
+ * a gap, so only records between the gap and the next definition do).
  *
  * Timestamps are CLOCK_MONOTONIC nanoseconds.  "ts64" below means two words,
  * low then high.  "coarse" means a 32-bit microsecond clock (monotonic ns /
@@ -40,12 +54,13 @@
 #include <stdint.h>
 
 #define LT_MAGIC "LTRACE\x01\x00"
-#define LT_WIRE_VERSION 3u
+#define LT_WIRE_VERSION 4u
 #define LT_HEADER_BYTES 4096u
 #define LT_CHUNK_WORDS (1u << 20) /* 4 MiB per chunk */
 #define LT_COARSE_PERIOD_US 1000u
 #define LT_MAX_RECORD_WORDS 0xffffu
-#define LT_RING_SLOTS 4u
+#define LT_RING_SLOTS 4u /* at most; a ring may have fewer (ring_slots) */
+#define LT_LOSS_GAPS 8u
 
 /* Word index of the shared cursor in the control page, as seen by JS through
  * an Int32Array over the page.  Keep in sync with probes/agent/agent.js. */
@@ -67,14 +82,35 @@ struct lt_file_header {
 	int32_t parent_tid;     /* thread that created this thread, 0 if unknown */
 	uint32_t ring_written;  /* ring: chunks the writer has finished */
 	uint32_t ring_drained;  /* ring: chunks the recorder has copied out */
-	uint32_t ring_slots;    /* ring: LT_RING_SLOTS; 0 in a flat file */
+	uint32_t ring_slots;    /* ring: chunk slots (<= LT_RING_SLOTS, may be 0); 0 in a flat file */
 	uint32_t reserved[11];
+	struct lt_loss {        /* what the writer dropped (byte 128 on) */
+		uint64_t events;        /* records dropped (pads excluded) */
+		uint64_t words;         /* their size in words */
+		uint64_t first_ns;      /* when the first gap began (CLOCK_MONOTONIC) */
+		uint64_t last_ns;       /* when the last gap ended (or was last seen) */
+		uint32_t gaps;          /* gaps (stretches of dropped records) */
+		uint32_t reasons;       /* enum lt_loss_reason bits */
+		uint64_t by_kind[32];   /* records dropped per enum lt_kind (0: unknown) */
+		struct lt_gap {         /* the first LT_LOSS_GAPS - 1 gaps; the last slot
+		                           absorbs every later one */
+			uint64_t begin_ns, end_ns, events;
+		} gap[LT_LOSS_GAPS];
+	} loss;
+};
+
+enum lt_loss_reason {
+	LT_LOSS_BEHIND = 1u << 0,   /* the recorder did not free a slot in time */
+	LT_LOSS_NO_RING = 1u << 1,  /* no space for a ring: the log has no slot */
+	LT_LOSS_RECORDER = 1u << 2, /* the recorder was gone */
 };
 
 enum lt_file_flags {
 	LT_FILE_MAIN_THREAD = 1u << 0, /* tid == pid */
 	LT_FILE_CLOSED = 1u << 1,      /* the process exited normally */
-	LT_FILE_LOST = 1u << 2,        /* the writer gave up waiting for the recorder */
+	LT_FILE_LOST = 1u << 2,        /* the writer dropped records (see struct lt_loss) */
+	LT_FILE_DROPPING = 1u << 3,    /* ring: the cursor is in the writer's scratch chunk */
+	LT_FILE_ON_DISK = 1u << 4,     /* ring: placed on disk, /dev/shm had no room */
 };
 
 enum lt_kind {
@@ -131,6 +167,9 @@ enum lt_kind {
 	                         threshold ms: written once per JS thread after LT_JS_START */
 	LT_KIND_MAX
 };
+#ifndef __cplusplus
+_Static_assert(LT_KIND_MAX <= 32, "struct lt_loss counts kinds below 32");
+#endif
 
 #define LT_EXEC_FAILED 1u
 

@@ -6,32 +6,52 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "../probes/wire.h"
-
 #define CHUNK_BYTES ((size_t)LT_CHUNK_WORDS * 4u)
-#define RING_MAP_BYTES (LT_HEADER_BYTES + (size_t)LT_RING_SLOTS * CHUNK_BYTES)
 
 struct lt_drain_ring {
-	char name[64]; /* <pid>-<tid> */
+	char name[64]; /* <pid>-<tid>[.<n>] */
+	int dir;       /* index in ring_dirs */
 	struct lt_file_header *hdr;
-	const char *slots;
+	size_t map_bytes;
+	uint32_t slots;
+	const char *slot_mem;
 	int out_fd;
-	uint32_t copied; /* chunks copied out */
+	uint32_t copied; /* chunks copied out (or counted as lost) */
 	int finished;
+	int broken;      /* a write failed: the flat file ends where it was */
+	struct lt_loss lost; /* what the drain itself could not write */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->ring_dir, sizeof(d->ring_dir), "%s", ring_dir);
+	snprintf(d->ring_dirs[0], sizeof(d->ring_dirs[0]), "%s", ring_dir);
 	snprintf(d->out_dir, sizeof(d->out_dir), "%s", out_dir);
+}
+
+void lt_drain_add_ring_dir(struct lt_drain *d, const char *dir)
+{
+	for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
+		if (!d->ring_dirs[i][0]) {
+			snprintf(d->ring_dirs[i], sizeof(d->ring_dirs[i]), "%s", dir);
+			return;
+		}
 }
 
 void lt_drain_spill_to(struct lt_drain *d, const char *spill_dir, uint64_t limit_bytes)
@@ -48,62 +68,6 @@ static int known(const struct lt_drain *d, const char *name)
 	return 0;
 }
 
-/* Map a ring whose writer has finished initialising it (magic set). */
-static int adopt(struct lt_drain *d, const char *file)
-{
-	char name[64], path[8192];
-	size_t len = strlen(file) - strlen(".ring");
-	if (len >= sizeof(name))
-		return 0;
-	memcpy(name, file, len);
-	name[len] = '\0';
-	if (known(d, name))
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->ring_dir, file);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* vanished or not ready: next poll */
-	struct stat st;
-	/* The writer creates the file, then sizes it: map it only once sized,
-	 * or touching the page would fault (SIGBUS). */
-	if (fstat(fd, &st) != 0 || (size_t)st.st_size < RING_MAP_BYTES) {
-		close(fd);
-		return 0;
-	}
-	void *map = mmap(NULL, RING_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return 0;
-	struct lt_file_header *h = map;
-	if (memcmp(h->magic, LT_MAGIC, sizeof(h->magic)) != 0 || h->ring_slots != LT_RING_SLOTS) {
-		munmap(map, RING_MAP_BYTES);
-		return 0;
-	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct lt_drain_ring *grown = realloc(d->rings, cap * sizeof(*grown));
-		if (!grown) {
-			munmap(map, RING_MAP_BYTES);
-			return -ENOMEM;
-		}
-		d->rings = grown;
-		d->cap = cap;
-	}
-	snprintf(path, sizeof(path), "%s/%s.ltr", d->out_dir, name);
-	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		munmap(map, RING_MAP_BYTES);
-		return -errno;
-	}
-	struct lt_drain_ring *r = &d->rings[d->n++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->hdr = h;
-	r->slots = (const char *)map + LT_HEADER_BYTES;
-	r->out_fd = out;
-	return 0;
-}
-
 static int write_all(int fd, const void *buf, size_t n, off_t off)
 {
 	const char *p = buf;
@@ -114,6 +78,8 @@ static int write_all(int fd, const void *buf, size_t n, off_t off)
 				continue;
 			return -errno;
 		}
+		if (w == 0)
+			return -EIO;
 		p += w;
 		n -= (size_t)w;
 		off += w;
@@ -128,43 +94,175 @@ static off_t chunk_offset(uint32_t chunk)
 
 static const char *slot(const struct lt_drain_ring *r, uint32_t chunk)
 {
-	return r->slots + (size_t)(chunk % LT_RING_SLOTS) * CHUNK_BYTES;
+	return r->slot_mem + (size_t)(chunk % r->slots) * CHUNK_BYTES;
 }
 
-static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
+/* Add a stretch of `events` dropped records to L (the last gap slot
+ * absorbs every gap past the others). */
+static void add_gap(struct lt_loss *L, uint64_t begin, uint64_t end, uint64_t events)
 {
-	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
-	while (r->copied < written) {
-		int rc = write_all(r->out_fd, slot(r, r->copied), CHUNK_BYTES, chunk_offset(r->copied));
-		if (rc != 0)
-			return rc;
-		d->written += CHUNK_BYTES;
-		r->copied++;
-		__atomic_store_n(&r->hdr->ring_drained, r->copied, __ATOMIC_RELEASE);
+	uint32_t used = L->gaps < LT_LOSS_GAPS ? L->gaps : LT_LOSS_GAPS;
+	L->gaps++;
+	if (!L->first_ns || (begin && begin < L->first_ns))
+		L->first_ns = begin;
+	if (end > L->last_ns)
+		L->last_ns = end;
+	if (used < LT_LOSS_GAPS) {
+		L->gap[used] = (struct lt_gap){begin, end, events};
+		return;
 	}
-	if (!final || r->finished)
-		return 0;
+	struct lt_gap *g = &L->gap[LT_LOSS_GAPS - 1];
+	if (begin && begin < g->begin_ns)
+		g->begin_ns = begin;
+	if (end > g->end_ns)
+		g->end_ns = end;
+	g->events += events;
+}
 
-	/* The unfinished chunk, up to the cursor; the rest of it reads as
-	 * zeros (the end of the data) in the flat file. */
-	struct lt_file_header h;
-	memcpy(&h, r->hdr, sizeof(h));
-	uint32_t base = r->copied * LT_CHUNK_WORDS;
-	uint32_t cursor = (uint32_t)h.cursor;
-	size_t bytes = cursor > base ? (size_t)(cursor - base) * 4u : 0u;
-	if (bytes > CHUNK_BYTES)
-		bytes = CHUNK_BYTES;
-	int rc = write_all(r->out_fd, slot(r, r->copied), bytes, chunk_offset(r->copied));
-	if (rc == 0 && ftruncate(r->out_fd, chunk_offset(r->copied + 1)) != 0)
-		rc = -errno;
-	h.ring_slots = 0;
-	h.ring_written = h.ring_drained = 0;
+/* dst += src. */
+static void merge_loss(struct lt_loss *dst, const struct lt_loss *src)
+{
+	dst->events += src->events;
+	dst->words += src->words;
+	dst->reasons |= src->reasons;
+	for (unsigned k = 0; k < 32; k++)
+		dst->by_kind[k] += src->by_kind[k];
+	uint32_t n = src->gaps < LT_LOSS_GAPS ? src->gaps : LT_LOSS_GAPS;
+	for (uint32_t i = 0; i < n; i++)
+		add_gap(dst, src->gap[i].begin_ns, src->gap[i].end_ns, src->gap[i].events);
+	/* Gaps the source folded into its last slot still count as gaps. */
+	if (src->gaps > n)
+		dst->gaps += src->gaps - n;
+}
+
+/* Count the records of `words` words of a chunk as dropped by the drain. */
+static void count_lost(struct lt_drain_ring *r, const uint32_t *p, size_t words)
+{
+	size_t i = 0;
+	uint64_t n = 0;
+	while (i < words) {
+		uint32_t h = p[i];
+		unsigned k = lt_record_kind(h), w = lt_record_words(h);
+		if (h == 0 || w == 0)
+			break;
+		if (k != LT_PAD) {
+			r->lost.by_kind[k < 32 ? k : 0]++;
+			n++;
+		}
+		i += w;
+	}
+	uint64_t t = now_ns();
+	r->lost.events += n;
+	r->lost.words += i;
+	r->lost.reasons |= LT_DRAIN_LOSS_WRITE;
+	add_gap(&r->lost, t, t, n);
+}
+
+/* The flat file's control page as of now: the ring's, made flat, with the
+ * drain's own loss added. */
+static void flat_header(const struct lt_drain_ring *r, struct lt_file_header *h, uint32_t cursor)
+{
+	memcpy(h, r->hdr, sizeof(*h));
+	h->ring_slots = 0;
+	h->ring_written = h->ring_drained = 0;
+	h->flags &= ~(uint32_t)(LT_FILE_DROPPING | LT_FILE_ON_DISK);
+	h->cursor = (int32_t)cursor;
+	merge_loss(&h->loss, &r->lost);
+	if (r->lost.events)
+		h->flags |= LT_FILE_LOST;
+}
+
+static int write_header(const struct lt_drain_ring *r, uint32_t cursor)
+{
 	char page[LT_HEADER_BYTES] = {0};
+	struct lt_file_header h;
+	flat_header(r, &h, cursor);
 	memcpy(page, &h, sizeof(h));
-	if (rc == 0)
-		rc = write_all(r->out_fd, page, sizeof(page), 0);
-	r->finished = 1;
-	return rc;
+	return write_all(r->out_fd, page, sizeof(page), 0);
+}
+
+/* Map a ring whose writer has finished initialising it (magic set) and
+ * open (or continue) its flat file. */
+static int adopt(struct lt_drain *d, int dir, const char *file)
+{
+	char name[64], path[8192];
+	size_t len = strlen(file) - strlen(".ring");
+	if (len >= sizeof(name))
+		return 0;
+	memcpy(name, file, len);
+	name[len] = '\0';
+	if (known(d, name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", d->ring_dirs[dir], file);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0; /* vanished or not ready: next poll */
+	struct stat st;
+	struct lt_file_header h;
+	/* The writer reserves the file, then fills the control page, magic
+	 * last: read it with pread (never through a mapping of a page that
+	 * might not be there) and map only what the file holds. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, LT_MAGIC, sizeof(h.magic)) != 0 || h.version != LT_WIRE_VERSION ||
+	    h.header_bytes != LT_HEADER_BYTES || h.chunk_words != LT_CHUNK_WORDS ||
+	    h.ring_slots > LT_RING_SLOTS) {
+		close(fd);
+		return 0;
+	}
+	size_t map_bytes = LT_HEADER_BYTES + (size_t)h.ring_slots * CHUNK_BYTES;
+	if ((size_t)st.st_size < map_bytes) {
+		close(fd);
+		return 0;
+	}
+	void *map = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct lt_drain_ring *grown = realloc(d->rings, cap * sizeof(*grown));
+		if (!grown) {
+			munmap(map, map_bytes);
+			return -ENOMEM;
+		}
+		d->rings = grown;
+		d->cap = cap;
+	}
+	snprintf(path, sizeof(path), "%s/%s.ltr", d->out_dir, name);
+	int out = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out < 0 || fstat(out, &st) != 0) {
+		int e = errno;
+		if (out >= 0)
+			close(out);
+		munmap(map, map_bytes);
+		return -e;
+	}
+	struct lt_drain_ring *r = &d->rings[d->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->dir = dir;
+	r->hdr = map;
+	r->map_bytes = map_bytes;
+	r->slots = h.ring_slots;
+	r->slot_mem = (const char *)map + LT_HEADER_BYTES;
+	r->out_fd = out;
+	/* A dead recorder's flat file holds the chunks it drained; without it
+	 * they are gone and the file starts where the ring does. */
+	r->copied = __atomic_load_n(&r->hdr->ring_drained, __ATOMIC_ACQUIRE);
+	if (r->copied && st.st_size < chunk_offset(r->copied)) {
+		r->broken = 1;
+		r->lost.reasons |= LT_DRAIN_LOSS_WRITE;
+	}
+	/* The control page first: cut anywhere later, the file is a capture. */
+	int rc = r->broken ? 0 : write_header(r, r->copied * LT_CHUNK_WORDS);
+	if (rc != 0) {
+		close(out);
+		unlink(path);
+		munmap(map, map_bytes);
+		return rc;
+	}
+	d->n++;
+	return 0;
 }
 
 /* Move every flat file from out_dir to spill_dir and carry on there. */
@@ -175,36 +273,27 @@ static int spill(struct lt_drain *d)
 		char from[8192], to[8192];
 		snprintf(from, sizeof(from), "%s/%s.ltr", d->out_dir, r->name);
 		snprintf(to, sizeof(to), "%s/%s.ltr", d->spill_dir, r->name);
-		int out = open(to, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int out = open(to, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (out < 0)
 			return -errno;
-		int in = open(from, O_RDONLY | O_CLOEXEC);
 		struct stat st;
-		if (in < 0 || fstat(in, &st) != 0) {
+		if (fstat(r->out_fd, &st) != 0) {
 			int e = errno;
-			if (in >= 0)
-				close(in);
 			close(out);
 			return -e;
 		}
-		off_t left = st.st_size;
-		/* copy_file_range refuses to cross file systems on recent kernels. */
-		while (left > 0) {
-			ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-			if (n <= 0)
-				break;
-			left -= n;
-		}
+		off_t left = st.st_size, off = 0;
 		static char buf[1 << 20];
 		while (left > 0) {
-			ssize_t n = pread(in, buf, sizeof(buf), st.st_size - left);
-			if (n <= 0 || write_all(out, buf, (size_t)n, st.st_size - left) != 0)
+			ssize_t n = pread(r->out_fd, buf, sizeof(buf), off);
+			if (n <= 0 || write_all(out, buf, (size_t)n, off) != 0)
 				break;
 			left -= n;
+			off += n;
 		}
-		close(in);
 		if (left > 0) {
 			close(out);
+			unlink(to);
 			return -EIO;
 		}
 		close(r->out_fd);
@@ -216,55 +305,152 @@ static int spill(struct lt_drain *d)
 	return 0;
 }
 
+static void note_error(struct lt_drain *d, int rc)
+{
+	if (rc != 0 && !d->error)
+		d->error = rc;
+}
+
+/* Write `n` bytes of a chunk at `off`; on a full staging file system,
+ * spill to disk and try again there.  A failure breaks the ring's file. */
+static int write_chunk(struct lt_drain *d, struct lt_drain_ring *r, const void *p, size_t n, off_t off)
+{
+	int rc = write_all(r->out_fd, p, n, off);
+	if (rc == -ENOSPC && d->spill_dir[0]) {
+		int s = spill(d);
+		note_error(d, s);
+		if (s == 0)
+			rc = write_all(r->out_fd, p, n, off);
+	}
+	if (rc != 0) {
+		note_error(d, rc);
+		r->broken = 1;
+	}
+	return rc;
+}
+
+static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
+{
+	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
+	int moved = 0;
+	while (r->copied < written && r->slots > 0) {
+		const char *p = slot(r, r->copied);
+		if (r->broken || write_chunk(d, r, p, CHUNK_BYTES, chunk_offset(r->copied)) != 0)
+			count_lost(r, (const uint32_t *)p, LT_CHUNK_WORDS);
+		else
+			d->written += CHUNK_BYTES;
+		r->copied++;
+		moved = 1;
+		__atomic_store_n(&r->hdr->ring_drained, r->copied, __ATOMIC_RELEASE);
+	}
+	/* Commit what was copied: the cursor of a cut file. */
+	if (moved && !r->broken && !final && write_header(r, r->copied * LT_CHUNK_WORDS) != 0)
+		r->broken = 1;
+	if (!final || r->finished)
+		return 0;
+
+	/* The unfinished chunk, up to the cursor (unless the writer is in a
+	 * gap: its cursor is then in its scratch chunk, counted by itself). */
+	struct lt_file_header h;
+	memcpy(&h, r->hdr, sizeof(h));
+	uint32_t base = r->copied * LT_CHUNK_WORDS;
+	uint32_t cursor = (uint32_t)h.cursor;
+	size_t words = 0;
+	if (!(h.flags & LT_FILE_DROPPING) && r->slots > 0 && cursor > base && cursor - base <= LT_CHUNK_WORDS)
+		words = cursor - base;
+	if (words > 0) {
+		const char *p = slot(r, r->copied);
+		if (r->broken || write_chunk(d, r, p, words * 4u, chunk_offset(r->copied)) != 0)
+			count_lost(r, (const uint32_t *)p, words);
+		else
+			d->written += words * 4u;
+	}
+	r->finished = 1;
+	/* The final control page (flags, loss).  Even a broken file gets it:
+	 * its page was written when the ring was adopted, so it is there. */
+	uint32_t end = r->broken ? r->copied * LT_CHUNK_WORDS : base + (uint32_t)words;
+	int rc = write_header(r, end);
+	return rc;
+}
+
 #define RESCAN_EVERY 32
+
+static int scan(struct lt_drain *d, int dir)
+{
+	DIR *dh = opendir(d->ring_dirs[dir]);
+	if (!dh)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(dh)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".ring"))
+			note_error(d, adopt(d, dir, e->d_name));
+	}
+	closedir(dh);
+	return 0;
+}
 
 int lt_drain_poll(struct lt_drain *d, int final)
 {
-	DIR *dir = final || d->polls++ % RESCAN_EVERY == 0 ? opendir(d->ring_dir) : NULL;
-	if (dir) {
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			size_t len = strlen(e->d_name);
-			if (len > 5 && !strcmp(e->d_name + len - 5, ".ring")) {
-				int rc = adopt(d, e->d_name);
-				if (rc != 0 && !d->error)
-					d->error = rc;
-			}
-		}
-		closedir(dir);
-	}
-	for (size_t i = 0; i < d->n; i++) {
-		int rc = drain_ring(d, &d->rings[i], final);
-		if (rc != 0 && !d->error)
-			d->error = rc;
-	}
-	if (d->spill_dir[0] && d->written > d->limit_bytes) {
-		int rc = spill(d);
-		if (rc != 0 && !d->error)
-			d->error = rc;
-	}
+	if (final || d->polls++ % RESCAN_EVERY == 0)
+		for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
+			if (d->ring_dirs[i][0])
+				scan(d, i);
+	for (size_t i = 0; i < d->n; i++)
+		note_error(d, drain_ring(d, &d->rings[i], final));
+	if (d->spill_dir[0] && d->written > d->limit_bytes)
+		note_error(d, spill(d));
 	return d->error;
 }
 
 uint64_t lt_drain_written_bytes(const struct lt_drain *d)
 {
-	uint64_t total = 0;
-	for (size_t i = 0; i < d->n; i++)
-		if (d->rings[i].hdr->cursor > 0)
-			total += (uint64_t)d->rings[i].hdr->cursor * 4u;
-	return total;
+	return d->written;
+}
+
+void lt_drain_loss(const struct lt_drain *d, struct lt_drain_loss *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct lt_drain_ring *r = &d->rings[i];
+		struct lt_file_header h;
+		flat_header(r, &h, 0);
+		if (r->hdr->flags & LT_FILE_ON_DISK)
+			out->on_disk++;
+		if (r->slots == 0)
+			out->no_ring++;
+		if (!h.loss.events && !h.loss.gaps)
+			continue;
+		out->streams++;
+		out->events += h.loss.events;
+		out->reasons |= h.loss.reasons;
+		if (h.loss.first_ns && (!out->first_ns || h.loss.first_ns < out->first_ns))
+			out->first_ns = h.loss.first_ns;
+		if (h.loss.last_ns > out->last_ns)
+			out->last_ns = h.loss.last_ns;
+	}
 }
 
 void lt_drain_close(struct lt_drain *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		char path[8192];
-		munmap(d->rings[i].hdr, RING_MAP_BYTES);
+		munmap(d->rings[i].hdr, d->rings[i].map_bytes);
 		close(d->rings[i].out_fd);
-		snprintf(path, sizeof(path), "%s/%s.ring", d->ring_dir, d->rings[i].name);
+		snprintf(path, sizeof(path), "%s/%s.ring", d->ring_dirs[d->rings[i].dir], d->rings[i].name);
 		unlink(path);
 	}
 	free(d->rings);
 	d->rings = NULL;
 	d->n = d->cap = 0;
+}
+
+int lt_drain_recover(const char *dir, unsigned *rings)
+{
+	struct lt_drain d;
+	lt_drain_init(&d, dir, dir);
+	int rc = lt_drain_poll(&d, 1);
+	*rings = (unsigned)d.n;
+	lt_drain_close(&d);
+	return rc;
 }

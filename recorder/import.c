@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "import_dispatch.h"
+#include "import_losses.h"
 #include "import_process.h"
 #include "import_promises.h"
 #include "import_reader.h"
@@ -150,6 +151,7 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 	merge(&im, streams, n);
 	for (size_t i = 0; i < n; i++)
 		lt_finish_stream(&im, streams, n, i);
+	im.db.failed |= lt_import_losses(db, streams, n) != 0;
 	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
 			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",
 			 NULL, NULL, NULL) != SQLITE_OK || lt_write_sampling_meta(&im) != 0)

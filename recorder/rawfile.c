@@ -13,7 +13,7 @@
 int lt_raw_open(struct lt_raw_file *f, const char *path)
 {
 	memset(f, 0, sizeof(*f));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -22,36 +22,58 @@ int lt_raw_open(struct lt_raw_file *f, const char *path)
 		rc = -errno;
 		goto close_fd;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EPROTO;
+		goto close_fd;
+	}
 	if ((size_t)st.st_size < LT_HEADER_BYTES) {
 		rc = -EPROTO;
 		goto close_fd;
 	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* The header by pread, and only what is allocated is mapped: touching a
+	 * hole of a file on a full tmpfs through a mapping is a SIGBUS (a cut
+	 * capture, or one whose writer met a full file system). */
+	struct lt_file_header h;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		rc = -EPROTO;
+		goto close_fd;
+	}
+	if (memcmp(h.magic, LT_MAGIC, sizeof(h.magic)) != 0) {
+		rc = -EPROTO;
+		goto close_fd;
+	}
+	if (h.version != LT_WIRE_VERSION || h.header_bytes != LT_HEADER_BYTES ||
+	    h.chunk_words != LT_CHUNK_WORDS) {
+		rc = -EPROTONOSUPPORT;
+		goto close_fd;
+	}
+	size_t bytes = (size_t)st.st_size;
+	off_t data = lseek(fd, 0, SEEK_DATA);
+	if (data != 0) {
+		rc = -EPROTO; /* the control page itself is a hole */
+		goto close_fd;
+	}
+	off_t hole = lseek(fd, 0, SEEK_HOLE);
+	if (hole >= 0 && (size_t)hole < bytes)
+		bytes = (size_t)hole; /* the data ends at the first hole */
+	if (bytes < LT_HEADER_BYTES) {
+		rc = -EPROTO;
+		goto close_fd;
+	}
+	void *map = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		rc = -errno;
 		goto close_fd;
 	}
-	const struct lt_file_header *h = map;
-	if (memcmp(h->magic, LT_MAGIC, sizeof(h->magic)) != 0) {
-		rc = -EPROTO;
-		goto unmap;
-	}
-	if (h->version != LT_WIRE_VERSION || h->header_bytes != LT_HEADER_BYTES ||
-	    h->chunk_words != LT_CHUNK_WORDS) {
-		rc = -EPROTONOSUPPORT;
-		goto unmap;
-	}
-	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	madvise(map, bytes, MADV_SEQUENTIAL);
 	f->map = map;
-	f->map_bytes = (size_t)st.st_size;
-	f->hdr = h;
+	f->map_bytes = bytes;
+	f->hdr = map;
 	f->data = (const uint32_t *)((const char *)map + LT_HEADER_BYTES);
-	f->data_words = ((size_t)st.st_size - LT_HEADER_BYTES) / 4;
+	f->data_words = (bytes - LT_HEADER_BYTES) / 4;
 	close(fd);
 	return 0;
 
-unmap:
-	munmap(map, (size_t)st.st_size);
 close_fd:
 	close(fd);
 	return rc;

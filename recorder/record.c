@@ -32,6 +32,7 @@
 #include "../probes/wire.h"
 #include "drain.h"
 #include "import.h"
+#include "staging.h"
 #include "trace_writer.h"
 #include "rawfile.h"
 
@@ -119,16 +120,22 @@ static int env_add(const char *name, const char *ours, const char *sep)
 	return rc;
 }
 
-static void child_exec(const struct probe_files *pf, const char *ring_dir, char **cmd)
+static void child_exec(const struct probe_files *pf, const struct lt_staging *st, int lossless,
+		       pid_t recorder, char **cmd)
 {
-	char require[PATH_MAX + 32];
+	char require[PATH_MAX + 32], pid[32];
+	snprintf(pid, sizeof(pid), "%d", (int)recorder);
+	const char *ring_dir = st->rings;
 	/* NODE_OPTIONS splits on spaces unless the value is double-quoted. */
 	snprintf(require, sizeof(require), "--require \"%s\"", pf->agent);
 	if (env_add("LD_PRELOAD", pf->preload, ":") != 0 ||
 	    env_add("NODE_OPTIONS", require, " ") != 0 || setenv("LOOPTRACE_DIR", ring_dir, 1) != 0 ||
 	    setenv("LOOPTRACE_ADDON", pf->addon, 1) != 0 ||
 	    setenv("LOOPTRACE_PRELOAD", pf->preload, 1) != 0 ||
-	    setenv("LOOPTRACE_NODE_OPTIONS", require, 1) != 0) {
+	    setenv("LOOPTRACE_NODE_OPTIONS", require, 1) != 0 ||
+	    setenv("LOOPTRACE_RECORDER_PID", pid, 1) != 0 ||
+	    (strcmp(st->rings, st->raw) != 0 && setenv("LOOPTRACE_RING_SPILL", st->raw, 1) != 0) ||
+	    (lossless && setenv("LOOPTRACE_LOSSLESS", "1", 1) != 0)) {
 		lt_cli_error("record: cannot set up the environment: %s", strerror(errno));
 		_exit(LT_EXIT_USAGE);
 	}
@@ -171,74 +178,14 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 				(int)pid, t,
 				(double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
 		}
-		/* The rings hold 16 MiB per thread: drain well before they fill. */
+		/* The rings hold up to 16 MiB per thread: drain well before they
+		 * fill (a writer waits LOOPTRACE_WAIT_MS, 10 ms, then drops). */
 		struct timespec nap = {0, 3 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
 	if (progress && now_s() - start >= 1.0)
 		fprintf(stderr, "\r\033[K");
 	return status;
-}
-
-/* Where a recording keeps its data while the command runs:
- *   rings  per-thread rings the probes write (tmpfs when there is one);
- *   stage  flat capture files while they fit the RAM budget (tmpfs), or "";
- *   raw    flat capture files on disk, next to the output (the spill). */
-struct capture_dirs {
-	char rings[PATH_MAX];
-	char stage[PATH_MAX];
-	char raw[PATH_MAX];
-};
-
-static int capture_dirs_create(struct capture_dirs *c, const char *outdir, int stage_in_ram)
-{
-	memset(c, 0, sizeof(*c));
-	char abs[PATH_MAX];
-	if (snprintf(c->raw, sizeof(c->raw), "%s/.looptrace-raw-XXXXXX", outdir) >= (int)sizeof(c->raw) ||
-	    !mkdtemp(c->raw)) {
-		lt_cli_error("record: cannot create a capture directory in %s: %s", outdir, strerror(errno));
-		return -1;
-	}
-	if (realpath(c->raw, abs))
-		memcpy(c->raw, abs, strlen(abs) + 1);
-	snprintf(c->rings, sizeof(c->rings), "/dev/shm/looptrace-rings-XXXXXX");
-	if (!mkdtemp(c->rings) &&
-	    (join_path(c->rings, c->raw, "rings") != 0 || mkdir(c->rings, 0700) != 0)) {
-		lt_cli_error("record: cannot create %s: %s", c->rings, strerror(errno));
-		rmdir(c->raw);
-		return -1;
-	}
-	snprintf(c->stage, sizeof(c->stage), "/dev/shm/looptrace-capture-XXXXXX");
-	if (!stage_in_ram || !mkdtemp(c->stage))
-		c->stage[0] = '\0';
-	return 0;
-}
-
-static void capture_dirs_remove(const struct capture_dirs *c)
-{
-	lt_capture_dir_remove(c->rings);
-	if (c->stage[0])
-		lt_capture_dir_remove(c->stage);
-	lt_capture_dir_remove(c->raw);
-}
-
-/* RAM a capture may take on tmpfs before it moves to disk: a quarter of the
- * memory available, at most 4 GiB (LOOPTRACE_RAM_MB overrides). */
-static uint64_t ram_budget(void)
-{
-	const char *env = getenv("LOOPTRACE_RAM_MB");
-	if (env && *env)
-		return strtoull(env, NULL, 10) << 20;
-	uint64_t avail_kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &avail_kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	uint64_t budget = avail_kb * 1024 / 4, cap = 4ull << 30;
-	return budget < cap ? budget : cap;
 }
 
 static void join_command(char **cmd, char *buf, size_t n)
@@ -267,6 +214,40 @@ static int write_trace(const struct lt_record_opts *o, const char *raw_dir, int 
 	return rc;
 }
 
+/* One line when records were dropped: how many, where, why. */
+static void say_loss(const struct lt_drain_loss *l, const struct lt_drain *drain, int drain_rc,
+		     double start_mono)
+{
+	if (l->no_ring)
+		lt_cli_error("record: %u thread(s) had no room for a ring in %s: their events were "
+			     "counted, not kept", l->no_ring, drain->ring_dirs[0]);
+	if (!l->events && !(l->reasons & LT_DRAIN_LOSS_WRITE)) {
+		if (drain_rc != 0)
+			lt_cli_error("record: writing the capture: %s", strerror(-drain_rc));
+		return;
+	}
+	char write_err[160];
+	snprintf(write_err, sizeof(write_err), "the capture could not be written: %s",
+		 strerror(drain_rc ? -drain_rc : EIO));
+	const char *why = (l->reasons & LT_DRAIN_LOSS_WRITE) ? write_err
+			  : (l->reasons & LT_LOSS_RECORDER)   ? "the recorder was gone"
+			  : (l->reasons & LT_LOSS_NO_RING)    ? "no room for a ring"
+							      : "the recorder fell behind";
+	double from = (double)l->first_ns / 1e9 - start_mono, to = (double)l->last_ns / 1e9 - start_mono;
+	lt_cli_error("record: warning: trace incomplete: %llu events dropped in %u thread(s) between "
+		     "%.2f s and %.2f s (%s; see table stream_losses)",
+		     (unsigned long long)l->events, l->streams, from < 0 ? 0 : from, to < 0 ? 0 : to, why);
+}
+
+static int exit_status_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
 int lt_record_run(const struct lt_record_opts *o)
 {
 	int rc;
@@ -277,18 +258,34 @@ int lt_record_run(const struct lt_record_opts *o)
 		return LT_EXIT_USAGE;
 	}
 
-	/* The raw capture lives next to the output: same file system, so it is
-	 * as large as the user planned for, and no tmpfs fills up. */
-	char outdir_buf[PATH_MAX];
+	char outdir_buf[PATH_MAX], err[1024];
 	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o->output);
 	const char *outdir = dirname(outdir_buf);
-	struct capture_dirs dirs;
-	if (capture_dirs_create(&dirs, outdir, !o->keep_raw) != 0)
+	unsigned leftovers;
+	uint64_t leftover_bytes;
+	char first[PATH_MAX];
+	lt_staging_clean_leftovers(outdir, &leftovers, &leftover_bytes, first, sizeof(first));
+	if (leftovers && !o->quiet)
+		fprintf(stderr, "looptrace: removed %u leftover capture director%s of recorders that are gone "
+				"(%.1f MiB, %s%s)\n",
+			leftovers, leftovers == 1 ? "y" : "ies", (double)leftover_bytes / (1024.0 * 1024.0),
+			first, leftovers > 1 ? ", ..." : "");
+	char kept[PATH_MAX];
+	if (o->keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o->output) >= (int)sizeof(kept)) {
+		lt_cli_error("record: output path too long");
 		return LT_EXIT_USAGE;
+	}
+	struct lt_staging dirs;
+	if (lt_staging_create(&dirs, outdir, o->keep_raw ? kept : NULL, err, sizeof(err)) != 0) {
+		lt_cli_error("record: %s", err);
+		return LT_EXIT_USAGE;
+	}
 	struct lt_drain drain;
-	lt_drain_init(&drain, dirs.rings, dirs.stage[0] ? dirs.stage : dirs.raw);
-	if (dirs.stage[0])
-		lt_drain_spill_to(&drain, dirs.raw, ram_budget());
+	lt_drain_init(&drain, dirs.rings, dirs.stage_limit ? dirs.rings : dirs.raw);
+	if (strcmp(dirs.rings, dirs.raw) != 0)
+		lt_drain_add_ring_dir(&drain, dirs.raw);
+	if (dirs.stage_limit)
+		lt_drain_spill_to(&drain, dirs.raw, dirs.stage_limit);
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_signal;
@@ -300,10 +297,11 @@ int lt_record_run(const struct lt_record_opts *o)
 
 	double start = now_s();
 	fflush(NULL);
+	pid_t recorder = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		lt_cli_error("record: fork: %s", strerror(errno));
-		capture_dirs_remove(&dirs);
+		lt_staging_remove(&dirs);
 		return LT_EXIT_USAGE;
 	}
 	if (pid == 0) {
@@ -311,7 +309,7 @@ int lt_record_run(const struct lt_record_opts *o)
 		dfl.sa_handler = SIG_DFL;
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			sigaction(forwarded[i], &dfl, NULL);
-		child_exec(&pf, dirs.rings, o->cmd);
+		child_exec(&pf, &dirs, o->lossless, recorder, o->cmd);
 	}
 	child_pid = pid;
 	int status = wait_child(pid, o, &drain);
@@ -320,25 +318,26 @@ int lt_record_run(const struct lt_record_opts *o)
 	int drain_rc = lt_drain_poll(&drain, 1);
 	char capture[PATH_MAX];
 	snprintf(capture, sizeof(capture), "%s", drain.out_dir);
+	struct lt_drain_loss loss;
+	lt_drain_loss(&drain, &loss);
 	lt_drain_close(&drain);
-	if (drain_rc != 0)
-		lt_cli_error("record: writing the capture: %s (the trace may be incomplete)",
-			     strerror(-drain_rc));
+	say_loss(&loss, &drain, drain_rc, start);
 
 	struct lt_import_stats stats;
 	double import_s = 0;
 	rc = write_trace(o, capture, status, elapsed, &stats, &import_s);
-	if (rc != 0)
-		return LT_EXIT_USAGE; /* the capture is kept: the message says where */
-	char kept[PATH_MAX];
-	if (o->keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o->output) < (int)sizeof(kept)) {
-		lt_capture_dir_remove(kept);
-		if (rename(dirs.raw, kept) != 0)
-			lt_cli_error("record: cannot keep the capture as %s: %s", kept, strerror(errno));
-		else if (!o->quiet)
-			fprintf(stderr, "looptrace: raw capture kept in %s\n", kept);
+	if (rc != 0) {
+		/* The program ran as it would have: its status stands; the line
+		 * write_trace printed says where the capture is. */
+		if (strcmp(capture, dirs.rings) != 0 && strcmp(dirs.rings, dirs.raw) != 0)
+			lt_capture_dir_remove(dirs.rings);
+		if (strcmp(capture, dirs.raw) != 0 && !dirs.keep_raw)
+			lt_capture_dir_remove(dirs.raw);
+		return exit_status_of(status);
 	}
-	capture_dirs_remove(&dirs);
+	if (o->keep_raw && !o->quiet)
+		fprintf(stderr, "looptrace: raw capture kept in %s\n", dirs.raw);
+	lt_staging_remove(&dirs);
 
 	if (!o->quiet) {
 		double mib = (double)stats.raw_bytes / (1024.0 * 1024.0);
@@ -350,9 +349,5 @@ int lt_record_run(const struct lt_record_opts *o)
 			stats.events ? (double)stats.raw_bytes / (double)stats.events : 0.0, import_s,
 			o->output, stats.damaged ? " (some streams ended in a damaged record)" : "");
 	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
+	return exit_status_of(status);
 }

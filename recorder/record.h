@@ -18,13 +18,14 @@ struct lt_record_opts {
 	const char *output; /* the trace file; its directory must exist (checked by the caller) */
 	double duration;    /* seconds; 0 = until the command exits */
 	int quiet;          /* no progress line and no summary on stderr */
-	int keep_raw;       /* keep the raw capture as OUTPUT.raw */
+	int keep_raw;       /* keep the raw capture as OUTPUT.raw (created; must not exist) */
+	int lossless;       /* writers wait for the recorder instead of dropping records */
 	char **cmd;         /* the command line, NULL-terminated */
 };
 
 /* Record o->cmd into o->output.  Returns the command's exit status (128+N
- * when it died of signal N), or LT_EXIT_USAGE when the recording could not
- * start or its trace could not be written. */
+ * when it died of signal N) — also when its trace could not be written (one
+ * line says so) — or LT_EXIT_USAGE when the recording could not start. */
 int lt_record_run(const struct lt_record_opts *o);
 
 #endif

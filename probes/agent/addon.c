@@ -8,9 +8,10 @@
  *                      the preload library is absent or capture is off.
  *                      Writes LT_JS_START, whose timestamp is the base of
  *                      every agent-relative time in this log.
- *   advance(words)  -> {words, base}: views of the chunk that now holds the
- *                      cursor, with room for `words` words; null when capture
- *                      stopped (disk full).
+ *   advance(words)  -> {words, base, lost}: views of the chunk that now holds
+ *                      the cursor, with room for `words` words (the writer's
+ *                      scratch chunk while records are being dropped); null
+ *                      when capture stopped.
  * The preload library is found with dlsym at load time; without it the addon
  * loads fine and attach() returns undefined, so the program runs untraced.
  *
@@ -71,17 +72,22 @@ static napi_status set_number(napi_env env, napi_value obj, const char *key, dou
 	return s == napi_ok ? napi_set_named_property(env, obj, key, n) : s;
 }
 
-/* {words, base} for the chunk holding the cursor. */
+/* {words, base, lost} for the chunk holding the cursor.  base is the
+ * cursor value of the chunk's first word as an int32 (negative for the
+ * writer's scratch chunk during a gap); lost changes whenever records were
+ * dropped, so the agent knows its string and stack ids may be undefined. */
 static napi_value chunk_object(napi_env env, struct lt_log *log)
 {
 	uint32_t base;
 	uint32_t *words = api.log_chunk(log, &base);
+	const struct lt_file_header *hdr = api.log_header(log);
 	napi_value obj, view = int32_view(env, words, LT_CHUNK_WORDS);
 	if (!view)
 		return NULL;
 	NAPI_OK(napi_create_object(env, &obj));
 	NAPI_OK(napi_set_named_property(env, obj, "words", view));
-	NAPI_OK(set_number(env, obj, "base", base));
+	NAPI_OK(set_number(env, obj, "base", (double)(int32_t)base));
+	NAPI_OK(set_number(env, obj, "lost", (double)(hdr->loss.events + hdr->loss.gaps)));
 	return obj;
 }
 

@@ -57,6 +57,7 @@
   let end = base + W.length;
   let U8 = new Uint8Array(W.buffer);
   let stopped = false;
+  let lostSeen = first.lost;
 
   // Returns the index in W where a record of n words may be written.
   function room(n) {
@@ -81,6 +82,14 @@
     U8 = new Uint8Array(W.buffer);
     base = next.base;
     end = base + W.length;
+    if (next.lost !== lostSeen) {
+      // Records were dropped (the recorder fell behind): the strings and
+      // stacks defined meanwhile are not in the trace, so define them anew.
+      lostSeen = next.lost;
+      strings.clear();
+      stacks.clear();
+      callbackStacks = new WeakMap();
+    }
     return ctl[CURSOR] - base;
   }
   function commit(i, header, words) {
@@ -120,6 +129,7 @@
 
   const agentFile = __filename;
   const stacks = new Map();
+  let callbackStacks = new WeakMap(); // callback -> stack id (see below)
   let nextStack = 0;
   function callSites(_, sites) { return sites; }
   // Returns a stack id (0 when nothing could be captured).
@@ -240,7 +250,6 @@
     promiseStacks--;
     return true;
   }
-  const callbackStacks = new WeakMap();
 
   // --- JS start ----------------------------------------------------------
   {

@@ -34,18 +34,28 @@ struct lt_log {
 	int fd;
 	int disabled;
 	int busy;
+	int dropping;         /* writing into scratch: no free slot (see wire.h, Loss) */
 	pid_t pid;
+	uint32_t slots;       /* ring slots reserved (0..LT_RING_SLOTS) */
+	size_t map_bytes;
 	struct lt_file_header *hdr;
-	uint32_t *ring;       /* LT_RING_SLOTS chunk slots */
+	uint32_t *ring;       /* `slots` chunk slots */
+	uint32_t *scratch;    /* one private chunk, mapped at the first gap */
 	uint32_t chunk;       /* index of the chunk being written */
 	uint32_t next_string;
 	uint64_t busy_since; /* see looptrace_log_busy_since */
+	struct lt_log *next_log; /* every log of the process, for the exit count */
 };
 
-#define RING_BYTES ((size_t)LT_RING_SLOTS * CHUNK_BYTES)
-/* How long a writer waits for the recorder to drain a slot before it stops
- * capturing (the recorder is gone or hopelessly behind). */
-#define DRAIN_WAIT_NS (2ull * 1000 * 1000 * 1000)
+static struct lt_log *all_logs;
+
+/* How long a writer may wait for the recorder to free a slot before it
+ * drops records (LOOPTRACE_WAIT_MS; LOOPTRACE_LOSSLESS=1: as long as the
+ * recorder process lives). */
+#define DEFAULT_WAIT_NS (10ull * 1000 * 1000)
+#define LOSSLESS UINT64_MAX
+static uint64_t wait_ns = DEFAULT_WAIT_NS;
+static pid_t recorder_pid; /* LOOPTRACE_RECORDER_PID, 0 unknown */
 
 static __thread struct lt_log *tls_log;
 static __thread int tls_creating;
@@ -76,27 +86,146 @@ static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
 
 static uint32_t *slot_of(struct lt_log *log, uint32_t chunk)
 {
-	return log->ring + (size_t)(chunk % LT_RING_SLOTS) * LT_CHUNK_WORDS;
+	return log->ring + (size_t)(chunk % log->slots) * LT_CHUNK_WORDS;
+}
+
+/* During a gap the cursor counts in a range of its own, below zero as an
+ * int32 (the agent's Int32Array), so that a writer holding a view of the
+ * scratch chunk sees the cursor leave it when the ring comes back, and the
+ * other way round. */
+#define SCRATCH_BASE ((uint32_t)0 - 2u * LT_CHUNK_WORDS)
+
+/* Where the chunk being written lives: its ring slot, or the scratch chunk
+ * during a gap; and the cursor value of its first word. */
+static uint32_t *current_chunk(struct lt_log *log)
+{
+	return log->dropping ? log->scratch : slot_of(log, log->chunk);
+}
+
+static uint32_t chunk_base(const struct lt_log *log)
+{
+	return log->dropping ? SCRATCH_BASE : log->chunk * LT_CHUNK_WORDS;
 }
 
 LT_EXPORT uint32_t *looptrace_log_chunk(struct lt_log *log, uint32_t *base)
 {
-	*base = log->chunk * LT_CHUNK_WORDS;
-	return slot_of(log, log->chunk);
+	*base = chunk_base(log);
+	return current_chunk(log);
 }
 
-/* Wait until the recorder has drained the chunk that last used the slot of
- * `chunk`.  Returns 0, or -ETIMEDOUT. */
-static int wait_for_slot(struct lt_log *log, uint32_t chunk)
+static int slot_free(struct lt_log *log, uint32_t chunk)
 {
-	uint64_t deadline = lt_now_ns() + DRAIN_WAIT_NS;
+	return log->slots > 0 &&
+	       chunk < __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + log->slots;
+}
+
+static int recorder_alive(void)
+{
+	return recorder_pid <= 0 || kill(recorder_pid, 0) == 0 || errno == EPERM;
+}
+
+/* Wait (at most wait_ns, or while the recorder lives when lossless) until
+ * the recorder has drained the chunk that last used the slot of `chunk`.
+ * Returns 0, or the enum lt_loss_reason why not. */
+static uint32_t wait_for_slot(struct lt_log *log, uint32_t chunk)
+{
+	if (log->slots == 0)
+		return LT_LOSS_NO_RING;
+	if (slot_free(log, chunk))
+		return 0;
+	int saved = errno;
+	uint64_t start = lt_now_ns(), checked = start;
+	uint32_t why = 0;
+	if (!recorder_alive()) {
+		why = LT_LOSS_RECORDER;
+		goto out;
+	}
 	struct timespec nap = {0, 50 * 1000};
-	while (chunk >= __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + LT_RING_SLOTS) {
-		if (lt_now_ns() > deadline)
-			return -ETIMEDOUT;
+	while (!slot_free(log, chunk)) {
+		uint64_t now = lt_now_ns();
+		if (wait_ns != LOSSLESS && now - start >= wait_ns) {
+			why = LT_LOSS_BEHIND;
+			break;
+		}
+		if (now - checked >= 50ull * 1000 * 1000) {
+			checked = now;
+			if (!recorder_alive()) {
+				why = LT_LOSS_RECORDER;
+				break;
+			}
+		}
 		/* The raw syscall: nanosleep itself is interposed (preload.c). */
 		syscall(SYS_nanosleep, &nap, NULL);
+		if (nap.tv_nsec < 1000 * 1000)
+			nap.tv_nsec *= 2;
 	}
+out:
+	errno = saved;
+	return why;
+}
+
+static struct lt_gap *current_gap(struct lt_loss *L)
+{
+	uint32_t i = L->gaps ? L->gaps - 1 : 0;
+	return &L->gap[i < LT_LOSS_GAPS ? i : LT_LOSS_GAPS - 1];
+}
+
+static void gap_begin(struct lt_log *log, uint32_t why)
+{
+	struct lt_loss *L = &log->hdr->loss;
+	uint64_t now = lt_now_ns();
+	L->gaps++;
+	L->reasons |= why;
+	if (!L->first_ns)
+		L->first_ns = now;
+	L->last_ns = now;
+	struct lt_gap *g = current_gap(L);
+	if (L->gaps <= LT_LOSS_GAPS)
+		g->begin_ns = now;
+	g->end_ns = now;
+	log->dropping = 1;
+	log->hdr->flags |= LT_FILE_DROPPING | LT_FILE_LOST;
+}
+
+/* Count the records of the scratch chunk's first `words` words as dropped. */
+static void count_dropped(struct lt_log *log, uint32_t words)
+{
+	struct lt_loss *L = &log->hdr->loss;
+	const uint32_t *p = log->scratch;
+	uint32_t i = 0;
+	uint64_t n = 0;
+	if (words > LT_CHUNK_WORDS)
+		words = LT_CHUNK_WORDS;
+	while (i < words) {
+		uint32_t h = p[i];
+		unsigned k = lt_record_kind(h), w = lt_record_words(h);
+		if (h == 0 || w == 0)
+			break;
+		if (k != LT_PAD) {
+			L->by_kind[k < 32 ? k : 0]++;
+			n++;
+		}
+		i += w;
+	}
+	uint64_t now = lt_now_ns();
+	L->events += n;
+	L->words += i;
+	L->last_ns = now;
+	struct lt_gap *g = current_gap(L);
+	g->events += n;
+	g->end_ns = now;
+}
+
+/* Map the scratch chunk (private memory: it never touches the ring file). */
+static int scratch_ready(struct lt_log *log)
+{
+	if (log->scratch)
+		return 0;
+	void *m = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	log->scratch = m;
 	return 0;
 }
 
@@ -107,23 +236,42 @@ LT_EXPORT int looptrace_log_advance(struct lt_log *log, uint32_t words)
 	if (words > LT_CHUNK_WORDS)
 		return -EINVAL;
 	uint32_t cursor = (uint32_t)log->hdr->cursor;
-	uint32_t base = log->chunk * LT_CHUNK_WORDS;
+	uint32_t base = chunk_base(log);
 	uint32_t end = base + LT_CHUNK_WORDS;
-	if (cursor + words <= end)
+	if (cursor >= base && cursor + words <= end)
 		return 0;
+
+	if (log->dropping) {
+		/* The scratch chunk is full: count it, and go back to the ring
+		 * if the recorder freed the slot meanwhile. */
+		count_dropped(log, cursor >= base && cursor <= end ? cursor - base : 0);
+		if (slot_free(log, log->chunk)) {
+			log->dropping = 0;
+			log->hdr->cursor = (int32_t)(log->chunk * LT_CHUNK_WORDS);
+			log->hdr->flags &= ~(uint32_t)LT_FILE_DROPPING;
+		} else {
+			log->hdr->cursor = (int32_t)SCRATCH_BASE;
+		}
+		return 0;
+	}
 
 	/* Close this chunk with padding, publish it, move to the next slot. */
 	uint32_t rest = end - cursor;
 	if (rest > 0)
-		slot_of(log, log->chunk)[cursor - base] = lt_record_header(LT_PAD, 0, rest);
+		current_chunk(log)[cursor - base] = lt_record_header(LT_PAD, 0, rest);
 	log->hdr->cursor = (int32_t)end;
 	__atomic_store_n(&log->hdr->ring_written, log->chunk + 1, __ATOMIC_RELEASE);
-	if (wait_for_slot(log, log->chunk + 1) != 0) {
+	uint32_t why = wait_for_slot(log, log->chunk + 1);
+	log->chunk++;
+	if (why == 0)
+		return 0;
+	if (scratch_ready(log) != 0) {
 		log->disabled = 1;
 		log->hdr->flags |= LT_FILE_LOST;
 		return -ENOSPC;
 	}
-	log->chunk++;
+	gap_begin(log, why);
+	log->hdr->cursor = (int32_t)SCRATCH_BASE;
 	return 0;
 }
 
@@ -211,16 +359,25 @@ static void write_proc_start(struct lt_log *log)
 	lt_record_commit(log, rec, lt_record_header(LT_PROC_START, 0, 4));
 }
 
-static struct lt_log *log_create(void)
+/* Reserve the file's pages: a page tmpfs could not give later would be a
+ * SIGBUS in the program, so a ring is never sparse. */
+static int reserve(int fd, size_t bytes)
 {
-	const char *dir = getenv("LOOPTRACE_DIR");
-	if (!dir || !*dir)
-		return NULL;
-	pid_t pid = getpid(), tid = current_tid();
+	if (fallocate(fd, 0, 0, (off_t)bytes) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP)
+		return -errno;
+	int rc = posix_fallocate(fd, 0, (off_t)bytes);
+	return -rc;
+}
+
+static char spill_dir[4096]; /* LOOPTRACE_RING_SPILL: rings on disk */
+
+/* Create, reserve and map a ring of `slots` slots in `dir`.  Returns 0 or
+ * -errno; on failure nothing is left behind. */
+static int ring_create(struct lt_log *log, const char *dir, uint32_t slots, pid_t pid, pid_t tid)
+{
 	char path[4096];
-	struct lt_log *log = calloc(1, sizeof(*log));
-	if (!log)
-		return NULL;
 	/* <pid>-<tid>.ring, or <pid>-<tid>.<n>.ring when an image this process
 	 * exec'd from (a shell running `exec node ...`) has the first name. */
 	int fd = -1;
@@ -228,25 +385,63 @@ static struct lt_log *log_create(void)
 		int w = n ? snprintf(path, sizeof(path), "%s/%d-%d.%d.ring", dir, (int)pid, (int)tid, n)
 			  : snprintf(path, sizeof(path), "%s/%d-%d.ring", dir, (int)pid, (int)tid);
 		if (w < 0 || w >= (int)sizeof(path))
-			goto free_log;
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			return -ENAMETOOLONG;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 && errno != EEXIST)
-			goto free_log;
+			return -errno;
 	}
 	if (fd < 0)
-		goto free_log;
+		return -EEXIST;
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, LT_FD_FLOOR);
 	if (high >= 0) {
 		close(fd);
 		fd = high;
 	}
-	/* Sparse: tmpfs gives pages on first touch, and the ring is reused. */
-	if (ftruncate(fd, (off_t)(LT_HEADER_BYTES + RING_BYTES)) != 0)
+	size_t bytes = LT_HEADER_BYTES + (size_t)slots * CHUNK_BYTES;
+	int rc = reserve(fd, bytes);
+	if (rc != 0)
 		goto close_fd;
-	log->hdr = mmap(NULL, LT_HEADER_BYTES + RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (log->hdr == MAP_FAILED)
+	void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		rc = -errno;
 		goto close_fd;
-	log->ring = (uint32_t *)((char *)log->hdr + LT_HEADER_BYTES);
+	}
+	log->hdr = map;
+	log->ring = (uint32_t *)((char *)map + LT_HEADER_BYTES);
+	log->slots = slots;
+	log->map_bytes = bytes;
+	log->fd = fd;
+	return 0;
+
+close_fd:
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static struct lt_log *log_create(void)
+{
+	const char *dir = getenv("LOOPTRACE_DIR");
+	if (!dir || !*dir)
+		return NULL;
+	pid_t pid = getpid(), tid = current_tid();
+	struct lt_log *log = calloc(1, sizeof(*log));
+	if (!log)
+		return NULL;
+	/* The full ring on tmpfs; fewer slots when it has no room; a ring on
+	 * disk; the control page alone (every record then dropped, counted). */
+	static const uint32_t shm_slots[] = {LT_RING_SLOTS, 2, 1};
+	int rc = -ENOSPC, on_disk = 0;
+	for (size_t i = 0; rc != 0 && i < sizeof(shm_slots) / sizeof(shm_slots[0]); i++)
+		rc = ring_create(log, dir, shm_slots[i], pid, tid);
+	if (rc != 0 && spill_dir[0] && (rc = ring_create(log, spill_dir, 2, pid, tid)) == 0)
+		on_disk = 1;
+	if (rc != 0)
+		rc = ring_create(log, dir, 0, pid, tid);
+	if (rc != 0 && spill_dir[0] && (rc = ring_create(log, spill_dir, 0, pid, tid)) == 0)
+		on_disk = 1;
+	if (rc != 0)
+		goto free_log;
 
 	struct lt_file_header *h = log->hdr;
 	h->version = LT_WIRE_VERSION;
@@ -258,17 +453,28 @@ static struct lt_log *log_create(void)
 	h->parent_tid = tls_parent_tid;
 	h->start_ns = lt_now_ns();
 	h->start_realtime_ns = realtime_ns();
-	h->flags = pid == tid ? LT_FILE_MAIN_THREAD : 0;
+	h->flags = (pid == tid ? LT_FILE_MAIN_THREAD : 0) | (on_disk ? LT_FILE_ON_DISK : 0);
 	h->cursor = 0;
-	h->ring_slots = LT_RING_SLOTS;
-	memcpy(h->magic, LT_MAGIC, sizeof(h->magic)); /* last: marks the page valid */
-	log->fd = fd;
+	h->ring_slots = log->slots;
 	log->pid = pid;
+	if (log->slots == 0) {
+		if (scratch_ready(log) != 0) {
+			munmap(log->hdr, log->map_bytes);
+			close(log->fd);
+			goto free_log;
+		}
+		gap_begin(log, LT_LOSS_NO_RING);
+		h->cursor = (int32_t)SCRATCH_BASE;
+	}
+	memcpy(h->magic, LT_MAGIC, sizeof(h->magic)); /* last: marks the page valid */
+	/* Every log of the process, for the count of the last scratch chunk at
+	 * exit (logs are never freed, so the list never dangles). */
+	log->next_log = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE);
+	while (!__atomic_compare_exchange_n(&all_logs, &log->next_log, log, 0, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE))
+		;
 	return log;
 
-close_fd:
-	close(fd);
-	unlink(path);
 free_log:
 	free(log);
 	return NULL;
@@ -295,8 +501,7 @@ uint32_t *lt_record_begin(struct lt_log *log, uint32_t words)
 	if (looptrace_log_advance(log, words) != 0)
 		return NULL;
 	log->busy = 1;
-	uint32_t base = log->chunk * LT_CHUNK_WORDS;
-	return slot_of(log, log->chunk) + ((uint32_t)log->hdr->cursor - base);
+	return current_chunk(log) + ((uint32_t)log->hdr->cursor - chunk_base(log));
 }
 
 void lt_record_commit(struct lt_log *log, uint32_t *rec, uint32_t header)
@@ -347,6 +552,17 @@ void lt_capture_at_exit(void)
 	struct lt_log *log = tls_log;
 	if (log && log->pid == getpid())
 		log->hdr->flags |= LT_FILE_CLOSED;
+	/* What sits in a scratch chunk now is lost too: count it.  Another
+	 * thread may still be writing; its last few records may be missed. */
+	pid_t pid = getpid();
+	for (struct lt_log *l = __atomic_load_n(&all_logs, __ATOMIC_ACQUIRE); l; l = l->next_log) {
+		if (l->pid != pid || !l->dropping)
+			continue;
+		uint32_t cursor = (uint32_t)l->hdr->cursor;
+		if (cursor >= SCRATCH_BASE && cursor <= SCRATCH_BASE + LT_CHUNK_WORDS)
+			count_dropped(l, cursor - SCRATCH_BASE);
+		l->hdr->cursor = (int32_t)SCRATCH_BASE;
+	}
 }
 
 static struct lt_trace_env trace_env;
@@ -364,6 +580,14 @@ void lt_capture_save_trace_env(void)
 	copy_var(trace_env.dir, sizeof(trace_env.dir), "LOOPTRACE_DIR");
 	copy_var(trace_env.preload, sizeof(trace_env.preload), "LOOPTRACE_PRELOAD");
 	copy_var(trace_env.node_options, sizeof(trace_env.node_options), "LOOPTRACE_NODE_OPTIONS");
+	copy_var(spill_dir, sizeof(spill_dir), "LOOPTRACE_RING_SPILL");
+	const char *v = getenv("LOOPTRACE_LOSSLESS");
+	if (v && *v == '1')
+		wait_ns = LOSSLESS;
+	else if ((v = getenv("LOOPTRACE_WAIT_MS")) && *v)
+		wait_ns = strtoull(v, NULL, 10) * 1000ull * 1000ull;
+	v = getenv("LOOPTRACE_RECORDER_PID");
+	recorder_pid = v && *v ? (pid_t)strtol(v, NULL, 10) : 0;
 }
 
 const struct lt_trace_env *lt_capture_trace_env(void) { return &trace_env; }

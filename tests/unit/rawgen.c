@@ -162,6 +162,22 @@ void rawgen_poll(struct rawgen *g, uint64_t enter_rel, uint64_t exit_rel, int ti
 	rawgen_record(g, LT_POLL_EXIT, 0, p, 3);
 }
 
+void rawgen_loss(struct rawgen *g, unsigned kind, uint64_t events, uint64_t begin_rel, uint64_t end_rel)
+{
+	struct lt_loss *L = &g->loss;
+	uint64_t begin = g->base_ns + begin_rel, end = g->base_ns + end_rel;
+	if (L->gaps < LT_LOSS_GAPS)
+		L->gap[L->gaps] = (struct lt_gap){begin, end, events};
+	L->gaps++;
+	L->events += events;
+	L->words += events * 3;
+	L->by_kind[kind < 32 ? kind : 0] += events;
+	L->reasons |= LT_LOSS_BEHIND;
+	if (!L->first_ns)
+		L->first_ns = begin;
+	L->last_ns = end;
+}
+
 int rawgen_write(const struct rawgen *g, const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -178,6 +194,9 @@ int rawgen_write(const struct rawgen *g, const char *path)
 	h->start_ns = g->base_ns;
 	h->flags = g->pid == g->tid ? LT_FILE_MAIN_THREAD : 0;
 	h->cursor = (int32_t)g->n;
+	h->loss = g->loss;
+	if (g->loss.events || g->loss.gaps)
+		h->flags |= LT_FILE_LOST;
 	int rc = 0;
 	size_t chunks = g->n / LT_CHUNK_WORDS + 1;
 	if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page) ||

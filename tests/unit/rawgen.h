@@ -18,6 +18,7 @@ struct rawgen {
 	int pid, tid;
 	uint64_t base_ns; /* LT_JS_START time */
 	uint32_t next_string;
+	struct lt_loss loss; /* written into the control page */
 };
 
 void rawgen_init(struct rawgen *g, int pid, int tid, uint64_t base_ns);
@@ -60,6 +61,10 @@ void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi);
 void rawgen_destroy(struct rawgen *g, uint32_t id, uint64_t rel);
 /* LT_EXEC of `path` at base_ns + rel; `failed`: then its failure record. */
 void rawgen_exec(struct rawgen *g, const char *path, uint64_t rel, int failed);
+
+/* Say in the control page that `events` records of `kind` were dropped in a
+ * gap from base_ns + begin_rel to base_ns + end_rel (as the writer would). */
+void rawgen_loss(struct rawgen *g, unsigned kind, uint64_t events, uint64_t begin_rel, uint64_t end_rel);
 
 /* Write the file (header + data, padded to a whole chunk).  Returns 0 or -errno. */
 int rawgen_write(const struct rawgen *g, const char *path);

@@ -136,7 +136,10 @@ static void reports_damaged_record(void **state)
 	/* A record header claiming more words than the chunk holds. */
 	FILE *fp = fopen(path, "r+");
 	uint32_t bad = lt_record_header(LT_OUTPUT, 1, 0xffff);
-	fseek(fp, LT_HEADER_BYTES + (LT_CHUNK_WORDS - 10) * 4, SEEK_SET);
+	/* Real zeros up to it (a hole would end the data for the reader). */
+	static uint32_t zeros[LT_CHUNK_WORDS];
+	fseek(fp, LT_HEADER_BYTES + 64 * 4, SEEK_SET);
+	fwrite(zeros, 4, LT_CHUNK_WORDS - 10 - 64, fp);
 	fwrite(&bad, sizeof(bad), 1, fp);
 	/* and make the data run up to it: zero words are the end otherwise */
 	fclose(fp);
