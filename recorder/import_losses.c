@@ -68,7 +68,11 @@ static int one_stream(sqlite3_stmt *loss, sqlite3_stmt *gap, const struct lt_fil
 	int64_t resource = sum_kinds(L, LT_R_INIT, LT_R_REF);
 	int64_t output = sum_kinds(L, LT_OUTPUT, LT_OUTPUT);
 	int64_t all = L->events > INT64_MAX ? INT64_MAX : (int64_t)L->events;
-	int64_t other = all - promise - resource - output;
+	/* saturating: the counts come from the capture (untrusted) */
+	int64_t other = all;
+	other = promise >= other ? 0 : other - promise;
+	other = resource >= other ? 0 : other - resource;
+	other = output >= other ? 0 : other - output;
 	sqlite3_bind_int64(loss, 1, h->pid);
 	sqlite3_bind_int64(loss, 2, h->tid);
 	sqlite3_bind_int64(loss, 3, all);
@@ -80,7 +84,7 @@ static int one_stream(sqlite3_stmt *loss, sqlite3_stmt *gap, const struct lt_fil
 	sqlite3_bind_int64(loss, 9, promise);
 	sqlite3_bind_int64(loss, 10, resource);
 	sqlite3_bind_int64(loss, 11, output);
-	sqlite3_bind_int64(loss, 12, other < 0 ? 0 : other);
+	sqlite3_bind_int64(loss, 12, other);
 	int rc = sqlite3_step(loss) == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_reset(loss);
 	uint32_t n = L->gaps < LT_LOSS_GAPS ? L->gaps : LT_LOSS_GAPS;

@@ -2,7 +2,8 @@
  * fuzz_import.c — libFuzzer harness for the capture importer.
  *
  * One input is one capture file image (probes/wire.h: the 4096-byte control
- * page, then records).  It is written to a memfd and imported with
+ * page, then records).  It is written to a file in a private directory
+ * (the reader opens regular files only, never through a link) and imported with
  * lt_import_files into a fresh trace database held in memory (a copy of an
  * empty trace made once by lt_store_create), so the whole path a kept
  * capture takes through `looptrace import` is exercised: header checks,
@@ -20,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "analyzer/store.h"
@@ -66,11 +66,37 @@ static sqlite3 *open_empty_trace(void)
 	return db;
 }
 
+/* A private directory for the capture file (tmpfs when there is one). */
+static char capture_dir[64];
+
+static void make_capture_dir(void)
+{
+	snprintf(capture_dir, sizeof(capture_dir), "/dev/shm/looptrace-fuzz-XXXXXX");
+	if (mkdtemp(capture_dir))
+		return;
+	snprintf(capture_dir, sizeof(capture_dir), "/tmp/looptrace-fuzz-XXXXXX");
+	if (!mkdtemp(capture_dir))
+		abort();
+}
+
+static void remove_capture_dir(void)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "%s/1-1.ltr", capture_dir);
+	unlink(path);
+	rmdir(capture_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!empty_trace)
+	if (!empty_trace) {
 		make_empty_trace();
-	int fd = memfd_create("capture", MFD_CLOEXEC);
+		make_capture_dir();
+		atexit(remove_capture_dir);
+	}
+	char path[96];
+	snprintf(path, sizeof(path), "%s/1-1.ltr", capture_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		abort();
 	size_t done = 0;
@@ -80,14 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		done += (size_t)n;
 	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	close(fd);
 	char *paths[1] = {path};
 	sqlite3 *db = open_empty_trace();
 	struct lt_import_stats stats;
 	char err[512];
 	(void)lt_import_files(db, paths, 1, &stats, err, sizeof(err));
 	sqlite3_close(db);
-	close(fd);
 	return 0;
 }
