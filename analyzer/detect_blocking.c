@@ -36,6 +36,7 @@ struct site {
 	char file[4096], function[256], callback[256], queue[16], type[64];
 	int64_t line, column, pid, tid, count, first_seq;
 	double max_ms, total_ms;
+	double runq_ms; /* of total_ms, the thread waited for a CPU the machine gave others */
 	double blocked_ms[N_CALLS];
 	/* from the samples, summed over the site's dispatches */
 	int64_t samples, user_samples, module_samples, with_frames;
@@ -182,7 +183,7 @@ static void merge_modules(struct site *s, const struct lt_sample_summary *sum)
 
 /* Fold one long dispatch into its site.  Returns 0, -ENOMEM or -EIO. */
 static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct dispatch *d,
-			struct site **sites, size_t *n, size_t *cap)
+			struct site **sites, size_t *n, size_t *cap, struct site *busy_machine)
 {
 	struct lt_sample_summary sum;
 	int rc = lt_samples_summarize(a->db, &a->opts.user_code, d->pid, d->tid, d->begin_ns, d->end_ns, &sum);
@@ -191,6 +192,24 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	/* Module loading before the first loop iteration is startup. */
 	if (d->iteration == 0 && sum.samples && 2 * sum.module_samples > sum.samples)
 		return 0;
+	/* A callback stretched by a busy machine (its thread runnable but
+	 * waiting for a CPU while other processes ran) is the machine's doing:
+	 * it counts for what it would have taken with a CPU of its own. */
+	double on_cpu, runq, busy, runq_ms = 0;
+	rc = lt_samples_cpu(a->db, d->pid, d->tid, d->begin_ns, d->end_ns, &on_cpu, &runq, &busy);
+	if (rc == -EIO)
+		return rc;
+	if (rc == 0 && busy > 0 && runq > 0) {
+		runq_ms = d->ms * (runq < busy ? runq / busy : 1.0);
+		if (d->ms - runq_ms < a->opts.block_ms) {
+			busy_machine->count++;
+			busy_machine->total_ms += d->ms;
+			busy_machine->runq_ms += runq_ms;
+			if (d->ms > busy_machine->max_ms)
+				busy_machine->max_ms = d->ms;
+			return 0;
+		}
+	}
 	struct lt_user_frame at = {0};
 	int placed = 0, sampled = 0;
 	char helper[256] = "";
@@ -226,6 +245,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		s->first_seq = d->seq;
 	}
 	s->total_ms += d->ms;
+	s->runq_ms += runq_ms;
 	if (d->ms > s->max_ms)
 		s->max_ms = d->ms;
 	s->samples += sum.samples;
@@ -449,14 +469,37 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	if (s->called[0])
 		lt_finding_text(f, "blocking_function", s->called);
 	lt_finding_int(f, "samples", s->samples);
+	if (s->runq_ms >= 1)
+		lt_finding_number(f, "waiting_for_cpu_ms", s->runq_ms);
 	if (mode == LT_MODE_BATCH)
 		lt_finding_text(f, "mode", "batch");
+}
+
+/* Long callbacks that were long only because the machine was busy: one
+ * note, so the reader knows why they are not findings. */
+static int note_busy_machine(struct lt_analysis *a, const struct site *b)
+{
+	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", LT_SEV_INFO);
+	if (!f)
+		return -ENOMEM;
+	lt_finding_message(f, "%lld callback%s ran past %.0f ms (up to %.0f ms) only because the machine was busy: "
+			      "their thread waited %.0f ms in all for a CPU that other processes had",
+			   (long long)b->count, b->count > 1 ? "s" : "", a->opts.block_ms, b->max_ms, b->runq_ms);
+	lt_finding_fix(f, "measure again on a quieter machine, or give the process a CPU of its own");
+	lt_finding_location_note(f, "%s", "the time went to other processes on the machine");
+	f->impact_ms = 0;
+	lt_finding_number(f, "duration_ms", b->max_ms);
+	lt_finding_number(f, "total_ms", b->total_ms);
+	lt_finding_int(f, "count", b->count);
+	lt_finding_number(f, "waiting_for_cpu_ms", b->runq_ms);
+	lt_finding_text(f, "cause", "busy-machine");
+	return 0;
 }
 
 int lt_detect_blocking(struct lt_analysis *a)
 {
 	sqlite3_stmt *ds = NULL, *cs = NULL;
-	struct site *sites = NULL;
+	struct site *sites = NULL, busy_machine = {0};
 	size_t n = 0, cap = 0;
 	int rc = -EIO;
 	if (sqlite3_prepare_v2(a->db, dispatch_sql, -1, &ds, NULL) != SQLITE_OK ||
@@ -467,7 +510,7 @@ int lt_detect_blocking(struct lt_analysis *a)
 	while ((step = sqlite3_step(ds)) == SQLITE_ROW) {
 		struct dispatch d;
 		read_dispatch(ds, &d);
-		rc = add_dispatch(a, cs, &d, &sites, &n, &cap);
+		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy_machine);
 		if (rc != 0)
 			goto finalize;
 	}
@@ -481,7 +524,7 @@ int lt_detect_blocking(struct lt_analysis *a)
 		snprintf(state, sizeof(state), "bpf");
 	for (size_t i = 0; i < n; i++)
 		describe(a, &sites[i], state);
-	rc = 0;
+	rc = busy_machine.count ? note_busy_machine(a, &busy_machine) : 0;
 finalize:
 	free(sites);
 	sqlite3_finalize(ds);

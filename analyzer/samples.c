@@ -199,7 +199,8 @@ static int ensure_index(sqlite3 *db)
 {
 	return sqlite3_exec(db,
 			    "CREATE TEMP TABLE IF NOT EXISTS sample_at AS"
-			    " SELECT pid, tid, ts_ns, stack_id FROM samples WHERE stack_id IS NOT NULL;"
+			    " SELECT pid, tid, ts_ns, stack_id, busy_ns, on_cpu_ns, runq_ns FROM samples"
+			    " WHERE stack_id IS NOT NULL;"
 			    "CREATE INDEX IF NOT EXISTS temp.sample_at_by_time ON sample_at(pid, tid, ts_ns);",
 			    NULL, NULL, NULL) == SQLITE_OK
 		       ? 0
@@ -346,6 +347,44 @@ finalize:
 	sqlite3_finalize(range);
 	sqlite3_finalize(frames);
 	free(w);
+	return rc;
+}
+
+int lt_samples_cpu(sqlite3 *db, int64_t pid, int64_t tid, int64_t begin_ns, int64_t end_ns,
+		   double *on_cpu_ms, double *runq_ms, double *busy_ms)
+{
+	/* The latest sample in the range, less the latest one of the same busy
+	 * period taken before it began: the window closest to the range. */
+	static const char sql[] =
+		"SELECT a.on_cpu_ns - COALESCE(b.on_cpu_ns, 0), a.runq_ns - COALESCE(b.runq_ns, 0),"
+		" a.busy_ns - COALESCE(b.busy_ns, 0)"
+		" FROM (SELECT ts_ns, on_cpu_ns, runq_ns, busy_ns FROM temp.sample_at"
+		"       WHERE pid = ?1 AND tid = ?2 AND ts_ns >= ?3 AND ts_ns <= ?4 AND on_cpu_ns IS NOT NULL"
+		"       ORDER BY busy_ns DESC LIMIT 1) a"
+		" LEFT JOIN (SELECT ts_ns, on_cpu_ns, runq_ns, busy_ns FROM temp.sample_at"
+		"       WHERE pid = ?1 AND tid = ?2 AND ts_ns < ?3 AND ts_ns >= ?3 - 60000000000"
+		"       AND on_cpu_ns IS NOT NULL ORDER BY ts_ns DESC LIMIT 1) b"
+		"   ON abs((a.ts_ns - a.busy_ns) - (b.ts_ns - b.busy_ns)) < 2000000"
+		"   AND b.on_cpu_ns <= a.on_cpu_ns AND b.runq_ns <= a.runq_ns AND b.busy_ns < a.busy_ns";
+	sqlite3_stmt *s;
+	if (ensure_index(db) != 0 || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, tid);
+	sqlite3_bind_int64(s, 3, begin_ns);
+	sqlite3_bind_int64(s, 4, end_ns);
+	int step = sqlite3_step(s), rc = -ENOENT;
+	if (step == SQLITE_ROW && sqlite3_column_int64(s, 2) <= 0)
+		step = SQLITE_DONE;
+	if (step == SQLITE_ROW) {
+		*on_cpu_ms = (double)sqlite3_column_int64(s, 0) / 1e6;
+		*runq_ms = (double)sqlite3_column_int64(s, 1) / 1e6;
+		*busy_ms = (double)sqlite3_column_int64(s, 2) / 1e6;
+		rc = 0;
+	} else if (step != SQLITE_DONE) {
+		rc = -EIO;
+	}
+	sqlite3_finalize(s);
 	return rc;
 }
 

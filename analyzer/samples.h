@@ -2,7 +2,8 @@
  * samples.h — what the stacks sampled while a dispatch ran say about it.
  *
  * The agent samples the JS stack of a dispatch that runs long (trace table
- * samples(id, pid, tid, ts_ns, dispatch_seq, stack_id), meta
+ * samples(id, pid, tid, ts_ns, dispatch_seq, stack_id, busy_ns, on_cpu_ns,
+ * runq_ns), meta
  * in_dispatch_samples "on" / "off" / "unavailable ...").  A summary of the
  * samples in a time range on one thread names the user frame most sampled,
  * what that code was calling (readFileSync, JSON.parse, pbkdf2Sync...), the
@@ -47,6 +48,16 @@ struct lt_sample_summary {
  * seen). */
 int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid, int64_t tid,
 			 int64_t begin_ns, int64_t end_ns, struct lt_sample_summary *out);
+
+/* How the thread's time went in the busy period around [begin_ns, end_ns],
+ * as the latest sample in it saw: on a CPU, and runnable but waiting for
+ * one (the machine was busy with other work), over a window of *busy_ms
+ * that ends at the latest sample in the range and begins at the sample
+ * before the range in the same busy period (else near its start).  0,
+ * -ENOENT (no sample that
+ * knew), -EIO. */
+int lt_samples_cpu(sqlite3 *db, int64_t pid, int64_t tid, int64_t begin_ns, int64_t end_ns,
+		   double *on_cpu_ms, double *runq_ms, double *busy_ms);
 
 /* meta in_dispatch_samples ("on", "off", "unavailable ..."), or "absent" for
  * a trace from before in-dispatch sampling. */

@@ -47,7 +47,7 @@ static const char schema_sql[] =
 	"CREATE TABLE lineage(pid INTEGER, tid INTEGER, kind TEXT, ts_ns INTEGER,"
 	" child_pid INTEGER, detail TEXT);"
 	"CREATE TABLE samples(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, ts_ns INTEGER,"
-	" dispatch_seq INTEGER, stack_id INTEGER);"
+	" dispatch_seq INTEGER, stack_id INTEGER, busy_ns INTEGER, on_cpu_ns INTEGER, runq_ns INTEGER);"
 	"CREATE TABLE stream_losses(pid INTEGER, tid INTEGER, dropped_events INTEGER,"
 	" dropped_bytes INTEGER, gaps INTEGER, first_gap_ns INTEGER, last_gap_ns INTEGER,"
 	" reasons TEXT, promise_events INTEGER, resource_events INTEGER, output_events INTEGER,"

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #define LT_STORE_APP_ID 0x4c545243 /* "LTRC" */
-#define LT_STORE_VERSION 3
+#define LT_STORE_VERSION 4
 
 /* Create a new trace at `path` (which must not exist) with the schema and
  * bulk-load settings.  Returns 0 or -errno; on error *db is NULL. */

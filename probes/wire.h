@@ -150,8 +150,10 @@ enum lt_kind {
 	LT_R_REF = 24,        /* async id; aux: 1 ref'd, 0 unref'd — at each ref()/unref()
 	                         call and for every live handle at exit */
 	LT_REJECT = 25,       /* aux enum lt_reject_kind; promise id, reason string id
-	                         ("Name: message"), stack id of the detection point, rel64,
-	                         ordinal (1, 2, ... per thread) */
+	                         ("Name: message"), stack id of the detection point (for
+	                         an unhandled rejection of a promise made by then/catch:
+	                         one frame, where the handler given to it is defined),
+	                         rel64, ordinal (1, 2, ... per thread) */
 	LT_STACK = 26,        /* stack id, nframes, then per frame:
 	                         function string id, file string id, line, column */
 	LT_REJECT_DETAIL = 27,/* ordinal of an LT_REJECT, string id of the reason's full
@@ -162,7 +164,9 @@ enum lt_kind {
 	LT_SAMPLE = 29,       /* ts64 (absolute), stack id, busy ns (uint32, capped): the JS
 	                         stack sampled while the thread had been busy (out of
 	                         epoll) that long; written after the fact, so its place in
-	                         the stream is not its time (probes/agent/watchdog.cc) */
+	                         the stream is not its time (probes/agent/watchdog.cc);
+	                         then, optional, on-CPU ns and run-queue ns of the thread
+	                         in that busy period (uint32, 0xffffffff unknown) */
 	LT_SAMPLING = 30,     /* aux enum lt_sampling; Node ABI (process.versions.modules),
 	                         threshold ms: written once per JS thread after LT_JS_START */
 	LT_KIND_MAX

@@ -25,7 +25,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REJECTION_DETAIL] = "UPDATE rejections SET reason=? WHERE id=?",
 	[ST_BLOCKING] = "INSERT INTO blocking_calls(pid,tid,dispatch_seq,call,begin_ns,end_ns)"
 			" VALUES(?,?,?,?,?,?)",
-	[ST_SAMPLE] = "INSERT INTO samples(pid,tid,ts_ns,dispatch_seq,stack_id) VALUES(?,?,?,?,?)",
+	[ST_SAMPLE] = "INSERT INTO samples(pid,tid,ts_ns,dispatch_seq,stack_id,busy_ns,on_cpu_ns,runq_ns)"
+		       " VALUES(?,?,?,?,?,?,?,?)",
 	[ST_RESOURCE_CLEAR] = "UPDATE resources SET cleared_ns=? WHERE id=? AND cleared_ns IS NULL",
 };
 

@@ -234,6 +234,11 @@ void lt_on_sample(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	sqlite3_bind_int64(st, 3, (int64_t)ts);
 	lt_import_bind_opt(st, 4, seq != NO_SEQ, seq);
 	lt_import_bind_opt(st, 5, stack != 0, (int64_t)stack);
+	sqlite3_bind_int64(st, 6, r[4]);
+	/* on-CPU and run-queue time of the busy period, when the probe knew them */
+	int sched = lt_record_words(r[0]) >= 7 && r[5] != UINT32_MAX && r[6] != UINT32_MAX;
+	lt_import_bind_opt(st, 7, sched, sched ? r[5] : 0);
+	lt_import_bind_opt(st, 8, sched, sched ? r[6] : 0);
 	lt_import_db_run(&im->db, ST_SAMPLE);
 }
 

@@ -301,16 +301,18 @@
     if (a === undefined) return;
     let k = 1;
     for (let n = a[0]; n > 0; n--) {
-      const tsLo = a[k], tsHi = a[k + 1], busyNs = a[k + 2], count = a[k + 3];
-      k += 4;
+      const tsLo = a[k], tsHi = a[k + 1], busyNs = a[k + 2], onCpuNs = a[k + 3], runqNs = a[k + 4];
+      const count = a[k + 5];
+      k += 6;
       const frames = [];
       for (let f = 0; f < count; f++, k += 4) {
         if (a[k + 1] !== agentFile) frames.push(a[k], a[k + 1], a[k + 2], a[k + 3]);
       }
       const sid = internStack(frames);
-      const i = room(5);
+      const i = room(7);
       W[i + 1] = tsLo; W[i + 2] = tsHi; W[i + 3] = sid; W[i + 4] = busyNs;
-      commit(i, hdr(K.SAMPLE, 0, 5), 5);
+      W[i + 5] = onCpuNs; W[i + 6] = runqNs;
+      commit(i, hdr(K.SAMPLE, 0, 7), 7);
     }
   }
 

@@ -17,9 +17,14 @@
  * reason it is built once per Node ABI):
  *   start(thresholdMs) -> Int32Array flag view (flag[0] = samples waiting),
  *                         or undefined when the preload library is absent.
- *   take()             -> [n, then per sample: tsLo, tsHi, busyNs, frames,
- *                          then per frame: function, file, line, column],
- *                         or undefined when nothing waits.
+ *   take()             -> [n, then per sample: tsLo, tsHi, busyNs, onCpuNs,
+ *                          runqNs, frames, then per frame: function, file,
+ *                          line, column], or undefined when nothing waits.
+ *                          onCpuNs/runqNs: the thread's time on a CPU and
+ *                          waiting for one since the watchdog first saw the
+ *                          busy period (4294967295: unknown).
+ *   where(fn)          -> [name, file, line, column] where a function is
+ *                         defined (for unhandled rejections of then/catch).
  *
  * Ownership: slots are allocated at start() and kept for the process
  * lifetime, reused by later threads once the thread that held one has
@@ -65,6 +70,7 @@ struct frame {
 struct sample {
 	uint64_t ts_ns;
 	uint32_t busy_ns;
+	uint32_t on_cpu_ns, runq_ns; // of the busy period so far (UINT32_MAX: unknown)
 	uint32_t frames;
 	frame f[MAX_FRAMES];
 };
@@ -79,6 +85,9 @@ struct slot {
 	unsigned taken;
 	int requested;                 // an interrupt is in flight
 	uint64_t requested_for;        // ... for the busy period that began then
+	uint64_t sched_base[2];        // schedstat on-CPU and run-queue ns when the period was first seen
+	int sched_known;               // sched_base was read
+	uint32_t requested_on_cpu, requested_runq; // period so far, at the request
 	pid_t tid;                     // the JS thread
 	int is_main;                   // the process's main thread
 	// on the JS thread only
@@ -167,6 +176,10 @@ void on_interrupt(v8::Isolate *isolate, void *data)
 	sample *out = &s->samples[s->n];
 	out->ts_ns = now;
 	out->busy_ns = now - since > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(now - since);
+	pthread_mutex_lock(&lock);
+	out->on_cpu_ns = s->requested_on_cpu;
+	out->runq_ns = s->requested_runq;
+	pthread_mutex_unlock(&lock);
 	out->frames = 0;
 	v8::HandleScope scope(isolate);
 	v8::Local<v8::StackTrace> trace = v8::StackTrace::CurrentStackTrace(isolate, MAX_FRAMES);
@@ -194,6 +207,37 @@ void on_interrupt(v8::Isolate *isolate, void *data)
 	}
 	pthread_mutex_unlock(&lock);
 }
+
+// The thread's time on a CPU and waiting on a run queue, in ns, from
+// /proc/self/task/TID/schedstat (kernels with CONFIG_SCHED_INFO).  A busy
+// period during which the thread mostly waited for a CPU says the machine
+// was busy, not the program: the analyzer reads it from the samples.
+bool read_schedstat(pid_t tid, uint64_t out[2])
+{
+	char path[64], buf[96];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", static_cast<int>(tid));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *end = nullptr;
+	unsigned long long on_cpu = strtoull(buf, &end, 10);
+	if (end == buf)
+		return false;
+	char *end2 = nullptr;
+	unsigned long long runq = strtoull(end, &end2, 10);
+	if (end2 == end)
+		return false;
+	out[0] = on_cpu;
+	out[1] = runq;
+	return true;
+}
+
+uint32_t capped(uint64_t v) { return v > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(v); }
 
 // Whether thread `tid` of this process is blocked in futex(2) right now.
 // Newer V8 (Node 24+) parks Atomics.wait on a raw futex, which the preload
@@ -230,6 +274,7 @@ void watch_once(uint64_t now)
 			s->period = since;
 			s->taken = 0;
 			s->next_due_ns = threshold_ns;
+			s->sched_known = read_schedstat(s->tid, s->sched_base);
 		}
 		if (s->requested || s->taken >= MAX_PER_PERIOD || now - since < s->next_due_ns)
 			continue;
@@ -239,6 +284,14 @@ void watch_once(uint64_t now)
 			s->taken = 0;
 			s->next_due_ns = now - since + threshold_ns;
 			continue;
+		}
+		uint64_t sched[2];
+		if (s->sched_known && read_schedstat(s->tid, sched) && sched[0] >= s->sched_base[0] &&
+		    sched[1] >= s->sched_base[1]) {
+			s->requested_on_cpu = capped(sched[0] - s->sched_base[0]);
+			s->requested_runq = capped(sched[1] - s->sched_base[1]);
+		} else {
+			s->requested_on_cpu = s->requested_runq = UINT32_MAX;
 		}
 		s->taken++;
 		s->next_due_ns += gap_after(s->taken);
@@ -377,7 +430,8 @@ napi_value take(napi_env env, napi_callback_info)
 		const sample *p = &s->samples[i];
 		ok = push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns)) &&
 		     push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns >> 32)) &&
-		     push_number(env, arr, &k, p->busy_ns) && push_number(env, arr, &k, p->frames);
+		     push_number(env, arr, &k, p->busy_ns) && push_number(env, arr, &k, p->on_cpu_ns) &&
+		     push_number(env, arr, &k, p->runq_ns) && push_number(env, arr, &k, p->frames);
 		for (uint32_t j = 0; ok && j < p->frames; j++)
 			ok = push_string(env, arr, &k, p->f[j].function) &&
 			     push_string(env, arr, &k, p->f[j].file) &&

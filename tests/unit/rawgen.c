@@ -238,8 +238,14 @@ void rawgen_p_init_stack(struct rawgen *g, uint32_t id, uint32_t parent, uint64_
 void rawgen_reject(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint64_t rel,
 		   uint32_t ordinal)
 {
+	rawgen_reject_stack(g, kind, promise, reason, 0, rel, ordinal);
+}
+
+void rawgen_reject_stack(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint32_t stack,
+			 uint64_t rel, uint32_t ordinal)
+{
 	uint32_t r = reason ? rawgen_string(g, reason) : 0;
-	uint32_t p[6] = {promise, r, 0, 0, 0, ordinal};
+	uint32_t p[6] = {promise, r, stack, 0, 0, ordinal};
 	put64(p + 3, rel);
 	rawgen_record(g, LT_REJECT, kind, p, 6);
 }
@@ -255,9 +261,15 @@ void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel)
 
 void rawgen_sample(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns)
 {
-	uint32_t p[4] = {0, 0, stack, busy_ns};
+	rawgen_sample_sched(g, rel, stack, busy_ns, UINT32_MAX, UINT32_MAX);
+}
+
+void rawgen_sample_sched(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns, uint32_t on_cpu_ns,
+			 uint32_t runq_ns)
+{
+	uint32_t p[6] = {0, 0, stack, busy_ns, on_cpu_ns, runq_ns};
 	put64(p, g->base_ns + rel);
-	rawgen_record(g, LT_SAMPLE, 0, p, 4);
+	rawgen_record(g, LT_SAMPLE, 0, p, 6);
 }
 
 void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi)

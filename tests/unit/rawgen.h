@@ -50,11 +50,17 @@ void rawgen_p_init_stack(struct rawgen *g, uint32_t id, uint32_t parent, uint64_
 /* LT_REJECT (kind: enum lt_reject_kind) with its reason text. */
 void rawgen_reject(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint64_t rel,
 		   uint32_t ordinal);
+/* ... with a stack id (an unhandled then/catch promise: its handler's place). */
+void rawgen_reject_stack(struct rawgen *g, unsigned kind, uint32_t promise, const char *reason, uint32_t stack,
+			 uint64_t rel, uint32_t ordinal);
 /* LT_EXIT_EMIT + LT_EXIT_DONE (aux 0 beforeExit, 1 exit). */
 void rawgen_exit(struct rawgen *g, int is_exit, uint64_t rel);
 
 /* LT_SAMPLE taken at base_ns + rel (written where the call puts it). */
 void rawgen_sample(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns);
+/* ... with the thread's on-CPU and run-queue ns in the busy period. */
+void rawgen_sample_sched(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_t busy_ns, uint32_t on_cpu_ns,
+			 uint32_t runq_ns);
 /* LT_SAMPLING (state: enum lt_sampling) for Node ABI `abi`. */
 void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi);
 /* LT_R_DESTROY of async id `id` (close(), or a clear of a timer). */

@@ -122,6 +122,71 @@ static void rejection_is_placed_at_the_user_line_that_chained_it(void **state)
 	assert_int_equal(x->tid, 41);
 }
 
+/* `app.store.audit(e).then(f)`: the promise .then() made has no stack, the
+ * one it was chained on was sampled inside the program's own store module;
+ * the rejection's stack is the handler's place (the agent records it): the
+ * line that chained it wins over the helper that made the parent. */
+static void rejection_is_placed_at_the_handler_it_was_chained_with(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	start(&g);
+	uint32_t helper = rawgen_stack(&g, "audit", "/app/store.js", 15, 12);
+	uint32_t handler = rawgen_stack(&g, "", FILE_JS, 83, 41);
+	rawgen_p_init_stack(&g, 1, 0, 1 * MS, helper);
+	rawgen_p_init(&g, 2, 1, 1 * MS);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_reject_stack(&g, LT_REJECT_UNHANDLED, 2, "Error: audit: no user\n    at audit (/app/store.js:17:11)",
+			    handler, 3 * MS, 1);
+	analyze_sql(f, &g, NULL);
+	const struct lt_finding *x = find(f, "unhandled-rejection");
+	assert_non_null(x);
+	assert_string_equal(x->file, FILE_JS);
+	assert_int_equal(x->line, 83);
+}
+
+/* A 90 ms timer callback whose thread spent 60 of the 80 sampled ms
+ * waiting for a CPU (other processes had it) took ~23 ms of its own: not a
+ * blocking task, one note that says why; with no run-queue wait it is. */
+static void busy_machine(struct fixture *f, uint32_t runq_ms)
+{
+	struct rawgen g;
+	start(&g);
+	rawgen_sampling(&g, LT_SAMPLING_ON, 127);
+	uint32_t at = rawgen_stack(&g, "crunch", FILE_JS, 30, 7);
+	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 0);
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_r_before(&g, 6, 10 * MS, 0);
+	rawgen_r_after(&g, 6, 100 * MS);
+	rawgen_sample_sched(&g, 90 * MS, at, 80 * MS, (uint32_t)((80 - runq_ms) * MS), (uint32_t)(runq_ms * MS));
+	rawgen_exit(&g, 1, 120 * MS);
+	analyze_sql(f, &g, NULL);
+}
+
+static void callback_stretched_by_a_busy_machine_is_a_note(void **state)
+{
+	struct fixture *f = *state;
+	busy_machine(f, 60);
+	for (size_t i = 0; i < f->a.findings.n; i++)
+		if (!strcmp(f->a.findings.items[i].kind, "blocking-task"))
+			assert_int_equal(f->a.findings.items[i].severity, LT_SEV_INFO);
+	const struct lt_finding *x = find(f, "blocking-task");
+	assert_non_null(x);
+	assert_string_equal(field(x, "cause")->text, "busy-machine");
+	assert_int_equal(field(x, "count")->integer, 1);
+}
+
+static void callback_that_had_its_cpu_is_blocking(void **state)
+{
+	struct fixture *f = *state;
+	busy_machine(f, 0);
+	const struct lt_finding *x = find(f, "blocking-task");
+	assert_non_null(x);
+	assert_true(x->severity >= LT_SEV_WARNING);
+	assert_string_equal(x->file, FILE_JS);
+	assert_int_equal(x->line, 30);
+}
+
 /* No stack anywhere on the chain and only library frames in the error:
  * no location, said plainly, the library frame kept. */
 static void rejection_without_user_frames_says_why(void **state)
@@ -210,6 +275,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(rejection_is_placed_at_the_user_line_that_chained_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejection_without_user_frames_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejection_is_placed_at_the_handler_it_was_chained_with, setup, teardown),
+		cmocka_unit_test_setup_teardown(callback_stretched_by_a_busy_machine_is_a_note, setup, teardown),
+		cmocka_unit_test_setup_teardown(callback_that_had_its_cpu_is_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(armed_interval_is_a_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(cleared_interval_is_not_a_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(server_stopped_by_the_recording_is_expected, setup, teardown),
