@@ -21,13 +21,6 @@ int lt_raw_writer_open(struct lt_raw_writer *w, const char *path, int pid, int t
 	w->f = fopen(path, "wbx");
 	if (!w->f)
 		return -errno;
-	static const char zero[LT_HEADER_BYTES];
-	if (fwrite(zero, 1, sizeof(zero), w->f) != sizeof(zero)) {
-		int rc = -errno;
-		fclose(w->f);
-		w->f = NULL;
-		return rc ? rc : -EIO;
-	}
 	struct lt_file_header *h = &w->hdr;
 	memcpy(h->magic, LT_MAGIC, sizeof(h->magic));
 	h->version = LT_WIRE_VERSION;
@@ -38,6 +31,17 @@ int lt_raw_writer_open(struct lt_raw_writer *w, const char *path, int pid, int t
 	h->ppid = ppid;
 	h->start_ns = start_ns;
 	h->start_realtime_ns = realtime_ns();
+	h->flags = pid == tid ? LT_FILE_MAIN_THREAD : 0u;
+	/* The control page first: a file cut short (the recorder killed, the
+	 * disk full) is still a capture, read up to its last whole record. */
+	char page[LT_HEADER_BYTES] = {0};
+	memcpy(page, h, sizeof(*h));
+	if (fwrite(page, 1, sizeof(page), w->f) != sizeof(page) || fflush(w->f) != 0) {
+		int rc = -errno;
+		fclose(w->f);
+		w->f = NULL;
+		return rc ? rc : -EIO;
+	}
 	return 0;
 }
 

@@ -5,8 +5,8 @@
  *
  * Records are appended through a stdio buffer; a record that would straddle
  * a chunk is preceded by an LT_PAD to the chunk's end.  The control page is
- * written by lt_raw_writer_close, so a file is a valid capture only once
- * closed.
+ * written when the file is created and rewritten (flags, cursor) by
+ * lt_raw_writer_close, so a file cut short is still a capture.
  *
  * Ownership: struct lt_raw_writer is caller-owned; it owns its FILE until
  * lt_raw_writer_close.

@@ -5,13 +5,18 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "rawgen.h"
+#include "recorder/drain.h"
 #include "recorder/raw_writer.h"
 #include "recorder/rawfile.h"
 #include "testutil.h"
@@ -205,6 +210,194 @@ static void writer_output_reads_back(void **state)
 	lt_raw_close(&f);
 }
 
+/* A writer killed before it closed its file (eBPF attach, or any cut): the
+ * control page was written first, so the file reads up to its last whole
+ * record, and a record cut in half ends it as damaged, not past its end. */
+static void cut_capture_reads_to_last_record(void **state)
+{
+	(void)state;
+	struct lt_raw_writer w;
+	assert_int_equal(lt_raw_writer_open(&w, path, 9, 9, 1, 1000), 0);
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint32_t p[3] = {i, 0, i};
+		assert_int_equal(lt_raw_writer_add(&w, LT_POLL_ENTER, 0, p, 3), 0);
+	}
+	assert_int_equal(fflush(w.f), 0);
+	/* "killed": the file as it is now, never closed */
+	struct lt_raw_file f;
+	assert_int_equal(lt_raw_open(&f, path), 0);
+	assert_int_equal(f.hdr->pid, 9);
+	const uint32_t *r;
+	uint32_t n = 0;
+	while (lt_raw_next(&f, &r) == 1)
+		assert_int_equal(r[1], n++);
+	assert_int_equal(n, 1000);
+	lt_raw_close(&f);
+	/* cut in the middle of record 500 */
+	assert_int_equal(truncate(path, LT_HEADER_BYTES + 500 * 4 * 4 + 6), 0);
+	assert_int_equal(lt_raw_open(&f, path), 0);
+	int rc;
+	n = 0;
+	while ((rc = lt_raw_next(&f, &r)) == 1)
+		n++;
+	assert_int_equal(n, 500);
+	assert_int_equal(rc, -EBADMSG);
+	lt_raw_close(&f);
+	fclose(w.f);
+}
+
+/* A capture whose control page is a hole (its writer met a full tmpfs) is
+ * not a capture; the reader never maps a hole (SIGBUS on a full tmpfs). */
+static void hole_for_header_is_not_a_capture(void **state)
+{
+	(void)state;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 2 << 20), 0);
+	close(fd);
+	struct lt_raw_file f;
+	assert_int_equal(lt_raw_open(&f, path), -EPROTO);
+}
+
+/* A ring as the preload leaves it (probes/wire.h): `slots` slots, chunk 0
+ * finished and chunk 1 written up to 10 words, loss counted. */
+static void write_ring(const char *ring, uint32_t slots, uint32_t flags)
+{
+	size_t bytes = LT_HEADER_BYTES + (size_t)slots * LT_CHUNK_WORDS * 4;
+	char *map = calloc(1, bytes);
+	assert_non_null(map);
+	struct lt_file_header *h = (struct lt_file_header *)map;
+	memcpy(h->magic, LT_MAGIC, sizeof(h->magic));
+	h->version = LT_WIRE_VERSION;
+	h->header_bytes = LT_HEADER_BYTES;
+	h->chunk_words = LT_CHUNK_WORDS;
+	h->pid = h->tid = 5;
+	h->ring_slots = slots;
+	h->ring_written = 1;
+	h->flags = LT_FILE_MAIN_THREAD | flags;
+	h->cursor = (int32_t)(LT_CHUNK_WORDS + 10);
+	h->loss.events = 7;
+	h->loss.gaps = 1;
+	h->loss.by_kind[LT_P_INIT] = 7;
+	h->loss.gap[0] = (struct lt_gap){100, 200, 7};
+	uint32_t *c0 = (uint32_t *)(map + LT_HEADER_BYTES), *c1 = c0 + LT_CHUNK_WORDS;
+	for (uint32_t i = 0; i < 100; i++) { /* 100 records of 4 words, then padding */
+		c0[i * 4] = lt_record_header(LT_POLL_ENTER, 0, 4);
+		c0[i * 4 + 1] = i;
+	}
+	c0[400] = lt_record_header(LT_PAD, 0, 60000);
+	for (uint32_t k = 400 + 60000; k < LT_CHUNK_WORDS; k += 60000) {
+		uint32_t left = LT_CHUNK_WORDS - k;
+		c0[k] = lt_record_header(LT_PAD, 0, left < 60000 ? left : 60000);
+	}
+	c1[0] = lt_record_header(LT_POLL_EXIT, 0, 5);
+	c1[5] = lt_record_header(LT_POLL_EXIT, 0, 5);
+	int fd = open(ring, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, map, bytes), (ssize_t)bytes);
+	close(fd);
+	free(map);
+}
+
+static unsigned count_records(const char *ltr, unsigned *exits)
+{
+	struct lt_raw_file f;
+	assert_int_equal(lt_raw_open(&f, ltr), 0);
+	const uint32_t *r;
+	unsigned n = 0;
+	*exits = 0;
+	while (lt_raw_next(&f, &r) == 1) {
+		n++;
+		*exits += lt_record_kind(r[0]) == LT_POLL_EXIT;
+	}
+	assert_int_equal(f.hdr->loss.events, 7);
+	assert_int_equal(f.hdr->ring_slots, 0);
+	assert_int_equal(f.hdr->flags & LT_FILE_DROPPING, 0);
+	lt_raw_close(&f);
+	return n;
+}
+
+/* `looptrace import DIR` on a dead recorder's leftover: the rings become
+ * flat files (finished chunks, then the unfinished one up to the cursor),
+ * the loss the writer counted goes with them, the rings are removed. */
+static void drain_recovers_a_ring(void **state)
+{
+	(void)state;
+	char dir[8192], ring[8300], ltr[8300];
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	snprintf(ring, sizeof(ring), "%s/5-5.ring", dir);
+	snprintf(ltr, sizeof(ltr), "%s/5-5.ltr", dir);
+	write_ring(ring, 2, 0);
+	unsigned rings = 0, exits;
+	assert_int_equal(lt_drain_recover(dir, &rings), 0);
+	assert_int_equal(rings, 1);
+	assert_int_equal(access(ring, F_OK), -1);
+	assert_int_equal(count_records(ltr, &exits), 102);
+	assert_int_equal(exits, 2);
+	unlink(ltr);
+
+	/* A writer in a gap: its cursor is in its scratch chunk, so only the
+	 * finished chunk is taken. */
+	write_ring(ring, 2, LT_FILE_DROPPING | LT_FILE_LOST);
+	assert_int_equal(lt_drain_recover(dir, &rings), 0);
+	assert_int_equal(count_records(ltr, &exits), 100);
+	assert_int_equal(exits, 0);
+	unlink(ltr);
+
+	/* A ring of no slot (tmpfs had no room): only the count survives. */
+	write_ring(ring, 0, LT_FILE_DROPPING | LT_FILE_LOST);
+	assert_int_equal(lt_drain_recover(dir, &rings), 0);
+	assert_int_equal(count_records(ltr, &exits), 0);
+}
+
+/* What a writer dropped is in the trace: stream_losses by kind, the gap's
+ * time range in stream_gaps, meta dropped_events and incomplete. */
+static void import_stores_losses(void **state)
+{
+	(void)state;
+	char dir[8192], err[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	struct rawgen g;
+	rawgen_init(&g, 3, 3, 1000000);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_output(&g, 1, "before\n", 10);
+	rawgen_loss(&g, LT_P_INIT, 40, 20, 30);
+	rawgen_loss(&g, LT_OUTPUT, 2, 40, 50);
+	rawgen_output(&g, 1, "after\n", 60);
+	sqlite3 *db;
+	assert_int_equal(rawgen_import(&g, dir, &db, err, sizeof(err)), 0);
+	assert_int_equal(test_int(db, "SELECT dropped_events FROM stream_losses WHERE pid = 3 AND tid = 3"), 42);
+	assert_int_equal(test_int(db, "SELECT promise_events FROM stream_losses"), 40);
+	assert_int_equal(test_int(db, "SELECT output_events FROM stream_losses"), 2);
+	assert_int_equal(test_int(db, "SELECT gaps FROM stream_losses"), 2);
+	assert_string_equal(test_text(db, "SELECT reasons FROM stream_losses"), "behind");
+	assert_int_equal(test_int(db, "SELECT count(*) FROM stream_gaps"), 2);
+	assert_int_equal(test_int(db, "SELECT min(begin_ns) FROM stream_gaps"), 1000020);
+	assert_int_equal(test_int(db, "SELECT max(end_ns) FROM stream_gaps"), 1000050);
+	assert_string_equal(test_text(db, "SELECT value FROM meta WHERE key = 'incomplete'"), "yes");
+	assert_string_equal(test_text(db, "SELECT value FROM meta WHERE key = 'dropped_events'"), "42");
+	sqlite3_close(db);
+}
+
+/* Nothing dropped: no row, and meta says the trace is complete. */
+static void import_complete_trace(void **state)
+{
+	(void)state;
+	char dir[8192], err[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	struct rawgen g;
+	rawgen_init(&g, 3, 3, 1000000);
+	rawgen_js_start(&g, "/app/main.js");
+	sqlite3 *db;
+	assert_int_equal(rawgen_import(&g, dir, &db, err, sizeof(err)), 0);
+	assert_int_equal(test_int(db, "SELECT count(*) FROM stream_losses"), 0);
+	assert_string_equal(test_text(db, "SELECT value FROM meta WHERE key = 'incomplete'"), "no");
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +409,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reports_damaged_record, setup, teardown),
 		cmocka_unit_test(missing_file_is_enoent),
 		cmocka_unit_test_setup_teardown(writer_output_reads_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(cut_capture_reads_to_last_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(hole_for_header_is_not_a_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(drain_recovers_a_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(import_stores_losses, setup, teardown),
+		cmocka_unit_test_setup_teardown(import_complete_trace, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
