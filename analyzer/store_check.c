@@ -127,7 +127,8 @@ static const struct column lineage_cols[] = {
 };
 
 static const struct column samples_cols[] = {
-	ID("id"), PID("pid"), PID("tid"), TIME("ts_ns"), OPT_ID("dispatch_seq"), OPT_ID("stack_id"), END,
+	ID("id"), PID("pid"), PID("tid"), TIME("ts_ns"), OPT_ID("dispatch_seq"), OPT_ID("stack_id"),
+	OPT_TIME("busy_ns"), OPT_TIME("on_cpu_ns"), OPT_TIME("runq_ns"), END,
 };
 
 static const struct column stream_losses_cols[] = {

@@ -1,0 +1,141 @@
+/*
+ * fuzz_trace.c — libFuzzer harness: the input is a trace (an SQLite file
+ * image), opened through the store as `report`, `replay`, `graph` and
+ * `export` open it, then read by every report: text, JSON and HTML, the
+ * replay as text and JSON, the three graph views (built, written as DOT and,
+ * when small, laid out and rendered) and the Chrome trace export.
+ *
+ * A crash, a leak, undefined behaviour, or a run past libFuzzer's -timeout
+ * or -rss_limit_mb is a finding; an error return is not (bad traces are
+ * refused with one line).  Seeds: tests/fuzz/corpus/trace/, small recorded
+ * traces VACUUMed to 512-byte pages (tests/fuzz/make-trace-seeds.sh).
+ * FUZZ_TRACE_VERBOSE=1 prints why a trace was refused.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/replay.h"
+#include "analyzer/store.h"
+#include "reports/chrome_export.h"
+#include "reports/graph.h"
+#include "reports/html_report.h"
+#include "reports/replay_format.h"
+#include "reports/report_format.h"
+
+/* Graphs up to this many nodes are laid out and rendered too. */
+#define RENDER_NODES 16
+
+static FILE *sink;
+static char path[64];
+
+static int write_image(const uint8_t *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t done = 0;
+	while (done < size) {
+		ssize_t w = write(fd, data + done, size - done);
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	close(fd);
+	return 0;
+}
+
+static void reports(sqlite3 *db)
+{
+	char err[1024];
+	struct lt_analysis_opts opts;
+	lt_analysis_defaults(&opts);
+	struct lt_analysis a;
+	if (lt_analyze(db, &opts, &a, err, sizeof(err)) == 0) {
+		lt_report_text(sink, &a, 0);
+		lt_report_json(sink, &a);
+		lt_report_html(sink, &a, "trace.db", err, sizeof(err));
+	}
+	lt_analysis_free(&a);
+}
+
+static void replays(sqlite3 *db)
+{
+	char err[1024];
+	struct lt_replay_text t;
+	lt_replay_text_begin(&t, sink, lt_replay_origin_ns(db), 1);
+	if (lt_replay_each(db, lt_replay_text_dispatch, &t, err, sizeof(err)) == 0)
+		lt_replay_text_end(&t);
+	struct lt_replay_json j;
+	lt_replay_json_begin(&j, sink);
+	lt_replay_each(db, lt_replay_json_dispatch, &j, err, sizeof(err));
+	lt_replay_json_end(&j);
+}
+
+static void graph(Agraph_t *g, const struct lt_graph_stats *st)
+{
+	if (!g)
+		return;
+	agwrite(g, sink);
+	if (st->nodes <= RENDER_NODES) {
+		char *data = NULL;
+		size_t len = 0;
+		if (lt_graph_render(g, "dot", &data, &len) == 0)
+			free(data);
+	}
+	agclose(g);
+}
+
+static void graphs(sqlite3 *db)
+{
+	char err[1024];
+	struct lt_graph_stats st;
+	for (int all = 0; all <= 1; all++) {
+		struct lt_graph_opts o = {.max_nodes = 60, .show_all = all};
+		graph(lt_graph_order(db, &o, &st, err, sizeof(err)), &st);
+		graph(lt_graph_timeline(db, &o, 50, &st, err, sizeof(err)), &st);
+		graph(lt_graph_causality(db, &o, &st, err, sizeof(err)), &st);
+	}
+	struct lt_graph_opts window = {.from_seq = 2, .to_seq = 6, .max_nodes = 8};
+	graph(lt_graph_order(db, &window, &st, err, sizeof(err)), &st);
+	graph(lt_graph_timeline(db, &window, 50, &st, err, sizeof(err)), &st);
+	graph(lt_graph_causality(db, &window, &st, err, sizeof(err)), &st);
+}
+
+/* Once per process (here, not in LLVMFuzzerInitialize: replay_main.c runs
+ * the harness without libFuzzer). */
+static int setup(void)
+{
+	if (sink)
+		return 0;
+	sink = fopen("/dev/null", "w");
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%.32s/fuzz_trace.%d.db", dir && *dir ? dir : "/tmp", (int)getpid());
+	return sink ? 0 : -1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (setup() != 0 || write_image(data, size) != 0)
+		abort(); /* the harness's own file: not the input's fault */
+	sqlite3 *db;
+	char err[1024];
+	if (lt_store_open(path, &db, err, sizeof(err)) == 0) {
+		reports(db);
+		replays(db);
+		graphs(db);
+		struct lt_export_stats xs;
+		lt_export_chrome(db, sink, &xs, err, sizeof(err));
+		sqlite3_close(db);
+	} else if (getenv("FUZZ_TRACE_VERBOSE")) {
+		fprintf(stderr, "fuzz_trace: %s\n", err);
+	}
+	unlink(path);
+	return 0;
+}
