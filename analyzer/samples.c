@@ -124,6 +124,7 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 	struct lt_user_frame innermost = {0}, outer_of_user = {0}, library = {0}, loaded = {0}, user = {0};
 	int depth = 0, user_depth = -1, library_depth = -1, loader_depth = -1, any_file = 0, caller_depth = -1;
 	int have_loaded = 0;
+	int framework_between = 0; /* a library frame above the user function */
 	int step;
 	while ((step = sqlite3_step(frames)) == SQLITE_ROW) {
 		const char *file = text(frames, 2);
@@ -131,11 +132,17 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 			any_file = 1;
 		if (depth == 0)
 			set_frame(&innermost, frames);
-		if (user_depth < 0 && lt_is_user_file(uc, file)) {
+		int is_user = lt_is_user_file(uc, file);
+		if (user_depth >= 0 && caller_depth < 0 && !is_user && *file && !lt_is_node_internal(file))
+			framework_between = 1;
+		if (user_depth < 0 && is_user) {
 			user_depth = depth;
 			set_frame(&user, frames);
 			cast(&w->user, &user, n);
-		} else if (user_depth >= 0 && caller_depth < 0 && lt_is_user_file(uc, file)) {
+		} else if (user_depth >= 0 && caller_depth < 0 && is_user && !framework_between) {
+			/* The user line that called it — directly, not through a
+			 * framework that called it back (express's router calling a
+			 * route handler that an earlier middleware's next() began). */
 			caller_depth = depth;
 			struct lt_user_frame caller;
 			set_frame(&caller, frames);
