@@ -383,6 +383,22 @@ int lt_samples_cpu(sqlite3 *db, int64_t pid, int64_t tid, int64_t begin_ns, int6
 	int step = sqlite3_step(s), rc = -ENOENT;
 	if (step == SQLITE_ROW && sqlite3_column_int64(s, 2) <= 0)
 		step = SQLITE_DONE;
+	if (step == SQLITE_DONE) {
+		/* No sample in the range (the watchdog spaces them out in a long
+		 * busy period): the latest one of the second before it tells how
+		 * busy the machine was then. */
+		sqlite3_finalize(s);
+		static const char before_sql[] =
+			"SELECT on_cpu_ns, runq_ns, busy_ns FROM temp.sample_at WHERE pid = ?1 AND tid = ?2"
+			" AND ts_ns < ?3 AND ts_ns >= ?3 - 1000000000 AND on_cpu_ns IS NOT NULL AND busy_ns > 0"
+			" ORDER BY ts_ns DESC LIMIT 1";
+		if (sqlite3_prepare_v2(db, before_sql, -1, &s, NULL) != SQLITE_OK)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, pid);
+		sqlite3_bind_int64(s, 2, tid);
+		sqlite3_bind_int64(s, 3, begin_ns);
+		step = sqlite3_step(s);
+	}
 	if (step == SQLITE_ROW) {
 		*on_cpu_ms = (double)sqlite3_column_int64(s, 0) / 1e6;
 		*runq_ms = (double)sqlite3_column_int64(s, 1) / 1e6;

@@ -53,7 +53,8 @@ int lt_samples_summarize(sqlite3 *db, const struct lt_user_code *uc, int64_t pid
  * as the latest sample in it saw: on a CPU, and runnable but waiting for
  * one (the machine was busy with other work), over a window of *busy_ms
  * that ends at the latest sample in the range and begins at the sample
- * before the range in the same busy period (else near its start).  0,
+ * before the range in the same busy period (else near its start); with no
+ * sample in the range, the latest sample of the second before it.  0,
  * -ENOENT (no sample that
  * knew), -EIO. */
 int lt_samples_cpu(sqlite3 *db, int64_t pid, int64_t tid, int64_t begin_ns, int64_t end_ns,

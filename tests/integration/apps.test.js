@@ -116,7 +116,7 @@ for (const app of oracle.appNames()) {
   const appDir = path.join(APPS, app);
   for (const [name, variant] of Object.entries(spec.variants)) {
     if (!selected(app, name)) continue;
-    test(`${app}/${name}`, () => {
+    test(`${app}/${name}`, (t) => {
       // A busy machine can stretch a short callback past the blocking
       // threshold once; a real false positive or a miss repeats.  So a run
       // that is not exactly right is recorded once more, and the second run
@@ -132,7 +132,14 @@ for (const app of oracle.appNames()) {
       }
       for (const f of loud) row(f.kind)[clean ? 'falseClean' : 'falseDefect']++;
       cases.push({ name: `${app}/${name}`, planted, loud, problems });
-      assert.deepStrictEqual(problems, [], `${app}/${name} under ${nodeVersion} (twice in a row)`);
+      // A planted defect the oracle lists under known_misses (with why) is
+      // reported in the table and as a diagnostic, not as a failure; every
+      // other problem fails the test.
+      const known = (variant.known_misses || []).map((m) => `planted ${m.severity} ${m.kind} at ${app}/${m.file}:${m.line},`);
+      const unknown = problems.filter((p) => !known.some((k) => p.startsWith(k)));
+      for (const p of problems) if (!unknown.includes(p)) t.diagnostic(`known miss: ${p}`);
+      for (const m of variant.known_misses || []) t.diagnostic(`known miss ${m.kind} at ${m.file}:${m.line}: ${m.why}`);
+      assert.deepStrictEqual(unknown, [], `${app}/${name} under ${nodeVersion} (twice in a row)`);
     });
   }
 }
