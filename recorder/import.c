@@ -213,7 +213,8 @@ int lt_import_dir(sqlite3 *db, const char *dir, struct lt_import_stats *stats, c
 		}
 		n++;
 	}
-	qsort(paths, n, sizeof(*paths), by_name);
+	if (n) /* qsort's base must not be NULL, even for no element */
+		qsort(paths, n, sizeof(*paths), by_name);
 	rc = lt_import_files(db, paths, n, stats, err, errlen);
 free_paths:
 	if (rc == -ENOMEM)
