@@ -81,6 +81,10 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		return rc;
 	}
 	keep_filtered_processes(&opts->filter, &out->processes);
+	if (lt_losses_load(db, &out->losses) != 0) {
+		snprintf(err, errlen, "losses: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
 	name_threads(db, &out->findings);
 	lt_filter_findings(&opts->filter, &out->findings);
 	lt_findings_rank(&out->findings);

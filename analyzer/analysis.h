@@ -13,6 +13,7 @@
 
 #include "filter.h"
 #include "findings.h"
+#include "losses.h"
 #include "metrics.h"
 #include "processes.h"
 #include "user_code.h"
@@ -30,6 +31,7 @@ struct lt_analysis {
 	struct lt_findings findings;
 	struct lt_metrics metrics;
 	struct lt_processes processes; /* every traced process, by start time */
+	struct lt_losses losses;       /* where the recording dropped events */
 };
 
 void lt_analysis_defaults(struct lt_analysis_opts *o);

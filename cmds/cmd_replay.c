@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../analyzer/losses.h"
 #include "../analyzer/replay.h"
 #include "../reports/replay_format.h"
 #include "cmds.h"
@@ -81,6 +82,11 @@ int cmd_replay(int argc, char **argv)
 	if (lt_trace_is_attached(db))
 		s.show_all = 1;
 	char err[1024];
+	struct lt_losses losses;
+	if (lt_losses_load(db, &losses) == 0 && losses.dropped_events > 0) {
+		lt_losses_describe(&losses, err, sizeof(err));
+		lt_cli_error("replay: warning: trace incomplete: %s", err);
+	}
 	int rc = print_replay(db, &s, err, sizeof(err));
 	sqlite3_close(db);
 	if (fflush(stdout) != 0 && rc == 0)

@@ -419,6 +419,8 @@ void lt_drain_loss(const struct lt_drain *d, struct lt_drain_loss *out)
 			out->on_disk++;
 		if (r->slots == 0)
 			out->no_ring++;
+		if (h.start_ns && (!out->origin_ns || h.start_ns < out->origin_ns))
+			out->origin_ns = h.start_ns;
 		if (!h.loss.events && !h.loss.gaps)
 			continue;
 		out->streams++;

@@ -56,6 +56,7 @@ struct lt_drain {
 struct lt_drain_loss {
 	uint64_t events;         /* records dropped, writers' and the drain's */
 	uint64_t first_ns, last_ns;
+	uint64_t origin_ns;      /* the earliest ring's start (the trace's origin) */
 	uint32_t streams;        /* threads that dropped something */
 	uint32_t reasons;        /* enum lt_loss_reason bits, | LT_DRAIN_LOSS_WRITE */
 	uint32_t no_ring;        /* threads that had no ring slot at all */

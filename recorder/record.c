@@ -233,7 +233,9 @@ static void say_loss(const struct lt_drain_loss *l, const struct lt_drain *drain
 			  : (l->reasons & LT_LOSS_RECORDER)   ? "the recorder was gone"
 			  : (l->reasons & LT_LOSS_NO_RING)    ? "no room for a ring"
 							      : "the recorder fell behind";
-	double from = (double)l->first_ns / 1e9 - start_mono, to = (double)l->last_ns / 1e9 - start_mono;
+	/* Times from the first thread's start, as report and replay give them. */
+	double origin = l->origin_ns ? (double)l->origin_ns / 1e9 : start_mono;
+	double from = (double)l->first_ns / 1e9 - origin, to = (double)l->last_ns / 1e9 - origin;
 	lt_cli_error("record: warning: trace incomplete: %llu events dropped in %u thread(s) between "
 		     "%.2f s and %.2f s (%s; see table stream_losses)",
 		     (unsigned long long)l->events, l->streams, from < 0 ? 0 : from, to < 0 ? 0 : to, why);

@@ -176,6 +176,42 @@ static void json_batch(struct lt_json *j, const struct lt_metrics *m)
 	lt_json_end_array(j);
 }
 
+/* "incomplete": null, or what the recording dropped and where. */
+static void json_incomplete(struct lt_json *j, const struct lt_losses *l)
+{
+	lt_json_key(j, "incomplete");
+	if (l->dropped_events <= 0) {
+		lt_json_null(j);
+		return;
+	}
+	lt_json_begin_object(j);
+	lt_json_key(j, "dropped_events");
+	lt_json_int(j, l->dropped_events);
+	lt_json_key(j, "threads");
+	lt_json_int(j, l->threads);
+	lt_json_key(j, "reasons");
+	lt_json_cstring(j, l->reasons);
+	lt_json_key(j, "gaps");
+	lt_json_begin_array(j);
+	for (size_t i = 0; i < l->n_gaps; i++) {
+		const struct lt_loss_gap *g = &l->gaps[i];
+		lt_json_begin_object(j);
+		lt_json_key(j, "pid");
+		lt_json_int(j, g->pid);
+		lt_json_key(j, "tid");
+		lt_json_int(j, g->tid);
+		lt_json_key(j, "begin_ns");
+		lt_json_int(j, g->begin_ns);
+		lt_json_key(j, "end_ns");
+		lt_json_int(j, g->end_ns);
+		lt_json_key(j, "dropped_events");
+		lt_json_int(j, g->events);
+		lt_json_end_object(j);
+	}
+	lt_json_end_array(j);
+	lt_json_end_object(j);
+}
+
 void lt_report_json(FILE *out, const struct lt_analysis *a)
 {
 	struct lt_json j;
@@ -193,6 +229,7 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	for (size_t i = 0; i < a->processes.n; i++)
 		json_process(&j, a, &a->processes.items[i]);
 	lt_json_end_array(&j);
+	json_incomplete(&j, &a->losses);
 	lt_json_key(&j, "metrics");
 	lt_json_begin_object(&j);
 	lt_json_key(&j, "pid");
@@ -452,6 +489,11 @@ static void text_metrics(FILE *o, const struct lt_metrics *m, const char *bold, 
 void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)
 {
 	const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
+	if (a->losses.dropped_events > 0) {
+		char what[1024];
+		lt_losses_describe(&a->losses, what, sizeof(what));
+		fprintf(o, "%sTrace incomplete:%s %s; findings there may be missing.\n\n", bold, reset, what);
+	}
 	if (a->processes.n > 1) {
 		process_table(o, a, bold, reset);
 		fputc('\n', o);
