@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark (issue 11): load.js creates promises for SECONDS_LOAD (default
-# 20) at a moderate rate (RATE_MODERATE promises/s, default 500000) and at
+# 20) at a moderate rate (RATE_MODERATE promises/s, default 2000000) and at
 # the extreme rate (as fast as it can), plain and under `looptrace record`,
 # interleaved for ROUNDS rounds (default 3).  Prints per round and as
 # medians: the promise rate the program reached plain and recorded (ratio),
@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-3}
 seconds=${SECONDS_LOAD:-20}
-moderate=${RATE_MODERATE:-500000}
+moderate=${RATE_MODERATE:-2000000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/looptrace-bench-load.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
