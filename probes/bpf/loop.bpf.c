@@ -96,6 +96,32 @@ static __always_inline struct tstate *state_of(__u64 pid_tgid)
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
+/* Every probe's prologue: `id` = the calling thread's pid_tgid; a thread of
+ * a process not in `targets` returns at once. */
+#define TARGET_ONLY(id)                                                        \
+	__u64 id = bpf_get_current_pid_tgid();                                 \
+	if (!is_target(id))                                                    \
+		return 0
+
+/* The thread's state when it has one (no new entry). */
+static __always_inline struct tstate *state_if_any(__u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+static __always_inline void fill(struct lt_bpf_event *e, __u64 ts, __u64 pid_tgid, __u16 kind, __u16 aux,
+				 __s32 arg, __u64 ptr)
+{
+	e->ts = ts;
+	e->ptr = ptr;
+	e->tgid = (__u32)(pid_tgid >> 32);
+	e->tid = (__u32)pid_tgid;
+	e->kind = kind;
+	e->aux = aux;
+	e->arg = arg;
+}
+
 static __always_inline void emit(__u64 pid_tgid, __u16 kind, __u16 aux, __s32 arg, __u64 ptr)
 {
 	struct lt_bpf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -103,26 +129,42 @@ static __always_inline void emit(__u64 pid_tgid, __u16 kind, __u16 aux, __s32 ar
 		count_lost();
 		return;
 	}
-	e->ts = bpf_ktime_get_ns();
-	e->ptr = ptr;
-	e->tgid = (__u32)(pid_tgid >> 32);
-	e->tid = (__u32)pid_tgid;
-	e->kind = kind;
-	e->aux = aux;
-	e->arg = arg;
+	fill(e, bpf_ktime_get_ns(), pid_tgid, kind, aux, arg, ptr);
 	/* No wakeup per event: user space drains the ring on its own clock
 	 * (a wakeup per event costs the traced thread more than the event). */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
+
+/* The body of every probe that keeps no thread state: one event when the
+ * calling process is a target.  Returns the program's 0. */
+static __always_inline int mark(__u16 kind, __u16 aux, __s32 arg, __u64 ptr)
+{
+	TARGET_ONLY(id);
+	emit(id, kind, aux, arg, ptr);
+	return 0;
+}
+
+/* A probe with no arguments that only marks its function's entry or return
+ * (MARK_UPROBE) as one event of `kind`. */
+#define MARK_UPROBE(name, kind)                                                \
+	SEC("uprobe")                                                          \
+	int BPF_KPROBE(name)                                                   \
+	{                                                                      \
+		return mark(kind, 0, 0, 0);                                       \
+	}
+#define MARK_URETPROBE(name, kind)                                             \
+	SEC("uretprobe")                                                       \
+	int BPF_KRETPROBE(name)                                                \
+	{                                                                      \
+		return mark(kind, 0, 0, 0);                                       \
+	}
 
 /* --- loop iterations --- */
 
 SEC("uprobe")
 int BPF_KPROBE(io_poll_enter, void *loop, int timeout)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	struct tstate *st = state_of(id);
 	if (!st)
 		return 0;
@@ -135,9 +177,7 @@ int BPF_KPROBE(io_poll_enter, void *loop, int timeout)
 
 static __always_inline int wait_enter(long timeout)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	if ((__u32)id != (__u32)(id >> 32))
 		return 0; /* fallback mode: the main thread's loop only */
 	struct tstate *st = state_of(id);
@@ -151,11 +191,8 @@ static __always_inline int wait_enter(long timeout)
 
 static __always_inline int wait_exit(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
-	__u32 tid = (__u32)id;
-	struct tstate *st = bpf_map_lookup_elem(&threads, &tid);
+	TARGET_ONLY(id);
+	struct tstate *st = state_if_any(id);
 	if (!st || !st->in_wait)
 		return 0;
 	st->in_wait = 0;
@@ -200,9 +237,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 SEC("uprobe")
 int BPF_KPROBE(check_enter)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	struct tstate *st = state_of(id);
 	if (st)
 		st->phase = LT_PH_CHECK;
@@ -220,9 +255,7 @@ int BPF_KPROBE(check_enter)
 SEC("uprobe")
 int BPF_KPROBE(cb_enter, void *arg0, void *watcher)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	struct tstate *st = state_of(id);
 	if (!st)
 		return 0;
@@ -254,11 +287,8 @@ int BPF_KPROBE(cb_enter, void *arg0, void *watcher)
 SEC("uretprobe")
 int BPF_KRETPROBE(cb_exit)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
-	__u32 tid = (__u32)id;
-	struct tstate *st = bpf_map_lookup_elem(&threads, &tid);
+	TARGET_ONLY(id);
+	struct tstate *st = state_if_any(id);
 	if (!st || st->depth == 0)
 		return 0;
 	if (--st->depth != 0)
@@ -269,34 +299,12 @@ int BPF_KRETPROBE(cb_exit)
 
 /* node::StartExecution(env, main_script_id): bootstrap is done, the main
  * script (or a worker's) is about to run. */
-SEC("uprobe")
-int BPF_KPROBE(main_enter)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_MAIN, 0, 0, 0);
-	return 0;
-}
+MARK_UPROBE(main_enter, LT_EV_MAIN)
 
 /* --- microtask drains (v8::internal::MicrotaskQueue::RunMicrotasks) --- */
 
-SEC("uprobe")
-int BPF_KPROBE(micro_enter)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_MICRO_BEGIN, 0, 0, 0);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(micro_exit)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_MICRO_END, 0, 0, 0);
-	return 0;
-}
+MARK_UPROBE(micro_enter, LT_EV_MICRO_BEGIN)
+MARK_URETPROBE(micro_exit, LT_EV_MICRO_END)
 
 /* --- handles --- */
 
@@ -305,22 +313,16 @@ int BPF_KRETPROBE(micro_exit)
 SEC("uprobe")
 int BPF_KPROBE(handle_init, void *loop, void *handle, long type)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
 	__s32 t = (__s32)bpf_get_attach_cookie(ctx);
-	emit(id, LT_EV_HANDLE_INIT, 0, t ? t : (__s32)type, (__u64)handle);
 	(void)loop;
-	return 0;
+	return mark(LT_EV_HANDLE_INIT, 0, t ? t : (__s32)type, (__u64)handle);
 }
 
 /* uv_spawn(loop, process, options): the process handle is its second argument. */
 SEC("uprobe")
 int BPF_KPROBE(handle_close, void *handle)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	__u32 type = 0;
 	bpf_probe_read_user(&type, sizeof(type), (char *)handle + 16);
 	emit(id, LT_EV_HANDLE_CLOSE, 0, (__s32)type, (__u64)handle);
@@ -334,9 +336,7 @@ int BPF_KPROBE(handle_close, void *handle)
 SEC("uprobe")
 int BPF_KPROBE(promise_reject)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
+	TARGET_ONLY(id);
 	__u64 sp = PT_REGS_SP(ctx);
 	__u64 slot = 0, promise = 0;
 	__s32 event = -1;
@@ -357,58 +357,28 @@ int BPF_KPROBE(promise_reject)
 SEC("uprobe")
 int BPF_KPROBE(work_submit, void *loop, void *w)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_WORK_SUBMIT, 0, 0, (__u64)w + bpf_get_attach_cookie(ctx));
-	return 0;
+	(void)loop;
+	return mark(LT_EV_WORK_SUBMIT, 0, 0, (__u64)w + bpf_get_attach_cookie(ctx));
 }
 
 SEC("uprobe")
 int BPF_KPROBE(work_start, void *w)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_WORK_START, (__u16)bpf_get_attach_cookie(ctx), 0, (__u64)w);
-	return 0;
+	return mark(LT_EV_WORK_START, (__u16)bpf_get_attach_cookie(ctx), 0, (__u64)w);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(work_end)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_WORK_END, 0, 0, 0);
-	return 0;
-}
+MARK_URETPROBE(work_end, LT_EV_WORK_END)
 
 SEC("uprobe")
 int BPF_KPROBE(work_done, void *w)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_WORK_DONE, (__u16)bpf_get_attach_cookie(ctx), 0, (__u64)w);
-	return 0;
+	return mark(LT_EV_WORK_DONE, (__u16)bpf_get_attach_cookie(ctx), 0, (__u64)w);
 }
 
 /* --- GC: v8::internal::Heap::CollectGarbage --- */
 
-SEC("uprobe")
-int BPF_KPROBE(gc_enter)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_GC_BEGIN, 0, 0, 0);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(gc_exit)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (is_target(id))
-		emit(id, LT_EV_GC_END, 0, 0, 0);
-	return 0;
-}
+MARK_UPROBE(gc_enter, LT_EV_GC_BEGIN)
+MARK_URETPROBE(gc_exit, LT_EV_GC_END)
 
 /* --- JavaScript attribution: user stacks of callbacks that run long ---
  * A CPU-clock perf event on the loop thread; the program keeps a sample only
@@ -418,11 +388,8 @@ int BPF_KRETPROBE(gc_exit)
 SEC("perf_event")
 int sample_stack(struct bpf_perf_event_data *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!is_target(id))
-		return 0;
-	__u32 tid = (__u32)id;
-	struct tstate *st = bpf_map_lookup_elem(&threads, &tid);
+	TARGET_ONLY(id);
+	struct tstate *st = state_if_any(id);
 	if (!st || !st->depth || st->samples >= LT_SAMPLES_PER_CALLBACK)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
@@ -439,13 +406,7 @@ int sample_stack(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	st->samples++;
-	e->hdr.ts = now;
-	e->hdr.ptr = 0;
-	e->hdr.tgid = (__u32)(id >> 32);
-	e->hdr.tid = tid;
-	e->hdr.kind = LT_EV_STACK;
-	e->hdr.aux = 0;
-	e->hdr.arg = (__s32)(n / 8);
+	fill(&e->hdr, now, id, LT_EV_STACK, 0, (__s32)(n / 8), 0);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
