@@ -32,6 +32,7 @@
 #include "../probes/wire.h"
 #include "drain.h"
 #include "import.h"
+#include "process_tree.h"
 #include "staging.h"
 #include "trace_writer.h"
 #include "rawfile.h"
@@ -152,8 +153,29 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* After --duration ended the command: what it started and left behind
+ * (re-parented to us) gets SIGTERM, then SIGKILL two seconds later. */
+static void end_leftovers(void)
+{
+	static const int sigs[2] = {SIGTERM, SIGKILL};
+	for (int k = 0; k < 2; k++) {
+		if (lt_tree_signal_descendants(getpid(), sigs[k]) <= 0)
+			return;
+		for (int i = 0; i < 200; i++) {
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			if (lt_tree_signal_descendants(getpid(), 0) <= 0)
+				return;
+			struct timespec nap = {0, 10 * 1000 * 1000};
+			nanosleep(&nap, NULL);
+		}
+	}
+}
+
 /* Wait for the command, ending it at the deadline: SIGINT, then SIGTERM
- * two seconds later, then SIGKILL.  Returns the wait status. */
+ * two seconds later, then SIGKILL, each to every process the command
+ * started (lt_tree_adopt_orphans keeps them below us).  Orphans are reaped
+ * as they end.  Returns the command's wait status. */
 static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain)
 {
 	double start = now_s(), last_progress = start;
@@ -161,15 +183,21 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 	int stage = 0;
 	int status = 0;
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
+		int st = 0, done = 0;
+		pid_t r;
+		while ((r = waitpid(-1, &st, WNOHANG)) > 0)
+			if (r == pid) {
+				status = st;
+				done = 1;
+			}
+		if (done || (r < 0 && errno != EINTR))
 			break;
 		double t = now_s() - start;
 		if (o->duration > 0 && t >= o->duration + 2.0 * stage && stage < 3) {
 			static const int sigs[3] = {SIGINT, SIGTERM, SIGKILL};
-			kill(pid, sigs[stage++]);
+			if (lt_tree_signal_descendants(getpid(), sigs[stage]) < 0)
+				kill(pid, sigs[stage]);
+			stage++;
 		}
 		lt_drain_poll(drain, 0);
 		if (progress && now_s() - last_progress >= 1.0) {
@@ -185,6 +213,8 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 	}
 	if (progress && now_s() - start >= 1.0)
 		fprintf(stderr, "\r\033[K");
+	if (stage > 0)
+		end_leftovers();
 	return status;
 }
 
@@ -300,6 +330,7 @@ int lt_record_run(const struct lt_record_opts *o)
 	double start = now_s();
 	fflush(NULL);
 	pid_t recorder = getpid();
+	lt_tree_adopt_orphans(); /* best effort: without it --duration ends the direct child only */
 	pid_t pid = fork();
 	if (pid < 0) {
 		lt_cli_error("record: fork: %s", strerror(errno));

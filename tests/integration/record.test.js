@@ -31,6 +31,24 @@ test('--duration ends the program and still writes a complete trace', () => {
   assert.strictEqual(m.value, '130');
 });
 
+test('--duration ends every process the command started, not only the first', () => {
+  // A shell that starts two servers and exits only when they do: ending the
+  // shell alone used to leave both running (re-parented to init).
+  const marker = `looptrace-tree-${process.pid}-${Date.now()}`;
+  const serve = `node -e "setInterval(() => {}, 1000) /* ${marker} */"`;
+  const started = Date.now();
+  const r = record(['sh', '-c', `${serve} & ${serve}; wait`], { extra: ['--duration', '1'] });
+  const elapsed = Date.now() - started;
+  const left = require('node:child_process').spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
+  for (const pid of left.stdout.split('\n').filter(Boolean)) {
+    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+  }
+  assert.strictEqual(left.stdout, '', `processes left running: ${left.stdout}`);
+  assert.ok(elapsed < 8000, `took ${elapsed} ms`);
+  const procs = sql(r.db, 'SELECT pid FROM threads WHERE tid = pid');
+  assert.ok(procs.length >= 3, `the shell and both servers are in the trace: ${JSON.stringify(procs)}`);
+});
+
 test('child processes and worker threads are traced, each with its own pid/thread', () => {
   const r = record(['node', 'family.js'], { cwd: FIXTURES });
   assert.strictEqual(r.status, 0, r.stderr);
@@ -313,8 +331,12 @@ setTimeout(function poolLoop() {
 }, 5);
 \`, { eval: true });`]);
   assert.strictEqual(r.status, 0, r.stderr);
+  // Samples of the pool loop's timer callback only: on a busy machine the
+  // worker's own start-up (its top-level script) may run long enough to be
+  // sampled too, which is right but not what this test is about.
   const rows = sql(r.db, `SELECT t.thread_name, st.function FROM samples s JOIN threads t ON t.pid = s.pid AND t.tid = s.tid
-    JOIN stacks st ON st.stack_id = s.stack_id AND st.depth = 0 WHERE t.thread_name LIKE 'worker%'`);
+    JOIN stacks st ON st.stack_id = s.stack_id AND st.depth = 0
+    JOIN dispatches d ON d.seq = s.dispatch_seq AND d.type = 'Timeout' WHERE t.thread_name LIKE 'worker%'`);
   assert.ok(rows.length > 0, 'the long task is sampled');
   assert.deepStrictEqual([...new Set(rows.map((x) => `${x.thread_name} ${x.function}`))], ['worker 1 spin']);
 });
