@@ -2,14 +2,20 @@
  * attach.h — trace running node processes with the eBPF loop probes
  * (probes/bpf/loop.bpf.c) and write one trace of what their event loops did.
  *
+ * The attach path has the libbpf-tools shape, one concern per file:
+ *   probes/bpf/loop.bpf.c, loop.h  the probes, and the event both sides share
+ *   attach.c (this)       the session: checks, targets, stop, import
+ *   attach_probes.c       symbol resolution: what to probe and where
+ *                         (with elf_symbols.c; perf_map.c names JIT frames)
+ *   attach_links.c        loading the skeleton and attaching the links
+ *   attach_events.c       event decoding into raw capture files (with
+ *                         attach_handles.c and attach_work.c)
+ *
  * lt_attach_run checks the privileges and kernel support, resolves the probed
- * functions in each target's binary and libraries (recorder/elf_symbols.h),
- * loads the skeleton, attaches the uprobes to each process (multi-uprobe
- * links, or one perf-event uprobe per function on older kernels) and, when
- * the process writes a JIT map, a stack sampler; drains the ring buffer into
- * capture files (recorder/attach_events.h) until it is told to stop,
- * detaches, and imports the capture into the trace (the same schema as
- * `record`; meta `capture` = `bpf`).  The targets keep running.
+ * functions in each target's binary and libraries, loads and attaches the
+ * probes, drains the ring buffer into capture files until it is told to
+ * stop, detaches, and imports the capture into the trace (the same schema
+ * as `record`; meta `capture` = `bpf`).  The targets keep running.
  *
  * Ownership: the caller owns the options; lt_attach_run owns everything it
  * creates and releases it before returning.

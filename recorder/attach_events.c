@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attach_handles.h"
+#include "attach_work.h"
 #include "perf_map.h"
 #include "raw_writer.h"
 
@@ -16,11 +18,6 @@
 #define MAX_PENDING_REJECTS 256
 #define MAX_REPORTED 256
 #define MAX_TYPES 32
-
-struct handle_slot {
-	uint64_t ptr; /* 0 = empty */
-	uint32_t id;
-};
 
 struct pending_reject {
 	uint64_t promise;
@@ -59,8 +56,7 @@ struct lt_attach_stream {
 	int micro_depth, micro_pending, micro_written;
 	uint64_t micro_begin;
 
-	struct handle_slot *handles;
-	size_t hcap, hn;
+	struct lt_handle_table handles;
 
 	struct pending_reject pending[MAX_PENDING_REJECTS];
 	size_t n_pending;
@@ -106,130 +102,6 @@ static const char *callback_type(unsigned kind, int io_type)
 		return t == 7 ? "PIPESERVERWRAP" : t == 12 ? "TCPSERVERWRAP" : lt_attach_handle_name(t);
 	}
 	return lt_attach_handle_name(io_type);
-}
-
-static int fail(struct lt_attach_events *ae, int rc);
-
-/* --- threadpool: items in flight in a direct-mapped table (an item whose
- * slot is taken by another before it completes is not counted), run times
- * and queue waits collected for the summary --- */
-
-#define WORK_SLOTS 8192
-#define WORK_THREADS 256
-#define MAX_WORK_SAMPLES (1u << 20)
-
-struct work_item {
-	uint64_t ptr, submit, start, end;
-};
-
-struct lt_work_table {
-	struct work_item slots[WORK_SLOTS];
-	struct {
-		uint32_t tid;
-		uint64_t ptr;
-	} running[WORK_THREADS]; /* what each pool thread started last */
-	double *wait, *run;
-	size_t n, cap;
-};
-
-static struct work_item *work_slot(struct lt_work_table *t, uint64_t ptr)
-{
-	return &t->slots[(ptr * 0x9e3779b97f4a7c15ull) >> 51]; /* 13 bits */
-}
-
-static void on_work(struct lt_attach_events *ae, const struct lt_bpf_event *e)
-{
-	if (!ae->work && !(ae->work = calloc(1, sizeof(*ae->work)))) {
-		fail(ae, -ENOMEM);
-		return;
-	}
-	struct lt_work_table *t = ae->work;
-	if (e->kind == LT_EV_WORK_END) {
-		for (size_t i = 0; i < WORK_THREADS; i++)
-			if (t->running[i].tid == e->tid) {
-				struct work_item *w = work_slot(t, t->running[i].ptr);
-				if (w->ptr == t->running[i].ptr && w->start)
-					w->end = e->ts;
-				t->running[i].tid = 0;
-				break;
-			}
-		return;
-	}
-	if (!e->ptr)
-		return;
-	struct work_item *w = work_slot(t, e->ptr);
-	switch (e->kind) {
-	case LT_EV_WORK_SUBMIT:
-		*w = (struct work_item){e->ptr, e->ts, 0, 0};
-		break;
-	case LT_EV_WORK_START:
-		if (w->ptr != e->ptr)
-			break;
-		w->start = e->ts;
-		for (size_t i = 0; i < WORK_THREADS; i++)
-			if (t->running[i].tid == 0 || t->running[i].tid == e->tid) {
-				t->running[i].tid = e->tid;
-				t->running[i].ptr = e->ptr;
-				break;
-			}
-		break;
-	case LT_EV_WORK_DONE:
-		if (w->ptr != e->ptr || !w->start || !w->end || w->start < w->submit || w->end < w->start)
-			break;
-		if (t->n == t->cap && t->n < MAX_WORK_SAMPLES) {
-			size_t cap = t->cap ? t->cap * 2 : 1024;
-			double *wait = realloc(t->wait, cap * sizeof(*wait));
-			if (wait)
-				t->wait = wait;
-			double *run = wait ? realloc(t->run, cap * sizeof(*run)) : NULL;
-			if (run)
-				t->run = run;
-			if (wait && run)
-				t->cap = cap;
-		}
-		if (t->n < t->cap) {
-			t->wait[t->n] = (double)(w->start - w->submit) / 1e6;
-			t->run[t->n++] = (double)(w->end - w->start) / 1e6;
-		}
-		ae->threadpool.items++;
-		if (e->aux < 5)
-			ae->threadpool.by_kind[e->aux]++;
-		w->ptr = 0;
-		break;
-	default:
-		break;
-	}
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void percentiles(double *v, size_t n, double *p50, double *p99, double *max)
-{
-	*p50 = *p99 = *max = 0;
-	if (!n)
-		return;
-	qsort(v, n, sizeof(*v), by_value);
-	*p50 = v[(size_t)(0.50 * (double)(n - 1) + 0.5)];
-	*p99 = v[(size_t)(0.99 * (double)(n - 1) + 0.5)];
-	*max = v[n - 1];
-}
-
-static void work_summary(struct lt_attach_events *ae)
-{
-	struct lt_work_table *t = ae->work;
-	if (!t)
-		return;
-	struct lt_attach_threadpool *tp = &ae->threadpool;
-	percentiles(t->wait, t->n, &tp->wait_p50, &tp->wait_p99, &tp->wait_max);
-	percentiles(t->run, t->n, &tp->run_p50, &tp->run_p99, &tp->run_max);
-	free(t->wait);
-	free(t->run);
-	free(t);
-	ae->work = NULL;
 }
 
 void lt_attach_events_init(struct lt_attach_events *ae, const char *dir, uint64_t start_ns)
@@ -342,79 +214,6 @@ static void on_reject(struct lt_attach_stream *s, const struct lt_bpf_event *e)
 			write_reject(s, LT_REJECT_HANDLED_LATE, e->ts);
 			return;
 		}
-}
-
-/* --- handles: open addressing keyed by the handle's address --- */
-
-static size_t slot_of(const struct lt_attach_stream *s, uint64_t ptr)
-{
-	uint64_t h = ptr * 0x9e3779b97f4a7c15ull;
-	return (size_t)(h >> 20) & (s->hcap - 1);
-}
-
-static int handles_grow(struct lt_attach_stream *s)
-{
-	size_t cap = s->hcap ? s->hcap * 2 : 1024;
-	struct handle_slot *old = s->handles, *grown = calloc(cap, sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	size_t old_cap = s->hcap;
-	s->handles = grown;
-	s->hcap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].ptr) {
-			size_t k = slot_of(s, old[i].ptr);
-			while (grown[k].ptr)
-				k = (k + 1) & (cap - 1);
-			grown[k] = old[i];
-		}
-	free(old);
-	return 0;
-}
-
-static struct handle_slot *handle_find(struct lt_attach_stream *s, uint64_t ptr)
-{
-	if (!s->hcap)
-		return NULL;
-	for (size_t k = slot_of(s, ptr);; k = (k + 1) & (s->hcap - 1)) {
-		if (!s->handles[k].ptr)
-			return NULL;
-		if (s->handles[k].ptr == ptr)
-			return &s->handles[k];
-	}
-}
-
-static int handle_put(struct lt_attach_stream *s, uint64_t ptr, uint32_t id)
-{
-	struct handle_slot *have = handle_find(s, ptr);
-	if (have) {
-		have->id = id;
-		return 0;
-	}
-	if ((s->hn + 1) * 2 > s->hcap && handles_grow(s) != 0)
-		return -ENOMEM;
-	size_t k = slot_of(s, ptr);
-	while (s->handles[k].ptr)
-		k = (k + 1) & (s->hcap - 1);
-	s->handles[k] = (struct handle_slot){ptr, id};
-	s->hn++;
-	return 0;
-}
-
-/* Remove with backward shift, so that probing needs no tombstones. */
-static void handle_remove(struct lt_attach_stream *s, struct handle_slot *slot)
-{
-	size_t mask = s->hcap - 1, i = (size_t)(slot - s->handles);
-	for (size_t j = (i + 1) & mask; s->handles[j].ptr; j = (j + 1) & mask) {
-		size_t home = slot_of(s, s->handles[j].ptr);
-		/* j's entry may move into the hole at i if its home is not in (i, j]. */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			s->handles[i] = s->handles[j];
-			i = j;
-		}
-	}
-	s->handles[i].ptr = 0;
-	s->hn--;
 }
 
 /* --- streams --- */
@@ -633,7 +432,8 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 		return 0;
 	if (e->kind >= LT_EV_WORK_SUBMIT && e->kind <= LT_EV_WORK_DONE) {
 		ae->events++;
-		on_work(ae, e); /* pool threads get no stream of their own */
+		/* pool threads get no stream of their own */
+		fail(ae, lt_work_add(&ae->work, &ae->threadpool, e));
 		return ae->error;
 	}
 	struct lt_attach_stream *s = stream_of(ae, e);
@@ -711,15 +511,15 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 		uint32_t id = ++s->next_id;
 		const char *name = lt_attach_handle_name(e->arg);
 		r_init(s, id, s->types[intern(s, name)].string_id, ts, 0);
-		if (e->ptr && handle_put(s, e->ptr, id) != 0)
+		if (e->ptr && lt_handles_put(&s->handles, e->ptr, id) != 0)
 			return fail(ae, -ENOMEM);
 		break;
 	}
 	case LT_EV_HANDLE_CLOSE: {
-		struct handle_slot *h = e->ptr ? handle_find(s, e->ptr) : NULL;
+		struct lt_handle_slot *h = e->ptr ? lt_handles_find(&s->handles, e->ptr) : NULL;
 		if (h) {
 			r_event(s, LT_R_DESTROY, 0, h->id, ts);
-			handle_remove(s, h);
+			lt_handles_remove(&s->handles, h);
 		}
 		break;
 	}
@@ -762,10 +562,10 @@ int lt_attach_events_close(struct lt_attach_events *ae, uint64_t end_ns)
 			r_event(s, LT_R_AFTER, 0, s->open_rid, ts);
 		}
 		fail(ae, lt_raw_writer_close(&s->w, 0));
-		free(s->handles);
+		lt_handles_free(&s->handles);
 		lt_perf_map_free(&s->perf_map);
 	}
-	work_summary(ae);
+	lt_work_summary(&ae->work, &ae->threadpool);
 	free(ae->streams);
 	ae->streams = NULL;
 	ae->n = ae->cap = 0;

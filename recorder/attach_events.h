@@ -46,19 +46,11 @@
 #include <stdint.h>
 
 #include "../probes/bpf/loop.h"
+#include "attach_work.h"
 
 #define LT_ATTACH_MICRO_MIN_NS 20000u
 
 struct lt_attach_stream;
-struct lt_work_table;
-
-/* Threadpool items seen from submission to completion, in ms. */
-struct lt_attach_threadpool {
-	uint64_t items;
-	uint64_t by_kind[5]; /* enum lt_bpf_work */
-	double wait_p50, wait_p99, wait_max; /* submitted -> a pool thread starts it */
-	double run_p50, run_p99, run_max;    /* run time on the pool thread */
-};
 
 struct lt_attach_events {
 	char dir[4096];

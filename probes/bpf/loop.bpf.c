@@ -13,10 +13,10 @@
  * Per-thread state (nesting depth, loop phase) lives in `threads`.  Only
  * processes in `targets` are looked at.
  *
- * Programs are attached by recorder/attach.c, one multi-uprobe link per
- * (program, file, process) (perf-event links, one per function, on kernels
- * without them); several functions share a program and tell themselves
- * apart by their attach cookie.
+ * Programs are loaded and attached by recorder/attach_links.c, one
+ * multi-uprobe link per (program, file, process) (perf-event links, one per
+ * function, on kernels without them); several functions share a program and
+ * tell themselves apart by their attach cookie.
  */
 #include "vmlinux.h"
 
