@@ -19,12 +19,22 @@ struct head {
 	uint64_t state;
 };
 
-static size_t hash(uint64_t id, size_t mask)
+/* Ids come mostly as runs of consecutive values (the probes count them up):
+ * 16 consecutive ids land in 16 consecutive slots, so a run is read and
+ * written in order (memory prefetch does the rest), while the blocks of 16
+ * are spread by a mix salted per map (an input cannot aim its ids at one
+ * place of the table without knowing the salt). */
+#define RUN 16u
+
+static size_t hash(uint64_t id, uint64_t salt, size_t mask)
 {
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return (size_t)id & mask;
+	uint64_t block = (id / RUN) ^ salt;
+	block ^= block >> 33;
+	block *= 0xff51afd7ed558ccdull;
+	block ^= block >> 33;
+	block *= 0xc4ceb9fe1a85ec53ull;
+	block ^= block >> 33;
+	return (size_t)(block * RUN + id % RUN) & mask;
 }
 
 static struct head *slot(const struct lt_id_map *m, const struct lt_id_table *t, size_t i)
@@ -43,6 +53,9 @@ void lt_id_map_init(struct lt_id_map *m, size_t value_size, size_t generation_li
 	m->generation_limit = generation_limit;
 	m->evict = evict;
 	m->ctx = ctx;
+	/* where the map lives and where this code was loaded: different from
+	 * one run to the next (ASLR), and costs no system call */
+	m->salt = (uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&hash;
 }
 
 static void table_free(struct lt_id_table *t)
@@ -63,7 +76,7 @@ static struct head *find(const struct lt_id_map *m, const struct lt_id_table *t,
 	if (!t->capacity)
 		return NULL;
 	size_t mask = t->capacity - 1;
-	for (size_t i = hash(id, mask);; i = (i + 1) & mask) {
+	for (size_t i = hash(id, m->salt, mask);; i = (i + 1) & mask) {
 		struct head *h = slot(m, t, i);
 		if (h->state == EMPTY)
 			return NULL;
@@ -76,7 +89,7 @@ static struct head *find(const struct lt_id_map *m, const struct lt_id_table *t,
 static struct head *free_slot(const struct lt_id_map *m, const struct lt_id_table *t, uint64_t id)
 {
 	size_t mask = t->capacity - 1;
-	size_t i = hash(id, mask);
+	size_t i = hash(id, m->salt, mask);
 	while (slot(m, t, i)->state == LIVE)
 		i = (i + 1) & mask;
 	return slot(m, t, i);
@@ -130,10 +143,10 @@ static int make_room(struct lt_id_map *m)
 	if (m->generation_limit && m->young.count >= m->generation_limit)
 		rotate(m);
 	struct lt_id_table *t = &m->young;
-	if ((t->used + 1) * 4 <= t->capacity * 3)
+	if ((t->used + 1) * 2 <= t->capacity) /* at most half full: short probes */
 		return 0;
 	size_t capacity = t->capacity ? t->capacity : MIN_CAPACITY;
-	while ((t->count + 1) * 2 > capacity) /* at most half full once rebuilt */
+	while ((t->count + 1) * 4 > capacity) /* a quarter full once rebuilt */
 		capacity *= 2;
 	return rehash(m, t, capacity);
 }

@@ -2,13 +2,13 @@
  * id_map.h — a sparse map from 64-bit ids to small fixed-size values, with
  * memory bounded by the number of entries, never by the ids' values.
  *
- * Open addressing (linear probing) in a power-of-two table that doubles at
- * 3/4 load.  Optionally bounded: with a generation limit L, the map keeps
+ * Open addressing (linear probing) in a power-of-two table, at most half
+ * full.  Optionally bounded: with a generation limit L, the map keeps
  * two generations; once the young one holds L entries, the old one is
  * dropped (each of its entries passed to the evict callback first) and the
  * young one becomes old.  An entry found in the old generation moves back
  * to the young one, so what is still used survives; what was not touched
- * for L insertions is forgotten.  Memory then stays below 8 × L slots of
+ * for L insertions is forgotten.  Memory then stays below 16 × L slots of
  * 16 + (value size rounded up to 16) bytes, however long the run.  The evict
  * callback must not use the map.
  *
@@ -39,6 +39,7 @@ struct lt_id_map {
 	lt_id_map_evict_fn evict;
 	void *ctx;
 	uint64_t evicted;        /* entries dropped with a generation */
+	uint64_t salt;           /* of the hash (id_map.c) */
 };
 
 /* value_size: bytes per value (zeroed when created).  generation_limit: 0

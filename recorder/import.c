@@ -151,6 +151,7 @@ int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_
 	merge(&im, streams, n);
 	for (size_t i = 0; i < n; i++)
 		lt_finish_stream(&im, streams, n, i);
+	lt_import_flush_all(&im.db);
 	im.db.failed |= lt_import_losses(db, streams, n) != 0;
 	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
 			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",

@@ -27,22 +27,22 @@ static void write_dispatch(struct lt_importer *im, struct lt_stream *s,
 			   const struct lt_open_dispatch *d, int depth, uint64_t end_ns,
 			   uint64_t resource_id, uint64_t promise_id)
 {
-	sqlite3_stmt *st = im->db.st[ST_DISPATCH];
-	sqlite3_bind_int64(st, 1, d->seq);
-	sqlite3_bind_int(st, 2, s->pid);
-	sqlite3_bind_int(st, 3, s->tid);
-	sqlite3_bind_text(st, 4, lt_queue_name(d->queue), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, d->type, (int)d->type_len, SQLITE_STATIC);
-	lt_import_bind_opt(st, 6, resource_id != 0, (int64_t)resource_id);
-	lt_import_bind_opt(st, 7, promise_id != 0, (int64_t)promise_id);
-	lt_import_bind_opt(st, 8, d->parent_seq != NO_SEQ, d->parent_seq);
-	sqlite3_bind_int(st, 9, depth);
-	lt_import_bind_opt(st, 10, d->trigger_seq != NO_SEQ, d->trigger_seq);
-	sqlite3_bind_int64(st, 11, d->iteration);
-	sqlite3_bind_text(st, 12, lt_phase_name(d->phase), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, (int64_t)d->begin_ns);
-	sqlite3_bind_int64(st, 14, (int64_t)end_ns);
-	lt_import_db_run(&im->db, ST_DISPATCH);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_DISPATCH);
+	lt_cell_int(&c[0], d->seq);
+	lt_cell_int(&c[1], s->pid);
+	lt_cell_int(&c[2], s->tid);
+	lt_cell_text(&c[3], lt_queue_name(d->queue), -1);
+	lt_cell_text(&c[4], d->type, (int)d->type_len);
+	lt_cell_opt(&c[5], resource_id != 0, (int64_t)resource_id);
+	lt_cell_opt(&c[6], promise_id != 0, (int64_t)promise_id);
+	lt_cell_opt(&c[7], d->parent_seq != NO_SEQ, d->parent_seq);
+	lt_cell_int(&c[8], depth);
+	lt_cell_opt(&c[9], d->trigger_seq != NO_SEQ, d->trigger_seq);
+	lt_cell_int(&c[10], d->iteration);
+	lt_cell_text(&c[11], lt_phase_name(d->phase), -1);
+	lt_cell_int(&c[12], (int64_t)d->begin_ns);
+	lt_cell_int(&c[13], (int64_t)end_ns);
+	lt_import_row_done(&im->db, BATCH_DISPATCH);
 	im->stats->dispatches++;
 }
 

@@ -11,19 +11,19 @@
 static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t id,
 			  struct lt_promise_info *p, uint64_t settled_ns)
 {
-	sqlite3_stmt *st = im->db.st[ST_PROMISE];
-	sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + id));
-	sqlite3_bind_int(st, 2, s->pid);
-	sqlite3_bind_int(st, 3, s->tid);
-	lt_import_bind_opt(st, 4, p->parent != 0, (int64_t)(s->promise_base + p->parent));
-	sqlite3_bind_int64(st, 5, (int64_t)p->created_ns);
-	lt_import_bind_opt(st, 6, p->created_seq != NO_SEQ, p->created_seq);
-	lt_import_bind_opt(st, 7, settled_ns != 0, (int64_t)settled_ns);
-	lt_import_bind_opt(st, 8, settled_ns != 0 && p->settled_seq != NO_SEQ, p->settled_seq);
-	sqlite3_bind_text(st, 9, settled_ns ? "settled" : "pending", -1, SQLITE_STATIC);
-	lt_import_bind_opt(st, 10, p->stack != 0, p->stack);
-	lt_import_bind_opt(st, 11, p->site != 0, p->site);
-	lt_import_db_run(&im->db, ST_PROMISE);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_PROMISE);
+	lt_cell_int(&c[0], (int64_t)(s->promise_base + id));
+	lt_cell_int(&c[1], s->pid);
+	lt_cell_int(&c[2], s->tid);
+	lt_cell_opt(&c[3], p->parent != 0, (int64_t)(s->promise_base + p->parent));
+	lt_cell_int(&c[4], (int64_t)p->created_ns);
+	lt_cell_opt(&c[5], p->created_seq != NO_SEQ, p->created_seq);
+	lt_cell_opt(&c[6], settled_ns != 0, (int64_t)settled_ns);
+	lt_cell_opt(&c[7], settled_ns != 0 && p->settled_seq != NO_SEQ, p->settled_seq);
+	lt_cell_text(&c[8], settled_ns ? "settled" : "pending", -1);
+	lt_cell_opt(&c[9], p->stack != 0, p->stack);
+	lt_cell_opt(&c[10], p->site != 0, p->site);
+	lt_import_row_done(&im->db, BATCH_PROMISE);
 	p->inserted = 1;
 	im->stats->promises++;
 }
@@ -96,6 +96,7 @@ void lt_on_p_settle(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 		return;
 	}
 	/* forgotten: its row was written pending */
+	lt_import_flush(&im->db, BATCH_PROMISE);
 	uint32_t seq = lt_current_seq(s);
 	sqlite3_stmt *st = im->db.st[ST_PROMISE_SETTLED];
 	sqlite3_bind_int64(st, 1, (int64_t)ts);
@@ -165,6 +166,7 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 			struct lt_promise_info none = {0};
 			write_promise(im, s, pid, &none, ts);
 		}
+		lt_import_flush(&im->db, BATCH_PROMISE);
 		st = im->db.st[ST_PROMISE_REJECTED];
 		sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + pid));
 		lt_import_db_run(&im->db, ST_PROMISE_REJECTED);

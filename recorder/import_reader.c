@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "import_process.h"
 #include "import_promises.h"
@@ -113,12 +114,32 @@ static int record_fits(const uint32_t *r)
 	}
 }
 
+/* Pages of the mapped capture behind the reader are given back: what was
+ * read is never read again (texts are copied out), and a long capture would
+ * otherwise stay resident and count in the importer's memory.  Whole chunks
+ * before the one holding the last record read (`upto`: words read). */
+static void release_read(struct lt_stream *s, size_t upto)
+{
+	if (!s->raw.map || upto == 0)
+		return;
+	size_t chunk = (upto - 1) / LT_CHUNK_WORDS; /* of the last record read */
+	if (chunk <= s->released_chunks)
+		return;
+	size_t from = LT_HEADER_BYTES + s->released_chunks * (size_t)LT_CHUNK_WORDS * 4u;
+	size_t to = LT_HEADER_BYTES + chunk * (size_t)LT_CHUNK_WORDS * 4u;
+	if (to <= s->raw.map_bytes)
+		madvise((char *)s->raw.map + from, to - from, MADV_DONTNEED);
+	s->released_chunks = chunk;
+}
+
 /* The next record, checked: 1, 0 at the end, -EBADMSG when malformed. */
 static int next_record(struct lt_stream *s, const uint32_t **r)
 {
 	int rc = lt_raw_next(&s->raw, r);
 	if (rc > 0 && !record_fits(*r))
 		rc = -EBADMSG;
+	if (rc > 0)
+		release_read(s, s->raw.pos);
 	return rc;
 }
 
@@ -167,6 +188,9 @@ static void stream_scan(struct lt_stream *s)
 	}
 	s->damaged = rc < 0;
 	s->raw.pos = 0;
+	s->released_chunks = 0;
+	if (s->raw.map && s->raw.map_bytes > LT_HEADER_BYTES)
+		madvise((char *)s->raw.map + LT_HEADER_BYTES, s->raw.map_bytes - LT_HEADER_BYTES, MADV_DONTNEED);
 }
 
 int lt_stream_open(struct lt_stream *s, const char *path)

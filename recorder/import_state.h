@@ -31,7 +31,7 @@
 #define NO_SEQ 0u
 /* Resources and promises not touched for this many newer ones are
  * forgotten (id_map.h): memory stays bounded however long the run. */
-#define LT_IMPORT_GENERATION (1u << 18)
+#define LT_IMPORT_GENERATION (1u << 17)
 
 struct lt_importer {
 	struct lt_import_db db;
@@ -151,6 +151,7 @@ struct lt_stream {
 	size_t out_len, out_cap;
 
 	uint64_t events;
+	size_t released_chunks; /* of the mapped capture, given back (import_reader.c) */
 };
 
 #endif

@@ -5,8 +5,9 @@
 # (default 60).  New coverage goes to build-fuzz/corpus/NAME/ (not
 # committed); a crash is copied into tests/fuzz/regressions/NAME/ (commit it
 # with the fix) and makes the script exit 1.
-# Knobs: FUZZ_BUILD (default <root>/build-fuzz), FUZZ_JOBS (parallel fuzzing
-# jobs per harness, default 1), FUZZ_HARNESSES (names, default all).
+# Knobs: FUZZ_BUILD (default <root>/build-fuzz), FUZZ_JOBS (fuzzing processes
+# per harness, default 1; more runs libFuzzer's -fork mode, which goes on
+# after a crash), FUZZ_HARNESSES (names, default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
@@ -37,10 +38,11 @@ for name in "${harnesses[@]}"; do
   echo "== $name: fuzzing for $seconds s"
   before=$(ls "$build/crashes/$name" | wc -l)
   rc=0
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
-    -artifact_prefix="$build/crashes/$name/" "$build/corpus/$name" "$seeds" \
-    >"$build/fuzz-$name.log" 2>&1 || rc=$?
+  parallel=()
+  [ "$jobs" -le 1 ] || parallel=(-fork="$jobs" -ignore_crashes=1)
+  (cd "$build" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$build/crashes/$name/" \
+    "$build/corpus/$name" "$seeds") >"$build/fuzz-$name.log" 2>&1 || rc=$?
   grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$build/fuzz-$name.log" | tail -2 || true
   after=$(ls "$build/crashes/$name" | wc -l)
   if [ "$rc" -ne 0 ] || [ "$after" -gt "$before" ]; then
