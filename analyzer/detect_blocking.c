@@ -30,11 +30,13 @@
 
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
+#define FIRST_USE_ITERATIONS 5 /* "early": within the loop's first iterations */
 
 struct site {
 	char key[4500];
 	char file[4096], function[256], callback[256], queue[16], type[64];
-	int64_t line, column, pid, tid, count, first_seq;
+	int64_t line, column, pid, tid, count, first_seq, first_iteration;
+	int64_t user_innermost; /* samples with the program's own code executing */
 	double max_ms, total_ms;
 	double runq_ms; /* of total_ms, the thread waited for a CPU the machine gave others */
 	double blocked_ms[N_CALLS];
@@ -243,6 +245,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		s->pid = d->pid;
 		s->tid = d->tid;
 		s->first_seq = d->seq;
+		s->first_iteration = d->iteration;
 	}
 	s->total_ms += d->ms;
 	s->runq_ms += runq_ms;
@@ -250,6 +253,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		s->max_ms = d->ms;
 	s->samples += sum.samples;
 	s->user_samples += sum.user_samples;
+	s->user_innermost += sum.user_innermost;
 	s->module_samples += sum.module_samples;
 	s->with_frames += sum.with_frames;
 	if (!s->called[0] && helper[0])
@@ -387,9 +391,19 @@ static int is_main_thread(sqlite3 *db, int64_t pid, int64_t tid)
  *   work is what a worker is for); never an error;
  * - module loading on first use (paid once) and a tool process that ran
  *   none of the program's code (npm itself, the node --test runner): notes. */
+/* A library's code running once, early in the process (its first request
+ * through axios or express: lazy compilation and set-up), like module
+ * loading, is paid once: a note.  The program's own code running, a *Sync
+ * call, or anything that repeats is not. */
+static int first_use_of_library(const struct site *s)
+{
+	return s->count == 1 && s->first_iteration <= FIRST_USE_ITERATIONS && s->has_library &&
+	       !ends_with_sync(s->called) && s->samples > 0 && s->user_innermost == 0;
+}
+
 static enum lt_severity severity_of(struct lt_analysis *a, const struct site *s, enum lt_loop_mode mode, int tool)
 {
-	if (tool || (s->samples && 2 * s->module_samples > s->samples))
+	if (tool || (s->samples && 2 * s->module_samples > s->samples) || first_use_of_library(s))
 		return LT_SEV_INFO;
 	if (mode == LT_MODE_BATCH) {
 		int library_at_work = s->has_library && !ends_with_sync(s->called);
@@ -439,6 +453,9 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 		lt_finding_fix(f, "call the asynchronous form of %s (callback or promise API) instead, or move the work "
 				  "to a worker_thread",
 			       s->called);
+	else if (first_use_of_library(s))
+		lt_finding_fix(f, "%s", "a library's first use (lazy compilation and set-up), paid once: warm it up at start "
+					"if the first request's latency matters");
 	else
 		lt_finding_fix(f, "%s", c.fix);
 	if (s->file[0])
@@ -473,6 +490,8 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 		lt_finding_number(f, "waiting_for_cpu_ms", s->runq_ms);
 	if (mode == LT_MODE_BATCH)
 		lt_finding_text(f, "mode", "batch");
+	if (first_use_of_library(s))
+		lt_finding_bool(f, "first_use", 1);
 }
 
 /* Long callbacks that were long only because the machine was busy: one

@@ -219,6 +219,15 @@ uint32_t rawgen_stack(struct rawgen *g, const char *function, const char *file, 
 	return id;
 }
 
+uint32_t rawgen_stack2(struct rawgen *g, const char *inner_fn, const char *inner_file, uint32_t inner_line,
+		       const char *outer_fn, const char *outer_file, uint32_t outer_line)
+{
+	uint32_t p[10] = {++next_stack_id, 2, rawgen_string(g, inner_fn), rawgen_string(g, inner_file), inner_line, 1,
+			  rawgen_string(g, outer_fn), rawgen_string(g, outer_file), outer_line, 1};
+	rawgen_record(g, LT_STACK, 0, p, 10);
+	return p[0];
+}
+
 void rawgen_r_init_ex(struct rawgen *g, uint32_t id, uint32_t trigger, const char *type, uint64_t rel,
 		      int delay_ms, uint32_t stack, unsigned flags, const char *callback)
 {

@@ -39,6 +39,9 @@ void rawgen_p_event(struct rawgen *g, unsigned kind, uint32_t id, uint64_t rel);
 void rawgen_output(struct rawgen *g, int fd, const char *text, uint64_t rel);
 void rawgen_poll(struct rawgen *g, uint64_t enter_rel, uint64_t exit_rel, int timeout, int events);
 
+/* A two-frame stack (inner called from outer); returns its id. */
+uint32_t rawgen_stack2(struct rawgen *g, const char *inner_fn, const char *inner_file, uint32_t inner_line,
+		       const char *outer_fn, const char *outer_file, uint32_t outer_line);
 /* A one-frame stack; returns its id. */
 uint32_t rawgen_stack(struct rawgen *g, const char *function, const char *file, uint32_t line,
 		      uint32_t column);

@@ -187,6 +187,50 @@ static void callback_that_had_its_cpu_is_blocking(void **state)
 	assert_int_equal(x->line, 30);
 }
 
+/* A timer callback that spends 90 ms inside a library it calls (axios's
+ * first request: lazy compilation, set-up), once and early: a note; the
+ * same every time it runs is a warning (the loop idles in between: a
+ * service, where a library at work counts as much as the program's code). */
+static void library_call(struct fixture *f, int times)
+{
+	struct rawgen g;
+	start(&g);
+	rawgen_sampling(&g, LT_SAMPLING_ON, 127);
+	uint32_t at = rawgen_stack2(&g, "wrap", "/app/node_modules/axios/dist/node/axios.cjs", 4499, "main",
+				    FILE_JS, 16);
+	rawgen_main_end(&g, 2 * MS);
+	for (int i = 0; i < times; i++) {
+		uint64_t t0 = (uint64_t)(10 + 200 * i) * MS;
+		rawgen_r_init(&g, 6 + (uint32_t)i, 1, "Timeout", 1 * MS, 0);
+		rawgen_r_before(&g, 6 + (uint32_t)i, t0, 0);
+		rawgen_r_after(&g, 6 + (uint32_t)i, t0 + 90 * MS);
+		rawgen_sample_sched(&g, t0 + 60 * MS, at, 60 * MS, 60 * MS, 0);
+		rawgen_poll(&g, t0 + 91 * MS, t0 + 199 * MS, 200, 1); /* a service: idle between */
+	}
+	rawgen_exit(&g, 1, (uint64_t)(20 + 200 * times) * MS);
+	analyze_sql(f, &g, NULL);
+}
+
+static void library_first_use_is_a_note(void **state)
+{
+	struct fixture *f = *state;
+	library_call(f, 1);
+	const struct lt_finding *x = find(f, "blocking-task");
+	assert_non_null(x);
+	assert_int_equal(x->severity, LT_SEV_INFO);
+	assert_non_null(field(x, "first_use"));
+}
+
+static void library_work_every_time_is_a_warning(void **state)
+{
+	struct fixture *f = *state;
+	library_call(f, 3);
+	const struct lt_finding *x = find(f, "blocking-task");
+	assert_non_null(x);
+	assert_true(x->severity >= LT_SEV_WARNING);
+	assert_null(field(x, "first_use"));
+}
+
 /* No stack anywhere on the chain and only library frames in the error:
  * no location, said plainly, the library frame kept. */
 static void rejection_without_user_frames_says_why(void **state)
@@ -278,6 +322,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rejection_is_placed_at_the_handler_it_was_chained_with, setup, teardown),
 		cmocka_unit_test_setup_teardown(callback_stretched_by_a_busy_machine_is_a_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(callback_that_had_its_cpu_is_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(library_first_use_is_a_note, setup, teardown),
+		cmocka_unit_test_setup_teardown(library_work_every_time_is_a_warning, setup, teardown),
 		cmocka_unit_test_setup_teardown(armed_interval_is_a_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(cleared_interval_is_not_a_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(server_stopped_by_the_recording_is_expected, setup, teardown),
