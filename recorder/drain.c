@@ -38,11 +38,23 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int open_dir(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir)
 {
 	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
+		d->ring_dfd[i] = -1;
 	snprintf(d->ring_dirs[0], sizeof(d->ring_dirs[0]), "%s", ring_dir);
 	snprintf(d->out_dir, sizeof(d->out_dir), "%s", out_dir);
+	d->ring_dfd[0] = open_dir(ring_dir);
+	d->out_dfd = open_dir(out_dir);
+	d->spill_dfd = -1;
+	if (d->out_dfd < 0)
+		d->error = -errno;
 }
 
 void lt_drain_add_ring_dir(struct lt_drain *d, const char *dir)
@@ -50,6 +62,7 @@ void lt_drain_add_ring_dir(struct lt_drain *d, const char *dir)
 	for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
 		if (!d->ring_dirs[i][0]) {
 			snprintf(d->ring_dirs[i], sizeof(d->ring_dirs[i]), "%s", dir);
+			d->ring_dfd[i] = open_dir(dir);
 			return;
 		}
 }
@@ -57,6 +70,11 @@ void lt_drain_add_ring_dir(struct lt_drain *d, const char *dir)
 void lt_drain_spill_to(struct lt_drain *d, const char *spill_dir, uint64_t limit_bytes)
 {
 	snprintf(d->spill_dir, sizeof(d->spill_dir), "%s", spill_dir);
+	if (d->spill_dfd >= 0)
+		close(d->spill_dfd);
+	d->spill_dfd = open_dir(spill_dir);
+	if (d->spill_dfd < 0)
+		d->spill_dir[0] = '\0';
 	d->limit_bytes = limit_bytes;
 }
 
@@ -185,7 +203,7 @@ static int write_header(const struct lt_drain_ring *r, uint32_t cursor)
  * open (or continue) its flat file. */
 static int adopt(struct lt_drain *d, int dir, const char *file)
 {
-	char name[64], path[8192];
+	char name[64], path[128];
 	size_t len = strlen(file) - strlen(".ring");
 	if (len >= sizeof(name))
 		return 0;
@@ -193,8 +211,7 @@ static int adopt(struct lt_drain *d, int dir, const char *file)
 	name[len] = '\0';
 	if (known(d, name))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->ring_dirs[dir], file);
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(d->ring_dfd[dir], file, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return 0; /* vanished or not ready: next poll */
 	struct stat st;
@@ -228,8 +245,8 @@ static int adopt(struct lt_drain *d, int dir, const char *file)
 		d->rings = grown;
 		d->cap = cap;
 	}
-	snprintf(path, sizeof(path), "%s/%s.ltr", d->out_dir, name);
-	int out = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(path, sizeof(path), "%s.ltr", name);
+	int out = openat(d->out_dfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0 || fstat(out, &st) != 0) {
 		int e = errno;
 		if (out >= 0)
@@ -257,7 +274,7 @@ static int adopt(struct lt_drain *d, int dir, const char *file)
 	int rc = r->broken ? 0 : write_header(r, r->copied * LT_CHUNK_WORDS);
 	if (rc != 0) {
 		close(out);
-		unlink(path);
+		unlinkat(d->out_dfd, path, 0);
 		munmap(map, map_bytes);
 		return rc;
 	}
@@ -270,10 +287,9 @@ static int spill(struct lt_drain *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		struct lt_drain_ring *r = &d->rings[i];
-		char from[8192], to[8192];
-		snprintf(from, sizeof(from), "%s/%s.ltr", d->out_dir, r->name);
-		snprintf(to, sizeof(to), "%s/%s.ltr", d->spill_dir, r->name);
-		int out = open(to, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		char file[128];
+		snprintf(file, sizeof(file), "%s.ltr", r->name);
+		int out = openat(d->spill_dfd, file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (out < 0)
 			return -errno;
 		struct stat st;
@@ -293,15 +309,18 @@ static int spill(struct lt_drain *d)
 		}
 		if (left > 0) {
 			close(out);
-			unlink(to);
+			unlinkat(d->spill_dfd, file, 0);
 			return -EIO;
 		}
 		close(r->out_fd);
 		r->out_fd = out;
-		unlink(from);
+		unlinkat(d->out_dfd, file, 0);
 	}
 	snprintf(d->out_dir, sizeof(d->out_dir), "%s", d->spill_dir);
 	d->spill_dir[0] = '\0';
+	close(d->out_dfd);
+	d->out_dfd = d->spill_dfd;
+	d->spill_dfd = -1;
 	return 0;
 }
 
@@ -377,9 +396,14 @@ static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
 
 static int scan(struct lt_drain *d, int dir)
 {
-	DIR *dh = opendir(d->ring_dirs[dir]);
-	if (!dh)
+	int fd = d->ring_dfd[dir] >= 0 ? dup(d->ring_dfd[dir]) : -1;
+	DIR *dh = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dh) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
+	rewinddir(dh);
 	struct dirent *e;
 	while ((e = readdir(dh)) != NULL) {
 		size_t len = strlen(e->d_name);
@@ -394,8 +418,10 @@ int lt_drain_poll(struct lt_drain *d, int final)
 {
 	if (final || d->polls++ % RESCAN_EVERY == 0)
 		for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
-			if (d->ring_dirs[i][0])
+			if (d->ring_dfd[i] >= 0)
 				scan(d, i);
+	if (d->out_dfd < 0)
+		return d->error;
 	for (size_t i = 0; i < d->n; i++)
 		note_error(d, drain_ring(d, &d->rings[i], final));
 	if (d->spill_dir[0] && d->written > d->limit_bytes)
@@ -436,15 +462,25 @@ void lt_drain_loss(const struct lt_drain *d, struct lt_drain_loss *out)
 void lt_drain_close(struct lt_drain *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		char path[8192];
+		char file[128];
 		munmap(d->rings[i].hdr, d->rings[i].map_bytes);
 		close(d->rings[i].out_fd);
-		snprintf(path, sizeof(path), "%s/%s.ring", d->ring_dirs[d->rings[i].dir], d->rings[i].name);
-		unlink(path);
+		snprintf(file, sizeof(file), "%s.ring", d->rings[i].name);
+		unlinkat(d->ring_dfd[d->rings[i].dir], file, 0);
 	}
 	free(d->rings);
 	d->rings = NULL;
 	d->n = d->cap = 0;
+	for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
+		if (d->ring_dfd[i] >= 0)
+			close(d->ring_dfd[i]);
+	if (d->out_dfd >= 0)
+		close(d->out_dfd);
+	if (d->spill_dfd >= 0)
+		close(d->spill_dfd);
+	d->out_dfd = d->spill_dfd = -1;
+	for (int i = 0; i < LT_DRAIN_RING_DIRS; i++)
+		d->ring_dfd[i] = -1;
 }
 
 int lt_drain_recover(const char *dir, unsigned *rings)

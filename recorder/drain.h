@@ -25,8 +25,9 @@
  * recorder that died into flat files beside them (continuing the flat files
  * already there), so the directory imports like a finished capture.
  *
- * Ownership: struct lt_drain owns the ring mappings and the output fds;
- * lt_drain_close releases them and removes the ring files.
+ * Ownership: struct lt_drain owns the ring mappings, the output fds and
+ * the directory fds; lt_drain_close releases them and removes the ring
+ * files.
  */
 #ifndef LOOPTRACE_DRAIN_H
 #define LOOPTRACE_DRAIN_H
@@ -44,6 +45,9 @@ struct lt_drain {
 	char ring_dirs[LT_DRAIN_RING_DIRS][4096]; /* "" = unused */
 	char out_dir[4096];   /* where the flat files are now */
 	char spill_dir[4096]; /* where they move past limit_bytes ("" = never) */
+	/* The same directories, opened once (O_NOFOLLOW): files are created and
+	 * removed relative to them, never through a path that could change. */
+	int ring_dfd[LT_DRAIN_RING_DIRS], out_dfd, spill_dfd;
 	uint64_t limit_bytes;
 	uint64_t written;     /* bytes written to the flat files */
 	struct lt_drain_ring *rings;
