@@ -672,6 +672,9 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 #endif
 #endif
 #ifdef LT_UNDER_ASAN
+/* and no statistics of them on stderr: a command's error stays one line */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void) { return "print_suppressions=0"; }
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {

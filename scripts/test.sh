@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the whole test suite: cmocka unit tests and
 # integration tests that record real node programs (ctest), then the fuzz
-# harnesses (scripts/fuzz.sh).  Tests that cannot
+# harnesses (scripts/fuzz.sh), then the unit tests and the untrusted-input
+# integration tests again under ASan+UBSan (build-asan/).  Tests that cannot
 # run on this machine (the eBPF ones without root or kernel BTF) are reported
 # as skipped, with their reason printed after the summary.
 set -euo pipefail
@@ -18,4 +19,15 @@ fi
 # 60; 0 replays only).
 cd ..
 scripts/fuzz.sh "${LOOPTRACE_FUZZ_SECONDS:-60}" || status=1
+# The tool and its tests again under ASan+UBSan (build-asan/,
+# -DLOOPTRACE_SANITIZE=ON; the probes loaded into node stay plain): every
+# unit test, and the integration tests that feed the binary hand-made and
+# recorded traces and paths.  LOOPTRACE_ASAN=0 skips it.
+if [ "${LOOPTRACE_ASAN:-1}" != 0 ]; then
+  echo "test.sh: ASan+UBSan build (build-asan)"
+  cmake -S . -B build-asan -DLOOPTRACE_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$(nproc)" >/dev/null
+  (cd build-asan && ctest --output-on-failure -j"$(nproc)" -L unit &&
+     ctest --output-on-failure -R '^integration_(untrusted|cli|export)$') || status=1
+fi
 exit "$status"
