@@ -72,14 +72,22 @@ static void flush_output(struct lt_importer *im, struct lt_stream *s, int fd, ui
 	im->stats->outputs++;
 }
 
+/* One write() the probe split into pieces is kept whole up to this size;
+ * a longer one is stored in rows of at most this much. */
+#define MAX_OUTPUT_ROW (16u << 20)
+
 void lt_on_output(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
-	uint32_t words = lt_record_words(r[0]);
+	/* the reader checked that the bytes lie inside the record */
 	uint32_t n = r[3];
-	if (n > (words - 4u) * 4u)
-		n = (words - 4u) * 4u;
+	unsigned aux = lt_record_aux(r[0]);
+	int fd = (int)(aux & 0x7fu);
+	if (s->out_len && s->out_len + n > MAX_OUTPUT_ROW)
+		flush_output(im, s, fd, ts, lt_ensure_dispatch(im, s, ts));
 	if (s->out_len + n > s->out_cap) {
 		size_t cap = (s->out_len + n) * 2;
+		if (cap > MAX_OUTPUT_ROW)
+			cap = s->out_len + n > MAX_OUTPUT_ROW ? s->out_len + n : MAX_OUTPUT_ROW;
 		char *buf = realloc(s->out_buf, cap);
 		if (!buf) {
 			im->db.failed = 1;
@@ -88,11 +96,11 @@ void lt_on_output(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 		s->out_buf = buf;
 		s->out_cap = cap;
 	}
-	memcpy(s->out_buf + s->out_len, r + 4, n);
+	if (n)
+		memcpy(s->out_buf + s->out_len, r + 4, n);
 	s->out_len += n;
-	unsigned aux = lt_record_aux(r[0]);
 	if (!(aux & 0x80u))
-		flush_output(im, s, (int)(aux & 0x7fu), ts, lt_ensure_dispatch(im, s, ts));
+		flush_output(im, s, fd, ts, lt_ensure_dispatch(im, s, ts));
 }
 
 static void write_lineage(struct lt_importer *im, struct lt_stream *s, unsigned kind, uint64_t ts,
