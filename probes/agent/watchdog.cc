@@ -208,22 +208,31 @@ void on_interrupt(v8::Isolate *isolate, void *data)
 	pthread_mutex_unlock(&lock);
 }
 
+// /proc/self/task/TID/<name> into buf (NUL-terminated); false if unreadable.
+bool read_task_file(pid_t tid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", static_cast<int>(tid), name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 // The thread's time on a CPU and waiting on a run queue, in ns, from
 // /proc/self/task/TID/schedstat (kernels with CONFIG_SCHED_INFO).  A busy
 // period during which the thread mostly waited for a CPU says the machine
 // was busy, not the program: the analyzer reads it from the samples.
 bool read_schedstat(pid_t tid, uint64_t out[2])
 {
-	char path[64], buf[96];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", static_cast<int>(tid));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[96];
+	if (!read_task_file(tid, "schedstat", buf, sizeof(buf)))
 		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	char *end = nullptr;
 	unsigned long long on_cpu = strtoull(buf, &end, 10);
 	if (end == buf)
@@ -244,16 +253,9 @@ uint32_t capped(uint64_t v) { return v > UINT32_MAX - 1 ? UINT32_MAX - 1 : stati
 // library cannot see, and a worker pool waits for work there.
 bool in_futex(pid_t tid)
 {
-	char path[64], buf[32];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", static_cast<int>(tid));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[32];
+	if (!read_task_file(tid, "syscall", buf, sizeof(buf)))
 		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	char *end = nullptr;
 	long nr = strtol(buf, &end, 10);
 	return end != buf && nr == SYS_futex;
