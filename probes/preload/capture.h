@@ -83,19 +83,8 @@ void lt_record_commit(struct lt_log *log, uint32_t *rec, uint32_t header);
  * 0 when it could not be written. */
 uint32_t lt_record_string(struct lt_log *log, const char *bytes, size_t n);
 
-/* --- process lifecycle, used by the interposers only --- */
-
-#define LT_TRACE_VARS 3
-struct lt_trace_env {
-	char dir[4096];          /* LOOPTRACE_DIR */
-	char preload[4096];      /* LD_PRELOAD */
-	char node_options[4096]; /* NODE_OPTIONS */
-};
-
-/* Copy the tracing variables at load time, before the program can change
- * its environment; exec* puts them back into an env that lost them. */
-void lt_capture_save_trace_env(void);
-const struct lt_trace_env *lt_capture_trace_env(void);
+/* --- the log's lifecycle, used by the interposers only (process state
+ * such as the tracing variables lives in state.h) --- */
 
 /* This thread's log if it has one already (never creates one). */
 struct lt_log *lt_capture_existing_log(void);
@@ -103,10 +92,8 @@ struct lt_log *lt_capture_existing_log(void);
 int lt_capture_log_is_own(const struct lt_log *log);
 /* Whether the log belongs to the process's main thread. */
 int lt_capture_log_is_main_thread(const struct lt_log *log);
-/* Whether this is a process of its own (not a vfork child borrowing its
- * parent's memory), as known from load time and fork. */
-int lt_capture_in_own_process(void);
-void lt_capture_set_parent_tid(pid_t tid);
+/* Fork child only (atfork handler): forget the parent's log (never
+ * unmapped: the agent may hold views) and the clock thread. */
 void lt_capture_after_fork_child(void);
 void lt_capture_at_exit(void);
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "state.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
 
@@ -326,7 +327,7 @@ static void *thread_trampoline(void *p)
 {
 	struct thread_start start = *(struct thread_start *)p;
 	free(p);
-	lt_capture_set_parent_tid(start.parent_tid);
+	lt_state_set_parent_tid(start.parent_tid);
 	return start.fn(start.arg);
 }
 
@@ -367,7 +368,7 @@ LT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 static struct lt_log *exec_log(void)
 {
 	struct lt_log *log = lt_capture_existing_log();
-	if (!log && lt_capture_in_own_process())
+	if (!log && lt_state_in_own_process())
 		log = looptrace_log_current();
 	return log && lt_capture_log_is_own(log) ? log : NULL;
 }
@@ -407,7 +408,7 @@ static const char *env_find(char *const envp[], const char *name, size_t len)
  * when nothing is missing or the env is too large to rebuild. */
 static char *const *traced_env(char *const envp[], char **out, char bufs[][VAR_BYTES])
 {
-	const struct lt_trace_env *want = lt_capture_trace_env();
+	const struct lt_trace_env *want = lt_state_trace_env();
 	size_t n = 0;
 	while (envp && envp[n])
 		n++;
@@ -575,11 +576,15 @@ LT_EXPORT int execle(const char *path, const char *arg, ...)
 
 /* --- load and unload --- */
 
-static void after_fork_child(void) { lt_capture_after_fork_child(); }
+static void after_fork_child(void)
+{
+	lt_state_after_fork_child();
+	lt_capture_after_fork_child();
+}
 
 __attribute__((constructor)) static void preload_init(void)
 {
-	lt_capture_save_trace_env();
+	lt_state_load();
 	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
