@@ -3,7 +3,8 @@
  * image), opened through the store as `report`, `replay`, `graph` and
  * `export` open it, then read by every report: text, JSON and HTML, the
  * replay as text and JSON, the three graph views (built, written as DOT and,
- * when small, laid out and rendered) and the Chrome trace export.
+ * when small and FUZZ_TRACE_RENDER=1, laid out and rendered) and the Chrome
+ * trace export.
  *
  * A crash, a leak, undefined behaviour, or a run past libFuzzer's -timeout
  * or -rss_limit_mb is a finding; an error return is not (bad traces are
@@ -31,6 +32,10 @@
 #define RENDER_NODES 16
 
 static FILE *sink;
+/* Laying out and rendering costs ~10x the rest of a run (Graphviz measures
+ * every label through pango): off while fuzzing, on when replaying the
+ * committed inputs (FUZZ_TRACE_RENDER=1, set by the replay ctest). */
+static int render;
 static char path[64];
 
 static int write_image(const uint8_t *data, size_t size)
@@ -83,7 +88,7 @@ static void graph(Agraph_t *g, const struct lt_graph_stats *st)
 	if (!g)
 		return;
 	agwrite(g, sink);
-	if (st->nodes <= RENDER_NODES) {
+	if (render && st->nodes <= RENDER_NODES) {
 		char *data = NULL;
 		size_t len = 0;
 		if (lt_graph_render(g, "dot", &data, &len) == 0)
@@ -115,6 +120,7 @@ static int setup(void)
 	if (sink)
 		return 0;
 	sink = fopen("/dev/null", "w");
+	render = getenv("FUZZ_TRACE_RENDER") && !strcmp(getenv("FUZZ_TRACE_RENDER"), "1");
 	const char *dir = getenv("TMPDIR");
 	snprintf(path, sizeof(path), "%.32s/fuzz_trace.%d.db", dir && *dir ? dir : "/tmp", (int)getpid());
 	return sink ? 0 : -1;
