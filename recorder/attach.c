@@ -256,13 +256,16 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	}
 	for (int i = 0; i < o->n_pids; i++)
 		lt_attach_links_note_missing(&s.links, o->pids[i], &res[i], o->quiet);
+	fputs(lt_attach_links_take_warnings(&s.links), stderr);
 	uint64_t start = mono_ns();
 	lt_attach_events_init(&s.ev, s.capture, start);
 	int multi = !getenv("LOOPTRACE_ATTACH_NO_MULTI");
 	int rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, multi, o->quiet, &s.ev);
+	fputs(lt_attach_links_take_warnings(&s.links), stderr);
 	if (rc == -EAGAIN) {
 		lt_attach_links_release(&s.links);
 		rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, 0, o->quiet, &s.ev);
+		fputs(lt_attach_links_take_warnings(&s.links), stderr);
 	}
 	if (rc != 0) {
 		if (s.links.err[0])

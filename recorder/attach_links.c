@@ -52,6 +52,43 @@ static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list
 	return 0;
 }
 
+/* A warning line for the caller to print (lt_attach_links_take_warnings);
+ * nothing when quiet.  A line that does not fit in memory is dropped. */
+__attribute__((format(printf, 3, 4)))
+static void warn(struct lt_attach_links *s, int quiet, const char *fmt, ...)
+{
+	if (quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	if (s->warn_len + (size_t)n + 1 > s->warn_cap) {
+		size_t cap = s->warn_cap ? s->warn_cap : 1024;
+		while (cap < s->warn_len + (size_t)n + 1)
+			cap *= 2;
+		char *grown = realloc(s->warnings, cap);
+		if (!grown)
+			return;
+		s->warnings = grown;
+		s->warn_cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->warnings + s->warn_len, s->warn_cap - s->warn_len, fmt, ap);
+	va_end(ap);
+	s->warn_len += (size_t)n;
+}
+
+const char *lt_attach_links_take_warnings(struct lt_attach_links *s)
+{
+	if (!s->warn_len)
+		return "";
+	s->warn_len = 0; /* the text stays valid until the next warning */
+	return s->warnings;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct lt_bpf_event *e = data;
@@ -133,8 +170,7 @@ static void detach_all(struct lt_attach_links *s)
 
 static void note_missing(struct lt_attach_links *s, const char *what, const char *symbol, pid_t pid, int quiet)
 {
-	if (!quiet)
-		fprintf(stderr, "looptrace: attach: %s not found in process %d: probe for %s disabled\n",
+	warn(s, quiet, "looptrace: attach: %s not found in process %d: probe for %s disabled\n",
 			symbol, (int)pid, what);
 	size_t used = strlen(s->missing);
 	if (!strstr(s->missing, symbol))
@@ -231,8 +267,7 @@ static int attach_multi(struct lt_attach_links *s, pid_t pid, const struct lt_pr
 			if (fd < 0 && s->n_fds == 0)
 				return -EOPNOTSUPP; /* not in this kernel: use perf-event uprobes */
 			if (fd < 0) {
-				if (!quiet)
-					fprintf(stderr, "looptrace: attach: cannot probe %s in process %d (%s): "
+				warn(s, quiet, "looptrace: attach: cannot probe %s in process %d (%s): "
 						"%u probes disabled\n", r->module[first], (int)pid, strerror(-fd), cnt);
 				continue;
 			}
@@ -260,8 +295,7 @@ static int attach_perf(struct lt_attach_links *s, pid_t pid, const struct lt_pro
 									     r->module[p], (size_t)r->offset[p], &uo);
 			if (!l) {
 				int e = errno;
-				if (!quiet)
-					fprintf(stderr, "looptrace: attach: cannot probe %s in process %d (%s): "
+				warn(s, quiet, "looptrace: attach: cannot probe %s in process %d (%s): "
 						"probe for %s disabled\n", lt_probes[p].symbols[0], (int)pid,
 						strerror(e), lt_probes[p].what);
 				continue;
@@ -284,8 +318,7 @@ static int attach_tracepoints(struct lt_attach_links *s, int quiet)
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct bpf_link *l = bpf_program__attach(progs[i]);
 		if (!l) {
-			if (!quiet)
-				fprintf(stderr, "looptrace: attach: raw tracepoint %s unavailable (%s): loop "
+			warn(s, quiet, "looptrace: attach: raw tracepoint %s unavailable (%s): loop "
 					"waits are not recorded\n", bpf_program__name(progs[i]), strerror(errno));
 			continue;
 		}
@@ -320,8 +353,7 @@ static int attach_sampling(struct lt_attach_links *s, pid_t pid, int quiet)
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		if (!quiet)
-			fprintf(stderr, "looptrace: attach: cannot sample process %d's stack (%s): blocking "
+		warn(s, quiet, "looptrace: attach: cannot sample process %d's stack (%s): blocking "
 				"callbacks are not named\n", (int)pid, strerror(e));
 		return 0;
 	}
@@ -423,6 +455,9 @@ void lt_attach_links_free(struct lt_attach_links *s)
 	s->links = NULL;
 	free(s->fds);
 	s->fds = NULL;
+	free(s->warnings);
+	s->warnings = NULL;
+	s->warn_len = s->warn_cap = 0;
 	s->cap_links = s->cap_fds = 0;
 }
 

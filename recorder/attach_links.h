@@ -18,8 +18,10 @@
  *
  * Errors: functions return 0 or -errno.  lt_attach_links_load says why it
  * failed in l->err (one line, "attach: ..."); the caller prints it.  A single
- * probe that cannot be placed is not an error: one warning line on stderr
- * (unless quiet) and the probe stays off.
+ * probe that cannot be placed is not an error: the probe stays off and a
+ * warning line ("looptrace: attach: ...\n", none when quiet) waits in the
+ * struct for the caller to print (lt_attach_links_take_warnings).  Nothing
+ * here prints, except libbpf's own messages when LOOPTRACE_BPF_DEBUG is set.
  *
  * Ownership: struct lt_attach_links owns the skeleton, every link and link
  * fd and the ring buffer; lt_attach_links_release gives back all of them
@@ -50,7 +52,13 @@ struct lt_attach_links {
 	char missing[2048];      /* symbols not found, comma-separated (meta) */
 	unsigned attached;       /* probes in place */
 	char err[256];           /* why lt_attach_links_load failed */
+	char *warnings;          /* lines not yet taken */
+	size_t warn_len, warn_cap;
 };
+
+/* The warning lines gathered since the last call ("" when none), each
+ * ending in a newline; valid until the next call that may warn. */
+const char *lt_attach_links_take_warnings(struct lt_attach_links *l);
 
 /* One warning line per probe process pid lacks the function for (unless
  * quiet), and the symbol added to l->missing. */
