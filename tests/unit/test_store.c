@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -156,6 +157,105 @@ static void directory_is_not_a_trace(void **state)
 	rmdir(path);
 }
 
+/* Run SQL on the trace as a foreign writer would. */
+static void tamper(const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void make_dispatches(void)
+{
+	make_trace(3);
+	tamper("INSERT INTO threads(pid, tid, start_ns, end_ns) VALUES(1, 1, 100, 900);"
+	       "INSERT INTO dispatches VALUES(1, 1, 1, 'main', 'main', NULL, NULL, NULL, 1, NULL, 0, 'main', 100, 200);"
+	       "INSERT INTO dispatches VALUES(2, 1, 1, 'timer', 'Timeout', NULL, NULL, NULL, 1, 1, 1, 'timers', 300, 400);");
+}
+
+static void created_private(void **state)
+{
+	(void)state;
+	mode_t old = umask(0);
+	make_trace(1);
+	umask(old);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void create_refuses_a_link(void **state)
+{
+	(void)state;
+	char target[8300];
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	assert_int_equal(symlink(target, path), 0);
+	sqlite3 *db;
+	assert_int_equal(lt_store_create(path, &db), -EEXIST);
+	assert_null(db);
+	assert_int_equal(access(target, F_OK), -1); /* nothing created through it */
+}
+
+static void column_values_are_checked(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql, *says;
+	} cases[] = {
+		{"UPDATE dispatches SET queue = NULL WHERE seq = 2", "dispatches row 2: queue is NULL"},
+		{"UPDATE dispatches SET phase = NULL WHERE seq = 1", "dispatches row 1: phase is NULL"},
+		{"UPDATE dispatches SET queue = 'elsewhere' WHERE seq = 2", "dispatches row 2: queue is not a known queue"},
+		{"UPDATE dispatches SET phase = 'idle' WHERE seq = 2", "dispatches row 2: phase is not a known loop phase"},
+		{"UPDATE dispatches SET depth = 100000000 WHERE seq = 2", "dispatches row 2: depth 100000000 is out of range"},
+		{"UPDATE dispatches SET end_ns = 50 WHERE seq = 1", "dispatches row 1: ends before it begins"},
+		{"UPDATE dispatches SET begin_ns = 1.5 WHERE seq = 2", "dispatches row 2: begin_ns is not an integer"},
+		{"UPDATE dispatches SET type = x'00' WHERE seq = 2", "dispatches row 2: type is not text"},
+		{"UPDATE threads SET end_ns = 4611686018427387905", "threads row pid=1 tid=1: end_ns 4611686018427387905 is out of range"},
+		{"UPDATE output SET text = NULL WHERE id = 2", "output row 2: text is NULL"},
+		{"DROP INDEX samples_by_dispatch", "samples_by_dispatch is missing or not as looptrace creates it"},
+		{"DROP TABLE lineage; CREATE VIEW lineage AS SELECT 1", "lineage is missing or not as looptrace creates it"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unlink(path);
+		make_dispatches();
+		char err[512] = "";
+		assert_int_equal(open_err(err, sizeof(err)), 0);
+		tamper(cases[i].sql);
+		assert_int_equal(open_err(err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].says))
+			fail_msg("%s: said \"%s\", not \"%s\"", cases[i].sql, err, cases[i].says);
+	}
+}
+
+static void fifo_is_not_opened(void **state)
+{
+	(void)state;
+	char err[512] = "";
+	assert_int_equal(mkfifo(path, 0600), 0); /* nobody writes: a blocking open would hang */
+	assert_int_equal(open_err(err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+static void locked_trace_says_locked(void **state)
+{
+	(void)state;
+	make_dispatches();
+	sqlite3 *writer;
+	assert_int_equal(sqlite3_open(path, &writer), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(writer,
+				      "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;"
+				      "INSERT INTO meta VALUES('k', 'v');",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	char err[512] = "";
+	assert_int_equal(open_err(err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "locked"));
+	sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(writer);
+	assert_int_equal(open_err(err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +268,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(directory_is_not_a_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(create_refuses_a_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(column_values_are_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(fifo_is_not_opened, setup, teardown),
+		cmocka_unit_test_setup_teardown(locked_trace_says_locked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
