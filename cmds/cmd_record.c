@@ -37,7 +37,7 @@ const struct lt_command lt_command_record = {
 	.description = "Run a command with the in-process probes (children and workers included) and, when "
 		       "it exits, turn its capture into one trace database.  The exit status is the "
 		       "command's (128+N when it died of signal N), even when the trace could not be written.  "
-		       "The program is never stalled more than 10 ms by the recorder (LOOPTRACE_WAIT_MS): "
+		       "The program is never stalled more than 40 ms by the recorder (LOOPTRACE_WAIT_MS): "
 		       "events it cannot take are dropped, counted and reported, unless --lossless.",
 	LT_OPTIONS(options),
 	.operand = LT_OPERAND_COMMAND_LINE,

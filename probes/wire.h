@@ -59,7 +59,7 @@
 #define LT_CHUNK_WORDS (1u << 20) /* 4 MiB per chunk */
 #define LT_COARSE_PERIOD_US 1000u
 #define LT_MAX_RECORD_WORDS 0xffffu
-#define LT_RING_SLOTS 4u /* at most; a ring may have fewer (ring_slots) */
+#define LT_RING_SLOTS 8u /* at most; a ring may have fewer (ring_slots) */
 #define LT_LOSS_GAPS 8u
 
 /* Word index of the shared cursor in the control page, as seen by JS through

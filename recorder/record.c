@@ -207,7 +207,7 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 				(double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
 		}
 		/* The rings hold up to 16 MiB per thread: drain well before they
-		 * fill (a writer waits LOOPTRACE_WAIT_MS, 10 ms, then drops). */
+		 * fill (a writer waits LOOPTRACE_WAIT_MS, 40 ms, then drops). */
 		struct timespec nap = {0, 3 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
