@@ -2,6 +2,7 @@
  * capture.c — per-thread capture logs backed by shared file mappings.
  */
 #include "capture.h"
+#include "state.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -50,17 +51,8 @@ struct lt_log {
 
 static struct lt_log *all_logs;
 
-/* How long a writer may wait for the recorder to free a slot before it
- * drops records (LOOPTRACE_WAIT_MS; LOOPTRACE_LOSSLESS=1: as long as the
- * recorder process lives). */
-#define DEFAULT_WAIT_NS (40ull * 1000 * 1000)
-#define LOSSLESS UINT64_MAX
-static uint64_t wait_ns = DEFAULT_WAIT_NS;
-static pid_t recorder_pid; /* LOOPTRACE_RECORDER_PID, 0 unknown */
-
 static __thread struct lt_log *tls_log;
 static __thread int tls_creating;
-static __thread pid_t tls_parent_tid;
 
 static volatile uint32_t coarse_us;
 static atomic_int clock_state; /* 0 stopped, 1 starting/running */
@@ -122,10 +114,11 @@ static int slot_free(struct lt_log *log, uint32_t chunk)
 
 static int recorder_alive(void)
 {
+	pid_t recorder_pid = lt_state_settings()->recorder_pid;
 	return recorder_pid <= 0 || kill(recorder_pid, 0) == 0 || errno == EPERM;
 }
 
-/* Wait (at most wait_ns, or while the recorder lives when lossless) until
+/* Wait (at most the settings' wait_ns, or while the recorder lives when lossless) until
  * the recorder has drained the chunk that last used the slot of `chunk`.
  * Returns 0, or the enum lt_loss_reason why not. */
 static uint32_t wait_for_slot(struct lt_log *log, uint32_t chunk)
@@ -144,7 +137,8 @@ static uint32_t wait_for_slot(struct lt_log *log, uint32_t chunk)
 	struct timespec nap = {0, 50 * 1000};
 	while (!slot_free(log, chunk)) {
 		uint64_t now = lt_now_ns();
-		if (wait_ns != LOSSLESS && now - start >= wait_ns) {
+		uint64_t wait_ns = lt_state_settings()->wait_ns;
+		if (wait_ns != LT_WAIT_LOSSLESS && now - start >= wait_ns) {
 			why = LT_LOSS_BEHIND;
 			break;
 		}
@@ -372,7 +366,6 @@ static int reserve(int fd, size_t bytes)
 	return -rc;
 }
 
-static char spill_dir[4096]; /* LOOPTRACE_RING_SPILL: rings on disk */
 
 /* Create, reserve and map a ring of `slots` slots in `dir`.  Returns 0 or
  * -errno; on failure nothing is left behind. */
@@ -434,6 +427,7 @@ static struct lt_log *log_create(void)
 	 * when it has no room; a ring on disk; the control page alone (every
 	 * record then dropped, counted). */
 	static const uint32_t shm_slots[] = {LT_RING_SLOTS, 4, 2, 1};
+	const char *spill_dir = lt_state_settings()->spill_dir;
 	struct statvfs vfs;
 	size_t first = statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize >= (1ull << 30) ? 0 : 1;
 	int rc = -ENOSPC, on_disk = 0;
@@ -455,7 +449,7 @@ static struct lt_log *log_create(void)
 	h->pid = pid;
 	h->tid = tid;
 	h->ppid = getppid();
-	h->parent_tid = tls_parent_tid;
+	h->parent_tid = lt_state_parent_tid();
 	h->start_ns = lt_now_ns();
 	h->start_realtime_ns = realtime_ns();
 	h->flags = (pid == tid ? LT_FILE_MAIN_THREAD : 0) | (on_disk ? LT_FILE_ON_DISK : 0);
@@ -535,20 +529,12 @@ uint32_t lt_record_string(struct lt_log *log, const char *bytes, size_t n)
 
 /* --- process lifecycle --- */
 
-void lt_capture_set_parent_tid(pid_t tid) { tls_parent_tid = tid; }
-
-static pid_t own_pid; /* this process, as of load time or its fork */
-
-int lt_capture_in_own_process(void) { return own_pid == getpid(); }
-
 void lt_capture_after_fork_child(void)
 {
-	own_pid = getpid();
 	/* The parent's log and its mappings stay the parent's: forget them
 	 * (without unmapping: the agent may still hold views) and start anew on
 	 * first use.  The clock thread did not survive the fork. */
 	tls_log = NULL;
-	tls_parent_tid = 0;
 	atomic_store(&clock_state, 0);
 }
 
@@ -569,33 +555,6 @@ void lt_capture_at_exit(void)
 		l->hdr->cursor = (int32_t)SCRATCH_BASE;
 	}
 }
-
-static struct lt_trace_env trace_env;
-
-static void copy_var(char *dst, size_t cap, const char *name)
-{
-	const char *v = getenv(name);
-	if (v && strlen(v) < cap)
-		strcpy(dst, v);
-}
-
-void lt_capture_save_trace_env(void)
-{
-	own_pid = getpid();
-	copy_var(trace_env.dir, sizeof(trace_env.dir), "LOOPTRACE_DIR");
-	copy_var(trace_env.preload, sizeof(trace_env.preload), "LOOPTRACE_PRELOAD");
-	copy_var(trace_env.node_options, sizeof(trace_env.node_options), "LOOPTRACE_NODE_OPTIONS");
-	copy_var(spill_dir, sizeof(spill_dir), "LOOPTRACE_RING_SPILL");
-	const char *v = getenv("LOOPTRACE_LOSSLESS");
-	if (v && *v == '1')
-		wait_ns = LOSSLESS;
-	else if ((v = getenv("LOOPTRACE_WAIT_MS")) && *v)
-		wait_ns = strtoull(v, NULL, 10) * 1000ull * 1000ull;
-	v = getenv("LOOPTRACE_RECORDER_PID");
-	recorder_pid = v && *v ? (pid_t)strtol(v, NULL, 10) : 0;
-}
-
-const struct lt_trace_env *lt_capture_trace_env(void) { return &trace_env; }
 
 struct lt_log *lt_capture_existing_log(void) { return tls_log; }
 
