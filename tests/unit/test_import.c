@@ -517,6 +517,47 @@ static void huge_promise_and_async_ids(void **state)
 	assert_string_equal(test_text(f->db, "SELECT type FROM dispatches WHERE queue = 'timer'"), "Timeout");
 }
 
+/* More promises than the bounded table keeps (LT_IMPORT_GENERATION, 2^17):
+ * one left pending all along is forgotten, written pending, and its late
+ * settle still lands on its row; one used now and then is kept; memory
+ * does not grow with the run. */
+static void forgotten_promises_are_written_then_settled(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_p_init(&g, 1, 0, 1 * MS);      /* left alone until the end */
+	rawgen_p_init(&g, 2, 0, 1 * MS);      /* a parent used all along */
+	const uint32_t n = 400000;
+	for (uint32_t id = 3; id < n; id++) {
+		rawgen_p_init(&g, id, id % 1000 == 0 ? 2 : 0, 2 * MS);
+		rawgen_p_event(&g, LT_P_SETTLE, id, 2 * MS);
+		if (id % 1000 == 0)
+			rawgen_p_event(&g, LT_P_BEFORE, 2, 2 * MS), rawgen_p_event(&g, LT_P_AFTER, 2, 2 * MS);
+	}
+	rawgen_p_event(&g, LT_P_SETTLE, 1, 3 * MS);
+	rawgen_p_event(&g, LT_P_BEFORE, 1, 4 * MS);
+	rawgen_p_event(&g, LT_P_AFTER, 1, 4 * MS);
+	rawgen_main_end(&g, 5 * MS);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.damaged, 0);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM promises"), n - 1);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM promises WHERE state = 'pending'"), 1);
+	/* promise 1: created at 1 ms, settled at 3 ms although it was forgotten */
+	assert_string_equal(test_text(f->db, "SELECT state FROM promises WHERE id = 1"), "settled");
+	assert_int_equal(test_int(f->db, "SELECT settled_ns - created_ns FROM promises WHERE id = 1"), 2 * MS);
+	/* its reaction is still a dispatch of that promise (its trigger is lost) */
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE promise_id = 1"
+				      " AND trigger_seq IS NULL"), 1);
+	/* promise 2 (never settled) stayed known: its late reactions have a trigger */
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE promise_id = 2"
+				      " AND trigger_seq IS NULL"), 0);
+	assert_string_equal(test_text(f->db, "SELECT state FROM promises WHERE id = 2"), "pending");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +578,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(output_claiming_more_bytes_than_it_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(short_fixed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(huge_promise_and_async_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(forgotten_promises_are_written_then_settled, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
