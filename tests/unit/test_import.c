@@ -558,6 +558,35 @@ static void forgotten_promises_are_written_then_settled(void **state)
 	assert_string_equal(test_text(f->db, "SELECT state FROM promises WHERE id = 2"), "pending");
 }
 
+/* Times from the capture are values, not work: a poll that ends 1e15 ns
+ * later, a resource 2^62 ns after the start and a coarse clock jumping by
+ * its whole range import like any other (the importer never loops over
+ * time). */
+static void time_bombs_are_plain_values(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 100, 100, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_main_end(&g, 1 * MS);
+	rawgen_poll(&g, 2 * MS, 2 * MS + 1000000000000000ull, 5, 1);
+	rawgen_r_init(&g, 7, 1, "Timeout", 1ull << 62, 1);
+	rawgen_r_before(&g, 7, 1ull << 62, 0);
+	rawgen_r_after(&g, 7, (1ull << 62) + 1);
+	uint32_t p[3] = {9, 0, 0xffffffffu};
+	rawgen_record(&g, LT_P_INIT, 0, p, 3);
+	uint32_t q[2] = {9, 0};
+	rawgen_record(&g, LT_P_SETTLE, 0, q, 2);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(st.damaged, 0);
+	assert_int_equal(test_int(f->db, "SELECT poll_end_ns - poll_begin_ns FROM iterations WHERE n = 1"),
+			 1000000000000000ll);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE type = 'Timeout'"), 1);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM promises"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +607,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(output_claiming_more_bytes_than_it_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(short_fixed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(huge_promise_and_async_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(time_bombs_are_plain_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(forgotten_promises_are_written_then_settled, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
