@@ -122,31 +122,35 @@ static void record_poll(unsigned kind, int32_t value)
 
 static int poll_result(int r) { return r < 0 ? -errno : r; }
 
-LT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+/* Around the real wait, errno kept as the program would see it untraced. */
+static void poll_enter(int timeout_ms)
 {
-	RESOLVE(epoll_wait);
 	int saved = errno;
-	record_poll(LT_POLL_ENTER, timeout);
+	record_poll(LT_POLL_ENTER, timeout_ms);
 	errno = saved;
-	int r = real_epoll_wait(epfd, events, maxevents, timeout);
-	saved = errno;
+}
+
+static int poll_exit(int r)
+{
+	int saved = errno;
 	record_poll(LT_POLL_EXIT, poll_result(r));
 	errno = saved;
 	return r;
+}
+
+LT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+	RESOLVE(epoll_wait);
+	poll_enter(timeout);
+	return poll_exit(real_epoll_wait(epfd, events, maxevents, timeout));
 }
 
 LT_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
 			  const sigset_t *sigmask)
 {
 	RESOLVE(epoll_pwait);
-	int saved = errno;
-	record_poll(LT_POLL_ENTER, timeout);
-	errno = saved;
-	int r = real_epoll_pwait(epfd, events, maxevents, timeout, sigmask);
-	saved = errno;
-	record_poll(LT_POLL_EXIT, poll_result(r));
-	errno = saved;
-	return r;
+	poll_enter(timeout);
+	return poll_exit(real_epoll_pwait(epfd, events, maxevents, timeout, sigmask));
 }
 
 LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
@@ -154,14 +158,8 @@ LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 {
 	RESOLVE(epoll_pwait2);
 	int ms = timeout ? (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
-	int saved = errno;
-	record_poll(LT_POLL_ENTER, ms);
-	errno = saved;
-	int r = real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
-	saved = errno;
-	record_poll(LT_POLL_EXIT, poll_result(r));
-	errno = saved;
-	return r;
+	poll_enter(ms);
+	return poll_exit(real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask));
 }
 
 /* --- condition waits: idle time of worker threads --- */
@@ -547,32 +545,20 @@ static int exec_list(const char *file, const char *arg, va_list ap, int search, 
 	return exec_traced(file, argv, envp, search);
 }
 
-LT_EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	int r = exec_list(path, arg, ap, 0, 0);
-	va_end(ap);
-	return r;
-}
+/* execl, execlp, execle: the same body, the list handed to exec_list. */
+#define EXEC_LIST(name, search, with_env)                                      \
+	LT_EXPORT int name(const char *file, const char *arg, ...)             \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, arg);                                             \
+		int r = exec_list(file, arg, ap, search, with_env);            \
+		va_end(ap);                                                    \
+		return r;                                                      \
+	}
 
-LT_EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	int r = exec_list(file, arg, ap, 1, 0);
-	va_end(ap);
-	return r;
-}
-
-LT_EXPORT int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	int r = exec_list(path, arg, ap, 0, 1);
-	va_end(ap);
-	return r;
-}
+EXEC_LIST(execl, 0, 0)
+EXEC_LIST(execlp, 1, 0)
+EXEC_LIST(execle, 0, 1)
 
 /* --- load and unload --- */
 
