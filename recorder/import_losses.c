@@ -62,6 +62,8 @@ static int one_stream(sqlite3_stmt *loss, sqlite3_stmt *gap, const struct lt_fil
 	const struct lt_loss *L = &h->loss;
 	if (!L->events && !L->gaps && !(h->flags & LT_FILE_LOST))
 		return 0;
+	if (h->pid < 0 || h->tid < 0)
+		return 0; /* not a thread the trace can name (a damaged or hostile header) */
 	char reasons[96];
 	reasons_text(L->reasons, reasons, sizeof(reasons));
 	int64_t promise = sum_kinds(L, LT_P_INIT, LT_P_AFTER);
