@@ -9,7 +9,8 @@
  *                         (with elf_symbols.c; perf_map.c names JIT frames)
  *   attach_links.c        loading the skeleton and attaching the links
  *   attach_events.c       event decoding into raw capture files (with
- *                         attach_handles.c and attach_work.c)
+ *                         attach_stream.c, a thread's file and its record
+ *                         writers, attach_handles.c and attach_work.c)
  *
  * lt_attach_run checks the privileges and kernel support, resolves the probed
  * functions in each target's binary and libraries, loads and attaches the
