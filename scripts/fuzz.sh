@@ -40,7 +40,10 @@ for name in "${harnesses[@]}"; do
   rc=0
   parallel=()
   [ "$jobs" -le 1 ] || parallel=(-fork="$jobs" -ignore_crashes=1)
-  (cd "$build" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  # -report_slow_units: a "slow unit" is written next to the crashes and
+  # would count as one; on a loaded machine a 0.1 s trace run can take 10 s
+  # (the -timeout still catches a real hang).
+  (cd "$build" && "$bin" -max_total_time="$seconds" -timeout=10 -report_slow_units=3600 -rss_limit_mb=2048 -max_len=65536 \
     "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$build/crashes/$name/" \
     "$build/corpus/$name" "$seeds") >"$build/fuzz-$name.log" 2>&1 || rc=$?
   grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$build/fuzz-$name.log" | tail -2 || true
