@@ -112,10 +112,28 @@ static int slot_free(struct lt_log *log, uint32_t chunk)
 	       chunk < __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + log->slots;
 }
 
+/* Whether the recorder process still lives: a zombie (killed, not yet
+ * reaped by its parent) does not. */
 static int recorder_alive(void)
 {
 	pid_t recorder_pid = lt_state_settings()->recorder_pid;
-	return recorder_pid <= 0 || kill(recorder_pid, 0) == 0 || errno == EPERM;
+	if (recorder_pid <= 0)
+		return 1;
+	if (kill(recorder_pid, 0) != 0 && errno != EPERM)
+		return 0;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)recorder_pid);
+	/* Raw system calls: open and read are interposed (preload.c). */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1; /* no /proc: trust kill() */
+	ssize_t n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	const char *state = strrchr(buf, ')'); /* "pid (comm) S ..." */
+	return !(state && state[1] == ' ' && state[2] == 'Z');
 }
 
 /* Wait (at most the settings' wait_ns, or while the recorder lives when lossless) until
