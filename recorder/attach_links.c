@@ -98,30 +98,37 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Room for one more element of `size` bytes in *arr, which holds n of
+ * *cap (doubling, from `first`).  0 or -ENOMEM. */
+static int room_for_one(void **arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t want = *cap ? *cap * 2 : first;
+	void *grown = realloc(*arr, want * size);
+	if (!grown)
+		return -ENOMEM;
+	*arr = grown;
+	*cap = want;
+	return 0;
+}
+
 static int add_link(struct lt_attach_links *s, struct bpf_link *l)
 {
-	if (s->n_links == s->cap_links) {
-		size_t cap = s->cap_links ? s->cap_links * 2 : 64;
-		struct bpf_link **grown = realloc(s->links, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		s->links = grown;
-		s->cap_links = cap;
-	}
+	void *arr = s->links;
+	if (room_for_one(&arr, s->n_links, &s->cap_links, sizeof(*s->links), 64) != 0)
+		return -ENOMEM;
+	s->links = arr;
 	s->links[s->n_links++] = l;
 	return 0;
 }
 
 static int add_fd(struct lt_attach_links *s, int fd)
 {
-	if (s->n_fds == s->cap_fds) {
-		size_t cap = s->cap_fds ? s->cap_fds * 2 : 32;
-		int *grown = realloc(s->fds, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		s->fds = grown;
-		s->cap_fds = cap;
-	}
+	void *arr = s->fds;
+	if (room_for_one(&arr, s->n_fds, &s->cap_fds, sizeof(*s->fds), 32) != 0)
+		return -ENOMEM;
+	s->fds = arr;
 	s->fds[s->n_fds++] = fd;
 	return 0;
 }
