@@ -124,6 +124,9 @@ int cmd_import(int argc, char **argv)
 		"(%.2f M events/s) -> %s\n",
 		(unsigned long long)stats.events, (unsigned long long)stats.dispatches, stats.streams,
 		import_s, import_s > 0 ? (double)stats.events / import_s / 1e6 : 0.0, s.output);
+	if (stats.damaged)
+		lt_cli_error("import: warning: %u capture file(s) end in a damaged record: imported up to it "
+			     "(meta damaged_streams)", stats.damaged);
 	say_loss(s.output);
 	return 0;
 }
