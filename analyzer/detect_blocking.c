@@ -31,6 +31,7 @@
 static const char *const call_kinds[] = {"poll", "read", "write", "fsync", "open", "sleep", "waitpid"};
 #define N_CALLS (sizeof(call_kinds) / sizeof(call_kinds[0]))
 #define FIRST_USE_ITERATIONS 5 /* "early": within the loop's first iterations */
+#define BUSY_MACHINE_SHARE 0.5 /* of a busy period spent waiting for a CPU */
 
 struct site {
 	char key[4500];
@@ -76,6 +77,11 @@ static const char *text(sqlite3_stmt *s, int col)
 	const unsigned char *t = sqlite3_column_text(s, col);
 	return t ? (const char *)t : "";
 }
+
+struct sites {
+	struct site *v;
+	size_t n, cap;
+};
 
 static struct site *find_site(struct site **sites, size_t *n, size_t *cap, const char *key)
 {
@@ -185,7 +191,7 @@ static void merge_modules(struct site *s, const struct lt_sample_summary *sum)
 
 /* Fold one long dispatch into its site.  Returns 0, -ENOMEM or -EIO. */
 static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct dispatch *d,
-			struct site **sites, size_t *n, size_t *cap, struct site *busy_machine)
+			struct site **sites, size_t *n, size_t *cap, struct sites *busy)
 {
 	struct lt_sample_summary sum;
 	int rc = lt_samples_summarize(a->db, &a->opts.user_code, d->pid, d->tid, d->begin_ns, d->end_ns, &sum);
@@ -195,15 +201,24 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	if (d->iteration == 0 && sum.samples && 2 * sum.module_samples > sum.samples)
 		return 0;
 	/* A callback stretched by a busy machine (its thread runnable but
-	 * waiting for a CPU while other processes ran) is the machine's doing:
-	 * it counts for what it would have taken with a CPU of its own. */
-	double on_cpu, runq, busy, runq_ms = 0;
-	rc = lt_samples_cpu(a->db, d->pid, d->tid, d->begin_ns, d->end_ns, &on_cpu, &runq, &busy);
+	 * waiting for a CPU while other processes ran more than half the time)
+	 * is the machine's doing: it counts for what it would have taken with
+	 * a CPU of its own.  Below half, the stretch is mostly the program's
+	 * (and a loop that spins until a deadline is as long either way). */
+	double on_cpu, runq, window, runq_ms = 0;
+	rc = lt_samples_cpu(a->db, d->pid, d->tid, d->begin_ns, d->end_ns, &on_cpu, &runq, &window);
 	if (rc == -EIO)
 		return rc;
-	if (rc == 0 && busy > 0 && runq > 0) {
-		runq_ms = d->ms * (runq < busy ? runq / busy : 1.0);
-		if (d->ms - runq_ms < a->opts.block_ms) {
+	if (rc == 0 && window > 0 && runq > 0) {
+		runq_ms = d->ms * (runq < window ? runq / window : 1.0);
+		if (runq >= BUSY_MACHINE_SHARE * window && d->ms - runq_ms < a->opts.block_ms) {
+			char key[64];
+			snprintf(key, sizeof(key), "%lld|%lld", (long long)d->pid, (long long)d->tid);
+			struct site *busy_machine = find_site(&busy->v, &busy->n, &busy->cap, key);
+			if (!busy_machine)
+				return -ENOMEM;
+			busy_machine->pid = d->pid;
+			busy_machine->tid = d->tid;
 			busy_machine->count++;
 			busy_machine->total_ms += d->ms;
 			busy_machine->runq_ms += runq_ms;
@@ -512,13 +527,15 @@ static int note_busy_machine(struct lt_analysis *a, const struct site *b)
 	lt_finding_int(f, "count", b->count);
 	lt_finding_number(f, "waiting_for_cpu_ms", b->runq_ms);
 	lt_finding_text(f, "cause", "busy-machine");
+	lt_finding_thread(f, b->pid, b->tid);
 	return 0;
 }
 
 int lt_detect_blocking(struct lt_analysis *a)
 {
 	sqlite3_stmt *ds = NULL, *cs = NULL;
-	struct site *sites = NULL, busy_machine = {0};
+	struct site *sites = NULL;
+	struct sites busy = {0}; /* per thread: callbacks long only because the machine was busy */
 	size_t n = 0, cap = 0;
 	int rc = -EIO;
 	if (sqlite3_prepare_v2(a->db, dispatch_sql, -1, &ds, NULL) != SQLITE_OK ||
@@ -529,7 +546,7 @@ int lt_detect_blocking(struct lt_analysis *a)
 	while ((step = sqlite3_step(ds)) == SQLITE_ROW) {
 		struct dispatch d;
 		read_dispatch(ds, &d);
-		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy_machine);
+		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy);
 		if (rc != 0)
 			goto finalize;
 	}
@@ -543,8 +560,11 @@ int lt_detect_blocking(struct lt_analysis *a)
 		snprintf(state, sizeof(state), "bpf");
 	for (size_t i = 0; i < n; i++)
 		describe(a, &sites[i], state);
-	rc = busy_machine.count ? note_busy_machine(a, &busy_machine) : 0;
+	rc = 0;
+	for (size_t i = 0; i < busy.n && rc == 0; i++)
+		rc = note_busy_machine(a, &busy.v[i]);
 finalize:
+	free(busy.v);
 	free(sites);
 	sqlite3_finalize(ds);
 	sqlite3_finalize(cs);
