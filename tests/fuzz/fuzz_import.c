@@ -2,7 +2,8 @@
  * fuzz_import.c — libFuzzer harness for the capture importer.
  *
  * One input is one capture file image (probes/wire.h: the 4096-byte control
- * page, then records).  It is written to a file in a private directory
+ * page, then records), or several end to end (split where the magic starts
+ * a page again).  It is written to a file in a private directory
  * (the reader opens regular files only, never through a link) and imported with
  * lt_import_files into a fresh trace database held in memory (a copy of an
  * empty trace made once by lt_store_create), so the whole path a kept
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "analyzer/store.h"
+#include "probes/wire.h"
 #include "recorder/import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,23 +83,20 @@ static void make_capture_dir(void)
 		abort();
 }
 
+#define MAX_FILES 4
+
 static void remove_capture_dir(void)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "%s/1-1.ltr", capture_dir);
-	unlink(path);
+	for (int i = 0; i < MAX_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/%d.ltr", capture_dir, i);
+		unlink(path);
+	}
 	rmdir(capture_dir);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void write_file(const char *path, const uint8_t *data, size_t size)
 {
-	if (!empty_trace) {
-		make_empty_trace();
-		make_capture_dir();
-		atexit(remove_capture_dir);
-	}
-	char path[96];
-	snprintf(path, sizeof(path), "%s/1-1.ltr", capture_dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		abort();
@@ -109,11 +108,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		done += (size_t)n;
 	}
 	close(fd);
-	char *paths[1] = {path};
+}
+
+/* An input holding the capture magic again at a page boundary is several
+ * capture files (threads or processes merged by time, an exec'd image
+ * superseding its parent's stream): split there, at most MAX_FILES. */
+static size_t split(const uint8_t *data, size_t size, size_t *starts)
+{
+	size_t n = 1;
+	starts[0] = 0;
+	for (size_t at = 4096; at + 8 <= size && n < MAX_FILES; at += 4096)
+		if (memcmp(data + at, LT_MAGIC, 8) == 0)
+			starts[n++] = at;
+	starts[n] = size;
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!empty_trace) {
+		make_empty_trace();
+		make_capture_dir();
+		atexit(remove_capture_dir);
+	}
+	size_t starts[MAX_FILES + 1];
+	size_t n = split(data, size, starts);
+	char names[MAX_FILES][96];
+	char *paths[MAX_FILES];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s/%zu.ltr", capture_dir, i);
+		write_file(names[i], data + starts[i], starts[i + 1] - starts[i]);
+		paths[i] = names[i];
+	}
 	sqlite3 *db = open_empty_trace();
 	struct lt_import_stats stats;
 	char err[512];
-	(void)lt_import_files(db, paths, 1, &stats, err, sizeof(err));
+	(void)lt_import_files(db, paths, n, &stats, err, sizeof(err));
 	sqlite3_close(db);
 	return 0;
 }
