@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: build tools, SQLite, cmocka, Graphviz, libbpf/bpftool and
-# clang (eBPF probes), sqlite3 (tests read traces with it), wrk and time (benchmarks).
+# clang (eBPF probes) with its sanitizer and libFuzzer runtimes (tests/fuzz;
+# only recommended by clang, so named), sqlite3 (tests read traces with it),
+# wrk and time (benchmarks).
 packages=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libcmocka-dev
-          libgraphviz-dev libbpf-dev bpftool clang wrk time)
+          libgraphviz-dev libbpf-dev bpftool clang libclang-rt-14-dev wrk time)
 # Node.js with its headers (node_api.h): the machine's Node 20 ships them;
 # elsewhere Debian's nodejs + libnode-dev provide both.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
