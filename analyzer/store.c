@@ -128,10 +128,10 @@ static int is_locked(sqlite3 *db)
 /* Every table and index of schema_sql and index_sql exists exactly as
  * they create it: a view or a table declared differently (no primary key,
  * other columns) would make readers slow or wrong.  Returns 0, -EIO when
- * the schema could not be read, or -EINVAL with the object's name in *what. */
+ * the schema could not be read, or -EINVAL with what is wrong in *what. */
 static int check_schema(sqlite3 *db, const char **what)
 {
-	static char name[64];
+	static char name[128];
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = ?1 AND type IN ('table', 'index')",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -144,9 +144,11 @@ static int check_schema(sqlite3 *db, const char **what)
 			/* "CREATE TABLE name(" or "CREATE INDEX name ON" */
 			const char *n = p + strlen("CREATE TABLE ");
 			size_t nl = strcspn(n, "( ");
-			snprintf(name, sizeof(name), "%.*s", (int)nl, n);
+			snprintf(name, sizeof(name), "%.*s is missing or not as looptrace creates it", (int)nl, n);
 			*what = name;
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			char object[64];
+			snprintf(object, sizeof(object), "%.*s", (int)nl, n);
+			sqlite3_bind_text(st, 1, object, -1, SQLITE_TRANSIENT);
 			int step = sqlite3_step(st);
 			if (step == SQLITE_ROW) {
 				const char *sql = (const char *)sqlite3_column_text(st, 0);
@@ -160,6 +162,17 @@ static int check_schema(sqlite3 *db, const char **what)
 		}
 	}
 	sqlite3_finalize(st);
+	/* Planner statistics (ANALYZE, which looptrace never runs) could steer
+	 * the readers' queries away from their indexes. */
+	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_stat%'", -1,
+					  &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(name, sizeof(name), "%s", "it holds planner statistics (ANALYZE), which looptrace never writes");
+			*what = name;
+			rc = -EINVAL;
+		}
+		sqlite3_finalize(st);
+	}
 	return rc;
 }
 
@@ -271,7 +284,7 @@ static int open_trace(const char *path, sqlite3 **db, int check_values, char *er
 				    "the trace is locked by another process (a recording still writing it?)");
 		if (rc == -EIO)
 			return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
-		snprintf(err, errlen, "%s: %s is missing or not as looptrace creates it", path, what);
+		snprintf(err, errlen, "%s: %s", path, what);
 		return -EINVAL;
 	}
 	char why[512];

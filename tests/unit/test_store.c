@@ -215,6 +215,7 @@ static void column_values_are_checked(void **state)
 		{"UPDATE output SET text = NULL WHERE id = 2", "output row 2: text is NULL"},
 		{"DROP INDEX samples_by_dispatch", "samples_by_dispatch is missing or not as looptrace creates it"},
 		{"DROP TABLE lineage; CREATE VIEW lineage AS SELECT 1", "lineage is missing or not as looptrace creates it"},
+		{"ANALYZE", "it holds planner statistics (ANALYZE)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(path);
