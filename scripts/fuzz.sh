@@ -28,7 +28,8 @@ for name in "${harnesses[@]}"; do
   regressions="$root/tests/fuzz/regressions/$name"
   mkdir -p "$seeds" "$regressions" "$build/corpus/$name" "$build/crashes/$name"
   echo "== $name: replaying $(ls "$regressions" | wc -l) regressions and $(ls "$seeds" | wc -l) seeds"
-  if ! "$bin" -runs=0 "$regressions" "$seeds" >"$build/replay-$name.log" 2>&1; then
+  # (fuzz_trace also lays out and renders its small graphs when replaying)
+  if ! FUZZ_TRACE_RENDER=1 "$bin" -runs=0 "$regressions" "$seeds" >"$build/replay-$name.log" 2>&1; then
     tail -40 "$build/replay-$name.log" >&2
     echo "fuzz.sh: $name: a committed input fails (log: $build/replay-$name.log)" >&2
     status=1
