@@ -90,6 +90,13 @@ static void summary(FILE *o, const struct lt_analysis *a)
 	size_t sev[3] = {0};
 	for (size_t i = 0; i < a->findings.n; i++)
 		sev[a->findings.items[i].severity]++;
+	if (a->losses.dropped_events > 0) { /* where the recording dropped events */
+		char what[1024];
+		lt_losses_describe(&a->losses, what, sizeof(what));
+		fputs("<section id=\"incomplete\"><p class=\"note\"><strong>Trace incomplete:</strong> ", o);
+		lt_html_text(o, what, strlen(what));
+		fputs("; findings there may be missing.</p></section>\n", o);
+	}
 	fprintf(o, "<section id=\"summary\">\n<h2>Summary</h2>\n<p>Measured on the busiest JavaScript thread: pid %lld",
 		(long long)m->pid);
 	if (m->tid != m->pid)
