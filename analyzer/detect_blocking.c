@@ -191,14 +191,32 @@ static void merge_modules(struct site *s, const struct lt_sample_summary *sum)
 
 /* Fold one long dispatch into its site.  Returns 0, -ENOMEM or -EIO. */
 static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct dispatch *d,
-			struct site **sites, size_t *n, size_t *cap, struct sites *busy)
+			struct site **sites, size_t *n, size_t *cap, struct sites *busy, int sampling_on)
 {
 	struct lt_sample_summary sum;
 	int rc = lt_samples_summarize(a->db, &a->opts.user_code, d->pid, d->tid, d->begin_ns, d->end_ns, &sum);
 	if (rc != 0)
 		return rc;
-	/* Module loading before the first loop iteration is startup. */
+	/* Module loading before the first loop iteration is startup; so is a
+	 * callback before it that no sample saw (it continued the start-up's
+	 * busy stretch, whose later samples are spaced out, and nothing could
+	 * wait on a loop that had not turned yet): detect_startup counts both.
+	 * A blocking call the preload library saw in it (execSync in a
+	 * nextTick: V8 takes no interrupt there) is evidence enough. */
 	if (d->iteration == 0 && sum.samples && 2 * sum.module_samples > sum.samples)
+		return 0;
+	double blocked[N_CALLS] = {0}, blocked_all = 0;
+	sqlite3_bind_int64(calls, 1, d->seq);
+	while ((rc = sqlite3_step(calls)) == SQLITE_ROW)
+		for (size_t k = 0; k < N_CALLS; k++)
+			if (!strcmp(text(calls, 0), call_kinds[k])) {
+				blocked[k] += sqlite3_column_double(calls, 1);
+				blocked_all += sqlite3_column_double(calls, 1);
+			}
+	sqlite3_reset(calls);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (d->iteration == 0 && sampling_on && sum.samples == 0 && blocked_all < a->opts.block_ms)
 		return 0;
 	/* A callback stretched by a busy machine (its thread runnable but
 	 * waiting for a CPU while other processes ran more than half the time)
@@ -280,13 +298,9 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		s->has_library = 1;
 	}
 	merge_modules(s, &sum);
-	sqlite3_bind_int64(calls, 1, d->seq);
-	while ((rc = sqlite3_step(calls)) == SQLITE_ROW)
-		for (size_t k = 0; k < N_CALLS; k++)
-			if (!strcmp(text(calls, 0), call_kinds[k]))
-				s->blocked_ms[k] += sqlite3_column_double(calls, 1);
-	sqlite3_reset(calls);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	for (size_t k = 0; k < N_CALLS; k++)
+		s->blocked_ms[k] += blocked[k];
+	return 0;
 }
 
 static const char *noun_of(const char *queue)
@@ -542,19 +556,20 @@ int lt_detect_blocking(struct lt_analysis *a)
 	    sqlite3_prepare_v2(a->db, calls_sql, -1, &cs, NULL) != SQLITE_OK)
 		goto finalize;
 	sqlite3_bind_int64(ds, 1, (int64_t)(a->opts.block_ms * 1e6));
+	char state[128];
+	lt_samples_state(a->db, state, sizeof(state));
 	int step;
 	while ((step = sqlite3_step(ds)) == SQLITE_ROW) {
 		struct dispatch d;
 		read_dispatch(ds, &d);
-		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy);
+		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy, !strcmp(state, "on"));
 		if (rc != 0)
 			goto finalize;
 	}
 	rc = -EIO;
 	if (step != SQLITE_DONE)
 		goto finalize;
-	char state[128], capture[16];
-	lt_samples_state(a->db, state, sizeof(state));
+	char capture[16];
 	lt_store_get_meta(a->db, "capture", capture, sizeof(capture));
 	if (!strcmp(capture, "bpf") && !strcmp(state, "absent"))
 		snprintf(state, sizeof(state), "bpf");

@@ -1,6 +1,7 @@
 /*
  * detect_startup.c — startup: time a thread spent in its main module (and
- * in module loading right after it) before its event loop first turned.
+ * in module loading right after it, and callbacks before the first loop
+ * iteration that no sample saw) before its event loop first turned.
  *
  * Every program pays it once, mostly in require()/import, so it is info; it
  * becomes a warning only when it is very large (LT_STARTUP_WARN_MS), and it
@@ -24,7 +25,8 @@ static const char main_sql[] =
 /* Module loading that ran after the main dispatch but before the first
  * iteration (ES modules evaluate in microtasks): it extends the startup. */
 static const char after_main_sql[] =
-	"SELECT begin_ns, end_ns FROM dispatches WHERE pid = ? AND tid = ? AND depth = 1"
+	"SELECT begin_ns, end_ns, COALESCE((SELECT sum(b.end_ns - b.begin_ns) FROM blocking_calls b"
+	"   WHERE b.dispatch_seq = dispatches.seq), 0) FROM dispatches WHERE pid = ? AND tid = ? AND depth = 1"
 	" AND COALESCE(iteration, 0) = 0 AND queue NOT IN ('main', 'exit') AND end_ns - begin_ns >= ?";
 
 static const char *text(sqlite3_stmt *s, int col)
@@ -41,7 +43,7 @@ struct startup {
 	char script[4096];
 };
 
-static int add_module_loading(struct lt_analysis *a, sqlite3_stmt *after, struct startup *s)
+static int add_module_loading(struct lt_analysis *a, sqlite3_stmt *after, struct startup *s, int sampling_on)
 {
 	sqlite3_bind_int64(after, 1, s->pid);
 	sqlite3_bind_int64(after, 2, s->tid);
@@ -55,7 +57,10 @@ static int add_module_loading(struct lt_analysis *a, sqlite3_stmt *after, struct
 			sqlite3_reset(after);
 			return rc;
 		}
-		if (sum.samples && 2 * sum.module_samples > sum.samples) {
+		/* module loading, or a callback no sample saw (see detect_blocking) */
+		int unseen = sum.samples == 0 && sampling_on &&
+			     sqlite3_column_int64(after, 2) < (int64_t)(a->opts.block_ms * 1e6);
+		if ((sum.samples && 2 * sum.module_samples > sum.samples) || unseen) {
 			s->ms += (double)(sqlite3_column_int64(after, 1) - sqlite3_column_int64(after, 0)) / 1e6;
 			s->samples += sum.samples;
 			s->module_samples += sum.module_samples;
@@ -117,6 +122,9 @@ int lt_detect_startup(struct lt_analysis *a)
 	if (sqlite3_prepare_v2(a->db, main_sql, -1, &ms, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(a->db, after_main_sql, -1, &after, NULL) != SQLITE_OK)
 		goto finalize;
+	char state[128];
+	lt_samples_state(a->db, state, sizeof(state));
+	int sampling_on = !strcmp(state, "on");
 	int step;
 	while ((step = sqlite3_step(ms)) == SQLITE_ROW) {
 		struct startup s;
@@ -131,7 +139,7 @@ int lt_detect_startup(struct lt_analysis *a)
 			goto finalize;
 		s.samples = s.sum.samples;
 		s.module_samples = s.sum.module_samples;
-		rc = add_module_loading(a, after, &s);
+		rc = add_module_loading(a, after, &s, sampling_on);
 		if (rc != 0)
 			goto finalize;
 		if (s.ms >= a->opts.block_ms)

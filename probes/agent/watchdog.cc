@@ -54,8 +54,8 @@ namespace {
 
 constexpr int MAX_SLOTS = 256;         // JS threads watched at once
 constexpr int MAX_FRAMES = 24;
-constexpr int MAX_PENDING = 12;        // samples waiting for the agent
-constexpr unsigned MAX_PER_PERIOD = 12; // samples per busy period
+constexpr int MAX_PENDING = 20;        // samples waiting for the agent
+constexpr unsigned MAX_PER_PERIOD = 20; // samples per busy period
 constexpr uint64_t WATCH_PERIOD_NS = 10ull * 1000 * 1000;
 constexpr uint64_t FIRST_GAP_NS = 25ull * 1000 * 1000;
 constexpr size_t NAME_BYTES = 128;
@@ -129,13 +129,16 @@ bool resolve_api()
 	return api.log_current && api.log_busy_since && api.now_ns && api.helper_thread;
 }
 
-// Gap to the next sample after the k-th (k >= 1): 25 ms twice, then doubling,
-// so a 1 s block gets 7 samples and a 10 s one still no more than 12.
+// Gap to the next sample after the k-th (k >= 1): 25 ms twice, then doubling
+// up to 200 ms, so a 1 s busy period gets 8 samples and the first 3.2 s of
+// a longer one 20.  A busy period is often several dispatches (a long
+// start-up and the first callbacks after it): gaps that kept doubling left
+// a 280 ms callback after a 1 s start-up with no sample at all.
 uint64_t gap_after(unsigned k)
 {
 	if (k <= 2)
 		return FIRST_GAP_NS;
-	unsigned shift = k - 2 < 16 ? k - 2 : 16;
+	unsigned shift = k - 2 < 3 ? k - 2 : 3;
 	return FIRST_GAP_NS << shift;
 }
 
