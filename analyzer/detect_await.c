@@ -25,7 +25,7 @@
 #define MIN_WAITS 3
 #define SUGGESTED_CONCURRENCY 4
 #define LOCATE_AWAITS 64
-#define MIN_SPAN_SHARE 0.1 /* of the chain's span that overlapping must save */
+#define MIN_SPAN_SHARE 0.05 /* of the chain's span that overlapping must save */
 
 struct await {
 	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid, tid;

@@ -22,6 +22,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../preload/capture.h"
 #include "../wire.h"
@@ -130,6 +131,20 @@ static napi_value start_ns(napi_env env, napi_callback_info info)
 	return arr;
 }
 
+/* CPU time of the calling thread in ms: what the agent's stack captures
+ * cost it, whatever else the machine or the process's other threads do. */
+static napi_value thread_cpu_ms(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	struct timespec ts;
+	double ms = clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0
+			    ? (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6
+			    : 0;
+	napi_value v;
+	NAPI_OK(napi_create_double(env, ms, &v));
+	return v;
+}
+
 static napi_value advance(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -154,6 +169,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{"attach", NULL, attach, NULL, NULL, NULL, napi_default, NULL},
 		{"advance", NULL, advance, NULL, NULL, NULL, napi_default, NULL},
 		{"startNs", NULL, start_ns, NULL, NULL, NULL, napi_default, NULL},
+		{"threadCpuMs", NULL, thread_cpu_ms, NULL, NULL, NULL, napi_default, NULL},
 	};
 	NAPI_OK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
 	return exports;

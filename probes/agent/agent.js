@@ -133,17 +133,16 @@
   let nextStack = 0;
   function callSites(_, sites) { return sites; }
   // Returns a stack id (0 when nothing could be captured).
-  // The budget counts the CPU a capture took, not its wall time: on a busy
-  // machine the wall time of the same capture grows with the run queue and
-  // the budget would close on a program that spent nothing more.
-  const cpuUsage = process.cpuUsage;
+  // The budget counts the CPU this thread spent on a capture, not its wall
+  // time (which grows with the machine's run queue) nor the process's CPU
+  // (which counts the thread pool hashing passwords meanwhile).
+  const cpuMs = typeof addon.threadCpuMs === 'function' ? addon.threadCpuMs : () => performance.now();
   function stackId(skipFn) {
-    const c0 = cpuUsage();
+    const c0 = cpuMs();
     try {
       return captureStack(skipFn);
     } finally {
-      const c = cpuUsage(c0);
-      stackSpentMs += (c.user + c.system) / 1000;
+      stackSpentMs += cpuMs() - c0;
     }
   }
   function captureStack(skipFn) {
@@ -234,6 +233,9 @@
   let budgetTick = -1;
   let resourceStacks = 0;
   let promiseStacks = 0;
+  function budgetOpen() {
+    return stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - budgetBase);
+  }
   function newTick(now) {
     budgetTick = now;
     const open = stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - budgetBase);
@@ -330,6 +332,7 @@
     constructor(o, id) { super(o); this.#lt = id; }
     static id(o) { return #lt in o ? o.#lt : 0; }
   }
+  let resumed = false; // in a promise reaction that has made no promise yet
   let nextPromise = 0;
 
   function promiseInit(promise, parent) {
@@ -337,7 +340,17 @@
     new PromiseTag(promise, id); // eslint-disable-line no-new
     const parentId = parent === undefined ? 0 : PromiseTag.id(parent);
     const now = clock[0];
-    if (takePromiseStackToken(now)) {
+    // The first promise a resumed reaction makes (an async function going
+    // on after an await: the call it makes next) is located while the
+    // budget allows: its stack names the function and its await line, which
+    // sequential-await needs and the first-of-tick rule misses when a
+    // library's own promises came first in the tick.
+    let first = false;
+    if (resumed) {
+      resumed = false;
+      first = budgetOpen();
+    }
+    if (first || takePromiseStackToken(now)) {
       const sid = stackId(promiseInit);
       const i = room(5);
       W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now; W[i + 4] = sid;
@@ -409,8 +422,8 @@
   promiseHooks.createHook({
     init: promiseInit,
     settled(promise) { promiseEvent(H_P_SETTLE, promise); },
-    before(promise) { promiseEvent(H_P_BEFORE, promise); },
-    after(promise) { promiseEvent(H_P_AFTER, promise); },
+    before(promise) { resumed = true; promiseEvent(H_P_BEFORE, promise); },
+    after(promise) { resumed = false; promiseEvent(H_P_AFTER, promise); },
   });
 
   // --- other async resources -------------------------------------------------
