@@ -144,7 +144,9 @@ test('kill -9 of the recorder: no stall, the leftover imports, the next run clea
     cd ${sh(work)}
     ${sh(LOOPTRACE)} record -q -o ${sh(db)} -- bash -c ${sh(`${sh(node)} ${sh(program)} ${batches} > out 2> err; echo $? > status`)} &
     rec=$!
-    sleep 1.5
+    # killed mid-run: once the program has written 100 of its 800 batches
+    # (a fixed sleep let a quiet machine finish the program first)
+    for i in $(seq 1 1500); do [ "$(wc -l < out 2>/dev/null || echo 0)" -ge 100 ] && break; sleep 0.02; done
     kill -9 $rec
     wait $rec 2>/dev/null
     for i in $(seq 1 1200); do [ -s status ] && break; sleep 0.1; done
