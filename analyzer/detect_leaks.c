@@ -72,6 +72,27 @@ static const struct handle_kind *kind_of(const char *type)
  * binary, and handles created before a gap of their process's stream (their
  * close may be among the dropped events).  %s marks stopped processes, %s
  * exec'd ones, %s cleared timers. */
+/* 1 when the stack's innermost frame outside Node is a library's (the
+ * handle was made inside a call into node_modules), 0 if not, -EIO. */
+static int made_inside_library(sqlite3 *db, int64_t stack_id)
+{
+	static const char sql[] = "SELECT lt_library_file(file) FROM stacks WHERE stack_id = ?"
+				  " AND (lt_library_file(file) OR lt_user_file(file)) ORDER BY depth LIMIT 1";
+	sqlite3_stmt *s;
+	if (!stack_id)
+		return 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, stack_id);
+	int step = sqlite3_step(s), rc = 0;
+	if (step == SQLITE_ROW)
+		rc = sqlite3_column_int(s, 0) != 0;
+	else if (step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static const char leaks_sql_fmt[] =
 	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns,"
 	"   max(is_main_thread = 1 AND %s) AS stopped, max(%s) AS execd FROM threads GROUP BY pid),"
@@ -207,11 +228,29 @@ static int handles(struct lt_analysis *a)
 		int unplaced = sqlite3_column_type(s, 12) == SQLITE_NULL;
 		if (unplaced && !growing)
 			sev = LT_SEV_INFO;
+		/* A MessagePort a library made inside a call (a worker pool's own
+		 * plumbing, called from `new Piscina(...)`) is closed by that
+		 * library's shutdown, asynchronously: whether the program shut the
+		 * library down shows in its Worker handles, not in these ports. */
+		int library_port = 0;
+		if (!strcmp(type, "MESSAGEPORT") && !growing) {
+			int lrc = made_inside_library(a->db, sqlite3_column_int64(s, 13));
+			if (lrc < 0)
+				return lrc;
+			library_port = lrc;
+		}
+		if (library_port)
+			sev = LT_SEV_INFO;
 		struct lt_finding *f = lt_findings_add(&a->findings, "leaked-handle", sev);
 		if (!f)
 			return -ENOMEM;
 		const char *what = is_interval ? "interval timer" : k->what;
-		if (sev == LT_SEV_INFO && gaps)
+		if (library_port)
+			lt_finding_message(f, "%lld %s%s (%s) made inside a library still open at the end: the "
+					      "library's own, closed when it is shut down (its Worker handles say "
+					      "whether it was)",
+					   (long long)count, what, count > 1 ? "s" : "", type);
+		else if (sev == LT_SEV_INFO && gaps)
 			lt_finding_message(f, "%lld %s%s (%s) open at the end as far as the trace shows, but part of it "
 					      "was lost: the close may have fallen in the gap",
 					   (long long)count, what, count > 1 ? "s" : "", type);
@@ -227,7 +266,10 @@ static int handles(struct lt_analysis *a)
 			lt_finding_message(f, "%s %s (%s) still open at the end, for %.0f ms: it keeps%s the process alive",
 					   strchr("aeiou", what[0]) ? "An" : "A", what, type, age_ms,
 					   sev == LT_SEV_INFO ? " (or its owner keeps)" : "");
-		if (sev == LT_SEV_INFO)
+		if (library_port)
+			lt_finding_fix(f, "%s", "shut the library down when its work is done (a pool's destroy() or "
+					       "close()) and let its close run before exiting");
+		else if (sev == LT_SEV_INFO)
 			lt_finding_fix(f, "nothing to do for a service that runs until it is stopped; if the work was "
 					  "done, %s", k->fix);
 		else
