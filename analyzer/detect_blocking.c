@@ -46,6 +46,7 @@ struct site {
 	char called[256];
 	struct lt_user_frame library;
 	int has_library, sampled_location;
+	int64_t unsampled; /* dispatches no sample fell in, sampling on, no blocking call */
 	char modules[LT_TOP_MODULES][256];
 	int n_modules;
 };
@@ -272,6 +273,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 			s->column = at.column;
 		}
 		s->sampled_location = sampled;
+		s->unsampled = 0;
 		snprintf(s->callback, sizeof(s->callback), "%s", d->callback);
 		snprintf(s->queue, sizeof(s->queue), "%s", d->queue);
 		snprintf(s->type, sizeof(s->type), "%s", d->type);
@@ -282,6 +284,8 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	}
 	s->total_ms += d->ms;
 	s->runq_ms += runq_ms;
+	if (sampling_on && sum.samples == 0 && blocked_all < a->opts.block_ms)
+		s->unsampled++;
 	if (d->ms > s->max_ms)
 		s->max_ms = d->ms;
 	s->samples += sum.samples;
@@ -434,6 +438,11 @@ static enum lt_severity severity_of(struct lt_analysis *a, const struct site *s,
 {
 	if (tool || (s->samples && 2 * s->module_samples > s->samples) || first_use_of_library(s))
 		return LT_SEV_INFO;
+	/* No sample fell in it (native code V8 does not interrupt) and no
+	 * blocking call was seen: placed only at the callback that began it,
+	 * which says little; a note below 500 ms, as for unplaced ones. */
+	if (s->unsampled == s->count && s->max_ms < 500)
+		return LT_SEV_INFO;
 	if (mode == LT_MODE_BATCH) {
 		int library_at_work = s->has_library && !ends_with_sync(s->called);
 		if (!s->file[0] || library_at_work || !is_main_thread(a->db, s->pid, s->tid))
@@ -487,9 +496,13 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 					"if the first request's latency matters");
 	else
 		lt_finding_fix(f, "%s", c.fix);
-	if (s->file[0])
+	if (s->file[0]) {
 		lt_finding_location(f, s->file, s->line, s->column, s->function);
-	else if (tool)
+		if (s->unsampled == s->count)
+			lt_finding_location_note(f, "%s", "no sample fell inside it: the time went to native code V8 does "
+							"not interrupt (a C++ builtin such as JSON.parse, a native "
+							"addon); placed at the callback that began it");
+	} else if (tool)
 		lt_finding_location_note(f, "the process ran none of the program's own code (a tool such as npm "
 					    "or a test runner)");
 	else
