@@ -15,16 +15,18 @@
 #include "../recorder/trace_writer.h"
 #include "cmds.h"
 
-static int has_rings(const char *dir)
+/* Whether `dir` holds a file whose name ends with `suffix`. */
+static int has_file_ending(const char *dir, const char *suffix)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
+	size_t sl = strlen(suffix);
 	struct dirent *e;
 	int found = 0;
 	while (!found && (e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
-		found = len > 5 && !strcmp(e->d_name + len - 5, ".ring");
+		found = len > sl && !strcmp(e->d_name + len - sl, suffix);
 	}
 	closedir(d);
 	return found;
@@ -47,20 +49,6 @@ static void say_loss(const char *trace)
 
 /* Whether dir holds a capture file (*.ltr): importing nothing is a mistake
  * (a wrong directory), not an empty trace. */
-static int has_captures(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	struct dirent *e;
-	int found = 0;
-	while (!found && (e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-		found = len > 4 && !strcmp(e->d_name + len - 4, ".ltr");
-	}
-	closedir(d);
-	return found;
-}
 
 struct import_settings {
 	const char *capture;
@@ -97,7 +85,7 @@ int cmd_import(int argc, char **argv)
 		lt_cli_error("import: %s: not a capture directory", s.capture);
 		return LT_EXIT_USAGE;
 	}
-	if (has_rings(s.capture)) {
+	if (has_file_ending(s.capture, ".ring")) {
 		unsigned rings = 0;
 		int rc = lt_drain_recover(s.capture, &rings);
 		if (rc != 0)
@@ -106,7 +94,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "looptrace: recovered %u ring(s) left by a recorder that died into %s\n", rings,
 			s.capture);
 	}
-	if (!has_captures(s.capture)) {
+	if (!has_file_ending(s.capture, ".ltr")) {
 		lt_cli_error("import: %s: no capture files (*.ltr) in it", s.capture);
 		return LT_EXIT_USAGE;
 	}
