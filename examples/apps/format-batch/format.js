@@ -1,9 +1,9 @@
 'use strict';
 // A batch formatting check on prettier's Node API, the way a pre-commit
-// script does it: every file of a folder (fixture/ by default: 31 files, one
-// of them unparsable) is formatted in memory and compared with what is on
-// disk; the report lists what would change and what could not be parsed.
-// A spinner shows progress on stderr while it runs.
+// script does it: every file of a folder (../generated/format-batch/ by
+// default, 31 files from inputs.js, one unparsable) is formatted in memory
+// and compared with what is on disk; the report lists what would change and
+// what could not be parsed.  A spinner shows progress on stderr while it runs.
 //
 // APP_DEFECT turns one planted defect on (the marked lines); without it the
 // same job does the right thing.  The files are read one after another: they
@@ -13,7 +13,7 @@ const path = require('node:path');
 const prettier = require('prettier');
 
 const defect = process.env.APP_DEFECT || '';
-const folder = path.resolve(process.argv[2] || path.join(__dirname, 'fixture'));
+const folder = path.resolve(process.argv[2] || path.join(__dirname, '..', 'generated', 'format-batch'));
 
 function startSpinner(state) {
   const frames = ['|', '/', '-', '\\'];

@@ -4,9 +4,10 @@
 // or from an older generator.  `node tools/fixtures.js` or require() it.
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeInputs } = require('../format-batch/inputs.js');
 
 const GENERATED = path.join(__dirname, '..', 'generated');
-const VERSION = '2';
+const VERSION = '3';
 
 // A product catalog: ~8 MB of JSON, the kind of file a service loads
 // "once" and then, by mistake, on every request.
@@ -36,6 +37,8 @@ function ensureFixtures() {
   fs.writeFileSync(path.join(GENERATED, 'catalog.json'), JSON.stringify({ generated: 'looptrace apps fixture', items }));
   // The first page of it: what a paginated store hands a request.
   fs.writeFileSync(path.join(GENERATED, 'catalog-page-1.json'), JSON.stringify({ page: 1, items: items.slice(0, 200) }));
+  // format-batch's 31 small modules (one unparsable).
+  writeInputs(path.join(GENERATED, 'format-batch'));
   fs.writeFileSync(stamp, VERSION);
   return GENERATED;
 }
