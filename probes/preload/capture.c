@@ -112,6 +112,23 @@ static int slot_free(struct lt_log *log, uint32_t chunk)
 	       chunk < __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + log->slots;
 }
 
+/* Up to cap bytes of a /proc file into buf (*len of them), 0 or -errno.
+ * Raw system calls: read is interposed (preload.c), and the library must
+ * neither record its own reads nor call back into its interposers. */
+static int read_proc_file(const char *path, char *buf, size_t cap, size_t *len)
+{
+	*len = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = 0;
+	while (*len < cap && (n = syscall(SYS_read, fd, buf + *len, cap - *len)) > 0)
+		*len += (size_t)n;
+	int err = n < 0 ? -errno : 0;
+	syscall(SYS_close, fd);
+	return err;
+}
+
 /* Whether the recorder process still lives: a zombie (killed, not yet
  * reaped by its parent) does not. */
 static int recorder_alive(void)
@@ -123,14 +140,9 @@ static int recorder_alive(void)
 		return 0;
 	char path[64], buf[256];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)recorder_pid);
-	/* Raw system calls: open and read are interposed (preload.c). */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	size_t n;
+	if (read_proc_file(path, buf, sizeof(buf) - 1, &n) != 0 || n == 0)
 		return 1; /* no /proc: trust kill() */
-	ssize_t n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 1;
 	buf[n] = '\0';
 	const char *state = strrchr(buf, ')'); /* "pid (comm) S ..." */
 	return !(state && state[1] == ' ' && state[2] == 'Z');
@@ -346,14 +358,8 @@ LT_EXPORT const volatile uint32_t *looptrace_coarse_clock(void)
 
 static void read_cmdline(char *buf, size_t cap, size_t *len)
 {
-	*len = 0;
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n;
-	while (*len < cap && (n = read(fd, buf + *len, cap - *len)) > 0)
-		*len += (size_t)n;
-	close(fd);
+	if (read_proc_file("/proc/self/cmdline", buf, cap, len) != 0)
+		*len = 0;
 	while (*len > 0 && buf[*len - 1] == '\0')
 		(*len)--;
 }
