@@ -177,9 +177,11 @@ static int store_value(const struct lt_command *cmd, const struct lt_option *opt
 	case LT_OPT_PID: {
 		struct lt_pids *pids = (struct lt_pids *)field;
 		if (parse_int64(value, &n) != 0 || n <= 0 || n > INT_MAX)
-			return lt_command_usage_error(cmd, "--%s takes a process id", opt->name);
+			return lt_command_usage_error(cmd, "--%s takes a %s id", opt->name,
+						      strcmp(opt->name, "tid") ? "process" : "thread");
 		if (pids->n == LT_MAX_PIDS)
-			return lt_command_usage_error(cmd, "too many processes (at most %d)", LT_MAX_PIDS);
+			return lt_command_usage_error(cmd, "too many %s (at most %d)",
+						      strcmp(opt->name, "tid") ? "processes" : "threads", LT_MAX_PIDS);
 		pids->pid[pids->n++] = (pid_t)n;
 		return 0;
 	}

@@ -14,7 +14,8 @@
  *        {"min-severity", 0, "LEVEL", "Show only findings at least this severe.",
  *         LT_OPT_ENUM, severities, offsetof(struct report_settings, min_severity)},
  *      or use a common one: LT_OPTION_OUTPUT(struct report_settings, output),
- *      LT_OPTION_FORMAT(...), LT_OPTION_FROM/TO(...), LT_OPTION_PID(...);
+ *      LT_OPTION_FORMAT(...), LT_OPTION_FROM/TO(...), LT_OPTION_PID(...),
+ *      LT_OPTION_TID(...) (a thread id, as the trace's tid column says);
  *   3. use the field in the command.  Parsing, range checks, the error
  *      message, --help and the man page follow from the row.
  *
@@ -93,6 +94,8 @@ struct lt_option {
 	{"to", 0, "SEQ", "Stop at this dispatch number (inclusive).", LT_OPT_SEQ, NULL, offsetof(type, field)}
 #define LT_OPTION_PID(type, field, help) \
 	{"pid", 'p', "PID", help, LT_OPT_PID, NULL, offsetof(type, field)}
+#define LT_OPTION_TID(type, field, help) \
+	{"tid", 0, "TID", help, LT_OPT_PID, NULL, offsetof(type, field)}
 
 /* What follows the options. */
 enum lt_operand_kind {

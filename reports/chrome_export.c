@@ -5,12 +5,16 @@
  * lifetimes of handles and of promises that stayed pending a while, counters
  * for busy time per loop iteration and for open handles, and process and
  * thread names.  Streams over SQLite; times are microseconds since the trace
- * started.
+ * started, in fixed notation (lt_chrome_ts).  A window (--from/--to, --pid,
+ * --tid) is one SQL condition on the dispatches, bound by name in every
+ * statement; what is not a dispatch is kept to the time they cover.
  */
 #include "chrome_export.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -23,9 +27,63 @@ struct exporter {
 	sqlite3 *db;
 	struct lt_json j;
 	int64_t origin;
+	/* the window, as bound into every statement */
+	int64_t from, to;  /* seq, inclusive */
+	int64_t t0, t1;    /* ns, what the chosen dispatches cover (clipping) */
+	char *pids, *tids; /* JSON arrays, NULL: all */
 };
 
-static double us(const struct exporter *x, int64_t ns) { return (double)(ns - x->origin) / 1e3; }
+char *lt_chrome_ts(int64_t ns, char buf[LT_CHROME_TS_MAX])
+{
+	uint64_t mag = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	snprintf(buf, LT_CHROME_TS_MAX, "%s%" PRIu64 ".%03u", ns < 0 ? "-" : "", mag / 1000,
+		 (unsigned)(mag % 1000));
+	return buf;
+}
+
+/* A dispatch (alias a) inside the window. */
+#define IN_WINDOW(a)                                                                           \
+	" " a ".seq BETWEEN :from AND :to AND (:pids IS NULL OR " a ".pid IN (SELECT value FROM" \
+	" json_each(:pids))) AND (:tids IS NULL OR " a ".tid IN (SELECT value FROM json_each(:tids))) "
+/* Anything else with a pid and tid (alias a) on the chosen threads. */
+#define ON_THREADS(a)                                                                          \
+	" (:pids IS NULL OR " a ".pid IN (SELECT value FROM json_each(:pids))) AND (:tids IS NULL" \
+	" OR " a ".tid IN (SELECT value FROM json_each(:tids))) "
+
+static void bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int k = sqlite3_bind_parameter_index(s, name);
+	if (k > 0)
+		sqlite3_bind_int64(s, k, v);
+}
+
+static void bind_list(sqlite3_stmt *s, const char *name, const char *json)
+{
+	int k = sqlite3_bind_parameter_index(s, name);
+	if (k > 0 && json)
+		sqlite3_bind_text(s, k, json, -1, SQLITE_STATIC);
+}
+
+/* Prepare sql with the window bound; NULL on failure. */
+static sqlite3_stmt *prepare(struct exporter *x, const char *sql)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(x->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	bind_int(s, ":from", x->from);
+	bind_int(s, ":to", x->to);
+	bind_int(s, ":t0", x->t0);
+	bind_int(s, ":t1", x->t1);
+	bind_list(s, ":pids", x->pids);
+	bind_list(s, ":tids", x->tids);
+	return s;
+}
+
+static void put_ts(struct exporter *x, int64_t ns)
+{
+	char buf[LT_CHROME_TS_MAX];
+	lt_json_number_text(&x->j, lt_chrome_ts(ns - x->origin, buf));
+}
 
 static const char *text(sqlite3_stmt *s, int col)
 {
@@ -49,16 +107,14 @@ static void event_head(struct exporter *x, const char *name, const char *ph, int
 	lt_json_key(j, "tid");
 	lt_json_int(j, tid);
 	lt_json_key(j, "ts");
-	lt_json_double(j, us(x, ts_ns));
+	put_ts(x, ts_ns);
 }
 
 static int names(struct exporter *x)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(x->db,
-			       "SELECT pid, tid, is_main_thread, COALESCE(argv, main_script, ''), js_thread_id"
-			       " FROM threads ORDER BY pid, tid",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (!(s = prepare(x, "SELECT pid, tid, is_main_thread, COALESCE(argv, main_script, ''), js_thread_id"
+			     " FROM threads t WHERE" ON_THREADS("t") "ORDER BY pid, tid")))
 		return -EIO;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t pid = sqlite3_column_int64(s, 0), tid = sqlite3_column_int64(s, 1);
@@ -115,13 +171,14 @@ static const char slices_sql[] =
 	" FROM dispatches d"
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
-	" LEFT JOIN dispatches t ON t.seq = d.trigger_seq"
+	" LEFT JOIN dispatches t ON t.seq = d.trigger_seq AND" IN_WINDOW("t")
+	" WHERE" IN_WINDOW("d")
 	" ORDER BY d.pid, d.tid, d.seq";
 
 static int slices(struct exporter *x, struct lt_export_stats *st)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(x->db, slices_sql, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = prepare(x, slices_sql)))
 		return -EIO;
 	struct open_slice open[MAX_OPEN];
 	int n = 0;
@@ -193,31 +250,39 @@ static int slices(struct exporter *x, struct lt_export_stats *st)
 }
 
 /* Async spans: handles from creation to close (or the end), promises that
- * stayed pending at least MIN_PROMISE_SPAN_NS from creation to settlement. */
+ * stayed pending at least MIN_PROMISE_SPAN_NS from creation to settlement;
+ * those of the chosen threads that overlap [t0, t1], clipped to it. */
+#define HANDLE_TYPES \
+	"('TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP', 'PROCESSWRAP'," \
+	" 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
+
 static const char spans_sql[] =
-	"SELECT 'handle', r.id, r.pid, r.tid, r.type, r.created_ns,"
-	"  COALESCE(r.destroyed_ns, (SELECT max(end_ns) FROM threads t WHERE t.pid = r.pid))"
-	" FROM resources r WHERE r.type IN ('TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP',"
-	"  'UDPWRAP', 'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
+	"SELECT kind, id, pid, tid, what, max(b, :t0), min(e, :t1) FROM ("
+	" SELECT 'handle' AS kind, r.id, r.pid, r.tid, r.type AS what, r.created_ns AS b,"
+	"  COALESCE(r.destroyed_ns, (SELECT max(end_ns) FROM threads t WHERE t.pid = r.pid)) AS e"
+	"  FROM resources r WHERE r.type IN " HANDLE_TYPES " AND" ON_THREADS("r")
 	" UNION ALL SELECT * FROM (SELECT 'promise', p.id, p.pid, p.tid, p.state, p.created_ns,"
 	"  COALESCE(p.settled_ns, (SELECT max(end_ns) FROM threads t WHERE t.pid = p.pid)) AS e"
-	"  FROM promises p WHERE e - p.created_ns >= ? LIMIT ?)";
+	"  FROM promises p WHERE e - p.created_ns >= :min_span AND p.created_ns <= :t1 AND e >= :t0 AND"
+	ON_THREADS("p") " LIMIT :max_spans))"
+	" WHERE b <= :t1 AND e >= :t0 AND e IS NOT NULL";
 
 static int spans(struct exporter *x, struct lt_export_stats *st)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(x->db, spans_sql, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = prepare(x, spans_sql)))
 		return -EIO;
-	sqlite3_bind_int64(s, 1, MIN_PROMISE_SPAN_NS);
-	sqlite3_bind_int(s, 2, MAX_PROMISE_SPANS);
+	bind_int(s, ":min_span", MIN_PROMISE_SPAN_NS);
+	bind_int(s, ":max_spans", MAX_PROMISE_SPANS);
 	int step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *cat = text(s, 0);
 		char name[128];
 		snprintf(name, sizeof(name), "%s %s", cat, text(s, 4));
+		int64_t b = sqlite3_column_int64(s, 5), e = sqlite3_column_int64(s, 6);
 		for (int k = 0; k < 2; k++) {
 			event_head(x, name, k ? "e" : "b", sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-				   sqlite3_column_int64(s, k ? 6 : 5));
+				   k ? (e < b ? b : e) : b);
 			lt_json_key(&x->j, "cat");
 			lt_json_cstring(&x->j, cat);
 			lt_json_key(&x->j, "id");
@@ -236,22 +301,28 @@ static const char busy_sql[] =
 	"SELECT i.pid, i.tid, i.begin_ns,"
 	" (i.end_ns - i.begin_ns - COALESCE(i.poll_end_ns - i.poll_begin_ns, 0)) / 1e6"
 	" FROM iterations i JOIN threads t ON t.pid = i.pid AND t.tid = i.tid"
-	" WHERE t.js_thread_id IS NOT NULL ORDER BY i.pid, i.tid, i.n";
+	" WHERE t.js_thread_id IS NOT NULL AND i.begin_ns BETWEEN :t0 AND :t1 AND" ON_THREADS("i")
+	" ORDER BY i.pid, i.tid, i.n";
 
+/* Open handles per process: counted from the start, written inside the
+ * window.  A process-wide count, so left out when threads are chosen. */
 static const char handles_sql[] =
-	"SELECT pid, ts, sum(delta) OVER (PARTITION BY pid ORDER BY ts ROWS UNBOUNDED PRECEDING) FROM"
-	" (SELECT pid, created_ns AS ts, 1 AS delta FROM resources WHERE type IN ('TCPWRAP',"
-	"   'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP', 'PROCESSWRAP', 'FSEVENTWRAP',"
-	"   'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
-	"  UNION ALL SELECT pid, destroyed_ns, -1 FROM resources WHERE destroyed_ns IS NOT NULL)"
+	"SELECT pid, ts, open FROM"
+	" (SELECT pid, ts, sum(delta) OVER (PARTITION BY pid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS open FROM"
+	"  (SELECT pid, created_ns AS ts, 1 AS delta FROM resources WHERE type IN " HANDLE_TYPES
+	"   UNION ALL SELECT pid, destroyed_ns, -1 FROM resources WHERE destroyed_ns IS NOT NULL"
+	"    AND type IN " HANDLE_TYPES "))"
+	" WHERE ts BETWEEN :t0 AND :t1 AND :tids IS NULL AND"
+	" (:pids IS NULL OR pid IN (SELECT value FROM json_each(:pids)))"
 	" ORDER BY pid, ts";
 
 static int counters(struct exporter *x, struct lt_export_stats *st)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(x->db, busy_sql, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = prepare(x, busy_sql)))
 		return -EIO;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		event_head(x, "loop busy per iteration", "C", sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
 			   sqlite3_column_int64(s, 2));
 		lt_json_key(&x->j, "args");
@@ -263,9 +334,9 @@ static int counters(struct exporter *x, struct lt_export_stats *st)
 		st->counters++;
 	}
 	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(x->db, handles_sql, -1, &s, NULL) != SQLITE_OK)
+	if (step != SQLITE_DONE || !(s = prepare(x, handles_sql)))
 		return -EIO;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		event_head(x, "open handles", "C", sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 0),
 			   sqlite3_column_int64(s, 1));
 		lt_json_key(&x->j, "args");
@@ -277,26 +348,81 @@ static int counters(struct exporter *x, struct lt_export_stats *st)
 		st->counters++;
 	}
 	sqlite3_finalize(s);
-	return 0;
+	return step == SQLITE_DONE ? 0 : -EIO;
 }
 
-int lt_export_chrome(sqlite3 *db, FILE *out, struct lt_export_stats *st, char *err, size_t errlen)
+/* "[1,2,3]", malloc'd; NULL for an empty list (all). */
+static char *json_list(const int64_t *v, size_t n, int *oom)
 {
-	struct exporter x = {.db = db};
+	if (!n)
+		return NULL;
+	size_t cap = n * 21 + 3, used = 0;
+	char *s = malloc(cap);
+	if (!s) {
+		*oom = 1;
+		return NULL;
+	}
+	s[used++] = '[';
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(s + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
+	snprintf(s + used, cap - used, "]");
+	return s;
+}
+
+/* The time the chosen dispatches cover, when --from/--to narrow them (else
+ * everything: nothing is clipped). */
+static int window_times(struct exporter *x)
+{
+	x->t0 = INT64_MIN;
+	x->t1 = INT64_MAX;
+	if (x->from == 0 && x->to == INT64_MAX)
+		return 0;
+	sqlite3_stmt *s = prepare(x, "SELECT min(begin_ns), max(end_ns) FROM dispatches d WHERE" IN_WINDOW("d"));
+	if (!s)
+		return -EIO;
+	int step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		x->t0 = sqlite3_column_int64(s, 0);
+		x->t1 = sqlite3_column_int64(s, 1);
+	} else if (step == SQLITE_ROW) {
+		x->t0 = 1; /* no dispatch chosen: an empty window */
+		x->t1 = 0;
+	}
+	sqlite3_finalize(s);
+	return step == SQLITE_ROW ? 0 : -EIO;
+}
+
+int lt_export_chrome(sqlite3 *db, const struct lt_export_window *w, FILE *out, struct lt_export_stats *st,
+		     char *err, size_t errlen)
+{
+	struct exporter x = {.db = db, .to = INT64_MAX};
 	memset(st, 0, sizeof(*st));
+	int oom = 0, rc = -ENOMEM;
+	if (w) {
+		x.from = w->from_seq > 0 ? w->from_seq : 0;
+		x.to = w->to_seq > 0 ? w->to_seq : INT64_MAX;
+		x.pids = json_list(w->pids, w->n_pids, &oom);
+		x.tids = json_list(w->tids, w->n_tids, &oom);
+	}
+	if (oom) {
+		snprintf(err, errlen, "out of memory");
+		goto free_lists;
+	}
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db, "SELECT COALESCE(min(start_ns), 0) FROM threads", -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			x.origin = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 	}
+	rc = window_times(&x);
 	lt_json_init(&x.j, out);
 	lt_json_begin_object(&x.j);
 	lt_json_key(&x.j, "displayTimeUnit");
 	lt_json_cstring(&x.j, "ms");
 	lt_json_key(&x.j, "traceEvents");
 	lt_json_begin_array(&x.j);
-	int rc = names(&x);
+	if (rc == 0)
+		rc = names(&x);
 	if (rc == 0)
 		rc = slices(&x, st);
 	if (rc == 0)
@@ -308,5 +434,8 @@ int lt_export_chrome(sqlite3 *db, FILE *out, struct lt_export_stats *st, char *e
 	fputc('\n', out);
 	if (rc != 0)
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+free_lists:
+	free(x.pids);
+	free(x.tids);
 	return rc;
 }

@@ -130,6 +130,12 @@ void lt_json_double(struct lt_json *j, double v)
 		fputs("null", j->out);
 }
 
+void lt_json_number_text(struct lt_json *j, const char *text)
+{
+	before_value(j);
+	fputs(text, j->out);
+}
+
 void lt_json_null(struct lt_json *j)
 {
 	before_value(j);

@@ -38,6 +38,9 @@ void lt_json_int(struct lt_json *j, int64_t v);
 void lt_json_double(struct lt_json *j, double v);
 void lt_json_null(struct lt_json *j);
 void lt_json_bool(struct lt_json *j, int v);
+/* A number already formatted by the caller (digits, '-', '.'), written as
+ * is: for fixed-point values that %g would round. */
+void lt_json_number_text(struct lt_json *j, const char *text);
 
 /* Write s (len bytes) as the body of a JSON string, without quotes. */
 void lt_json_escape(FILE *out, const char *s, size_t len);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # only recommended by clang, so named), sqlite3 (tests read traces with it),
 # wrk and time (benchmarks).
 packages=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libcmocka-dev
-          libgraphviz-dev libbpf-dev bpftool clang libclang-rt-14-dev wrk time)
+          libgraphviz-dev libbpf-dev bpftool clang libclang-rt-14-dev wrk time zlib1g-dev)
 # Node.js with its headers (node_api.h): the machine's Node 20 ships them;
 # elsewhere Debian's nodejs + libnode-dev provide both.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -137,7 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		replays(db);
 		graphs(db);
 		struct lt_export_stats xs;
-		lt_export_chrome(db, sink, &xs, err, sizeof(err));
+		lt_export_chrome(db, NULL, sink, &xs, err, sizeof(err));
+		const int64_t one[] = {1};
+		const struct lt_export_window xw = {.from_seq = 2, .to_seq = 6, .pids = one, .n_pids = 1};
+		lt_export_chrome(db, &xw, sink, &xs, err, sizeof(err));
 		sqlite3_close(db);
 	} else if (getenv("FUZZ_TRACE_VERBOSE")) {
 		fprintf(stderr, "fuzz_trace: %s\n", err);
