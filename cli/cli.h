@@ -2,11 +2,11 @@
  * cli.h — conventions shared by every subcommand: exit statuses, the
  * one-line error format, the version string.
  *
- * Who may use it: cmds/ (every command's messages) and recorder/ (the
- * long-running lt_record_run and lt_attach_run print their diagnostics and
- * progress as they go); trace_writer.c reads LT_VERSION.  analyzer/,
- * reports/ and probes/ return errors instead of printing them.  It includes
- * nothing of ours (scripts/check-layers.sh).
+ * Who may use it: cmds/ (every command's messages; the recorder's go up
+ * as text through recorder/notice.h and cmds/ prints them); recorder/ reads
+ * LT_VERSION (trace_writer.c) and LT_EXIT_USAGE (a child that could not be
+ * set up exits with it).  Nothing below cmds/ prints.  It includes nothing
+ * of ours (scripts/check-layers.sh).
  *
  * Ownership: lt_cli_getopt_problem returns a static buffer, overwritten by
  * the next call.

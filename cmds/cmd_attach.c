@@ -37,7 +37,8 @@ const struct lt_command lt_command_attach = {
 
 int cmd_attach(int argc, char **argv)
 {
-	struct attach_settings s = {.attach = {.output = "looptrace.db", .release_fd = -1}};
+	struct attach_settings s = {
+		.attach = {.output = "looptrace.db", .release_fd = -1, .notices = LT_COMMAND_NOTICES}};
 	int status;
 	if (lt_command_parse(&lt_command_attach, argc, argv, &s, &status) != 0)
 		return status;
@@ -51,5 +52,5 @@ int cmd_attach(int argc, char **argv)
 		s.attach.pids[i] = s.pids.pid[i];
 	s.attach.n_pids = s.pids.n;
 	int child_status;
-	return lt_attach_run(&s.attach, &child_status);
+	return lt_attach_run(&s.attach, &child_status) != 0 ? LT_EXIT_USAGE : 0;
 }

@@ -654,3 +654,26 @@ void lt_output_abandon(struct lt_output_file *o)
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
 }
+
+/* --- what the recorder says ------------------------------------------------- */
+
+void lt_command_notice(void *arg, enum lt_notice_kind kind, const char *text)
+{
+	(void)arg;
+	switch (kind) {
+	case LT_NOTICE_ERROR:
+		lt_cli_error("%s", text);
+		break;
+	case LT_NOTICE_INFO:
+		fprintf(stderr, "looptrace: %s\n", text);
+		break;
+	case LT_NOTICE_PROGRESS:
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\rlooptrace: %s\033[K", text);
+		break;
+	case LT_NOTICE_PROGRESS_END:
+		if (isatty(STDERR_FILENO))
+			fputs("\r\033[K", stderr);
+		break;
+	}
+}

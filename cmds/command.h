@@ -44,6 +44,7 @@
 #include <sys/types.h>
 
 #include "../cli/cli.h"
+#include "../recorder/notice.h"
 
 /* What an option's value is, how it is checked and where it is stored. */
 enum lt_option_kind {
@@ -160,6 +161,13 @@ int lt_trace_is_attached(sqlite3 *db);
  * not be a directory, a symbolic link or anything but a regular file.
  * Returns 0, or LT_EXIT_USAGE after one line. */
 int lt_command_check_trace_output(const struct lt_command *cmd, const char *path);
+
+/* The printer record and attach give the recorder (recorder/notice.h,
+ * .say of struct lt_notices; arg unused): a problem as lt_cli_error, a
+ * message as "looptrace: TEXT" on stderr, the progress line only when
+ * stderr is a terminal. */
+void lt_command_notice(void *arg, enum lt_notice_kind kind, const char *text);
+#define LT_COMMAND_NOTICES ((struct lt_notices){.say = lt_command_notice})
 
 /* An output file written safely: into a temporary file (mode 0600) in the
  * destination's directory, renamed over the destination only when complete.

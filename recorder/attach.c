@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/cli.h"
 #include "attach_events.h"
 #include "attach_probes.h"
 #include "trace_writer.h"
@@ -36,11 +35,10 @@ int lt_attach_unsupported(char *buf, size_t len)
 int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 {
 	char why[256];
-	(void)o;
 	*child_status = 0;
-	lt_attach_unsupported(why, sizeof(why));
-	lt_cli_error("attach: %s", why);
-	return LT_EXIT_USAGE;
+	int rc = lt_attach_unsupported(why, sizeof(why));
+	lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: %s", why);
+	return rc;
 }
 
 #else
@@ -182,7 +180,7 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 	unsigned long long n_lost = lt_attach_links_lost(&s->links);
 	snprintf(lost, sizeof(lost), "%llu", n_lost);
 	if (n_lost && !o->quiet)
-		fprintf(stderr, "looptrace: attach: %llu events lost (the ring buffer was full)\n", n_lost);
+		lt_notice(&o->notices, LT_NOTICE_INFO, "attach: %llu events lost (the ring buffer was full)", n_lost);
 	const struct lt_attach_threadpool *tp = &s->ev.threadpool;
 	char tp_items[32], tp_wait[96], tp_run[96], tp_kinds[128];
 	snprintf(tp_items, sizeof(tp_items), "%llu", (unsigned long long)tp->items);
@@ -208,77 +206,98 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 	double import_s = 0;
 	int rc = lt_write_trace(s->capture, o->output, meta, n, &stats, &import_s, err, sizeof(err));
 	if (rc != 0) {
-		lt_cli_error("attach: import failed: %s", err);
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: import failed: %s", err);
 		return rc;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "looptrace: attached %.1f s with %u probes: %llu events, %llu dispatches, "
-			"%u threads, imported in %.2f s -> %s\n", elapsed, s->links.attached,
-			(unsigned long long)stats.events, (unsigned long long)stats.dispatches, stats.streams,
-			import_s, o->output);
+		lt_notice(&o->notices, LT_NOTICE_INFO,
+			  "attached %.1f s with %u probes: %llu events, %llu dispatches, "
+			  "%u threads, imported in %.2f s -> %s", elapsed, s->links.attached,
+			  (unsigned long long)stats.events, (unsigned long long)stats.dispatches, stats.streams,
+			  import_s, o->output);
 	return 0;
+}
+
+/* The warning lines attach_links.c collected ("looptrace: ...\n" each),
+ * handed up one by one. */
+static void hand_up_warnings(struct lt_attach_links *links, const struct lt_attach_opts *o)
+{
+	const char *text = lt_attach_links_take_warnings(links);
+	static const char prefix[] = "looptrace: ";
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		const char *line = text;
+		size_t skip = strncmp(line, prefix, sizeof(prefix) - 1) == 0 ? sizeof(prefix) - 1 : 0;
+		lt_notice(&o->notices, LT_NOTICE_INFO, "%.*s", (int)(n - skip), line + skip);
+		text += n + (text[n] == '\n');
+	}
 }
 
 int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 {
 	char why[256];
 	*child_status = 0;
-	if (lt_attach_unsupported(why, sizeof(why)) != 0) {
-		lt_cli_error("%s", why);
-		return LT_EXIT_USAGE;
+	int rc = lt_attach_unsupported(why, sizeof(why));
+	if (rc != 0) {
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "%s", why);
+		return rc;
 	}
 	static struct lt_probe_sites res[LT_ATTACH_MAX_PIDS];
 	int fallback = 0;
 	for (int i = 0; i < o->n_pids; i++) {
-		int rc = lt_probes_resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
+		rc = lt_probes_resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
 		if (rc == -ESRCH) {
-			lt_cli_error("attach: no process %d (or its binary cannot be read)", (int)o->pids[i]);
-			return LT_EXIT_USAGE;
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: no process %d (or its binary cannot be read)",
+				  (int)o->pids[i]);
+			return rc;
 		}
 		if (rc == -ENOEXEC) {
-			lt_cli_error("attach: process %d is not a Node.js process (no uv_run in its binary or "
-				     "libraries)", (int)o->pids[i]);
-			return LT_EXIT_USAGE;
+			lt_notice(&o->notices, LT_NOTICE_ERROR,
+				  "attach: process %d is not a Node.js process (no uv_run in its binary or "
+				  "libraries)", (int)o->pids[i]);
+			return rc;
 		}
 		fallback |= res[i].offset[0] == 0;
 	}
 
 	static struct session s;
 	memset(&s, 0, sizeof(s));
-	int ret = LT_EXIT_USAGE;
 	snprintf(s.capture, sizeof(s.capture), "/dev/shm/looptrace-attach-XXXXXX");
 	if (!mkdtemp(s.capture)) {
 		snprintf(s.capture, sizeof(s.capture), "/tmp/looptrace-attach-XXXXXX");
 		if (!mkdtemp(s.capture)) {
-			lt_cli_error("attach: cannot create a capture directory: %s", strerror(errno));
-			return LT_EXIT_USAGE;
+			rc = -errno;
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: cannot create a capture directory: %s",
+				  strerror(-rc));
+			return rc;
 		}
 	}
 	for (int i = 0; i < o->n_pids; i++)
 		lt_attach_links_note_missing(&s.links, o->pids[i], &res[i], o->quiet);
-	fputs(lt_attach_links_take_warnings(&s.links), stderr);
+	hand_up_warnings(&s.links, o);
 	uint64_t start = mono_ns();
 	lt_attach_events_init(&s.ev, s.capture, start);
 	int multi = !getenv("LOOPTRACE_ATTACH_NO_MULTI");
-	int rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, multi, o->quiet, &s.ev);
-	fputs(lt_attach_links_take_warnings(&s.links), stderr);
+	rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, multi, o->quiet, &s.ev);
+	hand_up_warnings(&s.links, o);
 	if (rc == -EAGAIN) {
 		lt_attach_links_release(&s.links);
 		rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, 0, o->quiet, &s.ev);
-		fputs(lt_attach_links_take_warnings(&s.links), stderr);
+		hand_up_warnings(&s.links, o);
 	}
 	if (rc != 0) {
 		if (s.links.err[0])
-			lt_cli_error("%s", s.links.err);
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "%s", s.links.err);
 		goto release;
 	}
 	if (o->release_fd >= 0) { /* record --bpf: the command may run now */
 		char go = 1;
 		if (write(o->release_fd, &go, 1) != 1)
-			lt_cli_error("attach: cannot start the command: %s", strerror(errno));
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: cannot start the command: %s",
+				  strerror(errno));
 	}
 	if (fallback && !o->quiet)
-		fprintf(stderr, "looptrace: attach: loop waits taken from the main thread's epoll calls\n");
+		lt_notice(&o->notices, LT_NOTICE_INFO, "attach: loop waits taken from the main thread's epoll calls");
 
 	struct sigaction sa = {0}, old_int, old_term;
 	sa.sa_sigaction = on_signal;
@@ -289,9 +308,9 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	if (!o->quiet && !o->child)
-		fprintf(stderr, "looptrace: attached to %d process%s with %u probes%s; Ctrl-C detaches\n",
-			o->n_pids, o->n_pids > 1 ? "es" : "", s.links.attached,
-			o->duration > 0 ? " for the duration" : "");
+		lt_notice(&o->notices, LT_NOTICE_INFO, "attached to %d process%s with %u probes%s; Ctrl-C detaches",
+			  o->n_pids, o->n_pids > 1 ? "es" : "", s.links.attached,
+			  o->duration > 0 ? " for the duration" : "");
 	int child_done = 0;
 	run_loop(&s, o, child_status, &child_done);
 	uint64_t end = mono_ns();
@@ -302,20 +321,20 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	forward_to = 0;
-	int ev_rc = lt_attach_events_close(&s.ev, end);
-	if (ev_rc != 0)
-		lt_cli_error("attach: writing the capture: %s", strerror(-ev_rc));
-	else if (write_trace(&s, o, (double)(end - start) / 1e9, child_done, *child_status) == 0)
-		ret = 0;
+	rc = lt_attach_events_close(&s.ev, end);
+	if (rc != 0)
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: writing the capture: %s", strerror(-rc));
+	else
+		rc = write_trace(&s, o, (double)(end - start) / 1e9, child_done, *child_status);
 	lt_attach_links_free(&s.links);
 	lt_capture_dir_remove(s.capture);
-	return ret;
+	return rc;
 
 release:
 	lt_attach_links_free(&s.links);
 	lt_attach_events_close(&s.ev, mono_ns());
 	lt_capture_dir_remove(s.capture);
-	return ret;
+	return rc;
 }
 
 #endif

@@ -20,11 +20,16 @@
  *
  * Ownership: the caller owns the options; lt_attach_run owns everything it
  * creates and releases it before returning.
+ *
+ * Errors and messages: it prints nothing; what it has to say goes as text
+ * to o->notices (notice.h), and a session refused or failed returns -errno.
  */
 #ifndef LOOPTRACE_ATTACH_H
 #define LOOPTRACE_ATTACH_H
 
 #include <sys/types.h>
+
+#include "notice.h"
 
 #define LT_ATTACH_MAX_PIDS 16
 
@@ -44,15 +49,17 @@ struct lt_attach_opts {
 	 * it; the caller owns and closes the fd). */
 	const char *exe;
 	int release_fd;      /* -1: none */
+	struct lt_notices notices; /* where messages go (quiet: only problems) */
 };
 
 /* Why BPF cannot run here (missing privileges, kernel BTF, or a build
  * without the probes), as a one-line message in buf; 0 when it can. */
 int lt_attach_unsupported(char *buf, size_t len);
 
-/* Run an attach session.  Returns the process exit status for the CLI:
- * 0 on success, LT_EXIT_USAGE with one line on stderr when refused or
- * failed.  *child_status receives the wait status of opts->child. */
+/* Run an attach session.  Returns 0 once the trace is written, or -errno
+ * when the session was refused or failed (an LT_NOTICE_ERROR says why,
+ * except for a refused probe the kernel gave no reason for).
+ * *child_status receives the wait status of opts->child. */
 int lt_attach_run(const struct lt_attach_opts *o, int *child_status);
 
 #endif

@@ -29,8 +29,10 @@
 
 #include "../analyzer/store.h"
 #include "../cli/cli.h"
+#include "notice.h"
 #include "../probes/wire.h"
 #include "drain.h"
+#include "flight_session.h"
 #include "import.h"
 #include "process_tree.h"
 #include "staging.h"
@@ -45,12 +47,18 @@ struct probe_files {
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t ring_mode;     /* record --ring: SIGUSR2 asks for a dump */
+static volatile sig_atomic_t dump_requests; /* SIGUSR2s received */
 
 /* Terminal signals reach the whole foreground group, the command included;
  * forward only what was sent to us alone (si_pid set by kill(2)). */
 static void on_signal(int sig, siginfo_t *info, void *ctx)
 {
 	(void)ctx;
+	if (ring_mode && sig == SIGUSR2) {
+		dump_requests++;
+		return;
+	}
 	if (info && info->si_pid != 0 && child_pid > 0)
 		kill((pid_t)child_pid, sig);
 	pending_signal = sig;
@@ -121,9 +129,10 @@ static int env_add(const char *name, const char *ours, const char *sep)
 	return rc;
 }
 
-static void child_exec(const struct probe_files *pf, const struct lt_staging *st, int lossless,
-		       pid_t recorder, char **cmd)
+static void child_exec(const struct probe_files *pf, const struct lt_staging *st,
+		       const struct lt_record_opts *o, pid_t recorder)
 {
+	char **cmd = o->cmd;
 	char require[PATH_MAX + 32], pid[32];
 	snprintf(pid, sizeof(pid), "%d", (int)recorder);
 	const char *ring_dir = st->rings;
@@ -136,13 +145,14 @@ static void child_exec(const struct probe_files *pf, const struct lt_staging *st
 	    setenv("LOOPTRACE_NODE_OPTIONS", require, 1) != 0 ||
 	    setenv("LOOPTRACE_RECORDER_PID", pid, 1) != 0 ||
 	    (strcmp(st->rings, st->raw) != 0 && setenv("LOOPTRACE_RING_SPILL", st->raw, 1) != 0) ||
-	    (lossless && setenv("LOOPTRACE_LOSSLESS", "1", 1) != 0)) {
-		lt_cli_error("record: cannot set up the environment: %s", strerror(errno));
+	    (o->lossless && setenv("LOOPTRACE_LOSSLESS", "1", 1) != 0)) {
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: cannot set up the environment: %s",
+			  strerror(errno));
 		_exit(LT_EXIT_USAGE);
 	}
 	execvp(cmd[0], cmd);
 	int e = errno;
-	lt_cli_error("record: cannot run '%s': %s", cmd[0], strerror(e));
+	lt_notice(&o->notices, LT_NOTICE_ERROR, "record: cannot run '%s': %s", cmd[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
 }
 
@@ -176,10 +186,12 @@ static void end_leftovers(void)
  * two seconds later, then SIGKILL, each to every process the command
  * started (lt_tree_adopt_orphans keeps them below us).  Orphans are reaped
  * as they end.  Returns the command's wait status. */
-static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain)
+static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain,
+		      struct lt_flight_session *flight)
 {
+	sig_atomic_t requests_seen = 0;
 	double start = now_s(), last_progress = start;
-	int progress = !o->quiet && isatty(STDERR_FILENO);
+	int progress = !o->quiet; /* shown where the caller can (a terminal) */
 	int stage = 0;
 	int status = 0;
 	for (;;) {
@@ -189,6 +201,8 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 			if (r == pid) {
 				status = st;
 				done = 1;
+			} else if (flight) {
+				lt_flight_session_reaped(flight, r, st);
 			}
 		if (done || (r < 0 && errno != EINTR))
 			break;
@@ -200,11 +214,15 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 			stage++;
 		}
 		lt_drain_poll(drain, 0);
+		if (flight) {
+			sig_atomic_t req = dump_requests;
+			lt_flight_session_tick(flight, req != requests_seen);
+			requests_seen = req;
+		}
 		if (progress && now_s() - last_progress >= 1.0) {
 			last_progress = now_s();
-			fprintf(stderr, "\rlooptrace: recording pid %d, %.0f s, %.1f MiB captured\033[K",
-				(int)pid, t,
-				(double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
+			lt_notice(&o->notices, LT_NOTICE_PROGRESS, "recording pid %d, %.0f s, %.1f MiB captured",
+				  (int)pid, t, (double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
 		}
 		/* The rings hold up to 16 MiB per thread: drain well before they
 		 * fill (a writer waits LOOPTRACE_WAIT_MS, 40 ms, then drops). */
@@ -212,7 +230,7 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 		nanosleep(&nap, NULL);
 	}
 	if (progress && now_s() - start >= 1.0)
-		fprintf(stderr, "\r\033[K");
+		lt_notice(&o->notices, LT_NOTICE_PROGRESS_END, "%s", "");
 	if (stage > 0)
 		end_leftovers();
 	return status;
@@ -240,20 +258,23 @@ static int write_trace(const struct lt_record_opts *o, const char *raw_dir, int 
 	int rc = lt_write_trace(raw_dir, o->output, meta, sizeof(meta) / sizeof(meta[0]), stats,
 				import_s, err, sizeof(err));
 	if (rc != 0)
-		lt_cli_error("record: import failed: %s (raw capture kept in %s)", err, raw_dir);
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: import failed: %s (raw capture kept in %s)",
+			  err, raw_dir);
 	return rc;
 }
 
 /* One line when records were dropped: how many, where, why. */
-static void say_loss(const struct lt_drain_loss *l, const struct lt_drain *drain, int drain_rc,
-		     double start_mono)
+static void say_loss(const struct lt_record_opts *o, const struct lt_drain_loss *l,
+		     const struct lt_drain *drain, int drain_rc, double start_mono)
 {
 	if (l->no_ring)
-		lt_cli_error("record: %u thread(s) had no room for a ring in %s: their events were "
-			     "counted, not kept", l->no_ring, drain->ring_dirs[0]);
+		lt_notice(&o->notices, LT_NOTICE_ERROR,
+			  "record: %u thread(s) had no room for a ring in %s: their events were "
+			  "counted, not kept", l->no_ring, drain->ring_dirs[0]);
 	if (!l->events && !(l->reasons & LT_DRAIN_LOSS_WRITE)) {
 		if (drain_rc != 0)
-			lt_cli_error("record: writing the capture: %s", strerror(-drain_rc));
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "record: writing the capture: %s",
+				  strerror(-drain_rc));
 		return;
 	}
 	char write_err[160];
@@ -266,9 +287,10 @@ static void say_loss(const struct lt_drain_loss *l, const struct lt_drain *drain
 	/* Times from the first thread's start, as report and replay give them. */
 	double origin = l->origin_ns ? (double)l->origin_ns / 1e9 : start_mono;
 	double from = (double)l->first_ns / 1e9 - origin, to = (double)l->last_ns / 1e9 - origin;
-	lt_cli_error("record: warning: trace incomplete: %llu events dropped in %u thread(s) between "
-		     "%.2f s and %.2f s (%s; see table stream_losses)",
-		     (unsigned long long)l->events, l->streams, from < 0 ? 0 : from, to < 0 ? 0 : to, why);
+	lt_notice(&o->notices, LT_NOTICE_ERROR,
+		  "record: warning: trace incomplete: %llu events dropped in %u thread(s) between "
+		  "%.2f s and %.2f s (%s; see table stream_losses)",
+		  (unsigned long long)l->events, l->streams, from < 0 ? 0 : from, to < 0 ? 0 : to, why);
 }
 
 static int exit_status_of(int status)
@@ -280,14 +302,16 @@ static int exit_status_of(int status)
 	return 1;
 }
 
-int lt_record_run(const struct lt_record_opts *o)
+int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 {
 	int rc;
 	struct probe_files pf;
-	if (find_probes(&pf) != 0) {
-		lt_cli_error("record: cannot find liblooptrace-preload.so, agent.js and looptrace.node "
-			     "next to the looptrace binary (set LOOPTRACE_LIBDIR)");
-		return LT_EXIT_USAGE;
+	*exit_status = 0;
+	if ((rc = find_probes(&pf)) != 0) {
+		lt_notice(&o->notices, LT_NOTICE_ERROR,
+			  "record: cannot find liblooptrace-preload.so, agent.js and looptrace.node "
+			  "next to the looptrace binary (set LOOPTRACE_LIBDIR)");
+		return rc;
 	}
 
 	char outdir_buf[PATH_MAX], err[1024];
@@ -298,19 +322,19 @@ int lt_record_run(const struct lt_record_opts *o)
 	char first[PATH_MAX];
 	lt_staging_clean_leftovers(outdir, &leftovers, &leftover_bytes, first, sizeof(first));
 	if (leftovers && !o->quiet)
-		fprintf(stderr, "looptrace: removed %u leftover capture director%s of recorders that are gone "
-				"(%.1f MiB, %s%s)\n",
-			leftovers, leftovers == 1 ? "y" : "ies", (double)leftover_bytes / (1024.0 * 1024.0),
-			first, leftovers > 1 ? ", ..." : "");
+		lt_notice(&o->notices, LT_NOTICE_INFO,
+			  "removed %u leftover capture director%s of recorders that are gone (%.1f MiB, %s%s)",
+			  leftovers, leftovers == 1 ? "y" : "ies", (double)leftover_bytes / (1024.0 * 1024.0),
+			  first, leftovers > 1 ? ", ..." : "");
 	char kept[PATH_MAX];
 	if (o->keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o->output) >= (int)sizeof(kept)) {
-		lt_cli_error("record: output path too long");
-		return LT_EXIT_USAGE;
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: output path too long");
+		return -ENAMETOOLONG;
 	}
 	struct lt_staging dirs;
-	if (lt_staging_create(&dirs, outdir, o->keep_raw ? kept : NULL, err, sizeof(err)) != 0) {
-		lt_cli_error("record: %s", err);
-		return LT_EXIT_USAGE;
+	if ((rc = lt_staging_create(&dirs, outdir, o->keep_raw ? kept : NULL, err, sizeof(err))) != 0) {
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: %s", err);
+		return rc < 0 ? rc : -EIO;
 	}
 	struct lt_drain drain;
 	lt_drain_init(&drain, dirs.rings, dirs.stage_limit ? dirs.rings : dirs.raw);
@@ -318,6 +342,21 @@ int lt_record_run(const struct lt_record_opts *o)
 		lt_drain_add_ring_dir(&drain, dirs.raw);
 	if (dirs.stage_limit)
 		lt_drain_spill_to(&drain, dirs.raw, dirs.stage_limit);
+	struct lt_flight_session flight;
+	if (o->ring) {
+		const struct lt_flight_session_opts fo = {
+			.output = o->output, .ring = o->ring, .limit_bytes = o->ring_bytes,
+			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = o->cmd,
+			.notices = &o->notices, .quiet = o->quiet,
+		};
+		if ((rc = lt_flight_session_start(&flight, &fo, &drain)) != 0) {
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "record: %s", strerror(-rc));
+			lt_drain_close(&drain);
+			lt_staging_remove(&dirs);
+			return rc;
+		}
+		ring_mode = 1;
+	}
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_signal;
@@ -333,31 +372,48 @@ int lt_record_run(const struct lt_record_opts *o)
 	lt_tree_adopt_orphans(); /* best effort: without it --duration ends the direct child only */
 	pid_t pid = fork();
 	if (pid < 0) {
-		lt_cli_error("record: fork: %s", strerror(errno));
+		rc = -errno;
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: fork: %s", strerror(-rc));
 		lt_staging_remove(&dirs);
-		return LT_EXIT_USAGE;
+		return rc;
 	}
 	if (pid == 0) {
 		struct sigaction dfl = {0};
 		dfl.sa_handler = SIG_DFL;
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			sigaction(forwarded[i], &dfl, NULL);
-		child_exec(&pf, &dirs, o->lossless, recorder, o->cmd);
+		child_exec(&pf, &dirs, o, recorder);
 	}
 	child_pid = pid;
-	int status = wait_child(pid, o, &drain);
+	if (o->ring)
+		lt_flight_session_publish(&flight, pid);
+	int status = wait_child(pid, o, &drain, o->ring ? &flight : NULL);
 	double elapsed = now_s() - start;
 	child_pid = 0;
 	int drain_rc = lt_drain_poll(&drain, 1);
+	if (o->ring) {
+		/* The exit dump; every dump said where it went. */
+		*exit_status = exit_status_of(status);
+		lt_flight_session_finish(&flight, *exit_status);
+		lt_flight_session_close(&flight);
+		ring_mode = 0;
+		struct lt_drain_loss ring_loss;
+		lt_drain_loss(&drain, &ring_loss);
+		lt_drain_close(&drain);
+		say_loss(o, &ring_loss, &drain, drain_rc, start);
+		lt_staging_remove(&dirs);
+		return 0;
+	}
 	char capture[PATH_MAX];
 	snprintf(capture, sizeof(capture), "%s", drain.out_dir);
 	struct lt_drain_loss loss;
 	lt_drain_loss(&drain, &loss);
 	lt_drain_close(&drain);
-	say_loss(&loss, &drain, drain_rc, start);
+	say_loss(o, &loss, &drain, drain_rc, start);
 
 	struct lt_import_stats stats;
 	double import_s = 0;
+	*exit_status = exit_status_of(status);
 	rc = write_trace(o, capture, status, elapsed, &stats, &import_s);
 	if (rc != 0) {
 		/* The program ran as it would have: its status stands; the line
@@ -366,21 +422,21 @@ int lt_record_run(const struct lt_record_opts *o)
 			lt_capture_dir_remove(dirs.rings);
 		if (strcmp(capture, dirs.raw) != 0 && !dirs.keep_raw)
 			lt_capture_dir_remove(dirs.raw);
-		return exit_status_of(status);
+		return 0;
 	}
 	if (o->keep_raw && !o->quiet)
-		fprintf(stderr, "looptrace: raw capture kept in %s\n", dirs.raw);
+		lt_notice(&o->notices, LT_NOTICE_INFO, "raw capture kept in %s", dirs.raw);
 	lt_staging_remove(&dirs);
 
 	if (!o->quiet) {
 		double mib = (double)stats.raw_bytes / (1024.0 * 1024.0);
-		fprintf(stderr,
-			"looptrace: %llu events, %llu dispatches, %u threads, %.1f MiB raw "
-			"(%.1f B/event), imported in %.2f s -> %s%s\n",
-			(unsigned long long)stats.events, (unsigned long long)stats.dispatches,
-			stats.streams, mib,
-			stats.events ? (double)stats.raw_bytes / (double)stats.events : 0.0, import_s,
-			o->output, stats.damaged ? " (some streams ended in a damaged record)" : "");
+		lt_notice(&o->notices, LT_NOTICE_INFO,
+			  "%llu events, %llu dispatches, %u threads, %.1f MiB raw "
+			  "(%.1f B/event), imported in %.2f s -> %s%s",
+			  (unsigned long long)stats.events, (unsigned long long)stats.dispatches,
+			  stats.streams, mib,
+			  stats.events ? (double)stats.raw_bytes / (double)stats.events : 0.0, import_s,
+			  o->output, stats.damaged ? " (some streams ended in a damaged record)" : "");
 	}
-	return exit_status_of(status);
+	return 0;
 }

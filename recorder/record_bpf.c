@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/cli.h"
 #include "attach.h"
 #include "elf_symbols.h"
 
@@ -66,13 +65,15 @@ static int node_binary(const char *name, char *out, size_t len)
 	return found && lt_elf_find_functions(out, uv_run, 1, &off) == 1 && off != 0;
 }
 
-int lt_record_bpf(const struct lt_record_opts *ro)
+int lt_record_bpf(const struct lt_record_opts *ro, int *exit_status)
 {
 	char **cmd = ro->cmd;
 	char why[256];
-	if (lt_attach_unsupported(why, sizeof(why)) != 0) {
-		lt_cli_error("record: %s", why);
-		return LT_EXIT_USAGE;
+	*exit_status = 0;
+	int rc = lt_attach_unsupported(why, sizeof(why));
+	if (rc != 0) {
+		lt_notice(&ro->notices, LT_NOTICE_ERROR, "record: %s", why);
+		return rc;
 	}
 	char command[8192];
 	size_t used = 0;
@@ -89,12 +90,13 @@ int lt_record_bpf(const struct lt_record_opts *ro)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		lt_cli_error("record: fork: %s", strerror(errno));
+		rc = -errno;
+		lt_notice(&ro->notices, LT_NOTICE_ERROR, "record: fork: %s", strerror(-rc));
 		if (early) {
 			close(gate[0]);
 			close(gate[1]);
 		}
-		return LT_EXIT_USAGE;
+		return rc;
 	}
 	if (pid == 0) {
 		if (early) {
@@ -106,7 +108,7 @@ int lt_record_bpf(const struct lt_record_opts *ro)
 		}
 		execvp(cmd[0], cmd);
 		int e = errno;
-		lt_cli_error("record: cannot run '%s': %s", cmd[0], strerror(e));
+		lt_notice(&ro->notices, LT_NOTICE_ERROR, "record: cannot run '%s': %s", cmd[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	int status = 0;
@@ -116,24 +118,27 @@ int lt_record_bpf(const struct lt_record_opts *ro)
 	} else {
 		/* Attach once the command runs its own binary. */
 		for (int waited = 0; !execed(pid); waited++) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				return exit_code(status);
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				*exit_status = exit_code(status);
+				return 0;
+			}
 			struct timespec nap = {0, 2 * 1000 * 1000};
 			nanosleep(&nap, NULL);
 			if (waited > 5000) {
-				lt_cli_error("record: '%s' did not start", cmd[0]);
+				lt_notice(&ro->notices, LT_NOTICE_ERROR, "record: '%s' did not start", cmd[0]);
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
-				return LT_EXIT_USAGE;
+				return -ETIMEDOUT;
 			}
 		}
 	}
 	struct lt_attach_opts o = {
 		.n_pids = 1, .duration = ro->duration, .output = ro->output, .quiet = ro->quiet, .child = pid,
 		.command = command, .exe = early ? exe : NULL, .release_fd = early ? gate[1] : -1,
+		.notices = ro->notices,
 	};
 	o.pids[0] = pid;
-	int rc = lt_attach_run(&o, &status);
+	rc = lt_attach_run(&o, &status);
 	if (early)
 		close(gate[1]); /* released already, or: run untraced */
 	if (rc != 0) {
@@ -141,5 +146,6 @@ int lt_record_bpf(const struct lt_record_opts *ro)
 		waitpid(pid, &status, 0);
 		return rc;
 	}
-	return exit_code(status);
+	*exit_status = exit_code(status);
+	return 0;
 }

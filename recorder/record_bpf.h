@@ -4,17 +4,18 @@
  * (before it starts when it is a node binary, else once it has exec'd) and
  * stop when it exits.
  *
- * Errors: like lt_record_run (record.h), one line on stderr per problem and
- * an exit status.
+ * Errors and messages: like lt_record_run (record.h): nothing printed,
+ * messages to o->notices, -errno when the recording failed.
  */
 #ifndef LOOPTRACE_RECORD_BPF_H
 #define LOOPTRACE_RECORD_BPF_H
 
 #include "record.h"
 
-/* Returns the command's exit status (128+N when it died of signal N), or
- * LT_EXIT_USAGE when attaching was refused.  o->keep_raw is not supported
- * (the caller refuses it). */
-int lt_record_bpf(const struct lt_record_opts *o);
+/* Returns 0 with *exit_status the command's status (128+N when it died of
+ * signal N), or -errno when attaching was refused or failed (the command
+ * then runs to its end untraced).  o->keep_raw is not supported (the
+ * caller refuses it). */
+int lt_record_bpf(const struct lt_record_opts *o, int *exit_status);
 
 #endif
