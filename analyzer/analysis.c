@@ -57,6 +57,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		{"leaked handles", lt_detect_leaks},
 		{"sequential awaits", lt_detect_sequential_await},
 		{"floods", lt_detect_floods},
+		{"flight window", lt_detect_window},
 	};
 	if (lt_locations_prepare_for(db, &opts->user_code) != 0) {
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));

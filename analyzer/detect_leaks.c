@@ -22,7 +22,8 @@
  * are info notes unless growing.
  * Each finding is placed at the user line that created the handles, with the
  * library frame that made them as secondary context.
- * An attached trace (meta capture = bpf) is a window on a process that goes
+ * An attached trace (meta capture = bpf), and a flight recorder's dump taken
+ * while the program ran (analyzer/window.h), is a window on a process that goes
  * on running: a handle still open when the window closed is only a leak when
  * handles of its type and site kept piling up all through the window.
  */
@@ -35,6 +36,7 @@
 #include "locations.h"
 #include "processes.h"
 #include "store.h"
+#include "window.h"
 
 struct handle_kind {
 	const char *type, *what, *fix;
@@ -131,12 +133,15 @@ static const char leaks_sql_fmt[] =
 	" GROUP BY l.pid, l.type, COALESCE(us.file, uo.file), COALESCE(us.line, uo.line)"
 	" ORDER BY count(*) DESC";
 
-/* The trace is a window on a running process (eBPF attach). */
+/* The trace is a window on a running process (eBPF attach, or a flight
+ * recorder's dump taken while the program ran). */
 static int is_window(sqlite3 *db)
 {
 	char capture[16];
+	struct lt_window w;
 	lt_store_get_meta(db, "capture", capture, sizeof(capture));
-	return !strcmp(capture, "bpf");
+	lt_window_read(db, &w);
+	return !strcmp(capture, "bpf") || w.running;
 }
 
 /* Some thread stream was damaged: a close may have fallen in the gap. */

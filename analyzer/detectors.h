@@ -20,5 +20,7 @@ int lt_detect_leaks(struct lt_analysis *a);
 int lt_detect_sequential_await(struct lt_analysis *a);
 /* microtask-starvation and unbounded-fan-out. */
 int lt_detect_floods(struct lt_analysis *a);
+/* flight-window: on a flight recorder's dump, which window it holds (info). */
+int lt_detect_window(struct lt_analysis *a);
 
 #endif

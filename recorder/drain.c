@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flight.h"
+
 #define CHUNK_BYTES ((size_t)LT_CHUNK_WORDS * 4u)
 
 struct lt_drain_ring {
@@ -29,6 +31,8 @@ struct lt_drain_ring {
 	int finished;
 	int broken;      /* a write failed: the flat file ends where it was */
 	struct lt_loss lost; /* what the drain itself could not write */
+	int flight_id;       /* flight mode: the stream in d->flight */
+	uint32_t scan_chunk, scan_off; /* flight mode: next record not yet scanned */
 };
 
 static uint64_t now_ns(void)
@@ -199,6 +203,32 @@ static int write_header(const struct lt_drain_ring *r, uint32_t cursor)
 	return write_all(r->out_fd, page, sizeof(page), 0);
 }
 
+/* Flight mode: the ring's records go to d->flight, no flat file. */
+static int adopt_in_flight(struct lt_drain *d, int dir, const char *name, void *map, size_t map_bytes,
+			   const struct lt_file_header *h)
+{
+	int id = lt_flight_add_stream(d->flight, h->pid, h->tid);
+	if (id < 0) {
+		munmap(map, map_bytes);
+		return id;
+	}
+	struct lt_drain_ring *r = &d->rings[d->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->dir = dir;
+	r->hdr = map;
+	r->map_bytes = map_bytes;
+	r->slots = h->ring_slots;
+	r->slot_mem = (const char *)map + LT_HEADER_BYTES;
+	r->out_fd = -1;
+	r->flight_id = id;
+	/* What a dead recorder drained is not ours to show: start where the
+	 * ring is. */
+	r->copied = r->scan_chunk = __atomic_load_n(&r->hdr->ring_drained, __ATOMIC_ACQUIRE);
+	d->n++;
+	return 0;
+}
+
 /* Map a ring whose writer has finished initialising it (magic set) and
  * open (or continue) its flat file. */
 static int adopt(struct lt_drain *d, int dir, const char *file)
@@ -245,6 +275,8 @@ static int adopt(struct lt_drain *d, int dir, const char *file)
 		d->rings = grown;
 		d->cap = cap;
 	}
+	if (d->flight)
+		return adopt_in_flight(d, dir, name, map, map_bytes, &h);
 	snprintf(path, sizeof(path), "%s.ltr", name);
 	int out = openat(d->out_dfd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0 || fstat(out, &st) != 0) {
@@ -348,8 +380,76 @@ static int write_chunk(struct lt_drain *d, struct lt_drain_ring *r, const void *
 	return rc;
 }
 
+/* The writer's cursor as a word offset in chunk r->copied, or -1 when it
+ * is elsewhere (a gap's scratch chunk, or a value that makes no sense). */
+static long cursor_in_chunk(const struct lt_drain_ring *r)
+{
+	uint32_t flags = __atomic_load_n(&r->hdr->flags, __ATOMIC_ACQUIRE);
+	uint32_t cursor = (uint32_t)__atomic_load_n(&r->hdr->cursor, __ATOMIC_ACQUIRE);
+	uint32_t base = r->copied * LT_CHUNK_WORDS;
+	if ((flags & LT_FILE_DROPPING) || r->slots == 0 || cursor < base || cursor - base > LT_CHUNK_WORDS)
+		return -1;
+	return (long)(cursor - base);
+}
+
+/* Flight mode: show new records to the flight recorder, hand it the
+ * finished chunks, and give their slots back. */
+static int flight_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
+{
+	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
+	size_t id = (size_t)r->flight_id;
+	if (r->slots == 0)
+		return 0;
+	while (r->scan_chunk < written) {
+		const uint32_t *p = (const uint32_t *)slot(r, r->scan_chunk);
+		if (r->scan_off < LT_CHUNK_WORDS)
+			lt_flight_scan(d->flight, id, p + r->scan_off, LT_CHUNK_WORDS - r->scan_off);
+		r->scan_chunk++;
+		r->scan_off = 0;
+	}
+	int rc = 0;
+	while (r->copied < written) {
+		int k = lt_flight_keep(d->flight, id, (const uint32_t *)slot(r, r->copied));
+		if (k != 0 && !rc)
+			rc = k;
+		r->copied++;
+		__atomic_store_n(&r->hdr->ring_drained, r->copied, __ATOMIC_RELEASE);
+	}
+	long at = cursor_in_chunk(r);
+	if (r->scan_chunk == r->copied && at > (long)r->scan_off) {
+		const uint32_t *p = (const uint32_t *)slot(r, r->copied);
+		lt_flight_scan(d->flight, id, p + r->scan_off, (size_t)at - r->scan_off);
+		r->scan_off = (uint32_t)at;
+	}
+	if (final)
+		r->finished = 1;
+	return rc;
+}
+
+void lt_drain_to_flight(struct lt_drain *d, struct lt_flight *flight)
+{
+	d->flight = flight;
+}
+
+size_t lt_drain_rings(const struct lt_drain *d)
+{
+	return d->n;
+}
+
+void lt_drain_ring_view(const struct lt_drain *d, size_t i, struct lt_file_header *flat,
+			const uint32_t **words, size_t *n)
+{
+	const struct lt_drain_ring *r = &d->rings[i];
+	long at = cursor_in_chunk(r);
+	flat_header(r, flat, 0);
+	*words = (const uint32_t *)(r->slots ? slot(r, r->copied) : NULL);
+	*n = at > 0 ? (size_t)at : 0;
+}
+
 static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
 {
+	if (d->flight)
+		return flight_ring(d, r, final);
 	uint32_t written = __atomic_load_n(&r->hdr->ring_written, __ATOMIC_ACQUIRE);
 	int moved = 0;
 	while (r->copied < written && r->slots > 0) {
@@ -424,7 +524,7 @@ int lt_drain_poll(struct lt_drain *d, int final)
 		return d->error;
 	for (size_t i = 0; i < d->n; i++)
 		note_error(d, drain_ring(d, &d->rings[i], final));
-	if (d->spill_dir[0] && d->written > d->limit_bytes)
+	if (!d->flight && d->spill_dir[0] && d->written > d->limit_bytes)
 		note_error(d, spill(d));
 	return d->error;
 }
@@ -464,7 +564,8 @@ void lt_drain_close(struct lt_drain *d)
 	for (size_t i = 0; i < d->n; i++) {
 		char file[128];
 		munmap(d->rings[i].hdr, d->rings[i].map_bytes);
-		close(d->rings[i].out_fd);
+		if (d->rings[i].out_fd >= 0)
+			close(d->rings[i].out_fd);
 		snprintf(file, sizeof(file), "%s.ring", d->rings[i].name);
 		unlinkat(d->ring_dfd[d->rings[i].dir], file, 0);
 	}

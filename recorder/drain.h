@@ -38,6 +38,7 @@
 #include "../probes/wire.h"
 
 struct lt_drain_ring;
+struct lt_flight;
 
 #define LT_DRAIN_RING_DIRS 2
 
@@ -54,6 +55,10 @@ struct lt_drain {
 	size_t n, cap;
 	int error; /* first -errno met while writing, 0 if none */
 	unsigned polls; /* the ring directories are rescanned every RESCAN_EVERY polls */
+	/* Flight recorder (record --ring): finished chunks go into this memory
+	 * ring instead of flat files, and every record is shown to it as it
+	 * arrives (lt_flight_scan); NULL for a plain recording. */
+	struct lt_flight *flight;
 };
 
 /* What every ring dropped, summed (after the final poll). */
@@ -74,6 +79,18 @@ void lt_drain_init(struct lt_drain *d, const char *ring_dir, const char *out_dir
 void lt_drain_add_ring_dir(struct lt_drain *d, const char *dir);
 /* Stage in out_dir until limit_bytes, then move to spill_dir. */
 void lt_drain_spill_to(struct lt_drain *d, const char *spill_dir, uint64_t limit_bytes);
+
+/* Keep the capture in `flight` (flight.h; borrowed, not owned) instead of
+ * flat files: call before the first poll. */
+void lt_drain_to_flight(struct lt_drain *d, struct lt_flight *flight);
+
+/* Flight mode: rings adopted so far, and ring i's state for a dump: its
+ * control page made flat (ring fields cleared, the drain's loss added) and
+ * its unfinished chunk up to the cursor (*words points into the ring: copy
+ * it before the writer goes on; *n is 0 while the writer drops). */
+size_t lt_drain_rings(const struct lt_drain *d);
+void lt_drain_ring_view(const struct lt_drain *d, size_t i, struct lt_file_header *flat,
+			const uint32_t **words, size_t *n);
 
 /* Drain what the writers finished; with `final`, everything up to each
  * cursor.  New rings are looked for on the first poll, every 32nd, and the

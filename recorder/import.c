@@ -30,12 +30,37 @@
 #include "import_strings_stacks.h"
 #include "import_tasks.h"
 
+/* What later records refer to, kept from before a window. */
+static int is_definition(unsigned kind)
+{
+	switch (kind) {
+	case LT_PAD:
+	case LT_STRING:
+	case LT_STACK:
+	case LT_PROC_START:
+	case LT_JS_START:
+	case LT_SAMPLING:
+	case LT_EXEC:
+	case LT_FORK:
+	case LT_THREAD_CREATE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void handle_record(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
+	unsigned kind = lt_record_kind(r[0]);
+	if (ts < im->window_from_ns && !is_definition(kind)) {
+		s->last_ts = ts; /* coarse times widen against it */
+		if (kind == LT_R_INIT)
+			lt_on_r_init_before_window(im, s, r);
+		return;
+	}
 	s->events++;
 	s->last_ts = ts;
 	s->it_last = ts;
-	unsigned kind = lt_record_kind(r[0]);
 	if (kind != LT_STRING && kind != LT_PAD && kind != LT_EXEC && kind != LT_PROC_START) {
 		lt_flush_exec(im, s);
 		s->did_something = 1;
@@ -109,11 +134,11 @@ static void merge(struct lt_importer *im, struct lt_stream *streams, size_t n)
 	}
 }
 
-int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_stats *stats,
-		    char *err, size_t errlen)
+static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from_ns,
+			struct lt_import_stats *stats, char *err, size_t errlen)
 {
 	memset(stats, 0, sizeof(*stats));
-	struct lt_importer im = {.stats = stats};
+	struct lt_importer im = {.stats = stats, .window_from_ns = from_ns};
 	struct lt_stream *streams = calloc(n ? n : 1, sizeof(*streams));
 	int rc = 0;
 	size_t opened = 0;
@@ -173,6 +198,12 @@ close_streams:
 	return rc;
 }
 
+int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_stats *stats,
+		    char *err, size_t errlen)
+{
+	return import_files(db, paths, n, 0, stats, err, errlen);
+}
+
 static int is_capture_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -186,6 +217,12 @@ static int by_name(const void *a, const void *b)
 
 int lt_import_dir(sqlite3 *db, const char *dir, struct lt_import_stats *stats, char *err,
 		  size_t errlen)
+{
+	return lt_import_dir_window(db, dir, 0, stats, err, errlen);
+}
+
+int lt_import_dir_window(sqlite3 *db, const char *dir, uint64_t from_ns, struct lt_import_stats *stats,
+			 char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
@@ -216,7 +253,7 @@ int lt_import_dir(sqlite3 *db, const char *dir, struct lt_import_stats *stats, c
 	}
 	if (n) /* qsort's base must not be NULL, even for no element */
 		qsort(paths, n, sizeof(*paths), by_name);
-	rc = lt_import_files(db, paths, n, stats, err, errlen);
+	rc = import_files(db, paths, n, from_ns, stats, err, errlen);
 free_paths:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");

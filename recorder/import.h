@@ -34,6 +34,14 @@ struct lt_import_stats {
 int lt_import_dir(sqlite3 *db, const char *dir, struct lt_import_stats *stats, char *err,
 		  size_t errlen);
 
+/* The same for a flight recorder's dump: records before from_ns (CLOCK_MONOTONIC)
+ * are skipped, except the ones later records refer to (strings, stacks,
+ * process, thread and JS starts, exec, fork, sampling mode, the main
+ * module's end).  What a skipped record began (a dispatch, a promise, a
+ * handle) is met later without its beginning, as after a gap. */
+int lt_import_dir_window(sqlite3 *db, const char *dir, uint64_t from_ns, struct lt_import_stats *stats,
+			 char *err, size_t errlen);
+
 /* Import an explicit list of capture files (used by tests and by the
  * directory import). */
 int lt_import_files(sqlite3 *db, char *const *paths, size_t n, struct lt_import_stats *stats,

@@ -32,6 +32,10 @@ void lt_on_js_start(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 	s->main_script = lt_string_of(s, r[4]);
 	if (lt_record_words(r[0]) >= 6)
 		s->worker_name = lt_string_of(s, r[5]);
+	/* A flight recorder's window that starts later: the main module's
+	 * evaluation is not in it. */
+	if (ts < im->window_from_ns)
+		return;
 	static const char main_type[] = "main";
 	s->phase = LT_PHASE_MAIN;
 	lt_open_dispatch(im, s, D_MAIN, 0, LT_QUEUE_MAIN, main_type, sizeof(main_type) - 1, NO_SEQ, ts);
@@ -228,7 +232,12 @@ static void write_thread(struct lt_importer *im, struct lt_stream *s, uint64_t e
 		sqlite3_bind_text(st, 8, s->main_script.s, (int)s->main_script.n, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
-	sqlite3_bind_int64(st, 9, (int64_t)h->start_ns);
+	/* In a flight recorder's window, the thread is seen from the window's
+	 * start (or its own, if later). */
+	uint64_t start = h->start_ns > im->window_from_ns ? h->start_ns : im->window_from_ns;
+	if (start > end)
+		start = end;
+	sqlite3_bind_int64(st, 9, (int64_t)start);
 	sqlite3_bind_int64(st, 10, (int64_t)end);
 	sqlite3_bind_int(st, 11, (h->flags & LT_FILE_CLOSED) ? 1 : 0);
 	sqlite3_bind_int64(st, 12, (int64_t)s->events);

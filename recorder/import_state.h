@@ -45,6 +45,9 @@ struct lt_importer {
 	/* in-dispatch sampling, by JS thread (LT_SAMPLING) */
 	unsigned sampling_on, sampling_off, sampling_unavailable;
 	uint32_t unavailable_abi;
+	/* a flight recorder's window: events before it are skipped (their
+	 * definitions are kept), 0 for a whole capture */
+	uint64_t window_from_ns;
 };
 
 /* A piece of text inside the capture. */
@@ -59,6 +62,7 @@ struct lt_resource_info {
 	uint8_t queue;
 	const char *type;     /* in the stream's string storage */
 	uint32_t type_len;
+	uint8_t no_row;       /* made before a flight recorder's window: known, not in the trace */
 };
 
 struct lt_promise_info {

@@ -22,7 +22,7 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	uint32_t id = r[1], trigger = r[2];
 	/* the trigger first: a put below may move the map's entries */
 	const struct lt_resource_info *tr = trigger <= s->max_res ? lt_id_map_get(&s->res, trigger) : NULL;
-	int trigger_seen = tr != NULL;
+	int trigger_seen = tr != NULL && !tr->no_row;
 	uint32_t trigger_site = tr ? tr->site : 0;
 	struct lt_resource_info *ri = lt_id_map_put(&s->res, id, NULL);
 	if (!ri) {
@@ -35,6 +35,7 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	ri->type_len = type.n;
 	ri->queue = (uint8_t)lt_queue_of_type(type.s, type.n);
 	ri->site = 0;
+	ri->no_row = 0;
 
 	struct lt_text cb = lt_string_of(s, r[8]);
 	int32_t delay = (int32_t)r[7];
@@ -66,6 +67,26 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	sqlite3_bind_int(st, 14, (lt_record_aux(r[0]) & 1) ? 0 : 1);
 	lt_import_db_run(&im->db, ST_RESOURCE);
 	im->stats->resources++;
+}
+
+void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
+{
+	uint32_t id = r[1], trigger = r[2];
+	const struct lt_resource_info *tr = trigger <= s->max_res ? lt_id_map_get(&s->res, trigger) : NULL;
+	uint32_t trigger_site = tr ? tr->site : 0;
+	struct lt_resource_info *ri = lt_id_map_put(&s->res, id, NULL);
+	if (!ri) {
+		im->db.failed = 1;
+		return;
+	}
+	struct lt_text type = lt_string_of(s, r[3]);
+	ri->created_seq = NO_SEQ;
+	ri->type = type.s;
+	ri->type_len = type.n;
+	ri->queue = (uint8_t)lt_queue_of_type(type.s, type.n);
+	uint64_t stack = lt_stack_of(s, r[4]);
+	ri->site = lt_reaches_user_code(im, stack) ? (uint32_t)stack : trigger_site;
+	ri->no_row = 1;
 }
 
 /* The resource of async id `id`, NULL when unknown (or forgotten). */

@@ -20,4 +20,9 @@ void lt_on_r_after(struct lt_importer *im, struct lt_stream *s, const uint32_t *
 /* LT_R_DESTROY and LT_R_REF */
 void lt_on_r_update(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts);
 
+/* An LT_R_INIT before a flight recorder's window: its type, queue and
+ * site are remembered for its callbacks in the window; it gets no row (its
+ * life is not in the trace). */
+void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r);
+
 #endif

@@ -47,6 +47,13 @@ int lt_write_trace(const char *capture_dir, const char *output, const struct lt_
 		   size_t n_meta, struct lt_import_stats *stats, double *import_s, char *err,
 		   size_t errlen)
 {
+	return lt_write_trace_window(capture_dir, 0, output, meta, n_meta, stats, import_s, err, errlen);
+}
+
+int lt_write_trace_window(const char *capture_dir, uint64_t from_ns, const char *output,
+			  const struct lt_meta_entry *meta, size_t n_meta, struct lt_import_stats *stats,
+			  double *import_s, char *err, size_t errlen)
+{
 	char tmp[4096];
 	err[0] = '\0';
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", output, (int)getpid()) >= (int)sizeof(tmp)) {
@@ -61,7 +68,7 @@ int lt_write_trace(const char *capture_dir, const char *output, const struct lt_
 		return rc;
 	}
 	double t0 = now_s();
-	rc = lt_import_dir(db, capture_dir, stats, err, errlen);
+	rc = lt_import_dir_window(db, capture_dir, from_ns, stats, err, errlen);
 	if (rc == 0)
 		rc = lt_store_finish(db);
 	*import_s = now_s() - t0;

@@ -8,6 +8,7 @@
 #define LOOPTRACE_TRACE_WRITER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "import.h"
 
@@ -23,6 +24,12 @@ struct lt_meta_entry {
 int lt_write_trace(const char *capture_dir, const char *output, const struct lt_meta_entry *meta,
 		   size_t n_meta, struct lt_import_stats *stats, double *import_s, char *err,
 		   size_t errlen);
+
+/* The same for a flight recorder's dump: events before from_ns are left
+ * out (import.h, lt_import_dir_window). */
+int lt_write_trace_window(const char *capture_dir, uint64_t from_ns, const char *output,
+			  const struct lt_meta_entry *meta, size_t n_meta, struct lt_import_stats *stats,
+			  double *import_s, char *err, size_t errlen);
 
 /* Remove a capture directory and the files in it (captures are flat: no
  * subdirectories).  Best effort: what cannot be removed stays. */
