@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 
+#include "../recorder/flight_session.h"
 #include "../recorder/record.h"
 #include "../recorder/record_bpf.h"
 #include "cmds.h"
@@ -11,6 +12,7 @@
 struct record_settings {
 	struct lt_record_opts record;
 	int bpf;
+	const char *trigger_lag;
 };
 
 static const struct lt_option options[] = {
@@ -27,6 +29,17 @@ static const struct lt_option options[] = {
 	 "When the recorder falls behind, make the program wait for it (as long as it lives) instead of "
 	 "dropping events (counted, said, and stored in the trace).",
 	 LT_OPT_FLAG, NULL, offsetof(struct record_settings, record.lossless)},
+	{"ring", 0, "SIZE|DURATION",
+	 "Flight recorder: keep only the most recent SIZE (64M; 4M to 1024G) or DURATION (2s, 500ms, 10min; in "
+	 "at most 256 MiB) of events in memory and write a trace OUT-n.db (OUT is -o without .db; n = 1, 2, ... "
+	 "in trigger order) when triggered: SIGUSR2 sent to the recorder (not to the traced program, whose "
+	 "signal handling stays its own) or `looptrace dump -p PID`, --trigger-lag, an unhandled rejection, "
+	 "and the command's exit. The recorder keeps running after a dump.",
+	 LT_OPT_STRING, NULL, offsetof(struct record_settings, record.ring)},
+	{"trigger-lag", 0, "TIME",
+	 "With --ring: also dump when an event loop stays busy (out of epoll) longer than TIME (200ms, 0.5s); "
+	 "lag and rejection dumps rest for one window after each.",
+	 LT_OPT_STRING, NULL, offsetof(struct record_settings, trigger_lag)},
 	{"bpf", 0, NULL, "Use the eBPF probes instead of the in-process ones (root; as `attach`).", LT_OPT_FLAG,
 	 NULL, offsetof(struct record_settings, bpf)},
 };
@@ -57,6 +70,19 @@ int cmd_record(int argc, char **argv)
 	if (s.bpf && s.record.keep_raw) {
 		lt_cli_error("record: --keep-raw is not available with --bpf");
 		return LT_EXIT_USAGE;
+	}
+	if (s.trigger_lag && !s.record.ring)
+		return lt_command_usage_error(&lt_command_record, "--trigger-lag needs --ring");
+	if (s.record.ring) {
+		char why[160];
+		if (s.bpf || s.record.keep_raw)
+			return lt_command_usage_error(&lt_command_record, "--ring goes with neither --bpf nor --keep-raw");
+		if (lt_flight_parse_ring(s.record.ring, &s.record.ring_bytes, &s.record.ring_seconds, why,
+					 sizeof(why)) != 0)
+			return lt_command_usage_error(&lt_command_record, "%s", why);
+		if (s.trigger_lag && (lt_flight_parse_ms(s.trigger_lag, &s.record.trigger_lag_ms) != 0 ||
+				      s.record.trigger_lag_ms <= 0))
+			return lt_command_usage_error(&lt_command_record, "--trigger-lag takes a time (200ms, 0.5s)");
 	}
 	if ((status = lt_command_check_trace_output(&lt_command_record, s.record.output)) != 0)
 		return status;

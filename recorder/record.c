@@ -32,6 +32,7 @@
 #include "notice.h"
 #include "../probes/wire.h"
 #include "drain.h"
+#include "flight_session.h"
 #include "import.h"
 #include "process_tree.h"
 #include "staging.h"
@@ -46,12 +47,18 @@ struct probe_files {
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t ring_mode;     /* record --ring: SIGUSR2 asks for a dump */
+static volatile sig_atomic_t dump_requests; /* SIGUSR2s received */
 
 /* Terminal signals reach the whole foreground group, the command included;
  * forward only what was sent to us alone (si_pid set by kill(2)). */
 static void on_signal(int sig, siginfo_t *info, void *ctx)
 {
 	(void)ctx;
+	if (ring_mode && sig == SIGUSR2) {
+		dump_requests++;
+		return;
+	}
 	if (info && info->si_pid != 0 && child_pid > 0)
 		kill((pid_t)child_pid, sig);
 	pending_signal = sig;
@@ -179,8 +186,10 @@ static void end_leftovers(void)
  * two seconds later, then SIGKILL, each to every process the command
  * started (lt_tree_adopt_orphans keeps them below us).  Orphans are reaped
  * as they end.  Returns the command's wait status. */
-static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain)
+static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain *drain,
+		      struct lt_flight_session *flight)
 {
+	sig_atomic_t requests_seen = 0;
 	double start = now_s(), last_progress = start;
 	int progress = !o->quiet; /* shown where the caller can (a terminal) */
 	int stage = 0;
@@ -192,6 +201,8 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 			if (r == pid) {
 				status = st;
 				done = 1;
+			} else if (flight) {
+				lt_flight_session_reaped(flight, r, st);
 			}
 		if (done || (r < 0 && errno != EINTR))
 			break;
@@ -203,6 +214,11 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 			stage++;
 		}
 		lt_drain_poll(drain, 0);
+		if (flight) {
+			sig_atomic_t req = dump_requests;
+			lt_flight_session_tick(flight, req != requests_seen);
+			requests_seen = req;
+		}
 		if (progress && now_s() - last_progress >= 1.0) {
 			last_progress = now_s();
 			lt_notice(&o->notices, LT_NOTICE_PROGRESS, "recording pid %d, %.0f s, %.1f MiB captured",
@@ -326,6 +342,21 @@ int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 		lt_drain_add_ring_dir(&drain, dirs.raw);
 	if (dirs.stage_limit)
 		lt_drain_spill_to(&drain, dirs.raw, dirs.stage_limit);
+	struct lt_flight_session flight;
+	if (o->ring) {
+		const struct lt_flight_session_opts fo = {
+			.output = o->output, .ring = o->ring, .limit_bytes = o->ring_bytes,
+			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = o->cmd,
+			.notices = &o->notices, .quiet = o->quiet,
+		};
+		if ((rc = lt_flight_session_start(&flight, &fo, &drain)) != 0) {
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "record: %s", strerror(-rc));
+			lt_drain_close(&drain);
+			lt_staging_remove(&dirs);
+			return rc;
+		}
+		ring_mode = 1;
+	}
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_signal;
@@ -354,10 +385,25 @@ int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 		child_exec(&pf, &dirs, o, recorder);
 	}
 	child_pid = pid;
-	int status = wait_child(pid, o, &drain);
+	if (o->ring)
+		lt_flight_session_publish(&flight, pid);
+	int status = wait_child(pid, o, &drain, o->ring ? &flight : NULL);
 	double elapsed = now_s() - start;
 	child_pid = 0;
 	int drain_rc = lt_drain_poll(&drain, 1);
+	if (o->ring) {
+		/* The exit dump; every dump said where it went. */
+		*exit_status = exit_status_of(status);
+		lt_flight_session_finish(&flight, *exit_status);
+		lt_flight_session_close(&flight);
+		ring_mode = 0;
+		struct lt_drain_loss ring_loss;
+		lt_drain_loss(&drain, &ring_loss);
+		lt_drain_close(&drain);
+		say_loss(o, &ring_loss, &drain, drain_rc, start);
+		lt_staging_remove(&dirs);
+		return 0;
+	}
 	char capture[PATH_MAX];
 	snprintf(capture, sizeof(capture), "%s", drain.out_dir);
 	struct lt_drain_loss loss;

@@ -14,6 +14,8 @@
 #ifndef LOOPTRACE_RECORD_H
 #define LOOPTRACE_RECORD_H
 
+#include <stdint.h>
+
 #include "notice.h"
 
 struct lt_record_opts {
@@ -23,6 +25,12 @@ struct lt_record_opts {
 	int keep_raw;       /* keep the raw capture as OUTPUT.raw (created; must not exist) */
 	int lossless;       /* writers wait for the recorder instead of dropping records */
 	char **cmd;         /* the command line, NULL-terminated */
+	/* Flight recorder (record --ring, flight_session.h): keep only the most
+	 * recent window in memory and write OUTPUT-n.db when triggered. */
+	const char *ring;      /* the --ring text; NULL: a plain recording */
+	uint64_t ring_bytes;   /* memory for the window */
+	double ring_seconds;   /* 0: the window is what ring_bytes holds */
+	double trigger_lag_ms; /* 0: no lag trigger */
 	struct lt_notices notices; /* where messages go (quiet: only problems) */
 };
 

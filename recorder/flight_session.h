@@ -1,0 +1,98 @@
+/*
+ * flight_session.h — `record --ring`: the recorder keeps the most recent
+ * window of the capture in memory (flight.h) and writes a normal trace
+ * when triggered — SIGUSR2 or `looptrace dump -p PID` (rendezvous.h), a
+ * loop lag over --trigger-lag, an unhandled rejection, and the command's
+ * exit — then keeps running.
+ *
+ * Dump n goes to OUT-n.db (OUT = -o without its .db ending), numbered from
+ * 1 in the order the dumps were triggered.  A dump while the command runs
+ * is written by a forked child from a copy-on-write image of the memory
+ * ring (the unfinished chunks copied out of the rings first), so draining
+ * never stops; one dump at a time; after a lag or rejection dump, those
+ * triggers rest for the window's length (1 s in SIZE mode).  The exit
+ * dump is written in the recorder itself.
+ *
+ * Each trace's meta holds: flight_dump (n), trigger (signal, lag,
+ * rejection, exit), trigger_ns, trigger_detail, window_start_ns,
+ * window_end_ns (CLOCK_MONOTONIC ns, as every time in the trace), ring
+ * (the --ring value), and, for the exit dump only, exit_status.
+ *
+ * Ownership: the session borrows the drain and the options; it owns the
+ * flight ring and the rendezvous file (lt_flight_session_close).  It
+ * says one line per dump written (LT_NOTICE_INFO) and each problem
+ * (LT_NOTICE_ERROR) through o->notices.
+ */
+#ifndef LOOPTRACE_FLIGHT_SESSION_H
+#define LOOPTRACE_FLIGHT_SESSION_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "drain.h"
+#include "notice.h"
+#include "flight.h"
+#include "rendezvous.h"
+
+struct lt_flight_session_opts {
+	const char *output;   /* OUT.db: dumps are OUT-n.db */
+	const char *ring;     /* the --ring text, for meta */
+	uint64_t limit_bytes; /* memory for the window */
+	double window_s;      /* 0: the window is what limit_bytes holds */
+	double lag_ms;        /* 0: no lag trigger */
+	char *const *cmd;     /* for meta */
+	const struct lt_notices *notices; /* a line per dump written, and problems */
+	int quiet;            /* only problems */
+};
+
+struct lt_flight_session {
+	struct lt_flight_session_opts o;
+	struct lt_flight *flight;
+	struct lt_drain *drain;
+	struct lt_rendezvous rv;
+	uint64_t start_ns;
+	unsigned next_dump;   /* the number of the next dump */
+	pid_t child;          /* a dump being written, 0 if none */
+	unsigned child_n;
+	int child_requested;  /* it answers a SIGUSR2 / dump request */
+	char child_path[PATH_MAX];
+	uint64_t rest_until_ns; /* automatic triggers rest until then */
+	int request_pending;  /* a request not yet served (a dump was running) */
+	unsigned failed;
+};
+
+#define LT_FLIGHT_MIN_BYTES ((uint64_t)4 << 20)     /* one chunk */
+#define LT_FLIGHT_DURATION_BYTES ((uint64_t)256 << 20) /* the memory of a DURATION ring */
+
+/* The --ring value: a SIZE (64M, 512MiB, 1G; at least 4M) sets *bytes and
+ * *seconds = 0; a DURATION (2s, 500ms, 10min) sets *seconds and *bytes =
+ * LT_FLIGHT_DURATION_BYTES.  Returns 0, or -EINVAL with a reason in err. */
+int lt_flight_parse_ring(const char *text, uint64_t *bytes, double *seconds, char *err, size_t n);
+/* A --trigger-lag value: 200ms, 0.2s, or a bare number of ms.  Returns 0
+ * or -EINVAL. */
+int lt_flight_parse_ms(const char *text, double *ms);
+
+/* Set up: the flight ring (given to the drain) and the rendezvous.
+ * Returns 0 or -ENOMEM. */
+int lt_flight_session_start(struct lt_flight_session *s, const struct lt_flight_session_opts *o,
+			    struct lt_drain *d);
+/* After the command started: publish for `dump -p` (a failure is said
+ * once; SIGUSR2 still works). */
+void lt_flight_session_publish(struct lt_flight_session *s, pid_t command);
+
+/* Once per poll, after lt_drain_poll: expire, look at triggers (requested:
+ * a SIGUSR2 came since the last tick) and start a dump if one is due. */
+void lt_flight_session_tick(struct lt_flight_session *s, int requested);
+
+/* waitpid reaped `pid`: 1 when it was a dump (said and published), else 0. */
+int lt_flight_session_reaped(struct lt_flight_session *s, pid_t pid, int status);
+
+/* The command exited with `exit_status`: wait for a running dump, then
+ * write the exit dump (after the drain's final poll, before its close).
+ * Returns 0, or -1 when some dump could not be written. */
+int lt_flight_session_finish(struct lt_flight_session *s, int exit_status);
+
+void lt_flight_session_close(struct lt_flight_session *s);
+
+#endif
