@@ -18,12 +18,10 @@ int lt_detect_window(struct lt_analysis *a)
 	if (!f)
 		return -ENOMEM;
 	double len_s = (double)(w.end_ns - w.start_ns) / 1e9;
-	double trig_before_end_s = w.trigger_ns <= w.end_ns ? (double)(w.end_ns - w.trigger_ns) / 1e9 : 0;
 	lt_finding_message(f,
-			   "flight recorder dump %u: the last %.2f s before a %s trigger%s%s (%.3f s before the "
-			   "window's end); findings are in the window: dispatches, promises and handles begun "
-			   "before it are not in this trace%s",
-			   w.dump, len_s, w.trigger, w.detail[0] ? ": " : "", w.detail, trig_before_end_s,
+			   "flight recorder dump %u: the last %.2f s before a %s trigger%s%s; findings are in the "
+			   "window: dispatches, promises and handles begun before it are not in this trace%s",
+			   w.dump, len_s, w.trigger, w.detail[0] ? ": " : "", w.detail,
 			   w.running ? ", and the program ran on after it" : "");
 	lt_finding_number(f, "window_ms", len_s * 1e3);
 	lt_finding_text(f, "trigger", w.trigger);

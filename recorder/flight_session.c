@@ -221,14 +221,13 @@ static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, co
 		return rc;
 	}
 	uint64_t from = lt_flight_window_start(s->flight, end_ns);
-	uint64_t window_start = from;
-	if (!window_start) {
-		/* Nothing evicted: the window is the whole recording. */
-		window_start = s->start_ns;
-		for (size_t i = 0; i < sn->n; i++)
-			if (sn->hdr[i].start_ns && sn->hdr[i].start_ns < window_start)
-				window_start = sn->hdr[i].start_ns;
-	}
+	/* The window starts where the records do: no earlier than the first
+	 * thread's start. */
+	uint64_t first = s->start_ns;
+	for (size_t i = 0; i < sn->n; i++)
+		if (sn->hdr[i].start_ns && sn->hdr[i].start_ns < first)
+			first = sn->hdr[i].start_ns;
+	uint64_t window_start = from > first ? from : first;
 	char command[8192], num[16], trig[32], ws[32], we[32], es[16], dur[32];
 	join_command(s->o.cmd, command, sizeof(command));
 	snprintf(num, sizeof(num), "%u", n);
