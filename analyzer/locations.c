@@ -147,6 +147,20 @@ int lt_place_of_stack(sqlite3 *db, int64_t stack_id, struct lt_place *out)
 	return out->has_user || out->has_library ? 0 : -ENOENT;
 }
 
+/* Run the one-row query sql with ?1 = pid: its integer into *v (left as
+ * it was when there is no row).  0, or -EIO when it cannot be asked. */
+static int pid_query(sqlite3 *db, const char *sql, int64_t pid, int *v)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, pid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
 int lt_pid_ran_user_code(sqlite3 *db, int64_t pid)
 {
 	static const char sql[] =
@@ -166,31 +180,17 @@ int lt_pid_ran_user_code(sqlite3 *db, int64_t pid)
 		" OR EXISTS (SELECT 1 FROM promises WHERE pid = ?1 AND site_stack_id IS NOT NULL)"
 		" OR EXISTS (SELECT 1 FROM samples WHERE pid = ?1)";
 	int found = 1; /* when unsure, assume it did */
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (pid_query(db, sql, pid, &found) != 0 || found)
 		return found;
-	sqlite3_bind_int64(s, 1, pid);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		found = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (found)
-		return found;
-	if (sqlite3_prepare_v2(db, samples_sql, -1, &s, NULL) != SQLITE_OK)
+	if (pid_query(db, samples_sql, pid, &found) != 0)
 		return 1; /* a trace without samples: unsure */
-	sqlite3_bind_int64(s, 1, pid);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		found = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
 	if (found)
 		return found;
-	if (sqlite3_prepare_v2(db, any_stack_sql, -1, &s, NULL) != SQLITE_OK)
-		return 1;
 	/* No stack at all (an attached trace, nothing sampled): no evidence. */
-	sqlite3_bind_int64(s, 1, pid);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		found = !sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return found;
+	int any = 1;
+	if (pid_query(db, any_stack_sql, pid, &any) != 0)
+		return 1;
+	return !any;
 }
 
 int lt_running_frame_of(sqlite3 *db, int64_t seq, struct lt_user_frame *out)

@@ -125,6 +125,24 @@ static int is_locked(sqlite3 *db)
 	return code == SQLITE_BUSY || code == SQLITE_LOCKED;
 }
 
+/* Close h after a failed read and say why: locked by another process
+ * (-EBUSY), damaged (rc -EIO: -EINVAL, "corrupt or truncated trace", with
+ * detail when there is one), or refused for `why` (any other rc: -EINVAL). */
+static int refuse_open(sqlite3 *h, int rc, const char *path, const char *detail, const char *why,
+		       char *err, size_t errlen)
+{
+	int locked = rc == -EIO && is_locked(h);
+	sqlite3_close(h);
+	if (locked)
+		return fail(err, errlen, -EBUSY, path,
+			    "the trace is locked by another process (a recording still writing it?)");
+	if (rc == -EIO && detail)
+		snprintf(err, errlen, "%s: corrupt or truncated trace (%s)", path, detail);
+	else
+		snprintf(err, errlen, "%s: %s", path, rc == -EIO ? "corrupt or truncated trace" : why);
+	return -EINVAL;
+}
+
 /* Every table and index of schema_sql and index_sql exists exactly as
  * they create it: a view or a table declared differently (no primary key,
  * other columns) would make readers slow or wrong.  Returns 0, -EIO when
@@ -248,14 +266,8 @@ static int open_trace(const char *path, sqlite3 **db, int check_values, char *er
 	}
 	int app = 0, version = 0;
 	if (read_pragma(h, "PRAGMA application_id", &app) != 0 ||
-	    read_pragma(h, "PRAGMA user_version", &version) != 0) {
-		int locked = is_locked(h);
-		sqlite3_close(h);
-		if (locked)
-			return fail(err, errlen, -EBUSY, path,
-				    "the trace is locked by another process (a recording still writing it?)");
-		return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
-	}
+	    read_pragma(h, "PRAGMA user_version", &version) != 0)
+		return refuse_open(h, -EIO, path, NULL, NULL, err, errlen);
 	if (app != LT_STORE_APP_ID) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EINVAL, path, "not a looptrace trace (foreign SQLite database)");
@@ -276,30 +288,11 @@ static int open_trace(const char *path, sqlite3 **db, int check_values, char *er
 	}
 	const char *what = "";
 	int rc = check_schema(h, &what);
-	if (rc != 0) {
-		int locked = rc == -EIO && is_locked(h);
-		sqlite3_close(h);
-		if (locked)
-			return fail(err, errlen, -EBUSY, path,
-				    "the trace is locked by another process (a recording still writing it?)");
-		if (rc == -EIO)
-			return fail(err, errlen, -EINVAL, path, "corrupt or truncated trace");
-		snprintf(err, errlen, "%s: %s", path, what);
-		return -EINVAL;
-	}
+	if (rc != 0)
+		return refuse_open(h, rc, path, NULL, what, err, errlen);
 	char why[512];
-	if (check_values && (rc = lt_store_check(h, why, sizeof(why))) != 0) {
-		int locked = rc == -EIO && is_locked(h);
-		sqlite3_close(h);
-		if (locked)
-			return fail(err, errlen, -EBUSY, path,
-				    "the trace is locked by another process (a recording still writing it?)");
-		if (rc == -EIO)
-			snprintf(err, errlen, "%s: corrupt or truncated trace (%s)", path, why);
-		else
-			snprintf(err, errlen, "%s: %s", path, why);
-		return -EINVAL;
-	}
+	if (check_values && (rc = lt_store_check(h, why, sizeof(why))) != 0)
+		return refuse_open(h, rc, path, why, why, err, errlen);
 	*db = h;
 	return 0;
 }
