@@ -98,14 +98,10 @@ static void event_head(struct exporter *x, const char *name, const char *ph, int
 {
 	struct lt_json *j = &x->j;
 	lt_json_begin_object(j);
-	lt_json_key(j, "name");
-	lt_json_cstring(j, name);
-	lt_json_key(j, "ph");
-	lt_json_cstring(j, ph);
-	lt_json_key(j, "pid");
-	lt_json_int(j, pid);
-	lt_json_key(j, "tid");
-	lt_json_int(j, tid);
+	lt_json_key_cstring(j, "name", name);
+	lt_json_key_cstring(j, "ph", ph);
+	lt_json_key_int(j, "pid", pid);
+	lt_json_key_int(j, "tid", tid);
 	lt_json_key(j, "ts");
 	put_ts(x, ts_ns);
 }

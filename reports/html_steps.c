@@ -38,14 +38,10 @@ struct steps {
 static void frame_object(struct lt_json *j, const char *function, const char *file, int64_t line, int64_t column)
 {
 	lt_json_begin_object(j);
-	lt_json_key(j, "function");
-	lt_json_cstring(j, function ? function : "");
-	lt_json_key(j, "file");
-	lt_json_cstring(j, file);
-	lt_json_key(j, "line");
-	lt_json_int(j, line);
-	lt_json_key(j, "column");
-	lt_json_int(j, column);
+	lt_json_key_cstring(j, "function", function ? function : "");
+	lt_json_key_cstring(j, "file", file);
+	lt_json_key_int(j, "line", line);
+	lt_json_key_int(j, "column", column);
 	lt_json_end_object(j);
 }
 
@@ -146,32 +142,19 @@ static int one_step(void *ctx, const struct lt_dispatch *d, const struct lt_outp
 	st->shown++;
 	struct lt_json *j = &st->j;
 	lt_json_begin_object(j);
-	lt_json_key(j, "seq");
-	lt_json_int(j, d->seq);
-	lt_json_key(j, "pid");
-	lt_json_int(j, d->pid);
-	lt_json_key(j, "tid");
-	lt_json_int(j, d->tid);
-	lt_json_key(j, "queue");
-	lt_json_cstring(j, lt_queue_canonical(d->queue));
-	lt_json_key(j, "type");
-	lt_json_cstring(j, d->type);
-	lt_json_key(j, "callback");
-	lt_json_cstring(j, d->callback);
-	lt_json_key(j, "phase");
-	lt_json_cstring(j, d->phase);
-	lt_json_key(j, "iteration");
-	lt_json_int(j, d->iteration);
-	lt_json_key(j, "depth");
-	lt_json_int(j, d->depth);
-	lt_json_key(j, "parent");
-	lt_json_int(j, d->parent_seq);
-	lt_json_key(j, "enqueued");
-	lt_json_int(j, d->trigger_seq);
-	lt_json_key(j, "t_ms");
-	lt_json_double(j, (double)(d->begin_ns - st->origin_ns) / 1e6);
-	lt_json_key(j, "ms");
-	lt_json_double(j, (double)(d->end_ns - d->begin_ns) / 1e6);
+	lt_json_key_int(j, "seq", d->seq);
+	lt_json_key_int(j, "pid", d->pid);
+	lt_json_key_int(j, "tid", d->tid);
+	lt_json_key_cstring(j, "queue", lt_queue_canonical(d->queue));
+	lt_json_key_cstring(j, "type", d->type);
+	lt_json_key_cstring(j, "callback", d->callback);
+	lt_json_key_cstring(j, "phase", d->phase);
+	lt_json_key_int(j, "iteration", d->iteration);
+	lt_json_key_int(j, "depth", d->depth);
+	lt_json_key_int(j, "parent", d->parent_seq);
+	lt_json_key_int(j, "enqueued", d->trigger_seq);
+	lt_json_key_double(j, "t_ms", (double)(d->begin_ns - st->origin_ns) / 1e6);
+	lt_json_key_double(j, "ms", (double)(d->end_ns - d->begin_ns) / 1e6);
 	lt_json_key(j, "location");
 	if (d->loc.file)
 		frame_object(j, d->loc.function, d->loc.file, d->loc.line, d->loc.column);
@@ -181,8 +164,7 @@ static int one_step(void *ctx, const struct lt_dispatch *d, const struct lt_outp
 	lt_json_begin_array(j);
 	for (size_t i = 0; i < n_out; i++) {
 		lt_json_begin_object(j);
-		lt_json_key(j, "fd");
-		lt_json_int(j, out[i].fd);
+		lt_json_key_int(j, "fd", out[i].fd);
 		lt_json_key(j, "text");
 		lt_json_string(j, out[i].text, out[i].len);
 		lt_json_end_object(j);

@@ -121,6 +121,24 @@ void lt_json_int(struct lt_json *j, int64_t v)
 	fprintf(j->out, "%lld", (long long)v);
 }
 
+void lt_json_key_int(struct lt_json *j, const char *key, int64_t v)
+{
+	lt_json_key(j, key);
+	lt_json_int(j, v);
+}
+
+void lt_json_key_cstring(struct lt_json *j, const char *key, const char *s)
+{
+	lt_json_key(j, key);
+	lt_json_cstring(j, s);
+}
+
+void lt_json_key_double(struct lt_json *j, const char *key, double v)
+{
+	lt_json_key(j, key);
+	lt_json_double(j, v);
+}
+
 void lt_json_double(struct lt_json *j, double v)
 {
 	before_value(j);

@@ -38,6 +38,10 @@ void lt_json_int(struct lt_json *j, int64_t v);
 void lt_json_double(struct lt_json *j, double v);
 void lt_json_null(struct lt_json *j);
 void lt_json_bool(struct lt_json *j, int v);
+/* A member in one call: key, then the value as above. */
+void lt_json_key_int(struct lt_json *j, const char *key, int64_t v);
+void lt_json_key_cstring(struct lt_json *j, const char *key, const char *s);
+void lt_json_key_double(struct lt_json *j, const char *key, double v);
 /* A number already formatted by the caller (digits, '-', '.'), written as
  * is: for fixed-point values that %g would round. */
 void lt_json_number_text(struct lt_json *j, const char *text);
