@@ -5,11 +5,13 @@
 #include <stdio.h>
 
 #include "../recorder/attach.h"
+#include "../recorder/flight_session.h"
 #include "cmds.h"
 
 struct attach_settings {
 	struct lt_pids pids;
 	struct lt_attach_opts attach;
+	const char *trigger_lag;
 };
 
 _Static_assert(LT_MAX_PIDS <= LT_ATTACH_MAX_PIDS, "every --pid fits the attach options");
@@ -22,6 +24,16 @@ static const struct lt_option options[] = {
 			 "Write the trace to FILE (default looptrace.db); it is replaced only once complete."),
 	{"quiet", 'q', NULL, "Print neither the progress line nor the summary.", LT_OPT_FLAG, NULL,
 	 offsetof(struct attach_settings, attach.quiet)},
+	{"ring", 0, "SIZE|DURATION",
+	 "Flight recorder: keep only the most recent SIZE (64M; 4M to 1024G) or DURATION (2s, 500ms, 10min; in "
+	 "at most 256 MiB) of events in memory and write a trace OUT-n.db (OUT is -o without .db; n = 1, 2, ... "
+	 "in trigger order) when triggered: SIGUSR2 sent to looptrace or `looptrace dump -p PID`, "
+	 "--trigger-lag, an unhandled rejection, and the end of the session. The session goes on after a dump.",
+	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, attach.ring)},
+	{"trigger-lag", 0, "TIME",
+	 "With --ring: also dump when an event loop stays busy (out of epoll) longer than TIME (200ms, 0.5s); "
+	 "lag and rejection dumps rest for one window after each.",
+	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, trigger_lag)},
 };
 
 const struct lt_command lt_command_attach = {
@@ -46,6 +58,17 @@ int cmd_attach(int argc, char **argv)
 		return lt_command_usage_error(&lt_command_attach, "no process to attach to (-p PID)");
 	if (!*s.attach.output)
 		return lt_command_usage_error(&lt_command_attach, "-o needs a file name");
+	if (s.trigger_lag && !s.attach.ring)
+		return lt_command_usage_error(&lt_command_attach, "--trigger-lag needs --ring");
+	if (s.attach.ring) {
+		char why[160];
+		if (lt_flight_parse_ring(s.attach.ring, &s.attach.ring_bytes, &s.attach.ring_seconds, why,
+					 sizeof(why)) != 0)
+			return lt_command_usage_error(&lt_command_attach, "%s", why);
+		if (s.trigger_lag && (lt_flight_parse_ms(s.trigger_lag, &s.attach.trigger_lag_ms) != 0 ||
+				      s.attach.trigger_lag_ms <= 0))
+			return lt_command_usage_error(&lt_command_attach, "--trigger-lag takes a time (200ms, 0.5s)");
+	}
 	if ((status = lt_command_check_trace_output(&lt_command_attach, s.attach.output)) != 0)
 		return status;
 	for (int i = 0; i < s.pids.n; i++)

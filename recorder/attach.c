@@ -19,6 +19,7 @@
 
 #include "attach_events.h"
 #include "attach_probes.h"
+#include "flight_session.h"
 #include "trace_writer.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -77,10 +78,15 @@ int lt_attach_unsupported(char *buf, size_t len)
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t forward_to;
+static volatile sig_atomic_t dump_requests; /* attach --ring: SIGUSR2s */
 
 static void on_signal(int sig, siginfo_t *info, void *ctx)
 {
 	(void)ctx;
+	if (sig == SIGUSR2) {
+		dump_requests++;
+		return;
+	}
 	if (forward_to > 0) {
 		/* record --bpf: the command decides; forward what was sent to us alone. */
 		if (info && info->si_pid != 0)
@@ -119,6 +125,8 @@ struct session {
 	struct lt_attach_links links;
 	struct lt_attach_events ev;
 	char capture[PATH_MAX];
+	struct lt_flight_session flight; /* attach --ring */
+	int ring;
 };
 
 static int alive(pid_t pid)
@@ -131,12 +139,19 @@ static void run_loop(struct session *s, const struct lt_attach_opts *o, int *chi
 {
 	uint64_t start = mono_ns();
 	int stage = 0;
+	sig_atomic_t requests_seen = dump_requests;
 	for (;;) {
 		/* The probes do not wake us (BPF_RB_NO_WAKEUP): drain every 20 ms;
 		 * the 8 MiB ring holds about 260k events. */
 		struct timespec nap = {0, 20 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 		lt_attach_links_drain(&s->links);
+		if (s->ring) {
+			sig_atomic_t req = dump_requests;
+			lt_flight_session_poll(&s->flight);
+			lt_flight_session_tick(&s->flight, req != requests_seen);
+			requests_seen = req;
+		}
 		if (stop_requested)
 			return;
 		double t = (double)(mono_ns() - start) / 1e9;
@@ -277,6 +292,36 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	hand_up_warnings(&s.links, o);
 	uint64_t start = mono_ns();
 	lt_attach_events_init(&s.ev, s.capture, start);
+	static char ring_pids[256], ring_command[4096];
+	static struct lt_meta_entry ring_meta[2];
+	if (o->ring) {
+		ring_pids[0] = '\0';
+		for (int i = 0; i < o->n_pids; i++) {
+			size_t used = strlen(ring_pids);
+			snprintf(ring_pids + used, sizeof(ring_pids) - used, "%s%d", i ? "," : "", (int)o->pids[i]);
+		}
+		if (o->command)
+			snprintf(ring_command, sizeof(ring_command), "%s", o->command);
+		else
+			command_of(o->pids[0], ring_command, sizeof(ring_command));
+		ring_meta[0] = (struct lt_meta_entry){"capture", "bpf"};
+		ring_meta[1] = (struct lt_meta_entry){"attached_pids", ring_pids};
+		static char *ring_cmd[2];
+		ring_cmd[0] = ring_command;
+		const struct lt_flight_session_opts fo = {
+			.output = o->output, .ring = o->ring, .limit_bytes = o->ring_bytes,
+			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = ring_cmd,
+			.notices = &o->notices, .quiet = o->quiet, .meta = ring_meta, .n_meta = 2,
+		};
+		const struct lt_flight_source src = {lt_attach_events_flight_view, &s.ev};
+		if ((rc = lt_flight_session_start(&s.flight, &fo, &src)) != 0) {
+			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: %s", strerror(-rc));
+			lt_capture_dir_remove(s.capture);
+			return rc;
+		}
+		s.ev.flight = s.flight.flight;
+		s.ring = 1;
+	}
 	int multi = !getenv("LOOPTRACE_ATTACH_NO_MULTI");
 	rc = lt_attach_links_load(&s.links, o->pids, o->n_pids, res, fallback, multi, o->quiet, &s.ev);
 	hand_up_warnings(&s.links, o);
@@ -307,6 +352,11 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	forward_to = o->child;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	struct sigaction old_usr2;
+	if (s.ring) {
+		sigaction(SIGUSR2, &sa, &old_usr2);
+		lt_flight_session_publish(&s.flight, o->pids[0]);
+	}
 	if (!o->quiet && !o->child)
 		lt_notice(&o->notices, LT_NOTICE_INFO, "attached to %d process%s with %u probes%s; Ctrl-C detaches",
 			  o->n_pids, o->n_pids > 1 ? "es" : "", s.links.attached,
@@ -324,8 +374,17 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	rc = lt_attach_events_close(&s.ev, end);
 	if (rc != 0)
 		lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: writing the capture: %s", strerror(-rc));
+	else if (s.ring)
+		rc = lt_flight_session_finish(&s.flight, child_done ? (WIFEXITED(*child_status)
+									? WEXITSTATUS(*child_status)
+									: 128 + WTERMSIG(*child_status))
+								  : -1) == 0 ? 0 : -EIO;
 	else
 		rc = write_trace(&s, o, (double)(end - start) / 1e9, child_done, *child_status);
+	if (s.ring) {
+		sigaction(SIGUSR2, &old_usr2, NULL);
+		lt_flight_session_close(&s.flight);
+	}
 	lt_attach_links_free(&s.links);
 	lt_capture_dir_remove(s.capture);
 	return rc;
@@ -333,6 +392,8 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 release:
 	lt_attach_links_free(&s.links);
 	lt_attach_events_close(&s.ev, mono_ns());
+	if (s.ring)
+		lt_flight_session_close(&s.flight);
 	lt_capture_dir_remove(s.capture);
 	return rc;
 }

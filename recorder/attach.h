@@ -27,6 +27,7 @@
 #ifndef LOOPTRACE_ATTACH_H
 #define LOOPTRACE_ATTACH_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "notice.h"
@@ -50,6 +51,13 @@ struct lt_attach_opts {
 	const char *exe;
 	int release_fd;      /* -1: none */
 	struct lt_notices notices; /* where messages go (quiet: only problems) */
+	/* attach --ring (flight_session.h): keep only the most recent window
+	 * in memory and write OUTPUT-n.db when triggered (SIGUSR2, `looptrace
+	 * dump`, the lag trigger, an unhandled rejection, the end). */
+	const char *ring;      /* the --ring text; NULL: a plain session */
+	uint64_t ring_bytes;
+	double ring_seconds;
+	double trigger_lag_ms;
 };
 
 /* Why BPF cannot run here (missing privileges, kernel BTF, or a build

@@ -124,7 +124,7 @@ static struct lt_attach_stream *stream_of(struct lt_attach_events *ae, const str
 	}
 	struct lt_attach_stream *s = &ae->streams[ae->n];
 	uint64_t start = ae->start_ns && ae->start_ns <= e->ts ? ae->start_ns : e->ts;
-	int rc = lt_astream_open(s, ae->dir, ae->perf_map_dir, (int)e->tgid, (int)e->tid, start);
+	int rc = lt_astream_open(s, ae->dir, ae->perf_map_dir, (int)e->tgid, (int)e->tid, start, ae->flight);
 	if (rc != 0) {
 		fail(ae, rc);
 		return NULL;
@@ -335,6 +335,24 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 		break;
 	}
 	return fail(ae, s->w.error);
+}
+
+void lt_attach_events_flight_view(void *events, size_t i, struct lt_file_header *flat, const uint32_t **words,
+				  size_t *n)
+{
+	const struct lt_attach_events *ae = events;
+	for (size_t k = 0; k < ae->n; k++) {
+		const struct lt_raw_writer *w = &ae->streams[k].w;
+		if (w->flight && (size_t)w->flight_id == i) {
+			lt_raw_writer_flat_header(w, 0, flat);
+			*words = w->chunk;
+			*n = (size_t)(w->words % LT_CHUNK_WORDS);
+			return;
+		}
+	}
+	memset(flat, 0, sizeof(*flat));
+	*words = NULL;
+	*n = 0;
 }
 
 int lt_attach_events_close(struct lt_attach_events *ae, uint64_t end_ns)

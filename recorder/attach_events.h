@@ -46,11 +46,13 @@
 #include <stdint.h>
 
 #include "../probes/bpf/loop.h"
+#include "../probes/wire.h"
 #include "attach_work.h"
 
 #define LT_ATTACH_MICRO_MIN_NS 20000u
 
 struct lt_attach_stream;
+struct lt_flight;
 
 struct lt_attach_events {
 	char dir[4096];
@@ -64,6 +66,9 @@ struct lt_attach_events {
 	struct lt_work_table *work;    /* threadpool items in flight */
 	struct lt_attach_threadpool threadpool; /* filled by lt_attach_events_close */
 	int error; /* first -errno met */
+	/* attach --ring: streams write into this flight recorder (flight.h),
+	 * not into files in dir; borrowed. */
+	struct lt_flight *flight;
 };
 
 /* Capture files go to `dir` (which must exist). */
@@ -73,6 +78,11 @@ void lt_attach_events_init(struct lt_attach_events *ae, const char *dir, uint64_
  * later than ae->stop_ns (when set) are ignored: the trace ends when the
  * session decided to stop, not when the last probe was gone. */
 int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event *e);
+
+/* attach --ring: stream i's state for a dump (flight_session.h's source;
+ * `events` is the struct lt_attach_events). */
+void lt_attach_events_flight_view(void *events, size_t i, struct lt_file_header *flat, const uint32_t **words,
+				  size_t *n);
 
 /* Finish every stream at `end_ns` and close its file.  Returns 0 or the
  * first -errno met. */

@@ -131,14 +131,15 @@ uint32_t lt_astream_text(struct lt_attach_stream *s, const char *text, size_t le
 }
 
 int lt_astream_open(struct lt_attach_stream *s, const char *dir, const char *perf_map_dir, int pid, int tid,
-		   uint64_t start)
+		   uint64_t start, struct lt_flight *flight)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
 	s->tid = tid;
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%d-%d.ltr", dir, s->pid, s->tid);
-	int rc = lt_raw_writer_open(&s->w, path, s->pid, s->tid, parent_of(s->pid), start);
+	int rc = flight ? lt_raw_writer_open_flight(&s->w, flight, s->pid, s->tid, parent_of(s->pid), start)
+			: lt_raw_writer_open(&s->w, path, s->pid, s->tid, parent_of(s->pid), start);
 	if (rc != 0)
 		return rc;
 	if (perf_map_dir[0])

@@ -21,6 +21,8 @@
 #include "perf_map.h"
 #include "raw_writer.h"
 
+struct lt_flight;
+
 #define C_STRING 0x80000000u /* string ids of ours (the agent's have the top bit clear) */
 #define MAX_PENDING_REJECTS 256
 #define MAX_REPORTED 256
@@ -81,7 +83,7 @@ struct lt_attach_stream {
  * process's command line at `start`, the stand-in type "io", the JIT map
  * (PERF_MAP_DIR/perf-PID.map, or the process's own when "").  0 or -errno. */
 int lt_astream_open(struct lt_attach_stream *s, const char *dir, const char *perf_map_dir, int pid, int tid,
-		   uint64_t start);
+		   uint64_t start, struct lt_flight *flight);
 
 void lt_astream_put64(uint32_t *w, uint64_t v);
 

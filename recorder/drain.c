@@ -446,6 +446,21 @@ void lt_drain_ring_view(const struct lt_drain *d, size_t i, struct lt_file_heade
 	*n = at > 0 ? (size_t)at : 0;
 }
 
+void lt_drain_flight_view(void *drain, size_t i, struct lt_file_header *flat, const uint32_t **words,
+			  size_t *n)
+{
+	const struct lt_drain *d = drain;
+	/* Ring i is flight stream r->flight_id == i (adopted in order). */
+	for (size_t k = 0; k < d->n; k++)
+		if ((size_t)d->rings[k].flight_id == i) {
+			lt_drain_ring_view(d, k, flat, words, n);
+			return;
+		}
+	memset(flat, 0, sizeof(*flat));
+	*words = NULL;
+	*n = 0;
+}
+
 static int drain_ring(struct lt_drain *d, struct lt_drain_ring *r, int final)
 {
 	if (d->flight)

@@ -91,6 +91,9 @@ void lt_drain_to_flight(struct lt_drain *d, struct lt_flight *flight);
 size_t lt_drain_rings(const struct lt_drain *d);
 void lt_drain_ring_view(const struct lt_drain *d, size_t i, struct lt_file_header *flat,
 			const uint32_t **words, size_t *n);
+/* The same with the drain as a void * (flight_session.h's source). */
+void lt_drain_flight_view(void *drain, size_t i, struct lt_file_header *flat, const uint32_t **words,
+			  size_t *n);
 
 /* Drain what the writers finished; with `final`, everything up to each
  * cursor.  New rings are looked for on the first poll, every 32nd, and the

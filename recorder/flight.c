@@ -28,6 +28,10 @@ struct stream {
 	uint64_t js_base;          /* LT_JS_START's time: the base of rel64 times */
 	uint64_t poll_exit_ns;     /* out of epoll since (0: in it, or unknown) */
 	uint64_t evicted_to_ns;    /* records before this were evicted */
+	int closed;                /* lt_flight_close_stream: hdr and tail below */
+	struct lt_file_header hdr;
+	uint32_t *last;            /* the unfinished chunk at the close */
+	size_t last_words;
 };
 
 struct lt_flight {
@@ -70,6 +74,7 @@ void lt_flight_free(struct lt_flight *f)
 			c = next;
 		}
 		free(f->s[i].pin);
+		free(f->s[i].last);
 	}
 	free(f->s);
 	free(f);
@@ -271,6 +276,41 @@ int lt_flight_keep(struct lt_flight *f, size_t i, const uint32_t *words)
 	f->bytes += CHUNK_BYTES;
 	f->chunks++;
 	return 0;
+}
+
+int lt_flight_close_stream(struct lt_flight *f, size_t i, const struct lt_file_header *flat,
+			   const uint32_t *tail, size_t n)
+{
+	if (i >= f->n || n > LT_CHUNK_WORDS)
+		return -EINVAL;
+	struct stream *s = &f->s[i];
+	uint32_t *copy = n ? malloc(n * 4u) : NULL;
+	if (n && !copy)
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, tail, n * 4u);
+	free(s->last);
+	s->last = copy;
+	s->last_words = n;
+	s->hdr = *flat;
+	s->closed = 1;
+	return 0;
+}
+
+size_t lt_flight_streams(const struct lt_flight *f)
+{
+	return f->n;
+}
+
+int lt_flight_closed(const struct lt_flight *f, size_t i, struct lt_file_header *flat, const uint32_t **tail,
+		     size_t *n)
+{
+	if (i >= f->n || !f->s[i].closed)
+		return 0;
+	*flat = f->s[i].hdr;
+	*tail = f->s[i].last;
+	*n = f->s[i].last_words;
+	return 1;
 }
 
 void lt_flight_expire(struct lt_flight *f, uint64_t now_ns)

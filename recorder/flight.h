@@ -69,6 +69,17 @@ void lt_flight_scan(struct lt_flight *f, size_t i, const uint32_t *words, size_t
  * then lost, counted). */
 int lt_flight_keep(struct lt_flight *f, size_t i, const uint32_t *chunk);
 
+/* Stream i has ended (attach: its writer closed): keep its flat control
+ * page and its unfinished chunk (n words, copied) for the dumps to come.
+ * Returns 0 or -ENOMEM. */
+int lt_flight_close_stream(struct lt_flight *f, size_t i, const struct lt_file_header *flat,
+			   const uint32_t *tail, size_t n);
+/* Streams so far, and whether stream i was closed (then *flat, *tail and
+ * *n are what lt_flight_close_stream kept). */
+size_t lt_flight_streams(const struct lt_flight *f);
+int lt_flight_closed(const struct lt_flight *f, size_t i, struct lt_file_header *flat, const uint32_t **tail,
+		     size_t *n);
+
 /* Evict what fell out of the window (window_ns) as of now_ns. */
 void lt_flight_expire(struct lt_flight *f, uint64_t now_ns);
 

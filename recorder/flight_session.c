@@ -94,11 +94,11 @@ int lt_flight_parse_ms(const char *text, double *ms)
 }
 
 int lt_flight_session_start(struct lt_flight_session *s, const struct lt_flight_session_opts *o,
-			    struct lt_drain *d)
+			    const struct lt_flight_source *src)
 {
 	memset(s, 0, sizeof(*s));
 	s->o = *o;
-	s->drain = d;
+	s->src = *src;
 	s->rv.dfd = -1;
 	s->next_dump = 1;
 	s->start_ns = now_ns();
@@ -108,11 +108,7 @@ int lt_flight_session_start(struct lt_flight_session *s, const struct lt_flight_
 		.lag_ns = (uint64_t)(o->lag_ms * 1e6),
 		.on_rejection = 1,
 	};
-	int rc = lt_flight_new(&s->flight, &fo);
-	if (rc != 0)
-		return rc;
-	lt_drain_to_flight(d, s->flight);
-	return 0;
+	return lt_flight_new(&s->flight, &fo);
 }
 
 void lt_flight_session_publish(struct lt_flight_session *s, pid_t command)
@@ -153,10 +149,10 @@ static void snapshot_free(struct snapshot *sn)
 
 /* Copy every ring's control page and unfinished chunk (the writer goes on
  * writing into its slots). */
-static int snapshot_take(const struct lt_drain *d, struct snapshot *sn)
+static int snapshot_take(const struct lt_flight_session *s, struct snapshot *sn)
 {
 	memset(sn, 0, sizeof(*sn));
-	sn->n = lt_drain_rings(d);
+	sn->n = lt_flight_streams(s->flight);
 	size_t k = sn->n ? sn->n : 1;
 	sn->hdr = calloc(k, sizeof(*sn->hdr));
 	sn->words = calloc(k, sizeof(*sn->words));
@@ -166,7 +162,8 @@ static int snapshot_take(const struct lt_drain *d, struct snapshot *sn)
 	for (size_t i = 0; i < sn->n; i++) {
 		const uint32_t *w;
 		size_t n;
-		lt_drain_ring_view(d, i, &sn->hdr[i], &w, &n);
+		if (!lt_flight_closed(s->flight, i, &sn->hdr[i], &w, &n))
+			s->src.view(s->src.arg, i, &sn->hdr[i], &w, &n);
 		if (n) {
 			sn->words[i] = malloc(n * 4u);
 			if (!sn->words[i])
@@ -236,7 +233,7 @@ static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, co
 	snprintf(we, sizeof(we), "%llu", (unsigned long long)end_ns);
 	snprintf(es, sizeof(es), "%d", exit_status);
 	snprintf(dur, sizeof(dur), "%llu", (unsigned long long)(end_ns > s->start_ns ? end_ns - s->start_ns : 0));
-	struct lt_meta_entry meta[] = {
+	struct lt_meta_entry meta[32] = {
 		{"command", command},
 		{"duration_ns", dur},
 		{"flight_dump", num},
@@ -246,9 +243,12 @@ static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, co
 		{"window_start_ns", ws},
 		{"window_end_ns", we},
 		{"ring", s->o.ring ? s->o.ring : ""},
-		{"exit_status", es},
 	};
-	size_t n_meta = sizeof(meta) / sizeof(meta[0]) - (t == LT_TRIGGER_EXIT ? 0 : 1);
+	size_t n_meta = 9;
+	if (t == LT_TRIGGER_EXIT && exit_status >= 0)
+		meta[n_meta++] = (struct lt_meta_entry){"exit_status", es};
+	for (size_t i = 0; i < s->o.n_meta && n_meta < sizeof(meta) / sizeof(meta[0]); i++)
+		meta[n_meta++] = s->o.meta[i];
 	struct lt_import_stats stats;
 	double import_s;
 	rc = lt_write_trace_window(dir, from, path, meta, n_meta, &stats, &import_s, err, sizeof(err));
@@ -271,7 +271,7 @@ static void start_dump(struct lt_flight_session *s, enum lt_flight_trigger t, ui
 	char path[PATH_MAX];
 	dump_path(s, n, path, sizeof(path));
 	struct snapshot sn;
-	if (snapshot_take(s->drain, &sn) != 0) {
+	if (snapshot_take(s, &sn) != 0) {
 		lt_notice(s->o.notices, LT_NOTICE_ERROR, "record: dump %u: out of memory", n);
 		s->failed++;
 		return;
@@ -320,6 +320,13 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 	}
 }
 
+void lt_flight_session_poll(struct lt_flight_session *s)
+{
+	int st = 0;
+	if (s->child && waitpid(s->child, &st, WNOHANG) == s->child)
+		lt_flight_session_reaped(s, s->child, st);
+}
+
 int lt_flight_session_reaped(struct lt_flight_session *s, pid_t pid, int status)
 {
 	if (!s->child || pid != s->child)
@@ -349,7 +356,7 @@ int lt_flight_session_finish(struct lt_flight_session *s, int exit_status)
 	char path[PATH_MAX];
 	dump_path(s, n, path, sizeof(path));
 	struct snapshot sn;
-	int rc = snapshot_take(s->drain, &sn);
+	int rc = snapshot_take(s, &sn);
 	if (rc == 0) {
 		rc = write_dump(s, &sn, path, n, LT_TRIGGER_EXIT, now_ns(), "", now_ns(), exit_status);
 		snapshot_free(&sn);

@@ -18,7 +18,7 @@
  * window_end_ns (CLOCK_MONOTONIC ns, as every time in the trace), ring
  * (the --ring value), and, for the exit dump only, exit_status.
  *
- * Ownership: the session borrows the drain and the options; it owns the
+ * Ownership: the session borrows the source and the options; it owns the
  * flight ring and the rendezvous file (lt_flight_session_close).  It
  * says one line per dump written (LT_NOTICE_INFO) and each problem
  * (LT_NOTICE_ERROR) through o->notices.
@@ -30,10 +30,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "drain.h"
-#include "notice.h"
 #include "flight.h"
+#include "notice.h"
+#include "trace_writer.h"
 #include "rendezvous.h"
+
+/* Where a dump finds each live stream's state: stream i's flat control
+ * page and its unfinished chunk (n words; *words may point into the live
+ * capture, it is copied at once).  Streams closed with
+ * lt_flight_close_stream are not asked. */
+struct lt_flight_source {
+	void (*view)(void *arg, size_t i, struct lt_file_header *flat, const uint32_t **words, size_t *n);
+	void *arg;
+};
 
 struct lt_flight_session_opts {
 	const char *output;   /* OUT.db: dumps are OUT-n.db */
@@ -44,12 +53,14 @@ struct lt_flight_session_opts {
 	char *const *cmd;     /* for meta */
 	const struct lt_notices *notices; /* a line per dump written, and problems */
 	int quiet;            /* only problems */
+	const struct lt_meta_entry *meta; /* more meta for every dump (attach: capture = bpf, ...) */
+	size_t n_meta;
 };
 
 struct lt_flight_session {
 	struct lt_flight_session_opts o;
 	struct lt_flight *flight;
-	struct lt_drain *drain;
+	struct lt_flight_source src;
 	struct lt_rendezvous rv;
 	uint64_t start_ns;
 	unsigned next_dump;   /* the number of the next dump */
@@ -73,10 +84,10 @@ int lt_flight_parse_ring(const char *text, uint64_t *bytes, double *seconds, cha
  * or -EINVAL. */
 int lt_flight_parse_ms(const char *text, double *ms);
 
-/* Set up: the flight ring (given to the drain) and the rendezvous.
- * Returns 0 or -ENOMEM. */
+/* Set up the flight ring (s->flight, for the capture to fill: the drain's
+ * lt_drain_to_flight, attach's writers).  Returns 0 or -ENOMEM. */
 int lt_flight_session_start(struct lt_flight_session *s, const struct lt_flight_session_opts *o,
-			    struct lt_drain *d);
+			    const struct lt_flight_source *src);
 /* After the command started: publish for `dump -p` (a failure is said
  * once; SIGUSR2 still works). */
 void lt_flight_session_publish(struct lt_flight_session *s, pid_t command);
@@ -85,11 +96,16 @@ void lt_flight_session_publish(struct lt_flight_session *s, pid_t command);
  * a SIGUSR2 came since the last tick) and start a dump if one is due. */
 void lt_flight_session_tick(struct lt_flight_session *s, int requested);
 
+/* For a caller that does not reap every child itself: reap a finished
+ * dump (waitpid of the dump's child only). */
+void lt_flight_session_poll(struct lt_flight_session *s);
+
 /* waitpid reaped `pid`: 1 when it was a dump (said and published), else 0. */
 int lt_flight_session_reaped(struct lt_flight_session *s, pid_t pid, int status);
 
-/* The command exited with `exit_status`: wait for a running dump, then
- * write the exit dump (after the drain's final poll, before its close).
+/* The command exited with `exit_status` (-1: unknown, no exit_status in
+ * meta): wait for a running dump, then write the exit dump (after the
+ * capture's last records, before its streams go).
  * Returns 0, or -1 when some dump could not be written. */
 int lt_flight_session_finish(struct lt_flight_session *s, int exit_status);
 

@@ -349,12 +349,14 @@ int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = o->cmd,
 			.notices = &o->notices, .quiet = o->quiet,
 		};
-		if ((rc = lt_flight_session_start(&flight, &fo, &drain)) != 0) {
+		const struct lt_flight_source src = {lt_drain_flight_view, &drain};
+		if ((rc = lt_flight_session_start(&flight, &fo, &src)) != 0) {
 			lt_notice(&o->notices, LT_NOTICE_ERROR, "record: %s", strerror(-rc));
 			lt_drain_close(&drain);
 			lt_staging_remove(&dirs);
 			return rc;
 		}
+		lt_drain_to_flight(&drain, flight.flight);
 		ring_mode = 1;
 	}
 

@@ -179,3 +179,37 @@ test('--ring 16M keeps the recorder\'s memory bounded on a program writing far m
   assert.ok(peak > 0 && peak < 48 * 1024, `recorder RssAnon peaked at ${peak} KiB`);
   assert.ok(Number(m.events) > 100000, `the window is full of events (${m.events})`);
 });
+
+test('attach --ring 2s --trigger-lag 200ms: the block of a running program, dumped without a restart', async (t) => {
+  if (process.getuid() !== 0) return t.skip('attach needs root (CAP_BPF, CAP_PERFMON)');
+  const dir = tmpdir();
+  const out = path.join(dir, 'att.db');
+  const prog = spawn(TEST_NODE, [path.join(FIXTURES, 'flight-block.js'), '3000', '8000'], { stdio: 'ignore' });
+  try {
+    await sleep(800);
+    const r = await new Promise((resolve) => {
+      const a = spawn(LOOPTRACE, ['attach', '--ring', '2s', '--trigger-lag', '200ms', '-p', String(prog.pid),
+        '-d', '5', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      a.stderr.on('data', (d) => { stderr += d; });
+      a.on('exit', (status) => resolve({ status, stderr }));
+    });
+    if (r.status !== 0 && /eBPF|BTF|CAP_BPF|built without|not a Node/.test(r.stderr)) {
+      return t.skip(`eBPF unavailable: ${r.stderr.trim().split('\n').pop()}`);
+    }
+    assert.strictEqual(r.status, 0, r.stderr);
+    const dump = path.join(dir, 'att-1.db');
+    const m = meta(dump);
+    assert.strictEqual(m.trigger, 'lag', r.stderr);
+    assert.strictEqual(m.capture, 'bpf');
+    const windowMs = (Number(m.window_end_ns) - Number(m.window_start_ns)) / 1e6;
+    assert.ok(windowMs > 1900 && windowMs < 2100, `window of ${windowMs} ms`);
+    const rep = reportJson(dump);
+    const block = rep.findings.find((f) => f.kind === 'blocking-task');
+    assert.ok(block && block.duration_ms >= 250, JSON.stringify(rep.findings));
+    assert.strictEqual(meta(path.join(dir, 'att-2.db')).trigger, 'exit');
+    assert.strictEqual(prog.exitCode, null, 'the program runs on');
+  } finally {
+    prog.kill();
+  }
+});
