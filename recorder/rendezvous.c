@@ -3,6 +3,7 @@
  */
 #include "rendezvous.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -189,6 +190,37 @@ static int read_file(int dfd, uid_t uid, pid_t cand, struct lt_rendezvous *out)
 	return 0;
 }
 
+/* A recorder of uid whose file names `command`: 0 with *out, or -ESRCH. */
+static int find_by_command(uid_t uid, pid_t command, struct lt_rendezvous *out)
+{
+	char why[256];
+	int dfd = open_dir(uid, 0, why, sizeof(why));
+	if (dfd < 0)
+		return -ESRCH;
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		return -ESRCH;
+	}
+	int rc = -ESRCH;
+	struct dirent *e;
+	while (rc != 0 && (e = readdir(d)) != NULL) {
+		if (!e->d_name[0] || strspn(e->d_name, "0123456789") != strlen(e->d_name) || strlen(e->d_name) > 9)
+			continue;
+		struct lt_rendezvous r;
+		if (read_file(dfd, uid, (pid_t)atoi(e->d_name), &r) == 0 && r.command == command) {
+			*out = r;
+			rc = 0;
+		}
+	}
+	closedir(d);
+	close(dfd);
+	return rc;
+}
+
 int lt_rendezvous_find(pid_t pid, struct lt_rendezvous *out, char *err, size_t n)
 {
 	uid_t uid = 0;
@@ -199,12 +231,8 @@ int lt_rendezvous_find(pid_t pid, struct lt_rendezvous *out, char *err, size_t n
 	}
 	char why[256] = "";
 	int dfd = open_dir(uid, 0, why, sizeof(why));
-	if (dfd < 0) {
-		snprintf(err, n, "no flight recorder (record --ring) found for pid %d (%s)", (int)pid, why);
-		return -ESRCH;
-	}
 	pid_t cand = pid;
-	for (int depth = 0; depth < MAX_ANCESTORS && cand > 1; depth++) {
+	for (int depth = 0; dfd >= 0 && depth < MAX_ANCESTORS && cand > 1; depth++) {
 		if (read_file(dfd, uid, cand, out) == 0) {
 			close(dfd);
 			return 0;
@@ -214,8 +242,19 @@ int lt_rendezvous_find(pid_t pid, struct lt_rendezvous *out, char *err, size_t n
 			break;
 		cand = parent;
 	}
-	close(dfd);
-	snprintf(err, n, "no flight recorder (record --ring) found for pid %d or its parents", (int)pid);
+	if (dfd >= 0)
+		close(dfd);
+	/* attach --ring: the recorder is no ancestor; its file names pid as
+	 * the command (looked for among the files of pid's user and ours). */
+	uid_t users[2] = {uid, geteuid()};
+	for (int u = 0; u < 2; u++) {
+		if (u == 1 && users[1] == users[0])
+			break;
+		if (find_by_command(users[u], pid, out) == 0)
+			return 0;
+	}
+	snprintf(err, n, "no flight recorder (record --ring, attach --ring) found for pid %d or its parents",
+		 (int)pid);
 	return -ESRCH;
 }
 

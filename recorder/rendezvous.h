@@ -10,7 +10,9 @@
  * wrote (all, and on request) with the last one's path.  It is replaced by
  * rename and removed when the recorder ends.
  *
- * Finding (safe as root): the candidates are PID and its ancestors; a
+ * Finding (safe as root): the candidates are PID and its ancestors, then
+ * (attach --ring, which is no ancestor) the recorders of PID's user and of
+ * the caller whose file names PID as the command; a
  * candidate is the recorder only when the directory is as above for the
  * uid owning PID, the file is a regular file (opened O_NOFOLLOW|O_NONBLOCK)
  * owned by that uid, and the candidate is alive, owned by that uid, and

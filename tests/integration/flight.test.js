@@ -134,7 +134,7 @@ test('looptrace dump -p (the program or the recorder) and SIGUSR2 dump while the
 
   const none = looptrace(['dump', '-p', String(process.pid)]);
   assert.strictEqual(none.status, 2);
-  assert.match(none.stderr, /^looptrace: dump: no flight recorder \(record --ring\) found for pid \d+/);
+  assert.match(none.stderr, /^looptrace: dump: no flight recorder \(record --ring, attach --ring\) found for pid \d+/);
   assert.strictEqual(none.stderr.trim().split('\n').length, 1);
 });
 
@@ -180,34 +180,38 @@ test('--ring 16M keeps the recorder\'s memory bounded on a program writing far m
   assert.ok(Number(m.events) > 100000, `the window is full of events (${m.events})`);
 });
 
-test('attach --ring 2s --trigger-lag 200ms: the block of a running program, dumped without a restart', async (t) => {
+test('attach --ring 2s --trigger-lag 200ms: dump -p of the program, then its block, without a restart', async (t) => {
   if (process.getuid() !== 0) return t.skip('attach needs root (CAP_BPF, CAP_PERFMON)');
   const dir = tmpdir();
   const out = path.join(dir, 'att.db');
-  const prog = spawn(TEST_NODE, [path.join(FIXTURES, 'flight-block.js'), '3000', '8000'], { stdio: 'ignore' });
+  const prog = spawn(TEST_NODE, [path.join(FIXTURES, 'flight-block.js'), '3000', '9000'], { stdio: 'ignore' });
   try {
     await sleep(800);
-    const r = await new Promise((resolve) => {
-      const a = spawn(LOOPTRACE, ['attach', '--ring', '2s', '--trigger-lag', '200ms', '-p', String(prog.pid),
-        '-d', '5', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      a.stderr.on('data', (d) => { stderr += d; });
-      a.on('exit', (status) => resolve({ status, stderr }));
-    });
-    if (r.status !== 0 && /eBPF|BTF|CAP_BPF|built without|not a Node/.test(r.stderr)) {
-      return t.skip(`eBPF unavailable: ${r.stderr.trim().split('\n').pop()}`);
+    let stderr = '';
+    const a = spawn(LOOPTRACE, ['attach', '--ring', '2s', '--trigger-lag', '200ms', '-p', String(prog.pid),
+      '-d', '5', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    a.stderr.on('data', (d) => { stderr += d; });
+    const ended = new Promise((resolve) => a.on('exit', (status) => resolve(status)));
+    await sleep(1500);
+    const asked = looptrace(['dump', '-p', String(prog.pid)]);
+    const status = await ended;
+    if (status !== 0 && /eBPF|BTF|CAP_BPF|built without|not a Node/.test(stderr)) {
+      return t.skip(`eBPF unavailable: ${stderr.trim().split('\n').pop()}`);
     }
-    assert.strictEqual(r.status, 0, r.stderr);
-    const dump = path.join(dir, 'att-1.db');
+    assert.strictEqual(status, 0, stderr);
+    assert.strictEqual(asked.status, 0, `dump -p finds attach's recorder by the program's pid: ${asked.stderr}`);
+    assert.strictEqual(asked.stdout.trim(), path.join(dir, 'att-1.db'));
+    assert.strictEqual(meta(path.join(dir, 'att-1.db')).trigger, 'signal');
+    const dump = path.join(dir, 'att-2.db');
     const m = meta(dump);
-    assert.strictEqual(m.trigger, 'lag', r.stderr);
+    assert.strictEqual(m.trigger, 'lag', stderr);
     assert.strictEqual(m.capture, 'bpf');
     const windowMs = (Number(m.window_end_ns) - Number(m.window_start_ns)) / 1e6;
     assert.ok(windowMs > 1900 && windowMs < 2100, `window of ${windowMs} ms`);
     const rep = reportJson(dump);
     const block = rep.findings.find((f) => f.kind === 'blocking-task');
     assert.ok(block && block.duration_ms >= 250, JSON.stringify(rep.findings));
-    assert.strictEqual(meta(path.join(dir, 'att-2.db')).trigger, 'exit');
+    assert.strictEqual(meta(path.join(dir, 'att-3.db')).trigger, 'exit');
     assert.strictEqual(prog.exitCode, null, 'the program runs on');
   } finally {
     prog.kill();
