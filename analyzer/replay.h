@@ -11,6 +11,7 @@
 #ifndef LOOPTRACE_REPLAY_H
 #define LOOPTRACE_REPLAY_H
 
+#include <regex.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ struct lt_dispatch {
 	int64_t begin_ns, end_ns;
 	struct lt_location loc;
 	const char *argv; /* command line of the process, "" when unknown */
+	int64_t js_thread; /* 0: the process's main thread, N: worker N, -1: another thread */
 	int ran_user_code; /* a user-code frame was sampled in it, or it created
 	                      something from the program's code */
 	int slow;          /* ran at least the slow threshold */
@@ -48,6 +50,18 @@ struct lt_dispatch {
 struct lt_replay_opts {
 	double slow_ms;                    /* default LT_REPLAY_SLOW_MS */
 	const struct lt_user_code *user_code; /* NULL: the default rule */
+	/* Filters (all zero: every dispatch). */
+	int64_t from_seq, to_seq;          /* dispatch numbers, inclusive; 0 = open */
+	const int64_t *pids;               /* only these processes (n_pids 0: all) */
+	size_t n_pids;
+	double min_ms;                     /* > 0: only dispatches that ran at least this
+	                                      long, with their context: the task that
+	                                      began their tick and what nested in them */
+	const regex_t *grep;               /* only dispatches whose callback, type,
+	                                      location, sampled code or output matches
+	                                      (compiled REG_NOSUB) */
+	uint64_t *left_out;                /* out (may be NULL): dispatches of the
+	                                      window that min_ms or grep left out */
 };
 
 struct lt_output {

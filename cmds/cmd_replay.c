@@ -3,7 +3,9 @@
  * tick, as text or JSON on standard output.
  */
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../analyzer/losses.h"
@@ -17,6 +19,10 @@ struct replay_settings {
 	int show_all;
 	double block_ms;
 	struct lt_strings user_code;
+	int64_t from_seq, to_seq;
+	struct lt_pids pids;
+	double min_ms;
+	const char *grep;
 };
 
 static const char *const formats[] = {"text", "json", NULL};
@@ -32,19 +38,46 @@ static const struct lt_option options[] = {
 	{"user-code", 0, "GLOB",
 	 "Treat exactly the files matching GLOB as the program's own code (repeatable).", LT_OPT_STRINGS, NULL,
 	 offsetof(struct replay_settings, user_code)},
+	LT_OPTION_FROM(struct replay_settings, from_seq),
+	LT_OPTION_TO(struct replay_settings, to_seq),
+	LT_OPTION_PID(struct replay_settings, pids, "Show only this process (repeatable)."),
+	{"min-ms", 0, "MS",
+	 "Show only dispatches that ran at least MS, each after the task that began its tick and with what "
+	 "ran nested in it.",
+	 LT_OPT_MS, NULL, offsetof(struct replay_settings, min_ms)},
+	{"grep", 0, "PATTERN",
+	 "Show only dispatches whose callback, type, location, sampled code or output matches PATTERN (an "
+	 "extended regular expression, as grep -E).",
+	 LT_OPT_STRING, NULL, offsetof(struct replay_settings, grep)},
 };
 
 const struct lt_command lt_command_replay = {
 	.name = "replay",
 	.summary = "print a trace's execution order, tick by tick",
 	.description = "Print what the event loop ran, in order: each loop iteration and phase, every "
-		       "callback with what queued it and what it queued, and the output it wrote.",
+		       "callback with what queued it and what it queued, and the output it wrote; under a "
+		       "slow dispatch, the code its stack samples saw.  A process's command line is printed "
+		       "once; when the order moves back to a process or thread already shown, a short tag "
+		       "(\"[pid 1234 worker 1]\") says so.  On a long trace, narrow it with --from/--to, --pid, "
+		       "--min-ms and --grep.",
 	LT_OPTIONS(options),
 	LT_TRACE_OPERAND(struct replay_settings, trace),
 	.run = cmd_replay,
 };
 
-static int print_replay(sqlite3 *db, const struct replay_settings *s, char *err, size_t errlen)
+/* "--pid 12 --min-ms 200 --grep x" for the closing note; "" when none. */
+static void describe_filters(const struct replay_settings *s, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	if (s->min_ms > 0)
+		used += (size_t)snprintf(buf + used, len - used, "%s--min-ms %g", used ? " " : "", s->min_ms);
+	if (s->grep && used < len)
+		snprintf(buf + used, len - used, "%s--grep", used ? " " : "");
+}
+
+static int print_replay(sqlite3 *db, const struct replay_settings *s, const regex_t *grep, char *err,
+			size_t errlen)
 {
 	int rc;
 	struct lt_user_code uc = {0};
@@ -53,18 +86,34 @@ static int print_replay(sqlite3 *db, const struct replay_settings *s, char *err,
 			snprintf(err, errlen, "--user-code: glob too long");
 			return -EINVAL;
 		}
-	const struct lt_replay_opts opts = {.slow_ms = s->block_ms, .user_code = &uc};
+	int64_t pids[LT_MAX_PIDS];
+	for (int i = 0; i < s->pids.n; i++)
+		pids[i] = s->pids.pid[i];
+	uint64_t left_out = 0;
+	const struct lt_replay_opts opts = {.slow_ms = s->block_ms, .user_code = &uc,
+					    .from_seq = s->from_seq, .to_seq = s->to_seq,
+					    .pids = pids, .n_pids = (size_t)s->pids.n,
+					    .min_ms = s->min_ms, .grep = grep, .left_out = &left_out};
 	if (!strcmp(s->format, "json")) {
 		struct lt_replay_json r;
 		lt_replay_json_begin(&r, stdout);
 		rc = lt_replay_each_with(db, &opts, lt_replay_json_dispatch, &r, err, errlen);
 		lt_replay_json_end(&r);
 	} else {
-		struct lt_replay_text t;
-		lt_replay_text_begin(&t, stdout, lt_replay_origin_ns(db), s->show_all);
-		rc = lt_replay_each_with(db, &opts, lt_replay_text_dispatch, &t, err, errlen);
+		struct lt_replay_text *t = malloc(sizeof(*t)); /* remembers the threads it introduced */
+		if (!t) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		char filters[128];
+		describe_filters(s, filters, sizeof(filters));
+		lt_replay_text_begin(t, stdout, lt_replay_origin_ns(db), s->show_all);
+		t->filters = filters[0] ? filters : NULL;
+		rc = lt_replay_each_with(db, &opts, lt_replay_text_dispatch, t, err, errlen);
+		t->left_out = left_out;
 		if (rc == 0)
-			lt_replay_text_end(&t);
+			lt_replay_text_end(t);
+		free(t);
 	}
 	return rc;
 }
@@ -76,9 +125,18 @@ int cmd_replay(int argc, char **argv)
 	if (lt_command_parse(&lt_command_replay, argc, argv, &s, &status) != 0)
 		return status;
 
+	regex_t grep;
+	if (s.grep) {
+		int rerr = regcomp(&grep, s.grep, REG_EXTENDED | REG_NOSUB);
+		if (rerr != 0) {
+			char why[128];
+			regerror(rerr, &grep, why, sizeof(why));
+			return lt_command_usage_error(&lt_command_replay, "--grep: %s", why);
+		}
+	}
 	sqlite3 *db;
 	if ((status = lt_command_open_trace(s.trace, &db)) != 0)
-		return status;
+		goto free_grep;
 	if (lt_trace_is_attached(db))
 		s.show_all = 1;
 	char err[1024];
@@ -87,13 +145,16 @@ int cmd_replay(int argc, char **argv)
 		lt_losses_describe(&losses, err, sizeof(err));
 		lt_cli_error("replay: warning: trace incomplete: %s", err);
 	}
-	int rc = print_replay(db, &s, err, sizeof(err));
+	int rc = print_replay(db, &s, s.grep ? &grep : NULL, err, sizeof(err));
 	sqlite3_close(db);
-	if (fflush(stdout) != 0 && rc == 0)
-		return 1;
-	if (rc != 0) {
+	if (fflush(stdout) != 0 && rc == 0) {
+		status = 1;
+	} else if (rc != 0) {
 		lt_cli_error("%s: %s", s.trace, err);
-		return LT_EXIT_USAGE;
+		status = LT_EXIT_USAGE;
 	}
-	return 0;
+free_grep:
+	if (s.grep)
+		regfree(&grep);
+	return status;
 }

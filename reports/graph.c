@@ -357,12 +357,172 @@ struct lane {
 	char queue[16];
 };
 
+/* The window a long trace's timeline shows when none is asked for: the
+ * busiest loop iteration of any JS thread (the worst lag: nothing else ran
+ * on that loop meanwhile) and as many top-level dispatches on both sides as
+ * keep the drawing within max_nodes.  Dispatch numbers follow time (the
+ * import merges streams by time), so an iteration's dispatches are found by
+ * bisecting seq on begin_ns, never by scanning the dispatches. */
+struct window_pick {
+	int auto_picked;          /* the trace was too long: a window was chosen */
+	int64_t lo, hi;           /* dispatch numbers drawn */
+	int64_t run_t0, run_t1;   /* the whole run (threads' start and end) */
+	int64_t worst_pid, worst_iteration;
+	double worst_ms;          /* busy time of that iteration (or longest dispatch) */
+};
+
+static int one_int64(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t *out)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	int k = sqlite3_bind_parameter_count(s);
+	if (k >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (k >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	int step = sqlite3_step(s), found = step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
+	if (found)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? (found ? 0 : -ENOENT) : -EIO;
+}
+
+/* The first dispatch number whose dispatch begins at or after ns. */
+static int seq_at(sqlite3 *db, int64_t ns, int64_t lo, int64_t hi, int64_t *out)
+{
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2, b;
+		int rc = one_int64(db, "SELECT begin_ns FROM dispatches WHERE seq >= ? ORDER BY seq LIMIT 1", mid, 0, &b);
+		if (rc == -ENOENT)
+			break;
+		if (rc != 0)
+			return rc;
+		if (b < ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = lo;
+	return 0;
+}
+
+static int pick_window(sqlite3 *db, const struct lt_graph_opts *o, struct window_pick *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->lo = o->from_seq > 0 ? o->from_seq : 0;
+	w->hi = o->to_seq > 0 ? o->to_seq : INT64_MAX;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT min(start_ns), max(end_ns) FROM threads", -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		w->run_t0 = sqlite3_column_int64(s, 0);
+		w->run_t1 = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	int64_t beyond;
+	if (o->from_seq > 0 || o->to_seq > 0)
+		return 0;
+	int rc = one_int64(db, "SELECT seq FROM dispatches WHERE depth = 1 ORDER BY seq LIMIT 1 OFFSET ?",
+			   o->max_nodes, 0, &beyond);
+	if (rc == -ENOENT)
+		return 0; /* everything fits */
+	if (rc != 0)
+		return rc;
+	int64_t first = 0, last = 0;
+	if (one_int64(db, "SELECT min(seq) FROM dispatches", 0, 0, &first) != 0 ||
+	    one_int64(db, "SELECT max(seq) FROM dispatches", 0, 0, &last) != 0)
+		return -EIO;
+	/* the busiest iteration of a JS thread */
+	int64_t b = 0, e = 0, lo, hi;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT i.pid, i.n, i.begin_ns, i.end_ns,"
+			       " i.end_ns - i.begin_ns - COALESCE(i.poll_end_ns - i.poll_begin_ns, 0) AS busy"
+			       " FROM iterations i JOIN threads t ON t.pid = i.pid AND t.tid = i.tid"
+			       " WHERE t.js_thread_id IS NOT NULL ORDER BY busy DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		w->worst_pid = sqlite3_column_int64(s, 0);
+		w->worst_iteration = sqlite3_column_int64(s, 1);
+		b = sqlite3_column_int64(s, 2);
+		e = sqlite3_column_int64(s, 3);
+		w->worst_ms = (double)sqlite3_column_int64(s, 4) / 1e6;
+	}
+	sqlite3_finalize(s);
+	if (w->worst_ms > 0) {
+		if (seq_at(db, b, first, last + 1, &lo) != 0 || seq_at(db, e, lo, last + 1, &hi) != 0)
+			return -EIO;
+		hi = hi > lo ? hi - 1 : lo;
+	} else { /* no loop iterations recorded: the longest top-level dispatch */
+		if (sqlite3_prepare_v2(db,
+				       "SELECT seq, pid, end_ns - begin_ns FROM dispatches WHERE depth = 1"
+				       " ORDER BY end_ns - begin_ns DESC LIMIT 1",
+				       -1, &s, NULL) != SQLITE_OK)
+			return -EIO;
+		lo = hi = first;
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			lo = hi = sqlite3_column_int64(s, 0);
+			w->worst_pid = sqlite3_column_int64(s, 1);
+			w->worst_ms = (double)sqlite3_column_int64(s, 2) / 1e6;
+		}
+		sqlite3_finalize(s);
+		w->worst_iteration = -1;
+	}
+	/* too many top-level dispatches in it to draw: its longest one */
+	int64_t inside = 0;
+	if (one_int64(db,
+		      "SELECT count(*) FROM (SELECT 1 FROM dispatches WHERE depth = 1 AND seq BETWEEN ?1 AND ?2"
+		      " LIMIT 100000)",
+		      lo, hi, &inside) != 0)
+		return -EIO;
+	if (inside > o->max_nodes) {
+		int64_t longest;
+		if (one_int64(db,
+			      "SELECT seq FROM dispatches WHERE depth = 1 AND seq BETWEEN ?1 AND ?2"
+			      " ORDER BY end_ns - begin_ns DESC LIMIT 1",
+			      lo, hi, &longest) != 0)
+			return -EIO;
+		lo = hi = longest;
+		inside = 1;
+	}
+	/* then half of what is left on each side */
+	int64_t spare = o->max_nodes > inside ? o->max_nodes - inside : 0;
+	int64_t before = spare / 2;
+	int64_t from = first, to = last;
+	if (before > 0 &&
+	    one_int64(db, "SELECT seq FROM dispatches WHERE depth = 1 AND seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+		      lo, before - 1, &from) == -EIO)
+		return -EIO;
+	if (before == 0)
+		from = lo;
+	int64_t got_before = 0;
+	if (one_int64(db, "SELECT count(*) FROM dispatches WHERE depth = 1 AND seq >= ? AND seq < ?", from, lo,
+		      &got_before) != 0)
+		return -EIO;
+	int64_t after = spare - got_before;
+	if (after > 0) {
+		if (one_int64(db, "SELECT seq FROM dispatches WHERE depth = 1 AND seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
+			      hi, after - 1, &to) == -EIO)
+			return -EIO;
+	} else {
+		to = hi;
+	}
+	w->lo = from;
+	w->hi = to;
+	w->auto_picked = 1;
+	return 0;
+}
+
 Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *o, double block_ms,
 			    struct lt_graph_stats *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
 	sqlite3_stmt *s;
-	int64_t lo = o->from_seq > 0 ? o->from_seq : 0, hi = o->to_seq > 0 ? o->to_seq : INT64_MAX;
+	struct window_pick pick;
+	if (pick_window(db, o, &pick) != 0)
+		goto fail;
+	int64_t lo = pick.lo, hi = pick.hi;
 	int64_t t0 = 0, t1 = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT min(begin_ns), max(end_ns) FROM dispatches WHERE depth = 1 AND seq >= ? AND seq <= ?",
@@ -395,11 +555,29 @@ Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *o, double b
 		sqlite3_finalize(s);
 		goto fail;
 	}
-	char title[256];
+	char title[512], which[256];
+	double run_s = (double)(pick.run_t1 - pick.run_t0) / 1e9;
+	double from_s = (double)(t0 - pick.run_t0) / 1e9, to_s = (double)(t1 - pick.run_t0) / 1e9;
+	if (pick.auto_picked && pick.worst_iteration >= 0)
+		snprintf(which, sizeof(which),
+			 "%.2f s\u2013%.2f s of a %.1f s run, around the worst lag (pid %lld, iteration %lld, "
+			 "%.0f ms busy; --from/--to choose another window)",
+			 from_s, to_s, run_s, (long long)pick.worst_pid, (long long)pick.worst_iteration,
+			 pick.worst_ms);
+	else if (pick.auto_picked)
+		snprintf(which, sizeof(which),
+			 "%.2f s\u2013%.2f s of a %.1f s run, around the longest dispatch (pid %lld, %.0f ms; "
+			 "--from/--to choose another window)",
+			 from_s, to_s, run_s, (long long)pick.worst_pid, pick.worst_ms);
+	else if (o->from_seq > 0 || o->to_seq > 0)
+		snprintf(which, sizeof(which), "%.2f s\u2013%.2f s of a %.1f s run (--from/--to)", from_s, to_s,
+			 run_s);
+	else
+		snprintf(which, sizeof(which), "the whole %.1f s run", run_s);
 	snprintf(title, sizeof(title),
-		 "%.3f ms from the first dispatch drawn; red: longer than %.0f ms; orange outline: timer late by"
-		 " %.0f ms or more; purple outline: rejection or uncaught exception",
-		 span / 1e6, block_ms, LT_LATE_TIMER_MS);
+		 "%s; red: longer than %.0f ms; orange outline: timer late by %.0f ms or more; purple outline: "
+		 "rejection or uncaught exception",
+		 which, block_ms, LT_LATE_TIMER_MS);
 	set(g, "label", title);
 	set(g, "labelloc", "t");
 	set(g, "fontname", "Helvetica");

@@ -52,26 +52,118 @@ static void put_output(FILE *o, int indent, const struct lt_output *out, size_t 
 	}
 }
 
-/* Under a slow dispatch, the user code sampled inside it:
- *   "~ 480 ms in handler (src/app.js:22) -> readFileSync" */
+/* Under a slow dispatch, the work its samples saw:
+ *   "~ 480 ms in handler (src/app.js:22) -> readFileSync, called from route (src/app.js:9)"
+ * and, when no frame of the program's own code was sampled, the library or
+ * Node's own function that ran, so a slow dispatch never reads as empty. */
+static void put_frame(struct lt_replay_text *t, const struct lt_user_frame *fr)
+{
+	FILE *o = t->out;
+	if (fr->function[0]) {
+		lt_put_safe(o, fr->function, strlen(fr->function));
+		fputs(" (", o);
+	}
+	const char *f = short_path(t, fr->file);
+	lt_put_safe(o, f, strlen(f));
+	fprintf(o, ":%lld%s", (long long)fr->line, fr->function[0] ? ")" : "");
+}
+
 static void put_sampled(struct lt_replay_text *t, int indent, const struct lt_dispatch *d)
 {
 	const struct lt_sample_summary *s = d->sampled;
 	FILE *o = t->out;
-	double ms = (double)(d->end_ns - d->begin_ns) / 1e6 * (double)s->user_votes / (double)s->samples;
-	fprintf(o, "%*s~ %.0f ms in ", indent + 9, "", ms);
-	if (s->user.function[0]) {
-		lt_put_safe(o, s->user.function, strlen(s->user.function));
-		fputs(" (", o);
+	double dur = (double)(d->end_ns - d->begin_ns) / 1e6;
+	if (s->user_samples) {
+		double ms = dur * (double)s->user_votes / (double)s->samples;
+		fprintf(o, "%*s~ %.0f ms in ", indent + 9, "", ms);
+		put_frame(t, &s->user);
+		if (s->called[0]) {
+			fputs(" -> ", o);
+			lt_put_safe(o, s->called, strlen(s->called));
+		}
+		if (s->caller_votes && s->caller.file[0] &&
+		    (s->caller.line != s->user.line || strcmp(s->caller.file, s->user.file) != 0)) {
+			fputs(", called from ", o);
+			put_frame(t, &s->caller);
+		}
+		fprintf(o, "  (%lld of %lld samples)\n", (long long)s->user_votes, (long long)s->samples);
+		return;
 	}
-	const char *f = short_path(t, s->user.file);
-	lt_put_safe(o, f, strlen(f));
-	fprintf(o, ":%lld%s", (long long)s->user.line, s->user.function[0] ? ")" : "");
-	if (s->called[0]) {
-		fputs(" -> ", o);
+	fprintf(o, "%*s~ %.0f ms with no frame of the program's own code sampled: ", indent + 9, "", dur);
+	if (s->has_library) {
+		fputs("library ", o);
+		put_frame(t, &s->library);
+		if (s->called[0])
+			fputs(" -> ", o);
+	} else if (s->n_modules) {
+		fputs("loading ", o);
+		lt_put_safe(o, s->modules[0], strlen(s->modules[0]));
+		if (s->called[0])
+			fputs(" -> ", o);
+	} else {
+		fputs("Node's own code", o);
+		if (s->called[0])
+			fputs(": ", o);
+	}
+	if (s->called[0])
 		lt_put_safe(o, s->called, strlen(s->called));
+	fprintf(o, "  (%lld samples)\n", (long long)s->samples);
+}
+
+/* The first dispatch of a thread prints its header: the process's command
+ * line the first time the process shows up, the thread's name the first
+ * time a thread of it does.  Coming back to a thread already introduced
+ * prints a short tag instead ("[pid 1234 worker 1]"). */
+static void thread_name(char *buf, size_t len, const struct lt_dispatch *d)
+{
+	if (d->tid == d->pid || d->js_thread == 0)
+		buf[0] = '\0';
+	else if (d->js_thread > 0)
+		snprintf(buf, len, " worker %lld", (long long)d->js_thread);
+	else
+		snprintf(buf, len, " thread %lld", (long long)d->tid);
+}
+
+static int seen(const struct lt_replay_text *t, int64_t pid, int64_t tid)
+{
+	for (size_t i = 0; i < t->n_seen; i++)
+		if (t->seen[i].pid == pid && (tid < 0 || t->seen[i].tid == tid))
+			return 1;
+	return 0;
+}
+
+static void switch_thread(struct lt_replay_text *t, const struct lt_dispatch *d)
+{
+	FILE *o = t->out;
+	char name[48];
+	thread_name(name, sizeof(name), d);
+	if (t->count)
+		fputc('\n', o);
+	if (seen(t, d->pid, d->tid)) {
+		fprintf(o, "[pid %lld%s]\n", (long long)d->pid, name);
+	} else if (seen(t, d->pid, -1)) {
+		fprintf(o, "== process %lld%s", (long long)d->pid, name);
+		if (d->js_thread > 0)
+			fprintf(o, " (thread %lld)", (long long)d->tid);
+		fputc('\n', o);
+	} else {
+		fprintf(o, "== process %lld%s", (long long)d->pid, name);
+		if (d->js_thread > 0)
+			fprintf(o, " (thread %lld)", (long long)d->tid);
+		if (d->argv[0]) {
+			fputs(": ", o);
+			lt_put_safe(o, d->argv, strlen(d->argv));
+		}
+		fputc('\n', o);
 	}
-	fprintf(o, "  (%lld of %lld samples)\n", (long long)s->user_votes, (long long)s->samples);
+	if (!seen(t, d->pid, d->tid) && t->n_seen < LT_REPLAY_SEEN_THREADS) {
+		t->seen[t->n_seen].pid = d->pid;
+		t->seen[t->n_seen].tid = d->tid;
+		t->n_seen++;
+	}
+	t->pid = d->pid;
+	t->tid = d->tid;
+	t->iteration = -1;
 }
 
 int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct lt_output *out,
@@ -85,19 +177,8 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		t->hidden++;
 		return 0;
 	}
-	if (d->pid != t->pid || d->tid != t->tid) {
-		fprintf(o, "%s== process %lld", t->count ? "\n" : "", (long long)d->pid);
-		if (d->tid != d->pid)
-			fprintf(o, " thread %lld", (long long)d->tid);
-		if (d->argv[0]) {
-			fputs(": ", o);
-			lt_put_safe(o, d->argv, strlen(d->argv));
-		}
-		fputc('\n', o);
-		t->pid = d->pid;
-		t->tid = d->tid;
-		t->iteration = -1;
-	}
+	if (d->pid != t->pid || d->tid != t->tid)
+		switch_thread(t, d);
 	if (d->depth <= 1 && (d->iteration != t->iteration || strcmp(d->phase, t->phase) != 0)) {
 		if (d->iteration == 0 || !strcmp(d->phase, "main") || !strcmp(d->phase, "exit"))
 			fprintf(o, "-- %s\n", d->phase);
@@ -153,7 +234,10 @@ int lt_replay_text_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 void lt_replay_text_end(struct lt_replay_text *t)
 {
 	if (!t->count && !t->hidden)
-		fprintf(t->out, "(no dispatches in this trace)\n");
+		fprintf(t->out, "(no dispatches %s)\n", t->filters ? "match the filters" : "in this trace");
+	if (t->left_out)
+		fprintf(t->out, "(%llu dispatches not shown by %s)\n", (unsigned long long)t->left_out,
+			t->filters ? t->filters : "the filters");
 	if (t->hidden)
 		fprintf(t->out, "(%llu dispatches of Node's own (short, no output, no program code created or sampled in"
 				" them) hidden; --all shows them)\n",
@@ -226,20 +310,37 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 	}
 	if (d->sampled) { /* what the samples inside a slow dispatch name */
 		const struct lt_sample_summary *sm = d->sampled;
+		int user = sm->user_samples > 0;
 		lt_json_key(j, "sampled");
 		lt_json_begin_object(j);
 		lt_json_key(j, "samples");
 		lt_json_int(j, sm->samples);
 		lt_json_key(j, "user_samples");
-		lt_json_int(j, sm->user_votes);
+		lt_json_int(j, user ? sm->user_votes : 0);
 		lt_json_key(j, "file");
-		lt_json_cstring(j, sm->user.file);
+		lt_json_cstring(j, user ? sm->user.file : NULL);
 		lt_json_key(j, "line");
-		lt_json_int(j, sm->user.line);
+		if (user)
+			lt_json_int(j, sm->user.line);
+		else
+			lt_json_null(j);
 		lt_json_key(j, "function");
-		lt_json_cstring(j, sm->user.function[0] ? sm->user.function : NULL);
+		lt_json_cstring(j, user && sm->user.function[0] ? sm->user.function : NULL);
 		lt_json_key(j, "calling");
 		lt_json_cstring(j, sm->called[0] ? sm->called : NULL);
+		lt_json_key(j, "library");
+		if (sm->has_library) {
+			lt_json_begin_object(j);
+			lt_json_key(j, "file");
+			lt_json_cstring(j, sm->library.file);
+			lt_json_key(j, "line");
+			lt_json_int(j, sm->library.line);
+			lt_json_key(j, "function");
+			lt_json_cstring(j, sm->library.function[0] ? sm->library.function : NULL);
+			lt_json_end_object(j);
+		} else {
+			lt_json_null(j);
+		}
 		lt_json_end_object(j);
 	}
 	lt_json_key(j, "output");

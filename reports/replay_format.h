@@ -18,6 +18,10 @@
  * levels; a deeper one is marked "[depth N]" at that indentation. */
 #define LT_REPLAY_MAX_INDENT 64
 
+/* Threads whose header was printed, remembered up to this many; a thread
+ * beyond them gets its full header again when output comes back to it. */
+#define LT_REPLAY_SEEN_THREADS 512
+
 struct lt_replay_text {
 	FILE *out;
 	int64_t origin_ns;
@@ -28,6 +32,10 @@ struct lt_replay_text {
 	uint64_t count;
 	int show_all;     /* also dispatches with no output and no user location */
 	uint64_t hidden;
+	uint64_t left_out; /* set by the caller before _end: what filters left out */
+	const char *filters; /* the filters given ("--min-ms 200"), for that note */
+	struct { int64_t pid, tid; } seen[LT_REPLAY_SEEN_THREADS];
+	size_t n_seen;
 };
 
 void lt_replay_text_begin(struct lt_replay_text *t, FILE *out, int64_t origin_ns, int show_all);

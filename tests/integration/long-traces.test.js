@@ -1,0 +1,131 @@
+'use strict';
+// Long traces read well (issue 14 part 5): the timeline of a run too long
+// to draw whole shows the window around the worst lag and says so;
+// `replay` narrows with --from/--to, --pid, --min-ms and --grep, names the
+// code a slow dispatch ran, and introduces each process once, with a short
+// tag when the order comes back to it.  All on real recorded programs.
+const test = require('node:test');
+const assert = require('node:assert');
+const { FIXTURES, looptrace, record, replayJson, sql } = require('./lib');
+
+let longRun, chatty, family;
+test.before(() => {
+  longRun = record(['node', 'long-run.js'], { cwd: FIXTURES });
+  assert.strictEqual(longRun.status, 0, longRun.stderr);
+  chatty = record(['node', 'chatty-children.js'], { cwd: FIXTURES });
+  assert.strictEqual(chatty.status, 0, chatty.stderr);
+  family = record(['node', 'family.js'], { cwd: FIXTURES });
+  assert.strictEqual(family.status, 0, family.stderr);
+});
+
+function replay(db, args = []) {
+  const r = looptrace(['replay', ...args, db], { cwd: FIXTURES });
+  assert.strictEqual(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+// The crunch microtask: the 600 ms dispatch in the middle of long-run.js.
+function crunchOf(db) {
+  const [d] = sql(db, 'SELECT seq, (end_ns - begin_ns) / 1e6 AS ms FROM dispatches WHERE depth = 1'
+    + ' ORDER BY end_ns - begin_ns DESC LIMIT 1');
+  assert.ok(d.ms >= 590, `crunch ran ${d.ms} ms`);
+  return d;
+}
+
+test('timeline of a long run: the window around the worst lag, and a title that says so', () => {
+  const r = looptrace(['graph', '--view', 'timeline', '--format', 'dot', longRun.db]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const title = /label="([^"]*)"/.exec(r.stdout)[1];
+  const m = /^(\d+\.\d\d) s–(\d+\.\d\d) s of a (\d+\.\d) s run, around the worst lag \(pid \d+, iteration \d+, (\d+) ms busy/.exec(title);
+  assert.ok(m, title);
+  assert.ok(Number(m[4]) >= 590, 'the worst lag is the crunch');
+  assert.ok(Number(m[1]) > 0, 'not the start of the run');
+  assert.ok(Number(m[2]) <= Number(m[3]) + 0.01);
+  const crunch = crunchOf(longRun.db);
+  assert.ok(new RegExp(`\\bd${crunch.seq}\\s+\\[`).test(r.stdout), 'the crunch is drawn');
+  assert.ok(!/\bd1\s+\[/.test(r.stdout), 'the start-up is not');
+  const drawn = [...r.stdout.matchAll(/\bd(\d+)\s+\[/g)].map((x) => Number(x[1]));
+  assert.ok(drawn.length > 100 && drawn.length <= 500, `${drawn.length} drawn`);
+
+  // --from/--to still choose: the title says it is their window
+  const w = looptrace(['graph', '--view', 'timeline', '--format', 'dot', '--from', '1', '--to', '40', longRun.db]);
+  assert.strictEqual(w.status, 0, w.stderr);
+  assert.match(/label="([^"]*)"/.exec(w.stdout)[1], /^0\.\d\d s–\d+\.\d\d s of a \d+\.\d s run \(--from\/--to\)/);
+  for (const x of w.stdout.matchAll(/\bd(\d+)\s+\[/g)) assert.ok(Number(x[1]) <= 40);
+  // a short trace is drawn whole
+  const f = looptrace(['graph', '--view', 'timeline', '--format', 'dot', family.db]);
+  assert.match(/label="([^"]*)"/.exec(f.stdout)[1], /^the whole \d+\.\d s run;/);
+});
+
+test('replay --from/--to and --pid keep their dispatches only', () => {
+  const all = replayJson(longRun.db).dispatches;
+  const part = JSON.parse(replay(longRun.db, ['--format', 'json', '--from', '100', '--to', '160'])).dispatches;
+  assert.deepStrictEqual(part.map((d) => d.seq), all.filter((d) => d.seq >= 100 && d.seq <= 160).map((d) => d.seq));
+  const text = replay(longRun.db, ['--from', '100', '--to', '160']);
+  const seqs = [...text.matchAll(/^\s*#(\d+) /gm)].map((x) => Number(x[1]));
+  assert.ok(seqs.length > 0);
+  for (const s of seqs) assert.ok(s >= 100 && s <= 160, `#${s}`);
+
+  const [, childPid] = sql(chatty.db, 'SELECT DISTINCT pid FROM dispatches ORDER BY pid').map((x) => x.pid);
+  const one = replay(chatty.db, ['--pid', String(childPid)]);
+  assert.deepStrictEqual([...new Set([...one.matchAll(/^== process (\d+)/gm)].map((x) => Number(x[1])))], [childPid]);
+  assert.ok(!/^\[pid/m.test(one), 'one process: no tags');
+  assert.match(one, / > alpha 7|> beta 7/);
+});
+
+test('replay --min-ms: the slow dispatch, the task that began its tick, the code it ran', () => {
+  const crunch = crunchOf(longRun.db);
+  const text = replay(longRun.db, ['--min-ms', '200']);
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => new RegExp(`^\\s*#${crunch.seq} `).test(l));
+  assert.ok(at > 0, text);
+  assert.match(lines[at - 1], /^#\d+ .*timer\s+Timeout .*startCrunch/, 'the timer that began the tick comes first');
+  assert.match(lines[at + 1], /~ \d+ ms in crunch \(long-run\.js:\d+\)/, 'the user code the samples saw');
+  const shown = [...text.matchAll(/^\s*#(\d+) /gm)].map((x) => Number(x[1]));
+  assert.strictEqual(shown.length, 2, text);
+  assert.match(text, /\(\d+ dispatches not shown by --min-ms 200\)/);
+  // the same in JSON
+  const json = JSON.parse(replay(longRun.db, ['--format', 'json', '--min-ms', '200'])).dispatches;
+  const slow = json.find((d) => d.seq === crunch.seq);
+  assert.strictEqual(slow.sampled.function, 'crunch');
+  assert.ok(slow.sampled.user_samples > 0);
+  assert.ok(json.every((d) => d.seq === crunch.seq || d.end_ns <= slow.begin_ns));
+});
+
+test('replay --grep matches output, callback names and locations', () => {
+  const byOutput = replay(longRun.db, ['--grep', 'needle']);
+  assert.deepStrictEqual(byOutput.match(/^\s*#\d+ /gm).length, 1, byOutput);
+  assert.match(byOutput, /> needle in the haystack/);
+  const crunch = crunchOf(longRun.db);
+  const byName = replay(longRun.db, ['--grep', '^startCrunch$']);
+  // the timer and the reactions made in it: crunch and the one after it
+  const named = byName.match(/^\s*#\d+ /gm).map((x) => Number(x.trim().slice(1)));
+  assert.ok(named.includes(crunch.seq) && named.includes(crunch.seq - 1), byName);
+  assert.ok(named.length <= 3, byName);
+  const byPlace = replay(longRun.db, ['--grep', 'long-run\\.js:19:']); // the setTimeout line
+  assert.strictEqual(byPlace.match(/^\s*#\d+ /gm).length, 1, byPlace);
+  assert.match(byPlace, /timer\s+Timeout .*startCrunch/);
+  const none = replay(longRun.db, ['--grep', 'no such thing anywhere']);
+  assert.match(none, /^\(no dispatches match the filters\)/m);
+  const bad = looptrace(['replay', '--grep', '(', longRun.db]);
+  assert.strictEqual(bad.status, 2);
+  assert.match(bad.stderr, /^looptrace: replay: --grep: /);
+});
+
+test('replay introduces each process once and tags a switch back to it', () => {
+  const text = replay(chatty.db);
+  const pids = sql(chatty.db, 'SELECT DISTINCT pid FROM dispatches').map((x) => x.pid);
+  assert.strictEqual(pids.length, 3);
+  for (const pid of pids) {
+    assert.strictEqual(text.split('\n').filter((l) => l.startsWith(`== process ${pid}`)).length, 1, `header of ${pid}`);
+  }
+  const tags = text.split('\n').filter((l) => /^\[pid \d+\]$/.test(l));
+  assert.ok(tags.length >= 2, `the order switches back to known processes (${tags.length} tags)`);
+  // every line of output is still there
+  for (const name of ['alpha', 'beta', 'parent']) for (let i = 0; i < 8; i++) assert.ok(text.includes(`> ${name} ${i}\n`), `${name} ${i}`);
+  // a worker thread: its own header once, then tags that name it
+  const fam = replay(family.db);
+  assert.strictEqual((fam.match(/^== process \d+ worker 1 \(thread \d+\)$/gm) || []).length, 1, fam);
+  const famPid = sql(family.db, 'SELECT pid FROM threads WHERE js_thread_id = 1')[0].pid;
+  assert.ok(fam.includes(`[pid ${famPid}]`));
+});
