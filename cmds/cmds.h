@@ -10,9 +10,10 @@
  * (0, LT_EXIT_USAGE for bad input, 1 when the output could not be written;
  * record returns the recorded command's status).
  *
- * Adding a subcommand: copy the smallest, cmds/cmd_export.c, to
+ * Adding a subcommand: copy a trace reader, cmds/cmd_replay.c, to
  * cmds/cmd_NAME.c and make it yours; declare its two names below; add one
- * row to lt_commands in cmds/cmds.c; add the file to CMakeLists.txt.  Its
+ * row to lt_commands in cmds/cmds.c; add the file to looptrace-cmds and NAME
+ * to LOOPTRACE_COMMANDS in CMakeLists.txt (DEVELOPING.md has the recipe).  Its
  * --help and manual page follow from its table.
  */
 #ifndef LOOPTRACE_CMDS_H

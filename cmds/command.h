@@ -19,7 +19,7 @@
  *   3. use the field in the command.  Parsing, range checks, the error
  *      message, --help and the man page follow from the row.
  *
- * HOW TO ADD A SUBCOMMAND: copy cmds/cmd_export.c (the smallest) to
+ * HOW TO ADD A SUBCOMMAND: copy cmds/cmd_replay.c (a trace reader) to
  * cmds/cmd_NAME.c, declare its lt_command and cmd_NAME in cmds/cmds.h, add
  * one row to lt_commands in cmds/cmds.c, and add the file to the
  * looptrace-cmds list and NAME to LOOPTRACE_COMMANDS (its man page) in
