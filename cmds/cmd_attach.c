@@ -32,7 +32,7 @@ static const struct lt_option options[] = {
 	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, attach.ring)},
 	{"trigger-lag", 0, "TIME",
 	 "With --ring: also dump when an event loop stays busy (out of epoll) longer than TIME (200ms, 0.5s); "
-	 "lag and rejection dumps rest for one window after each.",
+	 "after a lag or rejection dump, these triggers rest until the ring holds nothing of its window.",
 	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, trigger_lag)},
 };
 

@@ -38,7 +38,7 @@ static const struct lt_option options[] = {
 	 LT_OPT_STRING, NULL, offsetof(struct record_settings, record.ring)},
 	{"trigger-lag", 0, "TIME",
 	 "With --ring: also dump when an event loop stays busy (out of epoll) longer than TIME (200ms, 0.5s); "
-	 "lag and rejection dumps rest for one window after each.",
+	 "after a lag or rejection dump, these triggers rest until the ring holds nothing of its window.",
 	 LT_OPT_STRING, NULL, offsetof(struct record_settings, trigger_lag)},
 	{"bpf", 0, NULL, "Use the eBPF probes instead of the in-process ones (root; as `attach`).", LT_OPT_FLAG,
 	 NULL, offsetof(struct record_settings, bpf)},

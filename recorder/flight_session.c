@@ -314,8 +314,11 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 		return;
 	}
 	if (t != LT_TRIGGER_NONE && now >= s->rest_until_ns) {
-		uint64_t rest = s->o.window_s > 0 ? (uint64_t)(s->o.window_s * 1e9) : 1000000000u;
-		s->rest_until_ns = now + rest;
+		/* Automatic dumps do not overlap: the next one waits until the
+		 * ring holds nothing of this one's window (at least 1 s). */
+		uint64_t from = lt_flight_window_start(s->flight, now);
+		uint64_t rest = now - (from && from < now ? from : s->start_ns);
+		s->rest_until_ns = now + (rest > 1000000000u ? rest : 1000000000u);
 		start_dump(s, t, trig_ns ? trig_ns : now, detail, 0);
 	}
 }

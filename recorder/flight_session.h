@@ -10,7 +10,8 @@
  * is written by a forked child from a copy-on-write image of the memory
  * ring (the unfinished chunks copied out of the rings first), so draining
  * never stops; one dump at a time; after a lag or rejection dump, those
- * triggers rest for the window's length (1 s in SIZE mode).  The exit
+ * triggers rest until the ring holds nothing of its window (at least 1 s),
+ * so automatic dumps never overlap.  The exit
  * dump is written in the recorder itself.
  *
  * Each trace's meta holds: flight_dump (n), trigger (signal, lag,

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The flight recorder left on a loaded service: the express or fastify app
+# of examples/apps under `looptrace record --ring SIZE --trigger-lag 200ms`,
+# loaded by wrk for MINUTES (default 10), with one planted 300 ms lag spike
+# at half time.  Prints the recorder's and the service's memory every 10 s,
+# then the dumps (trigger, window) and what `report` found in the lag dump.
+#
+#   bench/flight.sh [MINUTES] [express|fastify] [SIZE]
+#   (MINUTES may be a fraction: 0.5 for 30 s)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
+minutes=${1:-10}
+app=${2:-express}
+size=${3:-64M}
+secs=$(awk -v m="$minutes" 'BEGIN {printf "%d", m * 60}')
+[ "$secs" -ge 10 ] || { echo "run at least 10 s (MINUTES >= 0.17)" >&2; exit 2; }
+case "$app" in
+  express) url_path=/catalog/summary ;;
+  fastify) url_path=/stats ;;
+  *) echo "app is express or fastify" >&2; exit 2 ;;
+esac
+[ -d "$root/examples/apps/node_modules" ] || { echo "npm ci in examples/apps first (scripts/setup.sh)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'kill $rec_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+FLIGHT_SPIKE_AT=$((secs / 2)) "$looptrace" record --ring "$size" --trigger-lag 200ms -o "$work/flight.db" -- \
+  node "$root/bench/flight-app.js" "$app" > "$work/port" 2> "$work/record.err" &
+rec_pid=$!
+port=""
+for _ in $(seq 300); do
+  port=$(head -n1 "$work/port")
+  [[ "$port" =~ ^[0-9]+$ ]] && break
+  sleep 0.1
+done
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "the service did not start: $(cat "$work/record.err")" >&2; exit 1; }
+node_pid=$(cat "/proc/$rec_pid/task/$rec_pid/children" | awk '{print $1}')
+echo "$app under looptrace record --ring $size --trigger-lag 200ms, wrk -t2 -c16 for ${secs} s, a 300 ms spike at $((secs / 2)) s"
+wrk -t2 -c16 -d"${secs}s" -H 'authorization: token-ada' "http://127.0.0.1:$port$url_path" > "$work/wrk.out" 2>&1 &
+wrk_pid=$!
+printf '%6s  %22s  %22s  %s\n' "t (s)" "recorder RssAnon/RSS" "service RSS (MiB)" "dumps"
+start=$(date +%s)
+peak=0
+while kill -0 "$wrk_pid" 2>/dev/null; do
+  sleep 10
+  anon=$(kib "$rec_pid" RssAnon); rss=$(kib "$rec_pid" VmRSS); srss=$(kib "$node_pid" VmRSS)
+  [ "${anon:-0}" -gt "$peak" ] && peak=$anon
+  printf '%6d  %10.1f / %7.1f MiB  %22.1f  %s\n' $(( $(date +%s) - start )) "$(awk -v k="$anon" 'BEGIN {print k / 1024}')" \
+    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$(awk -v k="$srss" 'BEGIN {print k / 1024}')" \
+    "$(ls "$work" | grep -c '^flight-.*\.db$' || true)"
+done
+wait "$wrk_pid" || true
+echo "wrk: $(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out") requests/s; recorder RssAnon peak $(awk -v k="$peak" 'BEGIN {printf "%.1f", k / 1024}') MiB (ring $size)"
+kill -INT "$rec_pid"
+wait "$rec_pid" || true
+grep -E "dump [0-9]+ " "$work/record.err" | sed 's/^/  /' || true
+for db in "$work"/flight-*.db; do
+  [ -e "$db" ] || continue
+  printf '%s: trigger %s, window %.2f s, %s events, %s bytes\n' "$(basename "$db")" "$(meta "$db" trigger)" \
+    "$(awk -v a="$(meta "$db" window_start_ns)" -v b="$(meta "$db" window_end_ns)" 'BEGIN {print (b - a) / 1e9}')" \
+    "$(meta "$db" events)" "$(stat -c %s "$db")"
+  if [ "$(meta "$db" trigger)" = lag ]; then
+    "$looptrace" report "$db" 2>/dev/null | grep -A2 -E "blocking-task" | grep -v '^--' | head -9 | sed 's/^/    /'
+  fi
+done
