@@ -105,6 +105,33 @@ static int write_file(const struct lt_rendezvous *r)
 	return rc;
 }
 
+static int read_file(int dfd, uid_t uid, pid_t cand, struct lt_rendezvous *out);
+
+/* Remove the files of our recorders that are gone (killed before they
+ * could remove their own): a file naming a pid that is not that recorder
+ * any more.  Only regular files of ours with a pid for a name. */
+static void remove_stale(int dfd, uid_t uid)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!e->d_name[0] || strspn(e->d_name, "0123456789") != strlen(e->d_name) || strlen(e->d_name) > 9)
+			continue;
+		struct lt_rendezvous r;
+		struct stat st;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == uid && read_file(dfd, uid, (pid_t)atoi(e->d_name), &r) == -ESRCH)
+			unlinkat(dfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int lt_rendezvous_publish(struct lt_rendezvous *r, pid_t command, char *err, size_t n)
 {
 	memset(r, 0, sizeof(*r));
@@ -119,6 +146,7 @@ int lt_rendezvous_publish(struct lt_rendezvous *r, pid_t command, char *err, siz
 	r->dfd = open_dir(geteuid(), 1, err, n);
 	if (r->dfd < 0)
 		return r->dfd;
+	remove_stale(r->dfd, geteuid());
 	rc = write_file(r);
 	if (rc != 0) {
 		snprintf(err, n, "cannot publish the recorder in /tmp/looptrace-%u: %s", (unsigned)geteuid(),
