@@ -197,7 +197,7 @@ static int check_schema(sqlite3 *db, const char **what)
 /* SQLite settings for a file from anywhere: no functions or virtual tables
  * run from its schema, no writes through the schema tables, and corrupt
  * pages caught early. */
-static int harden(sqlite3 *db)
+int lt_store_harden(sqlite3 *db)
 {
 	int ok = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) == SQLITE_OK &&
 		 sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) == SQLITE_OK &&
@@ -208,6 +208,8 @@ static int harden(sqlite3 *db)
 }
 
 static int open_trace(const char *path, sqlite3 **db, int check_values, char *err, size_t errlen);
+static int open_fd(const char *path, int fd, const struct stat *st, sqlite3 **db, int check_values, char *err,
+		   size_t errlen);
 
 int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 {
@@ -247,20 +249,33 @@ static int open_trace(const char *path, sqlite3 **db, int check_values, char *er
 		close(fd);
 		return fail(err, errlen, -EINVAL, path, "not a looptrace trace (not an SQLite database)");
 	}
+	int rc = open_fd(path, fd, &st, db, check_values, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/* The rest of open_trace, on the checked descriptor fd (which the caller
+ * closes). */
+static int open_fd(const char *path, int fd, const struct stat *st_, sqlite3 **db, int check_values, char *err,
+		   size_t errlen)
+{
+	const struct stat st = *st_;
 	/* SQLite opens the file just checked (through /proc, so that it cannot
 	 * be swapped for a FIFO in between); it holds its own descriptor once
-	 * sqlite3_open_v2 returns, before taking any lock, so ours goes. */
+	 * sqlite3_open_v2 returns, before taking any lock.  Ours stays open
+	 * until the values are checked: the check's threads open the same file
+	 * through it.  One thread uses the connection: no SQLite mutex. */
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	const char *name = access(self, F_OK) == 0 ? self : path;
+	int proc = access(self, F_OK) == 0;
+	const char *name = proc ? self : path;
 	sqlite3 *h;
-	int orc = sqlite3_open_v2(name, &h, SQLITE_OPEN_READONLY, NULL);
-	close(fd);
+	int orc = sqlite3_open_v2(name, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (orc != SQLITE_OK) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EIO, path, "cannot open the database");
 	}
-	if (harden(h) != 0) {
+	if (lt_store_harden(h) != 0) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EIO, path, "cannot open the database");
 	}
@@ -291,8 +306,11 @@ static int open_trace(const char *path, sqlite3 **db, int check_values, char *er
 	if (rc != 0)
 		return refuse_open(h, rc, path, NULL, what, err, errlen);
 	char why[512];
-	if (check_values && (rc = lt_store_check(h, why, sizeof(why))) != 0)
-		return refuse_open(h, rc, path, why, why, err, errlen);
+	if (check_values) {
+		rc = lt_store_check(h, proc ? self : NULL, why, sizeof(why));
+		if (rc != 0)
+			return refuse_open(h, rc, path, why, why, err, errlen);
+	}
 	*db = h;
 	return 0;
 }

@@ -36,6 +36,11 @@ int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen);
  * elsewhere. */
 int lt_store_open_written(const char *path, sqlite3 **db, char *err, size_t errlen);
 
+/* SQLite settings for a trace from anywhere (no functions, virtual tables,
+ * triggers or views run from its schema; corrupt pages caught early).
+ * Returns 0 or -EIO. */
+int lt_store_harden(sqlite3 *db);
+
 /* Set meta(key) = value. Returns 0 or -EIO. */
 int lt_store_set_meta(sqlite3 *db, const char *key, const char *value);
 

