@@ -48,7 +48,7 @@ static struct bpf_program *program(struct loop_bpf *skel, enum lt_probe_prog id)
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("LOOPTRACE_BPF_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
+		return vfprintf(stderr, fmt, ap); /* layers: may print (libbpf's own, on request) */
 	return 0;
 }
 

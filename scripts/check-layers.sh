@@ -14,7 +14,11 @@
 # Each #include "..." is resolved against the including file's folder, then
 # the source root (the include path the build uses); one that resolves to
 # neither is generated at build time (loop.skel.h, vmlinux.h) and skipped.
-# Also fails when reports/ opens a trace itself.
+# Also fails when reports/ opens a trace itself, and when recorder/ or
+# analyzer/ print (stdout, stderr, lt_cli_error, printf, puts, perror):
+# they return errors and hand messages up (recorder/notice.h); a line that
+# must print anyway (a library's own debug hook) says so with the comment
+# "layers: may print".
 # Prints one line per climbing include (file:line: include "x" climbs from A
 # to B) and exits 1 if there is any, 0 otherwise.
 set -euo pipefail
@@ -34,6 +38,12 @@ if [ "${1:-}" = --self-test ]; then
 	rm "$tmp/analyzer/a.c"
 	printf 'int f(void) { return lt_store_open("t.db", 0, 0, 0); }\n' >"$tmp/reports/open.c"
 	if "$0" "$tmp" 2>/dev/null; then echo "self-test: reports opening a trace passed" >&2; exit 1; fi
+	rm "$tmp/reports/open.c"
+	mkdir -p "$tmp/recorder"
+	printf 'void f(void) { fprintf(stderr, "x\\n"); }\n' >"$tmp/recorder/say.c"
+	if "$0" "$tmp" 2>/dev/null; then echo "self-test: recorder printing passed" >&2; exit 1; fi
+	printf 'void f(void) { fprintf(stderr, "x\\n"); /* layers: may print */ }\n' >"$tmp/recorder/say.c"
+	"$0" "$tmp" >/dev/null || { echo "self-test: a marked print was refused" >&2; exit 1; }
 	echo "check-layers: self-test passed"
 	exit 0
 fi
@@ -107,6 +117,23 @@ while IFS= read -r hit; do
 	violations=$((violations + 1))
 done < <(grep -nE '\b(lt_store_open|sqlite3_open[a-z0-9_]*)[[:space:]]*\(' reports/*.c reports/*.h 2>/dev/null |
 	cut -d: -f1,2)
+
+# Nothing below cmds/ prints: recorder/ and analyzer/ return errors and
+# hand their messages up as text.
+while IFS= read -r hit; do
+	echo "$hit: prints (return the error or hand the text up: recorder/notice.h)" >&2
+	violations=$((violations + 1))
+done < <(awk '
+	/layers: may print/ { next }
+	{
+		code = $0
+		gsub(/\/\*.*\*\//, "", code)   # comments on the line
+		sub(/\/\/.*$/, "", code)
+		if (code ~ /^[[:space:]]*\*/) next  # inside a block comment
+		if (code ~ /(^|[^a-z_])(stderr|stdout)([^a-z_0-9]|$)/ ||
+		    code ~ /(^|[^a-z_])(lt_cli_error|printf|puts|perror)[[:space:]]*\(/)
+			print FILENAME ":" FNR
+	}' recorder/*.c recorder/*.h analyzer/*.c analyzer/*.h 2>/dev/null)
 
 if [ "$violations" -gt 0 ]; then
 	echo "check-layers: $violations layer violation(s) (see DEVELOPING.md, \"Layers\")" >&2
