@@ -313,13 +313,24 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 		start_dump(s, LT_TRIGGER_SIGNAL, now, "SIGUSR2 or looptrace dump", 1);
 		return;
 	}
-	if (t != LT_TRIGGER_NONE && now >= s->rest_until_ns) {
+	if (t != LT_TRIGGER_NONE && s->due == LT_TRIGGER_NONE && now >= s->rest_until_ns) {
+		s->due = t;
+		uint64_t tail = LT_FLIGHT_TAIL_NS;
+		if (s->o.window_s > 0 && (uint64_t)(s->o.window_s * 0.5e9) < tail)
+			tail = (uint64_t)(s->o.window_s * 0.5e9);
+		s->due_ns = now + tail;
+		s->due_trigger_ns = trig_ns ? trig_ns : now;
+		snprintf(s->due_detail, sizeof(s->due_detail), "%s", detail);
+	}
+	if (s->due != LT_TRIGGER_NONE && now >= s->due_ns) {
 		/* Automatic dumps do not overlap: the next one waits until the
 		 * ring holds nothing of this one's window (at least 1 s). */
 		uint64_t from = lt_flight_window_start(s->flight, now);
 		uint64_t rest = now - (from && from < now ? from : s->start_ns);
 		s->rest_until_ns = now + (rest > 1000000000u ? rest : 1000000000u);
-		start_dump(s, t, trig_ns ? trig_ns : now, detail, 0);
+		enum lt_flight_trigger due = s->due;
+		s->due = LT_TRIGGER_NONE;
+		start_dump(s, due, s->due_trigger_ns, s->due_detail, 0);
 	}
 }
 
@@ -349,6 +360,12 @@ int lt_flight_session_reaped(struct lt_flight_session *s, pid_t pid, int status)
 
 int lt_flight_session_finish(struct lt_flight_session *s, int exit_status)
 {
+	if (s->due != LT_TRIGGER_NONE && !s->child) {
+		/* The program ended within the trigger's tail: dump it now. */
+		enum lt_flight_trigger due = s->due;
+		s->due = LT_TRIGGER_NONE;
+		start_dump(s, due, s->due_trigger_ns, s->due_detail, 0);
+	}
 	if (s->child) {
 		int st = 0;
 		while (waitpid(s->child, &st, 0) < 0 && errno == EINTR)

@@ -49,6 +49,45 @@ static int is_definition(unsigned kind)
 	}
 }
 
+/* Before a window: remember the callbacks that begin (LT_R_BEFORE,
+ * LT_P_BEFORE) and forget those that end, so the ones still running at
+ * the window's start can be begun there. */
+static void track_before_window(struct lt_stream *s, unsigned kind, const uint32_t *r)
+{
+	if (kind == LT_R_BEFORE || kind == LT_P_BEFORE) {
+		if (s->n_pre_open < LT_PRE_OPEN) {
+			unsigned w = lt_record_words(r[0]) < 4 ? lt_record_words(r[0]) : 4;
+			memset(s->pre_open[s->n_pre_open], 0, sizeof(s->pre_open[0]));
+			memcpy(s->pre_open[s->n_pre_open], r, w * 4u);
+			s->n_pre_open++;
+		}
+		return;
+	}
+	unsigned begin = kind == LT_R_AFTER ? LT_R_BEFORE : kind == LT_P_AFTER ? LT_P_BEFORE : 0;
+	if (!begin)
+		return;
+	/* Close the innermost match and what is nested in it. */
+	for (unsigned i = s->n_pre_open; i-- > 0;)
+		if (lt_record_kind(s->pre_open[i][0]) == begin && s->pre_open[i][1] == r[1]) {
+			s->n_pre_open = (uint8_t)i;
+			return;
+		}
+}
+
+/* The stream's first record in the window: begin there what was running. */
+static void enter_window(struct lt_importer *im, struct lt_stream *s)
+{
+	s->in_window = 1;
+	for (unsigned i = 0; i < s->n_pre_open; i++) {
+		const uint32_t *r = s->pre_open[i];
+		if (lt_record_kind(r[0]) == LT_R_BEFORE)
+			lt_on_r_before(im, s, r, im->window_from_ns);
+		else
+			lt_on_p_before(im, s, r, im->window_from_ns);
+	}
+	s->n_pre_open = 0;
+}
+
 static void handle_record(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	unsigned kind = lt_record_kind(r[0]);
@@ -56,8 +95,11 @@ static void handle_record(struct lt_importer *im, struct lt_stream *s, const uin
 		s->last_ts = ts; /* coarse times widen against it */
 		if (kind == LT_R_INIT)
 			lt_on_r_init_before_window(im, s, r);
+		track_before_window(s, kind, r);
 		return;
 	}
+	if (im->window_from_ns && !s->in_window && !is_definition(kind))
+		enter_window(im, s);
 	s->events++;
 	s->last_ts = ts;
 	s->it_last = ts;

@@ -33,6 +33,8 @@
  * forgotten (id_map.h): memory stays bounded however long the run. */
 #define LT_IMPORT_GENERATION (1u << 17)
 
+#define LT_PRE_OPEN 32 /* callbacks nested at a window's start, at most */
+
 struct lt_importer {
 	struct lt_import_db db;
 	uint32_t next_seq;
@@ -149,6 +151,12 @@ struct lt_stream {
 	uint64_t it_begin, it_poll_begin, it_poll_end, it_last;
 	int32_t it_timeout, it_events;
 	uint64_t nested_poll_begin; /* a poll inside a dispatch: a private loop (spawnSync) */
+
+	/* a flight recorder's window (import.c): callbacks begun before it and
+	 * still running at its start, begun again there when the stream's
+	 * first record in the window comes (in_window) */
+	uint32_t pre_open[LT_PRE_OPEN][4];
+	uint8_t n_pre_open, in_window;
 
 	/* output pieces awaiting their last part */
 	char *out_buf;

@@ -103,6 +103,24 @@ test('--ring 2s --trigger-lag 200ms: a 300 ms block is dumped with its 2 s windo
   assert.strictEqual(meta(exit).exit_status, '0');
 });
 
+test('a callback that began before the window is in the dump from the window\'s start', () => {
+  const dir = tmpdir();
+  const out = path.join(dir, 'cut.db');
+  const r = looptrace(['record', '-q', '--ring', '1s', '--trigger-lag', '200ms', '-o', out, '--',
+    TEST_NODE, 'flight-block.js', '1000', '4000', '1500'], { cwd: FIXTURES, env: testNodeEnv() });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const dump = path.join(dir, 'cut-1.db');
+  const m = meta(dump);
+  assert.strictEqual(m.trigger, 'lag');
+  const [d] = sql(dump, 'SELECT begin_ns, end_ns, queue FROM dispatches ORDER BY end_ns - begin_ns DESC LIMIT 1');
+  assert.strictEqual(d.begin_ns, Number(m.window_start_ns), 'begun at the window\'s start');
+  assert.strictEqual(d.queue, 'timer', 'its type known from before the window');
+  const ms = (d.end_ns - d.begin_ns) / 1e6;
+  assert.ok(ms >= 400 && ms < 1000, `cut to ${ms} ms of the window`);
+  const block = reportJson(dump).findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(block, 'the report sees it');
+});
+
 test('looptrace dump -p (the program or the recorder) and SIGUSR2 dump while the recorder runs on', async () => {
   const dir = tmpdir();
   const out = path.join(dir, 'req.db');
