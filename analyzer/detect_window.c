@@ -20,7 +20,8 @@ int lt_detect_window(struct lt_analysis *a)
 	double len_s = (double)(w.end_ns - w.start_ns) / 1e9;
 	lt_finding_message(f,
 			   "flight recorder dump %u: the last %.2f s before a %s trigger%s%s; findings are in the "
-			   "window: dispatches, promises and handles begun before it are not in this trace%s",
+			   "window: a callback running at its start is cut there, and promises and handles made "
+			   "before it are not in this trace%s",
 			   w.dump, len_s, w.trigger, w.detail[0] ? ": " : "", w.detail,
 			   w.running ? ", and the program ran on after it" : "");
 	lt_finding_number(f, "window_ms", len_s * 1e3);
