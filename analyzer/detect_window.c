@@ -18,11 +18,12 @@ int lt_detect_window(struct lt_analysis *a)
 	if (!f)
 		return -ENOMEM;
 	double len_s = (double)(w.end_ns - w.start_ns) / 1e9;
+	double after_s = w.trigger_ns < w.end_ns ? (double)(w.end_ns - w.trigger_ns) / 1e9 : 0;
 	lt_finding_message(f,
-			   "flight recorder dump %u: the last %.2f s before a %s trigger%s%s; findings are in the "
+			   "flight recorder dump %u: a %.2f s window ending %.2f s after a %s trigger%s%s; findings are in the "
 			   "window: a callback running at its start is cut there, and promises and handles made "
 			   "before it are not in this trace%s",
-			   w.dump, len_s, w.trigger, w.detail[0] ? ": " : "", w.detail,
+			   w.dump, len_s, after_s, w.trigger, w.detail[0] ? ": " : "", w.detail,
 			   w.running ? ", and the program ran on after it" : "");
 	lt_finding_number(f, "window_ms", len_s * 1e3);
 	lt_finding_text(f, "trigger", w.trigger);

@@ -88,7 +88,7 @@ test('--ring 2s --trigger-lag 200ms: a 300 ms block is dumped with its 2 s windo
   assert.match(block.location.file, /flight-block\.js$/);
   const note = rep.findings.find((f) => f.kind === 'flight-window');
   assert.ok(note && note.severity === 'info', 'the report says it is a window');
-  assert.match(note.message, /last 2\.\d\d s before a lag trigger/);
+  assert.match(note.message, /a 2\.\d\d s window ending 1\.\d\d s after a lag trigger/);
   assert.ok(!rep.findings.some((f) => f.kind === 'leaked-handle' && f.severity !== 'info'),
     'the interval still running when the window closed is no leak');
 
