@@ -25,29 +25,22 @@
 #define T0 (1000 * MS)
 
 struct fixture {
-	char dir[4096];
-	char db_path[8192];
-	sqlite3 *db;
+	struct test_trace t; /* first: test_trace_setup */
 	struct lt_attach_events ae;
 };
 
 static int setup(void **state)
 {
 	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
-	snprintf(f.db_path, sizeof(f.db_path), "%s/trace.db", f.dir);
-	lt_attach_events_init(&f.ae, f.dir, T0);
-	*state = &f;
+	test_trace_setup(state, &f, sizeof(f));
+	lt_attach_events_init(&f.ae, f.t.dir, T0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	if (f->db)
-		sqlite3_close(f->db);
-	test_rmdir(f->dir);
+	test_trace_teardown(&f->t);
 	return 0;
 }
 
@@ -63,10 +56,10 @@ static void finish(struct fixture *f, uint64_t end)
 	struct lt_import_stats st;
 	char err[512] = "";
 	assert_int_equal(lt_attach_events_close(&f->ae, end), 0);
-	assert_int_equal(lt_store_create(f->db_path, &f->db), 0);
-	if (lt_import_dir(f->db, f->dir, &st, err, sizeof(err)) != 0)
+	assert_int_equal(lt_store_create(f->t.db_path, &f->t.db), 0);
+	if (lt_import_dir(f->t.db, f->t.dir, &st, err, sizeof(err)) != 0)
 		fail_msg("import: %s", err);
-	assert_int_equal(lt_store_finish(f->db), 0);
+	assert_int_equal(lt_store_finish(f->t.db), 0);
 	assert_int_equal(st.damaged, 0);
 }
 
@@ -89,24 +82,24 @@ static void test_iterations_and_dispatches(void **state)
 	ev(f, T0 + 81 * MS, LT_EV_CB_END, LT_CB_TIMERS, 0, 0);
 	finish(f, T0 + 90 * MS);
 
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE depth = 1"), 3);
-	assert_string_equal(test_text(f->db, "SELECT queue || ' ' || type || ' ' || phase FROM dispatches"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM dispatches WHERE depth = 1"), 3);
+	assert_string_equal(test_text(f->t.db, "SELECT queue || ' ' || type || ' ' || phase FROM dispatches"
 					     " WHERE seq = 1"), "io TCPWRAP poll");
-	assert_int_equal(test_int(f->db, "SELECT (end_ns - begin_ns) / 1000000 FROM dispatches WHERE seq = 1"), 60);
+	assert_int_equal(test_int(f->t.db, "SELECT (end_ns - begin_ns) / 1000000 FROM dispatches WHERE seq = 1"), 60);
 	/* the drain nests in the callback that ran it */
-	assert_string_equal(test_text(f->db, "SELECT type || ' ' || depth || ' ' || parent_seq FROM dispatches"
+	assert_string_equal(test_text(f->t.db, "SELECT type || ' ' || depth || ' ' || parent_seq FROM dispatches"
 					     " WHERE seq = 2"), "Microtask 2 1");
-	assert_string_equal(test_text(f->db, "SELECT queue || ' ' || phase FROM dispatches WHERE type = 'Immediate'"),
+	assert_string_equal(test_text(f->t.db, "SELECT queue || ' ' || phase FROM dispatches WHERE type = 'Immediate'"),
 			    "immediate check");
-	assert_string_equal(test_text(f->db, "SELECT queue FROM dispatches WHERE type = 'Timeout'"), "timer");
+	assert_string_equal(test_text(f->t.db, "SELECT queue FROM dispatches WHERE type = 'Timeout'"), "timer");
 	/* the first wait: from uv__io_poll's entry to the callback */
-	assert_int_equal(test_int(f->db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations"
+	assert_int_equal(test_int(f->t.db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations"
 					 " WHERE timeout_ms = 10"), 10);
-	assert_int_equal(test_int(f->db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations"
+	assert_int_equal(test_int(f->t.db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations"
 					 " WHERE timeout_ms = 5"), 5);
 	/* dispatch types are not handles: never leak candidates */
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE ref = 1"), 0);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM threads WHERE pid = 4242 AND is_main_thread = 1"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM resources WHERE ref = 1"), 0);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM threads WHERE pid = 4242 AND is_main_thread = 1"), 1);
 }
 
 /* Fallback mode (a libuv without its internal symbols): the wait's end is
@@ -121,11 +114,11 @@ static void test_fallback_poll_phase(void **state)
 	ev(f, T0 + 106 * MS, LT_EV_POLL_END, 0, 0, 0); /* nothing ready: no dispatch */
 	ev(f, T0 + 107 * MS, LT_EV_POLL_BEGIN, 0, 0, 0);
 	finish(f, T0 + 110 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches"), 1);
-	assert_string_equal(test_text(f->db, "SELECT queue || ' ' || type || ' ' || phase || ' ' ||"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM dispatches"), 1);
+	assert_string_equal(test_text(f->t.db, "SELECT queue || ' ' || type || ' ' || phase || ' ' ||"
 					     " ((end_ns - begin_ns) / 1000000) FROM dispatches"), "io io poll 100");
-	assert_int_equal(test_int(f->db, "SELECT events FROM iterations WHERE n = 1"), 2);
-	assert_int_equal(test_int(f->db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations WHERE n = 1"), 4);
+	assert_int_equal(test_int(f->t.db, "SELECT events FROM iterations WHERE n = 1"), 2);
+	assert_int_equal(test_int(f->t.db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations WHERE n = 1"), 4);
 }
 
 static void test_short_empty_drains_dropped(void **state)
@@ -136,7 +129,7 @@ static void test_short_empty_drains_dropped(void **state)
 	ev(f, T0 + 2 * MS + 1000, LT_EV_MICRO_END, 0, 0, 0);
 	ev(f, T0 + 3 * MS, LT_EV_CB_END, LT_CB_IO, 0, 0);
 	finish(f, T0 + 5 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM dispatches"), 1);
 }
 
 static void test_handles(void **state)
@@ -148,10 +141,10 @@ static void test_handles(void **state)
 	ev(f, T0 + 4 * MS, LT_EV_HANDLE_CLOSE, 0, 15, 0x3000); /* opened before the window */
 	ev(f, T0 + 5 * MS, LT_EV_HANDLE_INIT, 0, 12, 0x1000);  /* memory reused */
 	finish(f, T0 + 6 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE type = 'TCPWRAP'"), 2);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE type = 'TCPWRAP'"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM resources WHERE type = 'TCPWRAP'"), 2);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM resources WHERE type = 'TCPWRAP'"
 					 " AND destroyed_ns IS NOT NULL"), 1);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE type = 'PIPEWRAP'"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM resources WHERE type = 'PIPEWRAP'"
 					 " AND destroyed_ns IS NULL AND ref = 1"), 1);
 }
 
@@ -170,9 +163,9 @@ static void test_rejections(void **state)
 	ev(f, T0 + 7 * MS, LT_EV_REJECT, 0, 1, 0xb2); /* handled late */
 	ev(f, T0 + 8 * MS, LT_EV_CB_END, LT_CB_TIMERS, 0, 0);
 	finish(f, T0 + 10 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM rejections"), 2);
-	assert_int_equal(test_int(f->db, "SELECT dispatch_seq FROM rejections WHERE kind = 'unhandled'"), 1);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM rejections WHERE kind = 'handled-late'"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM rejections"), 2);
+	assert_int_equal(test_int(f->t.db, "SELECT dispatch_seq FROM rejections WHERE kind = 'unhandled'"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM rejections WHERE kind = 'handled-late'"), 1);
 }
 
 static void test_gc_and_window_end(void **state)
@@ -186,10 +179,10 @@ static void test_gc_and_window_end(void **state)
 	f->ae.stop_ns = T0 + 20 * MS;
 	ev(f, T0 + 30 * MS, LT_EV_CB_END, LT_CB_IO, 0, 0); /* while detaching: dropped */
 	finish(f, T0 + 20 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM blocking_calls WHERE call = 'gc'"), 1);
-	assert_int_equal(test_int(f->db, "SELECT (end_ns - begin_ns) / 1000000 FROM blocking_calls"), 3);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM blocking_calls WHERE call = 'gc'"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT (end_ns - begin_ns) / 1000000 FROM blocking_calls"), 3);
 	/* still running at the end of the window: it ran until then */
-	assert_int_equal(test_int(f->db, "SELECT (end_ns - begin_ns) / 1000000 FROM dispatches"), 19);
+	assert_int_equal(test_int(f->t.db, "SELECT (end_ns - begin_ns) / 1000000 FROM dispatches"), 19);
 }
 
 /* A stack sampled in a long callback: its JavaScript frames are named from
@@ -199,8 +192,8 @@ static void test_js_stack_samples(void **state)
 {
 	struct fixture *f = *state;
 	char path[8300];
-	snprintf(f->ae.perf_map_dir, sizeof(f->ae.perf_map_dir), "%s", f->dir);
-	snprintf(path, sizeof(path), "%s/perf-%d.map", f->dir, PID);
+	snprintf(f->ae.perf_map_dir, sizeof(f->ae.perf_map_dir), "%s", f->t.dir);
+	snprintf(path, sizeof(path), "%s/perf-%d.map", f->t.dir, PID);
 	FILE *m = fopen(path, "w");
 	assert_non_null(m);
 	fputs("1000 100 JS:*busyWait /srv/app.js:3:18\n"
@@ -221,11 +214,11 @@ static void test_js_stack_samples(void **state)
 	se.hdr.ts = T0 + 70 * MS; /* outside any callback: ignored */
 	assert_int_equal(lt_attach_events_add(&f->ae, &se.hdr), 0);
 	finish(f, T0 + 80 * MS);
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM stacks"), 3);
-	assert_string_equal(test_text(f->db, "SELECT group_concat(function || '@' || file || ':' || line || ':' || column, ' ')"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM stacks"), 3);
+	assert_string_equal(test_text(f->t.db, "SELECT group_concat(function || '@' || file || ':' || line || ':' || column, ' ')"
 					     " FROM (SELECT * FROM stacks ORDER BY depth)"),
 			    "busyWait@/srv/app.js:3:18 handle@/srv/app.js:10:1 @/srv/anon.js:1:1");
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM resources WHERE type = 'JS sample' AND created_seq = 1"
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM resources WHERE type = 'JS sample' AND created_seq = 1"
 					 " AND ref = 0 AND stack_id IS NOT NULL"), 1);
 	assert_int_equal(f->ae.stacks, 2);
 }
@@ -268,7 +261,7 @@ static void test_threadpool_summary(void **state)
 	assert_true(tp->wait_max > 3.99 && tp->wait_max < 4.01);
 	assert_true(tp->run_max > 5.99 && tp->run_max < 6.01);
 	assert_true(tp->wait_p50 > 3.99 && tp->wait_p50 < 4.01); /* nearest rank, as in the metrics */
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM threads"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM threads"), 1);
 }
 
 /* Attached before node ran its main script (record --bpf): the script is a
@@ -284,13 +277,13 @@ static void test_main_script(void **state)
 	ev(f, T0 + 60 * MS, LT_EV_CB_END, LT_CB_TIMERS, 0, 0);
 	ev(f, T0 + 61 * MS, LT_EV_MAIN, 0, 0, 0); /* the loop has run: no second main */
 	finish(f, T0 + 70 * MS);
-	assert_string_equal(test_text(f->db, "SELECT type || ' ' || ((end_ns - begin_ns) / 1000000) FROM dispatches"
+	assert_string_equal(test_text(f->t.db, "SELECT type || ' ' || ((end_ns - begin_ns) / 1000000) FROM dispatches"
 					     " WHERE queue = 'main'"), "main 48");
-	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE queue = 'main'"), 1);
-	assert_int_equal(test_int(f->db, "SELECT begin_ns FROM dispatches WHERE type = 'Timeout'"), (int64_t)(T0 + 50 * MS));
-	assert_int_equal(test_int(f->db, "SELECT created_ns FROM resources WHERE type = 'uv_timer'"), (int64_t)(T0 + 1 * MS));
-	assert_int_equal(test_int(f->db, "SELECT created_ns FROM resources WHERE type = 'TCPWRAP'"), (int64_t)(T0 + 30 * MS));
-	assert_int_equal(test_int(f->db, "SELECT js_thread_id FROM threads"), 0);
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM dispatches WHERE queue = 'main'"), 1);
+	assert_int_equal(test_int(f->t.db, "SELECT begin_ns FROM dispatches WHERE type = 'Timeout'"), (int64_t)(T0 + 50 * MS));
+	assert_int_equal(test_int(f->t.db, "SELECT created_ns FROM resources WHERE type = 'uv_timer'"), (int64_t)(T0 + 1 * MS));
+	assert_int_equal(test_int(f->t.db, "SELECT created_ns FROM resources WHERE type = 'TCPWRAP'"), (int64_t)(T0 + 30 * MS));
+	assert_int_equal(test_int(f->t.db, "SELECT js_thread_id FROM threads"), 0);
 }
 
 static void test_handle_names(void **state)

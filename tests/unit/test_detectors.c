@@ -24,8 +24,7 @@
 #define FILE_JS "/app/server.js"
 
 struct fixture {
-	char dir[4096];
-	sqlite3 *db;
+	struct test_trace t; /* first: test_trace_setup */
 	struct lt_analysis a;
 	int analyzed;
 };
@@ -33,10 +32,7 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
-	*state = &f;
-	return 0;
+	return test_trace_setup(state, &f, sizeof(f));
 }
 
 static int teardown(void **state)
@@ -44,9 +40,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	if (f->analyzed)
 		lt_analysis_free(&f->a);
-	if (f->db)
-		sqlite3_close(f->db);
-	test_rmdir(f->dir);
+	test_trace_teardown(&f->t);
 	return 0;
 }
 
@@ -55,17 +49,17 @@ static int teardown(void **state)
 static void analyze_sql(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o, const char *sql)
 {
 	char path[8192], db[8192], err[512] = "";
-	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->dir, g->pid, g->tid);
-	snprintf(db, sizeof(db), "%s/trace.db", f->dir);
+	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->t.dir, g->pid, g->tid);
+	snprintf(db, sizeof(db), "%s/trace.db", f->t.dir);
 	assert_int_equal(rawgen_write(g, path), 0);
 	rawgen_free(g);
 	struct lt_import_stats st;
-	assert_int_equal(lt_store_create(db, &f->db), 0);
-	assert_int_equal(lt_import_dir(f->db, f->dir, &st, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(f->db), 0);
-	if (sql && sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->db));
-	if (lt_analyze(f->db, o, &f->a, err, sizeof(err)) != 0)
+	assert_int_equal(lt_store_create(db, &f->t.db), 0);
+	assert_int_equal(lt_import_dir(f->t.db, f->t.dir, &st, err, sizeof(err)), 0);
+	assert_int_equal(lt_store_finish(f->t.db), 0);
+	if (sql && sqlite3_exec(f->t.db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->t.db));
+	if (lt_analyze(f->t.db, o, &f->a, err, sizeof(err)) != 0)
 		fail_msg("analyze: %s", err);
 	f->analyzed = 1;
 }
@@ -165,17 +159,17 @@ static void place_skips_node_modules_frames(void **state)
 	rawgen_main_end(&g, 2 * MS);
 	analyze(f, &g, 50);
 	struct lt_place p;
-	assert_int_equal(lt_place_of_stack(f->db, full, &p), 0);
+	assert_int_equal(lt_place_of_stack(f->t.db, full, &p), 0);
 	assert_true(p.has_user && p.has_library);
 	assert_string_equal(p.user.file, FILE_JS);
 	assert_int_equal(p.user.line, 22);
 	assert_string_equal(p.user.function, "getUser");
 	assert_string_equal(p.library.file, SCOPED_JS);
 	assert_int_equal(p.library.line, 7);
-	assert_int_equal(lt_place_of_stack(f->db, library_only, &p), 0);
+	assert_int_equal(lt_place_of_stack(f->t.db, library_only, &p), 0);
 	assert_false(p.has_user);
 	assert_true(p.has_library);
-	assert_int_equal(lt_place_of_stack(f->db, internal_only, &p), -ENOENT);
+	assert_int_equal(lt_place_of_stack(f->t.db, internal_only, &p), -ENOENT);
 	char pkg[64];
 	assert_true(lt_library_package(SCOPED_JS, pkg, sizeof(pkg)));
 	assert_string_equal(pkg, "@fastify/ajv");
@@ -197,7 +191,7 @@ static void user_code_globs_override_the_rule(void **state)
 	assert_int_equal(lt_user_code_add(&o.user_code, "*/express/lib/*"), 0);
 	analyze_with(f, &g, &o);
 	struct lt_place p;
-	assert_int_equal(lt_place_of_stack(f->db, full, &p), 0);
+	assert_int_equal(lt_place_of_stack(f->t.db, full, &p), 0);
 	assert_true(p.has_user);
 	assert_string_equal(p.user.file, ROUTER_JS); /* '*' crosses '/' */
 	assert_true(p.has_library);
@@ -854,9 +848,9 @@ static void attached_trace_lag_starts_with_the_first_iteration(void **state)
 	rawgen_poll(&g, 96 * MS, 146 * MS, 50, 0);
 	analyze(f, &g, 50);
 	assert_true(f->a.metrics.lag.max_ms >= 30); /* recorded: 45 ms of a busy start */
-	assert_int_equal(lt_store_set_meta(f->db, "capture", "bpf"), 0);
+	assert_int_equal(lt_store_set_meta(f->t.db, "capture", "bpf"), 0);
 	struct lt_metrics m;
-	assert_int_equal(lt_metrics_compute(f->db, &m), 0);
+	assert_int_equal(lt_metrics_compute(f->t.db, &m), 0);
 	assert_true(m.attached);
 	assert_true(m.lag.count > 5);
 	assert_true(m.lag.max_ms < 2);

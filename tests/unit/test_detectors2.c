@@ -23,8 +23,7 @@
 #define AXIOS_JS "/app/node_modules/axios/lib/core/settle.js"
 
 struct fixture {
-	char dir[4096];
-	sqlite3 *db;
+	struct test_trace t; /* first: test_trace_setup */
 	struct lt_analysis a;
 	int analyzed;
 };
@@ -32,10 +31,7 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
-	*state = &f;
-	return 0;
+	return test_trace_setup(state, &f, sizeof(f));
 }
 
 static int teardown(void **state)
@@ -43,9 +39,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	if (f->analyzed)
 		lt_analysis_free(&f->a);
-	if (f->db)
-		sqlite3_close(f->db);
-	test_rmdir(f->dir);
+	test_trace_teardown(&f->t);
 	return 0;
 }
 
@@ -55,17 +49,17 @@ static void analyze_sql(struct fixture *f, struct rawgen *g, const char *sql)
 	char err[512] = "";
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
-	assert_int_equal(rawgen_import(g, f->dir, &f->db, err, sizeof(err)), 0);
-	if (sql && sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		if (strstr(sqlite3_errmsg(f->db), "no such column"))
+	assert_int_equal(rawgen_import(g, f->t.dir, &f->t.db, err, sizeof(err)), 0);
+	if (sql && sqlite3_exec(f->t.db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(f->t.db), "no such column"))
 			skip(); /* a schema without the column (cleared_ns) */
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->db));
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->t.db));
 	}
 	/* Traces with threads.end_reason: make it agree with clean_exit. */
-	if (lt_table_has_column(f->db, "threads", "end_reason"))
-		sqlite3_exec(f->db, "UPDATE threads SET end_reason = CASE clean_exit WHEN 0 THEN 'killed' ELSE 'exit' END",
+	if (lt_table_has_column(f->t.db, "threads", "end_reason"))
+		sqlite3_exec(f->t.db, "UPDATE threads SET end_reason = CASE clean_exit WHEN 0 THEN 'killed' ELSE 'exit' END",
 			     NULL, NULL, NULL);
-	if (lt_analyze(f->db, &o, &f->a, err, sizeof(err)) != 0)
+	if (lt_analyze(f->t.db, &o, &f->a, err, sizeof(err)) != 0)
 		fail_msg("analyze: %s", err);
 	f->analyzed = 1;
 }

@@ -44,15 +44,8 @@ static int setup(void **state)
 		rawgen_r_before(&g, 10 + i, (7 + i) * MS, 0);
 		rawgen_r_after(&g, 10 + i, (7 + i) * MS + 1000);
 	}
-	char path[8192], dbp[8192], err[256];
-	snprintf(path, sizeof(path), "%s/9-9.ltr", dir);
-	snprintf(dbp, sizeof(dbp), "%s/t.db", dir);
-	assert_int_equal(rawgen_write(&g, path), 0);
-	rawgen_free(&g);
-	struct lt_import_stats st;
-	assert_int_equal(lt_store_create(dbp, &db), 0);
-	assert_int_equal(lt_import_dir(db, dir, &st, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(db), 0);
+	char err[512];
+	assert_int_equal(rawgen_import(&g, dir, &db, err, sizeof(err)), 0);
 	return 0;
 }
 

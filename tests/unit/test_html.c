@@ -159,32 +159,26 @@ static void source_lines_are_excerpted_only_from_program_sources(void **state)
 /* --- traces --- */
 
 struct fixture {
-	char dir[4096];
-	sqlite3 *db;
+	struct test_trace t; /* first: test_trace_setup */
 };
 
 static int setup(void **state)
 {
 	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	snprintf(f.dir, sizeof(f.dir), "%s", test_tmpdir());
-	*state = &f;
-	return 0;
+	return test_trace_setup(state, &f, sizeof(f));
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	if (f->db)
-		sqlite3_close(f->db);
-	test_rmdir(f->dir);
+	test_trace_teardown(&f->t);
 	return 0;
 }
 
 static void import(struct fixture *f, struct rawgen *g)
 {
 	char err[512] = "";
-	if (rawgen_import(g, f->dir, &f->db, err, sizeof(err)) != 0)
+	if (rawgen_import(g, f->t.dir, &f->t.db, err, sizeof(err)) != 0)
 		fail_msg("import: %s", err);
 }
 
@@ -231,22 +225,22 @@ static void marks_find_late_timers_and_rejections(void **state)
 	struct fixture *f = *state;
 	build_marked_trace(f);
 	struct lt_marks m;
-	assert_int_equal(lt_marks_load(f->db, LT_LATE_TIMER_MS, &m), 0);
-	assert_null(lt_marks_find(&m, seq_of_callback(f->db, "onTime", 0)));
-	assert_null(lt_marks_find(&m, seq_of_callback(f->db, "late", 0))); /* 2 ms: under the bar */
-	assert_null(lt_marks_find(&m, seq_of_callback(f->db, "tick", 0)));
-	const struct lt_mark *second = lt_marks_find(&m, seq_of_callback(f->db, "tick", 1));
+	assert_int_equal(lt_marks_load(f->t.db, LT_LATE_TIMER_MS, &m), 0);
+	assert_null(lt_marks_find(&m, seq_of_callback(f->t.db, "onTime", 0)));
+	assert_null(lt_marks_find(&m, seq_of_callback(f->t.db, "late", 0))); /* 2 ms: under the bar */
+	assert_null(lt_marks_find(&m, seq_of_callback(f->t.db, "tick", 0)));
+	const struct lt_mark *second = lt_marks_find(&m, seq_of_callback(f->t.db, "tick", 1));
 	assert_non_null(second);
 	assert_true(fabs(second->late_ms - 31.0) < 0.01);
 	/* the rejection was reported after main: marked on main */
-	const struct lt_mark *rej = lt_marks_find(&m, test_int(f->db, "SELECT seq FROM dispatches WHERE queue = 'main'"));
+	const struct lt_mark *rej = lt_marks_find(&m, test_int(f->t.db, "SELECT seq FROM dispatches WHERE queue = 'main'"));
 	assert_non_null(rej);
 	assert_string_equal(rej->rejection, "unhandled-rejection");
 	lt_marks_free(&m);
 
 	/* a lower bar finds the 2 ms one too */
-	assert_int_equal(lt_marks_load(f->db, 1.5, &m), 0);
-	assert_non_null(lt_marks_find(&m, seq_of_callback(f->db, "late", 0)));
+	assert_int_equal(lt_marks_load(f->t.db, 1.5, &m), 0);
+	assert_non_null(lt_marks_find(&m, seq_of_callback(f->t.db, "late", 0)));
 	lt_marks_free(&m);
 }
 
@@ -279,7 +273,7 @@ static char *render_page(struct fixture *f)
 	struct lt_analysis_opts o;
 	char err[512] = "";
 	lt_analysis_defaults(&o);
-	if (lt_analyze(f->db, &o, &a, err, sizeof(err)) != 0)
+	if (lt_analyze(f->t.db, &o, &a, err, sizeof(err)) != 0)
 		fail_msg("analyze: %s", err);
 	char *buf = NULL;
 	size_t len = 0;
@@ -341,7 +335,7 @@ static void steps_are_bounded(void **state)
 	char *buf = NULL, err[256] = "";
 	size_t len = 0;
 	int rc;
-	CAPTURE(buf, len, rc = lt_html_steps_json(out, f->db, 5, err, sizeof(err)));
+	CAPTURE(buf, len, rc = lt_html_steps_json(out, f->t.db, 5, err, sizeof(err)));
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(buf, "\"shown\":5,"));
 	assert_non_null(strstr(buf, "\"truncated\":true"));
@@ -349,7 +343,7 @@ static void steps_are_bounded(void **state)
 	assert_null(strstr(buf, "<"));
 	free(buf);
 	buf = NULL;
-	CAPTURE(buf, len, rc = lt_html_steps_json(out, f->db, 1000, err, sizeof(err)));
+	CAPTURE(buf, len, rc = lt_html_steps_json(out, f->t.db, 1000, err, sizeof(err)));
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(buf, "\"truncated\":false"));
 	assert_non_null(strstr(buf, "\"enqueued\":1,")); /* the timers were queued by main, #1 */

@@ -45,15 +45,8 @@ static int setup(void **state)
 	rawgen_r_before(&g, 9, 5 * MS, 0);
 	rawgen_output(&g, 1, "four\n", 5 * MS);
 	rawgen_r_after(&g, 9, 6 * MS);
-	char path[8192], err[512], dbp[8192];
-	snprintf(path, sizeof(path), "%s/7-7.ltr", dir);
-	snprintf(dbp, sizeof(dbp), "%s/t.db", dir);
-	assert_int_equal(rawgen_write(&g, path), 0);
-	rawgen_free(&g);
-	struct lt_import_stats st;
-	assert_int_equal(lt_store_create(dbp, &db), 0);
-	assert_int_equal(lt_import_dir(db, dir, &st, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(db), 0);
+	char err[512];
+	assert_int_equal(rawgen_import(&g, dir, &db, err, sizeof(err)), 0);
 	return 0;
 }
 
@@ -168,7 +161,7 @@ static void json_has_the_documented_fields(void **state)
 static void slow_dispatches_are_never_hidden(void **state)
 {
 	(void)state;
-	char sub[4200], path[8192], dbp[8192], err[512];
+	char sub[4200], err[512];
 	snprintf(sub, sizeof(sub), "%s/slow", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	struct rawgen g;
@@ -182,15 +175,8 @@ static void slow_dispatches_are_never_hidden(void **state)
 	rawgen_main_end(&g, 2 * MS);
 	rawgen_r_before(&g, 5, 3 * MS, 0);
 	rawgen_r_after(&g, 5, 83 * MS);
-	snprintf(path, sizeof(path), "%s/8-8.ltr", sub);
-	snprintf(dbp, sizeof(dbp), "%s/t.db", sub);
-	assert_int_equal(rawgen_write(&g, path), 0);
-	rawgen_free(&g);
 	sqlite3 *sdb;
-	struct lt_import_stats st;
-	assert_int_equal(lt_store_create(dbp, &sdb), 0);
-	assert_int_equal(lt_import_dir(sdb, sub, &st, err, sizeof(err)), 0);
-	assert_int_equal(lt_store_finish(sdb), 0);
+	assert_int_equal(rawgen_import(&g, sub, &sdb, err, sizeof(err)), 0);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -211,6 +197,8 @@ static void slow_dispatches_are_never_hidden(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(sdb); /* the samples are indexed once per connection (a trace is read-only) */
+	char dbp[8192];
+	snprintf(dbp, sizeof(dbp), "%s/trace.db", sub); /* where rawgen_import put it */
 	assert_int_equal(sqlite3_open(dbp, &sdb), SQLITE_OK);
 	buf = NULL;
 	f = open_memstream(&buf, &len);

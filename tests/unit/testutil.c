@@ -36,6 +36,24 @@ void test_rmdir(const char *dir)
 	rmdir(dir);
 }
 
+int test_trace_setup(void **state, void *f, size_t size)
+{
+	struct test_trace *t = f;
+	memset(f, 0, size);
+	snprintf(t->dir, sizeof(t->dir), "%s", test_tmpdir());
+	snprintf(t->db_path, sizeof(t->db_path), "%s/trace.db", t->dir);
+	*state = f;
+	return 0;
+}
+
+void test_trace_teardown(struct test_trace *t)
+{
+	if (t->db)
+		sqlite3_close(t->db);
+	t->db = NULL;
+	test_rmdir(t->dir);
+}
+
 int64_t test_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s;
