@@ -55,12 +55,17 @@ echo "wrk: $(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out") requests/s; reco
 kill -INT "$rec_pid"
 wait "$rec_pid" || true
 grep -E "dump [0-9]+ " "$work/record.err" | sed 's/^/  /' || true
-for db in "$work"/flight-*.db; do
-  [ -e "$db" ] || continue
+spike=""
+for db in $(ls -v "$work"/flight-*.db 2>/dev/null); do
   printf '%s: trigger %s, window %.2f s, %s events, %s bytes\n' "$(basename "$db")" "$(meta "$db" trigger)" \
     "$(awk -v a="$(meta "$db" window_start_ns)" -v b="$(meta "$db" window_end_ns)" 'BEGIN {print (b - a) / 1e9}')" \
     "$(meta "$db" events)" "$(stat -c %s "$db")"
   if [ "$(meta "$db" trigger)" = lag ]; then
-    "$looptrace" report "$db" 2>/dev/null | grep -A2 -E "blocking-task" | grep -v '^--' | head -9 | sed 's/^/    /'
+    "$looptrace" report "$db" > "$work/report.txt" 2>/dev/null || true
+    grep -m1 -A2 -E "blocking-task" "$work/report.txt" | sed 's/^/    /' || true
+    if [ -z "$spike" ] && grep -q plantedSpike "$work/report.txt"; then
+      spike="$(basename "$db"): $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
+    fi
   fi
 done
+echo "the planted spike: ${spike:-not found in a lag dump}"

@@ -32,7 +32,8 @@ static const struct lt_option options[] = {
 	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, attach.ring)},
 	{"trigger-lag", 0, "TIME",
 	 "With --ring: also dump when an event loop stays busy (out of epoll) longer than TIME (200ms, 0.5s); "
-	 "after a lag or rejection dump, these triggers rest until the ring holds nothing of its window.",
+	 "a trigger while the ring still holds the last such dump's window is dumped once it does not, so "
+	 "dumps never overlap.",
 	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, trigger_lag)},
 };
 

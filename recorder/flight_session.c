@@ -313,12 +313,15 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 		start_dump(s, LT_TRIGGER_SIGNAL, now, "SIGUSR2 or looptrace dump", 1);
 		return;
 	}
-	if (t != LT_TRIGGER_NONE && s->due == LT_TRIGGER_NONE && now >= s->rest_until_ns) {
+	if (t != LT_TRIGGER_NONE && s->due == LT_TRIGGER_NONE) {
+		/* A trigger while the last automatic dump's window is still in
+		 * the ring waits until it is not: that later window still holds
+		 * the trigger (the rest is at most a window long). */
 		s->due = t;
 		uint64_t tail = LT_FLIGHT_TAIL_NS;
 		if (s->o.window_s > 0 && (uint64_t)(s->o.window_s * 0.5e9) < tail)
 			tail = (uint64_t)(s->o.window_s * 0.5e9);
-		s->due_ns = now + tail;
+		s->due_ns = now + tail > s->rest_until_ns ? now + tail : s->rest_until_ns;
 		s->due_trigger_ns = trig_ns ? trig_ns : now;
 		snprintf(s->due_detail, sizeof(s->due_detail), "%s", detail);
 	}

@@ -10,9 +10,11 @@
  * is written by a forked child from a copy-on-write image of the memory
  * ring (the unfinished chunks copied out of the rings first), so draining
  * never stops; one dump at a time; a lag or rejection dump is taken
- * LT_FLIGHT_TAIL_NS (1 s, at most half a DURATION window) after its trigger; after a lag or rejection dump, those
- * triggers rest until the ring holds nothing of its window (at least 1 s),
- * so automatic dumps never overlap.  The exit
+ * LT_FLIGHT_TAIL_NS (1 s, at most half a DURATION window) after its trigger;
+ * a trigger that comes while the ring still holds the last automatic
+ * dump's window waits until it does not (at least 1 s after that dump),
+ * so automatic dumps never overlap and none is lost (the later window still
+ * holds it).  The exit
  * dump is written in the recorder itself.
  *
  * Each trace's meta holds: flight_dump (n), trigger (signal, lag,
