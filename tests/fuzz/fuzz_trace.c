@@ -13,6 +13,7 @@
  * FUZZ_TRACE_VERBOSE=1 prints why a trace was refused.
  */
 #include <fcntl.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,23 @@ static void replays(sqlite3 *db)
 	lt_replay_json_begin(&j, sink);
 	lt_replay_each(db, lt_replay_json_dispatch, &j, err, sizeof(err));
 	lt_replay_json_end(&j);
+	/* the filters: a window, a process, a shortest duration, a pattern */
+	static regex_t re;
+	static int compiled;
+	if (!compiled)
+		compiled = regcomp(&re, "a|[0-9]", REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
+	const int64_t one[] = {1};
+	uint64_t left_out = 0;
+	const struct lt_replay_opts f = {.from_seq = 2, .to_seq = 400, .pids = one, .n_pids = 1, .min_ms = 0.001,
+					 .grep = compiled == 1 ? &re : NULL, .left_out = &left_out};
+	lt_replay_text_begin(&t, sink, lt_replay_origin_ns(db), 0);
+	if (lt_replay_each_with(db, &f, lt_replay_text_dispatch, &t, err, sizeof(err)) == 0) {
+		t.left_out = left_out;
+		lt_replay_text_end(&t);
+	}
+	const struct lt_replay_opts slow = {.min_ms = 1};
+	lt_replay_text_begin(&t, sink, lt_replay_origin_ns(db), 1);
+	lt_replay_each_with(db, &slow, lt_replay_text_dispatch, &t, err, sizeof(err));
 }
 
 static void graph(Agraph_t *g, const struct lt_graph_stats *st)
@@ -107,6 +125,8 @@ static void graphs(sqlite3 *db)
 		graph(lt_graph_timeline(db, &o, 50, &st, err, sizeof(err)), &st);
 		graph(lt_graph_causality(db, &o, &st, err, sizeof(err)), &st);
 	}
+	struct lt_graph_opts few = {.max_nodes = 3}; /* a "long" trace: the window around the worst lag */
+	graph(lt_graph_timeline(db, &few, 50, &st, err, sizeof(err)), &st);
 	struct lt_graph_opts window = {.from_seq = 2, .to_seq = 6, .max_nodes = 8};
 	graph(lt_graph_order(db, &window, &st, err, sizeof(err)), &st);
 	graph(lt_graph_timeline(db, &window, 50, &st, err, sizeof(err)), &st);
