@@ -23,30 +23,13 @@
 #define MS 1000000ull
 #define FILE_JS "/app/server.js"
 
-struct fixture {
-	struct test_trace t; /* first: test_trace_setup */
-	struct lt_analysis a;
-	int analyzed;
-};
-
-static int setup(void **state)
-{
-	static struct fixture f;
-	return test_trace_setup(state, &f, sizeof(f));
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	if (f->analyzed)
-		lt_analysis_free(&f->a);
-	test_trace_teardown(&f->t);
-	return 0;
-}
+/* A trace and its analysis (testutil.h). */
+static int setup(void **state) { return test_analysis_setup(state); }
+static int teardown(void **state) { return test_analysis_teardown(state); }
 
 /* Write the stream, import it, run `sql` on the trace (NULL: nothing), then
  * analyze with the given options. */
-static void analyze_sql(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o, const char *sql)
+static void analyze_sql(struct test_analysis *f, struct rawgen *g, const struct lt_analysis_opts *o, const char *sql)
 {
 	char path[8192], db[8192], err[512] = "";
 	snprintf(path, sizeof(path), "%s/%d-%d.ltr", f->t.dir, g->pid, g->tid);
@@ -64,13 +47,13 @@ static void analyze_sql(struct fixture *f, struct rawgen *g, const struct lt_ana
 	f->analyzed = 1;
 }
 
-static void analyze_with(struct fixture *f, struct rawgen *g, const struct lt_analysis_opts *o)
+static void analyze_with(struct test_analysis *f, struct rawgen *g, const struct lt_analysis_opts *o)
 {
 	analyze_sql(f, g, o, NULL);
 }
 
 /* Same with the default options and the given block threshold. */
-static void analyze(struct fixture *f, struct rawgen *g, double block_ms)
+static void analyze(struct test_analysis *f, struct rawgen *g, double block_ms)
 {
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
@@ -103,7 +86,7 @@ static uint32_t stack_of(struct rawgen *g, const struct frame *frames, size_t n)
 	return p[0];
 }
 
-static const struct lt_finding *find(const struct fixture *f, const char *kind, int nth)
+static const struct lt_finding *find(const struct test_analysis *f, const char *kind, int nth)
 {
 	for (size_t i = 0; i < f->a.findings.n; i++)
 		if (!strcmp(f->a.findings.items[i].kind, kind) && nth-- == 0)
@@ -111,7 +94,7 @@ static const struct lt_finding *find(const struct fixture *f, const char *kind, 
 	return NULL;
 }
 
-static size_t count(const struct fixture *f, const char *kind)
+static size_t count(const struct test_analysis *f, const char *kind)
 {
 	size_t n = 0;
 	while (find(f, kind, (int)n))
@@ -149,7 +132,7 @@ static const struct frame route_stack[] = {
 
 static void place_skips_node_modules_frames(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	stack_of(&g, route_stack, 5);
@@ -180,7 +163,7 @@ static void place_skips_node_modules_frames(void **state)
 
 static void user_code_globs_override_the_rule(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	stack_of(&g, route_stack, 5);
@@ -206,7 +189,7 @@ static void user_code_globs_override_the_rule(void **state)
 
 static void findings_name_their_thread(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
@@ -245,7 +228,7 @@ static const struct frame read_in_route[] = {
 /* A 300 ms HTTP request callback scheduled inside express (no user frame at
  * its site), sampled 6 times inside readFileSync called from FILE_JS:9;
  * `read_ms` of it in a read() the preload library saw. */
-static void sampled_route(struct fixture *f, uint64_t read_ms, const char *more_sql)
+static void sampled_route(struct test_analysis *f, uint64_t read_ms, const char *more_sql)
 {
 	struct rawgen g;
 	start(&g);
@@ -274,7 +257,7 @@ static void sampled_route(struct fixture *f, uint64_t read_ms, const char *more_
 
 static void blocking_is_placed_at_the_sampled_user_line(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	sampled_route(f, 250, NULL);
 	assert_int_equal(count(f, "blocking-task"), 1);
 	const struct lt_finding *x = find(f, "blocking-task", 0);
@@ -295,7 +278,7 @@ static void blocking_is_placed_at_the_sampled_user_line(void **state)
 
 static void blocking_advice_follows_the_larger_share(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	sampled_route(f, 100, NULL); /* 100 ms reading, 200 ms computing */
 	const struct lt_finding *x = find(f, "blocking-task", 0);
 	assert_non_null(x);
@@ -307,7 +290,7 @@ static void blocking_advice_follows_the_larger_share(void **state)
 
 static void blocking_without_user_frames_says_why(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	/* Every sample only inside express (the process ran user code elsewhere). */
 	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;"
 			    "INSERT INTO resources(pid, tid, type, site_stack_id) VALUES(40, 40, 'Timeout', 2);");
@@ -320,7 +303,7 @@ static void blocking_without_user_frames_says_why(void **state)
 
 static void a_spread_helper_is_placed_at_its_caller(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	static const struct frame at31[] = {
 		{"countPrimes", FILE_JS, 31, 5}, {"", FILE_JS, 64, 20}, {"handle", ROUTER_JS, 152, 3}};
 	static const struct frame at33[] = {
@@ -352,7 +335,7 @@ static void a_spread_helper_is_placed_at_its_caller(void **state)
 
 static void a_tool_process_is_not_the_users_problem(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	/* No stack of the process has a user frame: npm, a test runner. */
 	sampled_route(f, 0, "UPDATE samples SET stack_id = 1;");
 	const struct lt_finding *x = find(f, "blocking-task", 0);
@@ -364,7 +347,7 @@ static void a_tool_process_is_not_the_users_problem(void **state)
 
 static void module_loading_is_named(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	static const struct frame lazy_require[] = {
 		{"", "/app/node_modules/typescript/lib/typescript.js", 1, 1},
 		{"Module._compile", "node:internal/modules/cjs/loader", 1, 1},
@@ -400,7 +383,7 @@ static void module_loading_is_named(void **state)
 
 static void main_module_is_startup_not_blocking(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_main_end(&g, 300 * MS);
@@ -415,7 +398,7 @@ static void main_module_is_startup_not_blocking(void **state)
 
 static void very_long_startup_is_a_warning_never_an_error(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_main_end(&g, 2500 * MS);
@@ -430,7 +413,7 @@ static void very_long_startup_is_a_warning_never_an_error(void **state)
  * (and a note below 5 x --block-ms, see blocking_timer_is_found...). */
 static void batch_run_has_no_lag_and_no_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t site = rawgen_stack(&g, "run", FILE_JS, 7, 1);
@@ -454,7 +437,7 @@ static void batch_run_has_no_lag_and_no_errors(void **state)
 
 static void service_waits_and_keeps_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t site = rawgen_stack(&g, "serve", FILE_JS, 9, 1);
@@ -473,7 +456,7 @@ static void service_waits_and_keeps_errors(void **state)
 /* --- filters --- */
 
 /* A 300 ms startup (info) and an 80 ms timer in FILE_JS (warning). */
-static void two_findings(struct fixture *f, const struct lt_analysis_opts *o)
+static void two_findings(struct test_analysis *f, const struct lt_analysis_opts *o)
 {
 	struct rawgen g;
 	start(&g);
@@ -488,7 +471,7 @@ static void two_findings(struct fixture *f, const struct lt_analysis_opts *o)
 
 static void filter_by_kind_and_severity(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
 	assert_int_equal(lt_filter_add_kinds(&o.filter, "startup,blocking-task"), 0);
@@ -502,7 +485,7 @@ static void filter_by_kind_and_severity(void **state)
 
 static void filter_by_location_glob(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
 	assert_int_equal(lt_filter_add_exclude(&o.filter, "/app/*"), 0);
@@ -522,7 +505,7 @@ static void filter_by_location_glob(void **state)
 
 static void filter_by_pid(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct lt_analysis_opts o;
 	lt_analysis_defaults(&o);
 	assert_int_equal(lt_filter_add_pid(&o.filter, 41), 0);
@@ -536,7 +519,7 @@ static void filter_by_pid(void **state)
 
 static void blocking_timer_is_found_with_its_figures(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t site = rawgen_stack(&g, "", FILE_JS, 12, 3);
@@ -566,7 +549,7 @@ static void blocking_timer_is_found_with_its_figures(void **state)
 
 static void blocking_threshold_is_an_option(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Immediate", 1 * MS, -1);
@@ -580,7 +563,7 @@ static void blocking_threshold_is_an_option(void **state)
 
 static void blocking_names_the_synchronous_call(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);
@@ -602,7 +585,7 @@ static void blocking_names_the_synchronous_call(void **state)
 
 static void rejections_unhandled_and_late(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_p_init(&g, 1, 0, 1 * MS);
@@ -629,7 +612,7 @@ static void rejections_unhandled_and_late(void **state)
 
 static void rejection_handled_in_time_is_quiet(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_p_init(&g, 1, 0, 1 * MS);
@@ -646,7 +629,7 @@ static void rejection_handled_in_time_is_quiet(void **state)
  * (a killed service's server is test_detectors2.c's). */
 static void leaks_in_a_killed_process(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t s1 = rawgen_stack(&g, "startMetrics", FILE_JS, 14, 3);
@@ -670,7 +653,7 @@ static void leaks_in_a_killed_process(void **state)
 
 static void no_leaks_when_the_loop_ran_dry(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init_ex(&g, 7, 1, "TCPSERVERWRAP", 1 * MS, -1, 0, 0, NULL);
@@ -719,7 +702,7 @@ static void awaits(struct rawgen *g, int n, int prestarted, uint64_t wait_ms)
 
 static void serial_awaits_are_found(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	awaits(&g, 6, 0, 20);
@@ -738,7 +721,7 @@ static void serial_awaits_are_found(void **state)
 
 static void prestarted_operations_are_quiet(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	awaits(&g, 6, 1, 20);
@@ -748,7 +731,7 @@ static void prestarted_operations_are_quiet(void **state)
 
 static void awaits_that_wait_on_nothing_are_quiet(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	/* resolved values: every continuation in the same iteration */
@@ -771,7 +754,7 @@ static void awaits_that_wait_on_nothing_are_quiet(void **state)
 
 static void tick_flood_starves_the_loop(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_main_end(&g, 2 * MS);
@@ -792,7 +775,7 @@ static void tick_flood_starves_the_loop(void **state)
 
 static void fan_out_from_one_site(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t site = rawgen_stack(&g, "scan", FILE_JS, 40, 5);
@@ -813,7 +796,7 @@ static void fan_out_from_one_site(void **state)
 
 static void metrics_from_iterations_and_timers(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 10);
@@ -837,7 +820,7 @@ static void metrics_from_iterations_and_timers(void **state)
  * seen is not lag (a recorded one begins with the program: it is). */
 static void attached_trace_lag_starts_with_the_first_iteration(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 10);
@@ -858,7 +841,7 @@ static void attached_trace_lag_starts_with_the_first_iteration(void **state)
 
 static void empty_trace(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	rawgen_init(&g, 40, 40, 1000 * MS);
 	analyze(f, &g, 50);
@@ -869,7 +852,7 @@ static void empty_trace(void **state)
 
 static void trace_cut_short_by_sigkill(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);
@@ -884,7 +867,7 @@ static void trace_cut_short_by_sigkill(void **state)
 
 static void million_dispatches(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_r_init(&g, 6, 1, "Timeout", 1 * MS, 1);

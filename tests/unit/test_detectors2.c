@@ -22,29 +22,12 @@
 #define FILE_JS "/app/client.js"
 #define AXIOS_JS "/app/node_modules/axios/lib/core/settle.js"
 
-struct fixture {
-	struct test_trace t; /* first: test_trace_setup */
-	struct lt_analysis a;
-	int analyzed;
-};
-
-static int setup(void **state)
-{
-	static struct fixture f;
-	return test_trace_setup(state, &f, sizeof(f));
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	if (f->analyzed)
-		lt_analysis_free(&f->a);
-	test_trace_teardown(&f->t);
-	return 0;
-}
+/* A trace and its analysis (testutil.h). */
+static int setup(void **state) { return test_analysis_setup(state); }
+static int teardown(void **state) { return test_analysis_teardown(state); }
 
 /* Import the stream, run `sql` on the trace (NULL: nothing), analyze. */
-static void analyze_sql(struct fixture *f, struct rawgen *g, const char *sql)
+static void analyze_sql(struct test_analysis *f, struct rawgen *g, const char *sql)
 {
 	char err[512] = "";
 	struct lt_analysis_opts o;
@@ -64,7 +47,7 @@ static void analyze_sql(struct fixture *f, struct rawgen *g, const char *sql)
 	f->analyzed = 1;
 }
 
-static const struct lt_finding *find(const struct fixture *f, const char *kind)
+static const struct lt_finding *find(const struct test_analysis *f, const char *kind)
 {
 	for (size_t i = 0; i < f->a.findings.n; i++)
 		if (!strcmp(f->a.findings.items[i].kind, kind))
@@ -90,7 +73,7 @@ static void start(struct rawgen *g)
  * of its own) rejects; its parent's sampled stack has the user's line. */
 static void rejection_is_placed_at_the_user_line_that_chained_it(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t user = rawgen_stack(&g, "checkMissing", FILE_JS, 44, 23);
@@ -122,7 +105,7 @@ static void rejection_is_placed_at_the_user_line_that_chained_it(void **state)
  * line that chained it wins over the helper that made the parent. */
 static void rejection_is_placed_at_the_handler_it_was_chained_with(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	uint32_t helper = rawgen_stack(&g, "audit", "/app/store.js", 15, 12);
@@ -142,7 +125,7 @@ static void rejection_is_placed_at_the_handler_it_was_chained_with(void **state)
 /* A 90 ms timer callback whose thread spent 60 of the 80 sampled ms
  * waiting for a CPU (other processes had it) took ~23 ms of its own: not a
  * blocking task, one note that says why; with no run-queue wait it is. */
-static void busy_machine(struct fixture *f, uint32_t runq_ms)
+static void busy_machine(struct test_analysis *f, uint32_t runq_ms)
 {
 	struct rawgen g;
 	start(&g);
@@ -159,7 +142,7 @@ static void busy_machine(struct fixture *f, uint32_t runq_ms)
 
 static void callback_stretched_by_a_busy_machine_is_a_note(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	busy_machine(f, 60);
 	for (size_t i = 0; i < f->a.findings.n; i++)
 		if (!strcmp(f->a.findings.items[i].kind, "blocking-task"))
@@ -172,7 +155,7 @@ static void callback_stretched_by_a_busy_machine_is_a_note(void **state)
 
 static void callback_that_had_its_cpu_is_blocking(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	busy_machine(f, 0);
 	const struct lt_finding *x = find(f, "blocking-task");
 	assert_non_null(x);
@@ -185,7 +168,7 @@ static void callback_that_had_its_cpu_is_blocking(void **state)
  * first request: lazy compilation, set-up), once and early: a note; the
  * same every time it runs is a warning (the loop idles in between: a
  * service, where a library at work counts as much as the program's code). */
-static void library_call(struct fixture *f, int times)
+static void library_call(struct test_analysis *f, int times)
 {
 	struct rawgen g;
 	start(&g);
@@ -207,7 +190,7 @@ static void library_call(struct fixture *f, int times)
 
 static void library_first_use_is_a_note(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	library_call(f, 1);
 	const struct lt_finding *x = find(f, "blocking-task");
 	assert_non_null(x);
@@ -217,7 +200,7 @@ static void library_first_use_is_a_note(void **state)
 
 static void library_work_every_time_is_a_warning(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	library_call(f, 3);
 	const struct lt_finding *x = find(f, "blocking-task");
 	assert_non_null(x);
@@ -229,7 +212,7 @@ static void library_work_every_time_is_a_warning(void **state)
  * no location, said plainly, the library frame kept. */
 static void rejection_without_user_frames_says_why(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	struct rawgen g;
 	start(&g);
 	rawgen_p_init(&g, 1, 0, 1 * MS);
@@ -246,7 +229,7 @@ static void rejection_without_user_frames_says_why(void **state)
 
 /* A repeating timer still armed at a forced exit is a leak at its user
  * line; once cleared (cleared_ns) it is not. */
-static void interval_leak(struct fixture *f, int cleared)
+static void interval_leak(struct test_analysis *f, int cleared)
 {
 	struct rawgen g;
 	start(&g);
@@ -259,7 +242,7 @@ static void interval_leak(struct fixture *f, int cleared)
 
 static void armed_interval_is_a_leak(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	interval_leak(f, 0);
 	const struct lt_finding *x = find(f, "leaked-handle");
 	assert_non_null(x);
@@ -270,7 +253,7 @@ static void armed_interval_is_a_leak(void **state)
 
 static void cleared_interval_is_not_a_leak(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	interval_leak(f, 1);
 	assert_null(find(f, "leaked-handle"));
 }
@@ -278,7 +261,7 @@ static void cleared_interval_is_not_a_leak(void **state)
 /* A listening server when the recording stopped the process (killed):
  * expected for a service, an info note at most; the same server at a
  * process.exit() is a leak. */
-static void server_at_end(struct fixture *f, int stopped)
+static void server_at_end(struct test_analysis *f, int stopped)
 {
 	struct rawgen g;
 	start(&g);
@@ -292,7 +275,7 @@ static void server_at_end(struct fixture *f, int stopped)
 
 static void server_stopped_by_the_recording_is_expected(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	server_at_end(f, 1);
 	const struct lt_finding *x = find(f, "leaked-handle");
 	assert_true(x == NULL || x->severity == LT_SEV_INFO);
@@ -300,7 +283,7 @@ static void server_stopped_by_the_recording_is_expected(void **state)
 
 static void server_left_open_at_exit_is_a_leak(void **state)
 {
-	struct fixture *f = *state;
+	struct test_analysis *f = *state;
 	server_at_end(f, 0);
 	const struct lt_finding *x = find(f, "leaked-handle");
 	assert_non_null(x);

@@ -54,6 +54,22 @@ void test_trace_teardown(struct test_trace *t)
 	test_rmdir(t->dir);
 }
 
+int test_analysis_setup(void **state)
+{
+	static struct test_analysis f;
+	return test_trace_setup(state, &f, sizeof(f));
+}
+
+int test_analysis_teardown(void **state)
+{
+	struct test_analysis *f = *state;
+	if (f->analyzed)
+		lt_analysis_free(&f->a);
+	f->analyzed = 0;
+	test_trace_teardown(&f->t);
+	return 0;
+}
+
 int64_t test_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/analysis.h"
+
 /* A fresh directory under $TMPDIR (or /tmp); the path is static storage. */
 const char *test_tmpdir(void);
 /* Remove a directory and the files in it. */
@@ -27,6 +29,17 @@ struct test_trace {
 int test_trace_setup(void **state, void *f, size_t size);
 /* Close the trace if one is open and remove the directory. */
 void test_trace_teardown(struct test_trace *t);
+
+/* A trace and its analysis: the detector tests' fixture. */
+struct test_analysis {
+	struct test_trace t;
+	struct lt_analysis a;
+	int analyzed; /* a holds an analysis to free */
+};
+
+/* cmocka set-up and tear-down of a (static) struct test_analysis. */
+int test_analysis_setup(void **state);
+int test_analysis_teardown(void **state);
 
 /* First column of the first row of `sql` as an integer (-1 if no row). */
 int64_t test_int(sqlite3 *db, const char *sql);
