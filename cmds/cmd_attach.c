@@ -35,6 +35,9 @@ static const struct lt_option options[] = {
 	 "a trigger while the ring still holds the last such dump's window is dumped once it does not, so "
 	 "dumps never overlap.",
 	 LT_OPT_STRING, NULL, offsetof(struct attach_settings, trigger_lag)},
+	{"max-dumps", 0, "N",
+	 "With --ring: write at most N lag and rejection dumps (requests and the exit dump are always written).",
+	 LT_OPT_COUNT, NULL, offsetof(struct attach_settings, attach.max_dumps)},
 };
 
 const struct lt_command lt_command_attach = {
@@ -59,8 +62,8 @@ int cmd_attach(int argc, char **argv)
 		return lt_command_usage_error(&lt_command_attach, "no process to attach to (-p PID)");
 	if (!*s.attach.output)
 		return lt_command_usage_error(&lt_command_attach, "-o needs a file name");
-	if (s.trigger_lag && !s.attach.ring)
-		return lt_command_usage_error(&lt_command_attach, "--trigger-lag needs --ring");
+	if ((s.trigger_lag || s.attach.max_dumps) && !s.attach.ring)
+		return lt_command_usage_error(&lt_command_attach, "--trigger-lag and --max-dumps need --ring");
 	if (s.attach.ring) {
 		char why[160];
 		if (lt_flight_parse_ring(s.attach.ring, &s.attach.ring_bytes, &s.attach.ring_seconds, why,

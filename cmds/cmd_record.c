@@ -41,6 +41,9 @@ static const struct lt_option options[] = {
 	 "a trigger while the ring still holds the last such dump's window is dumped once it does not, so "
 	 "dumps never overlap.",
 	 LT_OPT_STRING, NULL, offsetof(struct record_settings, trigger_lag)},
+	{"max-dumps", 0, "N",
+	 "With --ring: write at most N lag and rejection dumps (requests and the exit dump are always written).",
+	 LT_OPT_COUNT, NULL, offsetof(struct record_settings, record.max_dumps)},
 	{"bpf", 0, NULL, "Use the eBPF probes instead of the in-process ones (root; as `attach`).", LT_OPT_FLAG,
 	 NULL, offsetof(struct record_settings, bpf)},
 };
@@ -72,8 +75,8 @@ int cmd_record(int argc, char **argv)
 		lt_cli_error("record: --keep-raw is not available with --bpf");
 		return LT_EXIT_USAGE;
 	}
-	if (s.trigger_lag && !s.record.ring)
-		return lt_command_usage_error(&lt_command_record, "--trigger-lag needs --ring");
+	if ((s.trigger_lag || s.record.max_dumps) && !s.record.ring)
+		return lt_command_usage_error(&lt_command_record, "--trigger-lag and --max-dumps need --ring");
 	if (s.record.ring) {
 		char why[160];
 		if (s.bpf || s.record.keep_raw)

@@ -311,6 +311,7 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		const struct lt_flight_session_opts fo = {
 			.output = o->output, .ring = o->ring, .limit_bytes = o->ring_bytes,
 			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = ring_cmd,
+			.max_dumps = o->max_dumps,
 			.notices = &o->notices, .quiet = o->quiet, .meta = ring_meta, .n_meta = 2,
 		};
 		const struct lt_flight_source src = {lt_attach_events_flight_view, &s.ev};

@@ -58,6 +58,7 @@ struct lt_attach_opts {
 	uint64_t ring_bytes;
 	double ring_seconds;
 	double trigger_lag_ms;
+	int64_t max_dumps;     /* automatic dumps at most; 0: no limit */
 };
 
 /* Why BPF cannot run here (missing privileges, kernel BTF, or a build

@@ -313,6 +313,8 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 		start_dump(s, LT_TRIGGER_SIGNAL, now, "SIGUSR2 or looptrace dump", 1);
 		return;
 	}
+	if (t != LT_TRIGGER_NONE && s->o.max_dumps > 0 && s->auto_dumps >= s->o.max_dumps)
+		t = LT_TRIGGER_NONE; /* --max-dumps reached: lags and rejections are not dumped any more */
 	if (t != LT_TRIGGER_NONE && s->due == LT_TRIGGER_NONE) {
 		/* A trigger while the last automatic dump's window is still in
 		 * the ring waits until it is not: that later window still holds
@@ -333,6 +335,7 @@ void lt_flight_session_tick(struct lt_flight_session *s, int requested)
 		s->rest_until_ns = now + (rest > 1000000000u ? rest : 1000000000u);
 		enum lt_flight_trigger due = s->due;
 		s->due = LT_TRIGGER_NONE;
+		s->auto_dumps++;
 		start_dump(s, due, s->due_trigger_ns, s->due_detail, 0);
 	}
 }

@@ -54,6 +54,7 @@ struct lt_flight_session_opts {
 	uint64_t limit_bytes; /* memory for the window */
 	double window_s;      /* 0: the window is what limit_bytes holds */
 	double lag_ms;        /* 0: no lag trigger */
+	int64_t max_dumps;    /* automatic (lag, rejection) dumps at most; 0: no limit */
 	char *const *cmd;     /* for meta */
 	const struct lt_notices *notices; /* a line per dump written, and problems */
 	int quiet;            /* only problems */
@@ -73,6 +74,7 @@ struct lt_flight_session {
 	int child_requested;  /* it answers a SIGUSR2 / dump request */
 	char child_path[PATH_MAX];
 	uint64_t rest_until_ns; /* automatic triggers rest until then */
+	int64_t auto_dumps;   /* automatic dumps started */
 	int request_pending;  /* a request not yet served (a dump was running) */
 	/* an automatic trigger waiting for its tail (LT_FLIGHT_TAIL_NS) */
 	enum lt_flight_trigger due;

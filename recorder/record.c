@@ -347,6 +347,7 @@ int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 		const struct lt_flight_session_opts fo = {
 			.output = o->output, .ring = o->ring, .limit_bytes = o->ring_bytes,
 			.window_s = o->ring_seconds, .lag_ms = o->trigger_lag_ms, .cmd = o->cmd,
+			.max_dumps = o->max_dumps,
 			.notices = &o->notices, .quiet = o->quiet,
 		};
 		const struct lt_flight_source src = {lt_drain_flight_view, &drain};

@@ -31,6 +31,7 @@ struct lt_record_opts {
 	uint64_t ring_bytes;   /* memory for the window */
 	double ring_seconds;   /* 0: the window is what ring_bytes holds */
 	double trigger_lag_ms; /* 0: no lag trigger */
+	int64_t max_dumps;     /* automatic (lag, rejection) dumps at most; 0: no limit */
 	struct lt_notices notices; /* where messages go (quiet: only problems) */
 };
 

@@ -121,6 +121,19 @@ test('a callback that began before the window is in the dump from the window\'s 
   assert.ok(block, 'the report sees it');
 });
 
+test('two lags a window apart give two dumps; --max-dumps 1 keeps the first only', () => {
+  for (const [extra, lagDumps] of [[[], 2], [['--max-dumps', '1'], 1]]) {
+    const dir = tmpdir();
+    const out = path.join(dir, 'two.db');
+    const r = looptrace(['record', '-q', '--ring', '1s', '--trigger-lag', '200ms', ...extra, '-o', out, '--',
+      TEST_NODE, 'flight-two-blocks.js'], { cwd: FIXTURES, env: testNodeEnv() });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const triggers = fs.readdirSync(dir).filter((f) => /^two-\d+\.db$/.test(f)).sort()
+      .map((f) => meta(path.join(dir, f)).trigger);
+    assert.deepStrictEqual(triggers, [...Array(lagDumps).fill('lag'), 'exit'], `${extra.join(' ')}: ${triggers}`);
+  }
+});
+
 test('looptrace dump -p (the program or the recorder) and SIGUSR2 dump while the recorder runs on', async () => {
   const dir = tmpdir();
   const out = path.join(dir, 'req.db');
