@@ -8,6 +8,8 @@
  */
 #include "import_dispatch.h"
 
+#include <errno.h>
+
 #include <string.h>
 
 #include "import_reader.h"
@@ -268,6 +270,13 @@ void lt_on_blocking(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 void lt_on_poll(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	int entering = lt_record_kind(r[0]) == LT_POLL_ENTER;
+	/* A wait a signal cut short (EINTR: V8's profiler samples by SIGPROF)
+	 * that libuv enters again straight away is the same wait going on. */
+	int interrupted = !entering && (int32_t)r[3] == -EINTR;
+	int resumed = entering && s->eintr_event && s->events == s->eintr_event + 1;
+	s->eintr_event = interrupted ? s->events : 0;
+	if (resumed || (interrupted && (s->depth > 0 || s->nested_poll_begin)))
+		return;
 	if (s->main_open && !s->has_main_end && s->depth == 1 && entering)
 		lt_close_top(im, s, ts);
 	/* A poll while a callback runs is a private, synchronous loop (execSync,

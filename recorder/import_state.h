@@ -157,6 +157,7 @@ struct lt_stream {
 	 * first record in the window comes (in_window) */
 	uint32_t pre_open[LT_PRE_OPEN][4];
 	uint8_t n_pre_open, in_window;
+	uint64_t eintr_event;       /* events count at a poll a signal interrupted (0: none) */
 
 	/* output pieces awaiting their last part */
 	char *out_buf;

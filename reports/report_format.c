@@ -360,8 +360,11 @@ static void text_finding(FILE *o, const struct lt_finding *f, int colour)
 			fputs(" (", o);
 		}
 		put_safe(o, f->file);
-		fprintf(o, ":%lld:%lld%s\n", (long long)f->line, (long long)f->column,
-			f->function && f->function[0] ? ")" : "");
+		/* column 0: a native-code sample knows the line only */
+		fprintf(o, ":%lld", (long long)f->line);
+		if (f->column > 0)
+			fprintf(o, ":%lld", (long long)f->column);
+		fputs(f->function && f->function[0] ? ")\n" : "\n", o);
 	} else if (f->location_note) {
 		fputs("  no location in the program's code: ", o);
 		put_safe(o, f->location_note);

@@ -137,12 +137,13 @@
   // time (which grows with the machine's run queue) nor the process's CPU
   // (which counts the thread pool hashing passwords meanwhile).
   const cpuMs = typeof addon.threadCpuMs === 'function' ? addon.threadCpuMs : () => performance.now();
-  function stackId(skipFn) {
+  function stackId(skipFn, forResume) {
     const c0 = cpuMs();
     try {
       return captureStack(skipFn);
     } finally {
-      stackSpentMs += cpuMs() - c0;
+      if (forResume) resumeSpentMs += cpuMs() - c0;
+      else stackSpentMs += cpuMs() - c0;
     }
   }
   function captureStack(skipFn) {
@@ -216,8 +217,16 @@
   //    callback function;
   //  - promises: the first of each tick, i.e. the ones created right after
   //    a pause (an await resuming after I/O), which are worth locating.
+  //  - the first promise of a resumed async function (it names the
+  //    await line sequential-await needs) has a budget of its own,
+  //    RESUME_SHARE after RESUME_BURST_MS, used when the shared one is
+  //    spent: a server's many sockets (one stack each, always) used to
+  //    spend it all and leave its awaits unplaced.
   const STACK_SHARE = 0.01;
   const STACK_BURST_MS = 20;
+  const RESUME_SHARE = 0.005;
+  const RESUME_BURST_MS = 10;
+  let resumeSpentMs = 0;
   const STACKS_PER_TICK = 2;
   const PROMISE_STACKS_PER_TICK = 2;
   let stackSpentMs = 0;
@@ -227,6 +236,7 @@
   let budgetBase = perfBase;
   function restartStackBudget() {
     stackSpentMs = 0;
+    resumeSpentMs = 0;
     budgetBase = performance.now();
     budgetTick = -1;
   }
@@ -235,6 +245,9 @@
   let promiseStacks = 0;
   function budgetOpen() {
     return stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - budgetBase);
+  }
+  function resumeBudgetOpen() {
+    return resumeSpentMs < RESUME_BURST_MS + RESUME_SHARE * (performance.now() - budgetBase);
   }
   function newTick(now) {
     budgetTick = now;
@@ -283,6 +296,10 @@
   // sampleFlag[0] and the samples are written here, at the next resource
   // before/after, main end or exit mark (never in the promise hooks).
   const sampleMs = process.env.LOOPTRACE_SAMPLE_MS === undefined ? 40 : Number(process.env.LOOPTRACE_SAMPLE_MS);
+  // Samples inside native code (JSON.parse, readFileSync's C++ half, sync
+  // crypto and zlib), which an interrupt cannot reach, come from V8's CPU
+  // profiler kept running at LOOPTRACE_PROFILE_US (10000; 0: off).
+  const profileUs = process.env.LOOPTRACE_PROFILE_US === undefined ? 10000 : Number(process.env.LOOPTRACE_PROFILE_US);
   const abi = Number(process.versions.modules) | 0;
   let watchdog;
   let sampleFlag;
@@ -290,21 +307,22 @@
   if (sampleMs > 0) {
     try {
       watchdog = require(`${__dirname}/looptrace-watchdog-abi${abi}.node`);
-      sampleFlag = typeof watchdog.start === 'function' ? watchdog.start(sampleMs) : undefined;
+      sampleFlag = typeof watchdog.start === 'function' ? watchdog.start(sampleMs, profileUs) : undefined;
     } catch {
       sampleFlag = undefined;
     }
     sampling = sampleFlag ? SAMPLING_ON : SAMPLING_UNAVAILABLE;
   }
-  if (!sampleFlag) sampleFlag = new Int32Array(1); // stays 0
+  if (!sampleFlag) sampleFlag = new Int32Array(2); // stays 0
   {
     const i = room(3);
     W[i + 1] = abi;
     W[i + 2] = sampleMs > 0 ? Math.min(sampleMs, 0x7fffffff) | 0 : 0;
     commit(i, hdr(K.SAMPLING, sampling, 3), 3);
   }
-  function flushSamples() {
-    const a = watchdog.take();
+  function flushSamples(now) {
+    if (watchdog === undefined || typeof watchdog.take !== 'function') return;
+    const a = watchdog.take(now);
     if (a === undefined) return;
     let k = 1;
     for (let n = a[0]; n > 0; n--) {
@@ -345,13 +363,14 @@
     // budget allows: its stack names the function and its await line, which
     // sequential-await needs and the first-of-tick rule misses when a
     // library's own promises came first in the tick.
-    let first = false;
+    let first = false, ownBudget = false;
     if (resumed) {
       resumed = false;
       first = budgetOpen();
+      ownBudget = !first && resumeBudgetOpen();
     }
-    if (first || takePromiseStackToken(now)) {
-      const sid = stackId(promiseInit);
+    if (first || ownBudget || takePromiseStackToken(now)) {
+      const sid = stackId(promiseInit, ownBudget);
       const i = room(5);
       W[i + 1] = id; W[i + 2] = parentId; W[i + 3] = now; W[i + 4] = sid;
       commit(i, H_P_INIT_STACK, 5);
@@ -695,11 +714,11 @@
     const hook = asyncHooks.createHook({
       init: resourceInit,
       before(asyncId) {
-        if (sampleFlag[0] !== 0) flushSamples();
+        if ((sampleFlag[0] | sampleFlag[1]) !== 0) flushSamples(false);
         if (asyncId !== mainEndTickId) resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId);
       },
       after(asyncId) {
-        if (sampleFlag[0] !== 0) flushSamples();
+        if ((sampleFlag[0] | sampleFlag[1]) !== 0) flushSamples(false);
         if (asyncId !== mainEndTickId) resourceEvent(K.R_AFTER, 0, asyncId);
       },
       // No destroy hook: it makes Node queue a destroy emit for every tick,
@@ -730,7 +749,7 @@
   // traces.)  If main throws, it never runs and the crash stays with main.
   function mainEnded() {
     restartStackBudget();
-    if (sampleFlag[0] !== 0) flushSamples();
+    flushSamples(true);
     const i = room(3);
     putRel(i + 1);
     commit(i, hdr(K.MAIN_END, 0, 3), 3);
@@ -810,7 +829,7 @@
     }
   }
   function exitMark(kind, aux, code) {
-    if (sampleFlag[0] !== 0) flushSamples();
+    flushSamples(true);
     const i = room(4);
     putRel(i + 1);
     W[i + 3] = code | 0;

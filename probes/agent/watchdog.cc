@@ -15,14 +15,20 @@
  *
  * JS API (N-API; the V8 calls are the only reason this is C++, and the
  * reason it is built once per Node ABI):
- *   start(thresholdMs) -> Int32Array flag view (flag[0] = samples waiting),
- *                         or undefined when the preload library is absent.
- *   take()             -> [n, then per sample: tsLo, tsHi, busyNs, onCpuNs,
+ *   start(thresholdMs, profileUs)
+ *                      -> Int32Array flag view (flag[0] = samples waiting,
+ *                         flag[1] = the CPU profile wants reading), or
+ *                         undefined when the preload library is absent.
+ *                         profileUs > 0 also runs V8's CPU profiler at that
+ *                         interval for samples inside native code (below).
+ *   take(now)          -> [n, then per sample: tsLo, tsHi, busyNs, onCpuNs,
  *                          runqNs, frames, then per frame: function, file,
  *                          line, column], or undefined when nothing waits.
  *                          onCpuNs/runqNs: the thread's time on a CPU and
  *                          waiting for one since the watchdog first saw the
- *                          busy period (4294967295: unknown).
+ *                          busy period (4294967295: unknown).  Native-code
+ *                          samples come last, their frames' lines being the
+ *                          line that made the call inside (column 0).
  *   where(fn)          -> [name, file, line, column] where a function is
  *                         defined (for unhandled rejections of then/catch).
  *
@@ -43,8 +49,13 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
+#include <uv.h>
+#include <v8-profiler.h>
 #include <v8.h>
+
+#include <vector>
 
 extern "C" {
 #include "../preload/capture.h"
@@ -59,6 +70,14 @@ constexpr unsigned MAX_PER_PERIOD = 20; // samples per busy period
 constexpr uint64_t WATCH_PERIOD_NS = 10ull * 1000 * 1000;
 constexpr uint64_t FIRST_GAP_NS = 25ull * 1000 * 1000;
 constexpr size_t NAME_BYTES = 128;
+// Native-code samples: V8's CPU profiler, kept running (two profiles
+// alternating so its code map is never rebuilt), read at each take() after a
+// long busy period ended or the profile grew old.
+constexpr int MAX_LONG = 32;                      // long busy periods remembered
+constexpr uint64_t ROTATE_NS = 2000ull * 1000 * 1000;
+constexpr unsigned PROFILE_MAX_SAMPLES = 4000;    // per profile: 40 s at 10 ms
+constexpr uint64_t NATIVE_SPACING_NS = 20ull * 1000 * 1000;
+constexpr unsigned MAX_NATIVE_PER_PERIOD = 64;
 constexpr size_t FILE_BYTES = 256;
 
 struct frame {
@@ -73,6 +92,10 @@ struct sample {
 	uint32_t on_cpu_ns, runq_ns; // of the busy period so far (UINT32_MAX: unknown)
 	uint32_t frames;
 	frame f[MAX_FRAMES];
+};
+
+struct busy_span {
+	uint64_t begin_ns, end_ns;
 };
 
 struct slot {
@@ -90,8 +113,14 @@ struct slot {
 	uint32_t requested_on_cpu, requested_runq; // period so far, at the request
 	pid_t tid;                     // the JS thread
 	int is_main;                   // the process's main thread
+	busy_span long_spans[MAX_LONG]; // long busy periods that ended, oldest overwritten
+	unsigned n_long;               // spans ever added (index modulo MAX_LONG)
+	uint64_t profile_since_ns;     // the running profile began (0: no profiler)
+	// flag[1] is raised by the watchdog thread, cleared on the JS thread
+	int32_t flag[2];               // flag[0]: samples waiting, flag[1]: profile to read
 	// on the JS thread only
-	int32_t flag[2];               // flag[0]: samples waiting (read by the agent)
+	v8::CpuProfiler *profiler;
+	v8::ProfilerId profile_id;
 	int taking;
 	unsigned n;
 	sample samples[MAX_PENDING];
@@ -157,6 +186,19 @@ void copy_utf8(v8::Isolate *isolate, v8::Local<v8::String> s, char *out, size_t 
 			n--; // do not cut a UTF-8 sequence
 	}
 	memcpy(out, *utf8, n);
+	out[n] = '\0';
+}
+
+void copy_text(const char *text, char *out, size_t cap)
+{
+	size_t n = text ? strlen(text) : 0;
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(out, text, n);
 	out[n] = '\0';
 }
 
@@ -264,18 +306,35 @@ bool in_futex(pid_t tid)
 	return end != buf && nr == SYS_futex;
 }
 
+// The busy period the watchdog was following is over (seen so at `now`,
+// at most WATCH_PERIOD_NS late): a long one is kept for the profile reader
+// and the agent is asked to call take().  Under lock.
+void period_over(slot *s, uint64_t end_ns)
+{
+	if (s->period == 0 || end_ns < s->period || end_ns - s->period < threshold_ns || !s->profile_since_ns)
+		return;
+	busy_span *b = &s->long_spans[s->n_long++ % MAX_LONG];
+	b->begin_ns = s->period;
+	b->end_ns = end_ns;
+	s->flag[1] = 1;
+}
+
 void watch_once(uint64_t now)
 {
 	for (int i = 0; i < MAX_SLOTS; i++) {
 		slot *s = slots[i];
 		if (!s || !s->used)
 			continue;
+		if (s->profile_since_ns && now - s->profile_since_ns > ROTATE_NS)
+			s->flag[1] = 1; // bound the profile's memory
 		uint64_t since = *s->busy_since;
 		if (since == 0 || since > now) {
+			period_over(s, now);
 			s->period = 0;
 			continue;
 		}
 		if (since != s->period) {
+			period_over(s, since); // it ended when the next one began, at the latest
 			s->period = since;
 			s->taken = 0;
 			s->next_due_ns = threshold_ns;
@@ -320,9 +379,12 @@ void *watch_main(void *)
 	return nullptr;
 }
 
+void profile_end(slot *s);
+
 void release(void *data)
 {
 	slot *s = static_cast<slot *>(data);
+	profile_end(s);
 	pthread_mutex_lock(&lock);
 	s->used = 0;
 	s->isolate = nullptr;
@@ -344,19 +406,182 @@ slot *claim_slot()
 	return nullptr;
 }
 
+// --- native-code samples (V8's CPU profiler) -------------------------------
+// An interrupt is served only when JavaScript runs again, so a long call
+// into native code (JSON.parse of a big string, readFileSync's C++ half, a
+// synchronous crypto or zlib call) gets its sample on the statement after
+// it.  V8's profiler samples by signal, inside native code too, and in
+// kCallerLineNumbers mode each node carries the line of its caller that
+// called it: the line of the user's code that made the native call.  Its
+// samples are used only where the interrupts are blind: a native function
+// innermost with JavaScript under it, in a long busy period.
+
+// Starts a profile on this thread (the JS thread).  0 when none started.
+uint64_t profile_begin(slot *s)
+{
+	if (!s->profiler)
+		return 0;
+	uint64_t at = api.now_ns();
+	v8::CpuProfilingResult r =
+		s->profiler->Start(v8::CpuProfilingOptions(v8::kCallerLineNumbers, PROFILE_MAX_SAMPLES));
+	if (r.status != v8::CpuProfilingStatus::kStarted)
+		return 0;
+	s->profile_id = r.id;
+	return at;
+}
+
+// The line of `node`'s own function that most of its own samples in this
+// profile were at (0: unknown).  V8 keeps a sample's own line only in these
+// per-node counts.
+int hottest_line(const v8::CpuProfileNode *node)
+{
+	unsigned n = node->GetHitLineCount();
+	if (n == 0)
+		return 0;
+	std::vector<v8::CpuProfileNode::LineTick> ticks(n);
+	if (!node->GetLineTicks(ticks.data(), n))
+		return 0;
+	unsigned best = 0;
+	for (unsigned i = 1; i < n; i++)
+		if (ticks[i].hit_count > ticks[best].hit_count)
+			best = i;
+	return ticks[best].line;
+}
+
+// The stack of a profile sample, innermost first; false for VM states with
+// no script frame under them ((program), (idle), (garbage collector)).
+bool profile_stack(const v8::CpuProfileNode *leaf, sample *out)
+{
+	if (!leaf)
+		return false;
+	int any_script = 0;
+	out->frames = 0;
+	const v8::CpuProfileNode *child = nullptr;
+	for (const v8::CpuProfileNode *n = leaf; n && n->GetParent() && out->frames < MAX_FRAMES;
+	     child = n, n = n->GetParent()) {
+		frame *f = &out->f[out->frames++];
+		copy_text(n->GetFunctionNameStr(), f->function, sizeof(f->function));
+		copy_text(n->GetScriptResourceNameStr(), f->file, sizeof(f->file));
+		// the line of this function that called the frame inside it
+		int line = child ? child->GetLineNumber() : hottest_line(n);
+		f->line = line > 0 ? line : 0;
+		f->column = 0;
+		any_script |= f->file[0] != '\0';
+	}
+	return any_script;
+}
+
+// The long busy periods a profile may hold samples of: those that ended
+// after it began and the one running now if it is already long.  Under lock.
+unsigned long_spans_since(slot *s, uint64_t since_ns, uint64_t now, busy_span *out)
+{
+	unsigned n = 0;
+	unsigned first = s->n_long > MAX_LONG ? s->n_long - MAX_LONG : 0;
+	for (unsigned i = first; i < s->n_long; i++) {
+		const busy_span *b = &s->long_spans[i % MAX_LONG];
+		if (b->end_ns >= since_ns)
+			out[n++] = *b;
+	}
+	uint64_t busy = *s->busy_since;
+	// ended since the watchdog last looked (it ended when `busy` began, or
+	// now when the thread waits in poll)
+	uint64_t end = busy ? busy : now;
+	if (s->period && s->period != busy && end >= s->period && end - s->period >= threshold_ns &&
+	    end >= since_ns)
+		out[n++] = busy_span{s->period, end};
+	if (busy && busy <= now && now - busy >= threshold_ns)
+		out[n++] = busy_span{busy, now};
+	return n;
+}
+
+bool push_sample(napi_env env, napi_value arr, uint32_t *k, const sample *p);
+
+// Ends the running profile (starting the next one first, so V8 keeps its
+// code map) and appends its native-code samples inside long busy periods
+// to `arr`, at most one per NATIVE_SPACING_NS and MAX_NATIVE_PER_PERIOD per
+// period.  The JS thread.  Returns the number appended.
+uint32_t harvest_profile(napi_env env, napi_value arr, uint32_t *k, slot *s, bool *ok)
+{
+	uint64_t began = s->profile_since_ns;
+	v8::ProfilerId old_id = s->profile_id;
+	if (!s->profiler || !began)
+		return 0;
+	uint64_t next = profile_begin(s);
+	v8::CpuProfile *profile = s->profiler->Stop(old_id);
+	uint64_t now = api.now_ns();
+	busy_span spans[MAX_LONG + 2];
+	uint64_t last_kept[MAX_LONG + 2] = {0};
+	unsigned kept[MAX_LONG + 2] = {0};
+	pthread_mutex_lock(&lock);
+	s->profile_since_ns = next;
+	unsigned n_spans = long_spans_since(s, began, now, spans);
+	pthread_mutex_unlock(&lock);
+	if (!profile)
+		return 0;
+	uint32_t added = 0;
+	// V8 stamps samples in microseconds on its own monotonic origin.
+	int64_t offset_ns = static_cast<int64_t>(began) - profile->GetStartTime() * 1000;
+	sample *out = static_cast<sample *>(malloc(sizeof(sample)));
+	int count = out ? profile->GetSamplesCount() : 0;
+	for (int i = 0; *ok && i < count && n_spans; i++) {
+		uint64_t ts = static_cast<uint64_t>(profile->GetSampleTimestamp(i) * 1000 + offset_ns);
+		unsigned j = 0;
+		while (j < n_spans && !(ts >= spans[j].begin_ns && ts <= spans[j].end_ns))
+			j++;
+		if (j == n_spans || kept[j] >= MAX_NATIVE_PER_PERIOD ||
+		    (last_kept[j] && ts - last_kept[j] < NATIVE_SPACING_NS))
+			continue;
+		if (!profile_stack(profile->GetSample(i), out))
+			continue;
+		last_kept[j] = ts;
+		kept[j]++;
+		out->ts_ns = ts;
+		out->busy_ns = ts - spans[j].begin_ns > UINT32_MAX ? UINT32_MAX
+								    : static_cast<uint32_t>(ts - spans[j].begin_ns);
+		out->on_cpu_ns = out->runq_ns = UINT32_MAX;
+		*ok = push_sample(env, arr, k, out);
+		added++;
+	}
+	free(out);
+	profile->Delete();
+	return added;
+}
+
+// Stops this thread's profiler for good (its env is going away).
+void profile_end(slot *s)
+{
+	if (!s->profiler)
+		return;
+	pthread_mutex_lock(&lock);
+	uint64_t began = s->profile_since_ns;
+	s->profile_since_ns = 0;
+	pthread_mutex_unlock(&lock);
+	if (began) {
+		v8::CpuProfile *profile = s->profiler->Stop(s->profile_id);
+		if (profile)
+			profile->Delete();
+	}
+	s->profiler->Dispose();
+	s->profiler = nullptr;
+}
+
 napi_value start(napi_env env, napi_callback_info info)
 {
 	napi_value undefined;
 	napi_get_undefined(env, &undefined);
-	size_t argc = 1;
-	napi_value argv[1];
-	double ms = 40;
+	size_t argc = 2;
+	napi_value argv[2];
+	double ms = 40, profile_us = 0;
 	if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok)
 		return undefined;
 	if (argc >= 1)
 		napi_get_value_double(env, argv[0], &ms);
+	if (argc >= 2)
+		napi_get_value_double(env, argv[1], &profile_us);
 	if (!(ms >= 1 && ms <= 3600 * 1000))
 		return undefined;
+	if (!(profile_us >= 100 && profile_us <= 1000 * 1000))
+		profile_us = 0; // no native-code samples
 	lt_log *log = api.log_current ? api.log_current() : nullptr;
 	uint64_t *busy = log ? api.log_busy_since(log) : nullptr;
 	if (!busy)
@@ -377,7 +602,10 @@ napi_value start(napi_env env, napi_callback_info info)
 		s->requested = 0;
 		s->n = 0;
 		s->taking = 0;
-		s->flag[0] = 0;
+		s->flag[0] = s->flag[1] = 0;
+		s->n_long = 0;
+		s->profile_since_ns = 0;
+		s->profiler = nullptr;
 		s->used = s->isolate != nullptr;
 	}
 	int ok = s && s->used;
@@ -392,6 +620,20 @@ napi_value start(napi_env env, napi_callback_info info)
 	pthread_mutex_unlock(&lock);
 	if (!ok)
 		return undefined;
+	uv_loop_t *loop = nullptr;
+	if (profile_us > 0 && napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
+		// The profiler samples by SIGPROF, which would cut every wait in
+		// epoll short (and libuv, shortening its timeout at each EINTR,
+		// would run extra loop turns): libuv blocks SIGPROF while it polls,
+		// as Node does for --prof.
+		uv_loop_configure(loop, UV_LOOP_BLOCK_SIGNAL, SIGPROF);
+		s->profiler = v8::CpuProfiler::New(s->isolate, v8::kDebugNaming, v8::kLazyLogging);
+		s->profiler->SetSamplingInterval(static_cast<int>(profile_us));
+		uint64_t began = profile_begin(s);
+		pthread_mutex_lock(&lock);
+		s->profile_since_ns = began;
+		pthread_mutex_unlock(&lock);
+	}
 
 	napi_value buffer, view;
 	if (napi_add_env_cleanup_hook(env, release, s) != napi_ok ||
@@ -418,35 +660,53 @@ bool push_string(napi_env env, napi_value arr, uint32_t *k, const char *text)
 	       napi_set_element(env, arr, (*k)++, str) == napi_ok;
 }
 
-napi_value take(napi_env env, napi_callback_info)
+bool push_sample(napi_env env, napi_value arr, uint32_t *k, const sample *p)
 {
-	napi_value undefined, arr;
+	bool ok = push_number(env, arr, k, static_cast<uint32_t>(p->ts_ns)) &&
+		  push_number(env, arr, k, static_cast<uint32_t>(p->ts_ns >> 32)) &&
+		  push_number(env, arr, k, p->busy_ns) && push_number(env, arr, k, p->on_cpu_ns) &&
+		  push_number(env, arr, k, p->runq_ns) && push_number(env, arr, k, p->frames);
+	for (uint32_t j = 0; ok && j < p->frames; j++)
+		ok = push_string(env, arr, k, p->f[j].function) && push_string(env, arr, k, p->f[j].file) &&
+		     push_number(env, arr, k, p->f[j].line) && push_number(env, arr, k, p->f[j].column);
+	return ok;
+}
+
+// take(now): the interrupts' samples, then, when the watchdog asked for it
+// (flag[1]) or `now` is true (main end, exit), the profile's native-code
+// samples.
+napi_value take(napi_env env, napi_callback_info info)
+{
+	napi_value undefined, arr, arg;
 	napi_get_undefined(env, &undefined);
 	void *data = nullptr;
+	size_t argc = 1;
+	bool now = false;
 	if (napi_get_instance_data(env, &data) != napi_ok || !data)
 		return undefined;
+	if (napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr) == napi_ok && argc >= 1)
+		napi_get_value_bool(env, arg, &now);
 	slot *s = static_cast<slot *>(data);
-	if (s->n == 0 || napi_create_array(env, &arr) != napi_ok)
+	bool read_profile = s->profiler && (now || s->flag[1]);
+	if ((s->n == 0 && !read_profile) || napi_create_array(env, &arr) != napi_ok)
 		return undefined;
 	s->taking = 1;
-	uint32_t k = 0;
-	bool ok = push_number(env, arr, &k, s->n);
-	for (unsigned i = 0; ok && i < s->n; i++) {
-		const sample *p = &s->samples[i];
-		ok = push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns)) &&
-		     push_number(env, arr, &k, static_cast<uint32_t>(p->ts_ns >> 32)) &&
-		     push_number(env, arr, &k, p->busy_ns) && push_number(env, arr, &k, p->on_cpu_ns) &&
-		     push_number(env, arr, &k, p->runq_ns) && push_number(env, arr, &k, p->frames);
-		for (uint32_t j = 0; ok && j < p->frames; j++)
-			ok = push_string(env, arr, &k, p->f[j].function) &&
-			     push_string(env, arr, &k, p->f[j].file) &&
-			     push_number(env, arr, &k, p->f[j].line) &&
-			     push_number(env, arr, &k, p->f[j].column);
-	}
+	uint32_t k = 1, n = s->n;
+	bool ok = true;
+	for (unsigned i = 0; ok && i < s->n; i++)
+		ok = push_sample(env, arr, &k, &s->samples[i]);
 	s->n = 0;
 	s->flag[0] = 0;
+	if (read_profile) {
+		s->flag[1] = 0;
+		n += harvest_profile(env, arr, &k, s, &ok);
+	}
 	s->taking = 0;
-	return ok ? arr : undefined;
+	napi_value count;
+	if (!ok || n == 0 || napi_create_uint32(env, n, &count) != napi_ok ||
+	    napi_set_element(env, arr, 0, count) != napi_ok)
+		return undefined;
+	return arr;
 }
 
 /* Node-API has no way to ask where a function is defined; its values are

@@ -341,6 +341,30 @@ static void sampling_unavailable_is_said(void **state)
 	assert_string_equal(text, "unavailable (no watchdog for Node ABI 999)");
 }
 
+/* A wait in epoll that a signal cut short (EINTR: V8's profiler samples
+ * by SIGPROF) and that libuv entered again at once is one wait of one
+ * iteration; a wait cut short that libuv left is an iteration's end. */
+static void interrupted_poll_is_one_wait(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 40, 40, 1000 * MS);
+	rawgen_js_start(&g, "/app/main.js");
+	rawgen_main_end(&g, 2 * MS);
+	rawgen_poll(&g, 3 * MS, 10 * MS, 100, -EINTR);
+	rawgen_poll(&g, 10 * MS, 20 * MS, 93, -EINTR);
+	rawgen_poll(&g, 20 * MS, 103 * MS, 83, 0);
+	rawgen_poll(&g, 104 * MS, 110 * MS, 50, -EINTR);
+	rawgen_r_init(&g, 6, 1, "Timeout", 111 * MS, 10);
+	rawgen_poll(&g, 112 * MS, 120 * MS, 5, 0);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(test_int(f->db, "SELECT count(*) FROM iterations WHERE poll_begin_ns IS NOT NULL"), 3);
+	assert_int_equal(test_int(f->db, "SELECT poll_end_ns - poll_begin_ns FROM iterations WHERE n = 1"), 100 * MS);
+	assert_int_equal(test_int(f->db, "SELECT timeout_ms FROM iterations WHERE n = 1"), 100);
+}
+
 /* Clearing a timer or an immediate sets cleared_ns; closing a libuv handle
  * destroyed_ns. */
 static void cleared_timers_and_closed_handles(void **state)
@@ -598,6 +622,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(foreign_file_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(samples_belong_to_the_dispatch_running_then, setup, teardown),
 		cmocka_unit_test_setup_teardown(sampling_unavailable_is_said, setup, teardown),
+		cmocka_unit_test_setup_teardown(interrupted_poll_is_one_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(cleared_timers_and_closed_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_endings, setup, teardown),
 		cmocka_unit_test_setup_teardown(string_of_one_word, setup, teardown),
