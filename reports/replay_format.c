@@ -89,24 +89,23 @@ static void put_sampled(struct lt_replay_text *t, int indent, const struct lt_di
 		fprintf(o, "  (%lld of %lld samples)\n", (long long)s->user_votes, (long long)s->samples);
 		return;
 	}
-	fprintf(o, "%*s~ %.0f ms with no frame of the program's own code sampled: ", indent + 9, "", dur);
+	fprintf(o, "%*s~ %.0f ms in ", indent + 9, "", dur);
 	if (s->has_library) {
-		fputs("library ", o);
+		fputs("library code ", o);
 		put_frame(t, &s->library);
-		if (s->called[0])
+		if (s->called[0]) {
 			fputs(" -> ", o);
+			lt_put_safe(o, s->called, strlen(s->called));
+		}
 	} else if (s->n_modules) {
 		fputs("loading ", o);
 		lt_put_safe(o, s->modules[0], strlen(s->modules[0]));
-		if (s->called[0])
-			fputs(" -> ", o);
+	} else if (s->called[0]) {
+		lt_put_safe(o, s->called, strlen(s->called));
 	} else {
 		fputs("Node's own code", o);
-		if (s->called[0])
-			fputs(": ", o);
 	}
-	if (s->called[0])
-		lt_put_safe(o, s->called, strlen(s->called));
+	fputs(", none of the program's own code sampled", o);
 	fprintf(o, "  (%lld samples)\n", (long long)s->samples);
 }
 
