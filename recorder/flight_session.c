@@ -190,7 +190,7 @@ static void join_command(char *const *cmd, char *buf, size_t n)
  * output and import them into `path`.  Returns 0 or -errno (said). */
 static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, const char *path, unsigned n,
 		      enum lt_flight_trigger t, uint64_t trig_ns, const char *detail, uint64_t end_ns,
-		      int exit_status)
+		      int exit_status, uint64_t min_from)
 {
 	char parent_buf[PATH_MAX], dir[PATH_MAX], err[1024];
 	snprintf(parent_buf, sizeof(parent_buf), "%s", path);
@@ -218,6 +218,8 @@ static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, co
 		return rc;
 	}
 	uint64_t from = lt_flight_window_start(s->flight, end_ns);
+	if (min_from > from)
+		from = min_from; /* an automatic dump starts where the last one ended */
 	/* The window starts where the records do: no earlier than the first
 	 * thread's start. */
 	uint64_t first = s->start_ns;
@@ -283,7 +285,9 @@ static void start_dump(struct lt_flight_session *s, enum lt_flight_trigger t, ui
 		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			signal(sigs[i], SIG_IGN);
-		_exit(write_dump(s, &sn, path, n, t, trig_ns, detail, end, 0) == 0 ? 0 : 1);
+		_exit(write_dump(s, &sn, path, n, t, trig_ns, detail, end, 0, requested ? 0 : s->last_auto_end_ns) == 0
+			      ? 0
+			      : 1);
 	}
 	snapshot_free(&sn);
 	if (pid < 0) {
@@ -293,6 +297,8 @@ static void start_dump(struct lt_flight_session *s, enum lt_flight_trigger t, ui
 	}
 	s->child = pid;
 	s->child_n = n;
+	if (!requested)
+		s->last_auto_end_ns = end;
 	s->child_requested = requested;
 	snprintf(s->child_path, sizeof(s->child_path), "%s", path);
 }
@@ -384,7 +390,7 @@ int lt_flight_session_finish(struct lt_flight_session *s, int exit_status)
 	struct snapshot sn;
 	int rc = snapshot_take(s, &sn);
 	if (rc == 0) {
-		rc = write_dump(s, &sn, path, n, LT_TRIGGER_EXIT, now_ns(), "", now_ns(), exit_status);
+		rc = write_dump(s, &sn, path, n, LT_TRIGGER_EXIT, now_ns(), "", now_ns(), exit_status, 0);
 		snapshot_free(&sn);
 	} else {
 		lt_notice(s->o.notices, LT_NOTICE_ERROR, "record: dump %u: out of memory", n);

@@ -13,8 +13,9 @@
  * LT_FLIGHT_TAIL_NS (1 s, at most half a DURATION window) after its trigger;
  * a trigger that comes while the ring still holds the last automatic
  * dump's window waits until it does not (at least 1 s after that dump),
+ * and an automatic dump's window starts no earlier than the last one's end,
  * so automatic dumps never overlap and none is lost (the later window still
- * holds it).  The exit
+ * holds it).  Requests and the exit dump hold the whole ring.  The exit
  * dump is written in the recorder itself.
  *
  * Each trace's meta holds: flight_dump (n), trigger (signal, lag,
@@ -75,6 +76,7 @@ struct lt_flight_session {
 	char child_path[PATH_MAX];
 	uint64_t rest_until_ns; /* automatic triggers rest until then */
 	int64_t auto_dumps;   /* automatic dumps started */
+	uint64_t last_auto_end_ns; /* the last automatic dump's window end: the next one starts there */
 	int request_pending;  /* a request not yet served (a dump was running) */
 	/* an automatic trigger waiting for its tail (LT_FLIGHT_TAIL_NS) */
 	enum lt_flight_trigger due;

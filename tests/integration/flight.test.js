@@ -159,7 +159,7 @@ test('looptrace dump -p (the program or the recorder) and SIGUSR2 dump while the
   }
   assert.strictEqual(meta(path.join(dir, 'req-4.db')).trigger, 'exit');
   const [rows] = sql(path.join(dir, 'req-1.db'), 'SELECT count(*) AS n FROM dispatches');
-  assert.ok(rows.n > 50, `the first dump holds the ticks so far (${rows.n})`);
+  assert.ok(rows.n > 10, `the first dump holds the ticks so far (${rows.n})`);
   // The rendezvous file is gone with the recorder.
   assert.ok(!fs.existsSync(`/tmp/looptrace-${process.getuid()}/${rec.child.pid}`));
 
