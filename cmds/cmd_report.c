@@ -2,13 +2,17 @@
  * cmd_report.c — `looptrace report`: findings ranked by impact, then the
  * loop's metrics, as text, JSON or the self-contained HTML page.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../analyzer/analysis.h"
 #include "../reports/html_report.h"
 #include "../reports/report_format.h"
+#include "../reports/sarif.h"
 #include "cmds.h"
 
 struct report_settings {
@@ -19,14 +23,25 @@ struct report_settings {
 	struct lt_pids pids;
 	struct lt_strings only, include, exclude, user_code;
 	const char *min_severity;
+	const char *fail_on;
+	const char *source_root;
+	char root[PATH_MAX]; /* source_root (default ".") resolved */
 };
 
-static const char *const formats[] = {"text", "json", "html", NULL};
+static const char *const formats[] = {"text", "json", "html", "sarif", NULL};
 static const char *const severities[] = {"info", "warning", "error", NULL};
+static const char *const gate_levels[] = {"warning", "error", NULL};
 
 static const struct lt_option options[] = {
 	LT_OPTION_FORMAT(struct report_settings, format, formats,
-			 "Write text (the default), JSON, or a self-contained HTML page."),
+			 "Write text (the default), JSON, a self-contained HTML page, or a SARIF 2.1.0 log (for code "
+			 "scanning)."),
+	{"fail-on", 0, NULL,
+	 "Exit with status 1 when a finding (after the filters) is at least this severe: a gate for CI.",
+	 LT_OPT_ENUM, gate_levels, offsetof(struct report_settings, fail_on)},
+	{"source-root", 0, "DIR",
+	 "SARIF locations are relative to DIR (default: the current directory); files outside it stay absolute.",
+	 LT_OPT_STRING, NULL, offsetof(struct report_settings, source_root)},
 	{"block-ms", 0, "MS", "Report callbacks that ran at least this long as blocking tasks (default 50).",
 	 LT_OPT_MS, NULL, offsetof(struct report_settings, analysis.block_ms)},
 	{"min-savings-ms", 0, "MS",
@@ -84,12 +99,24 @@ static int apply_filters(struct report_settings *s)
 	return 0;
 }
 
+/* --fail-on: whether a reported finding is at least that severe. */
+static int gate_fails(const struct lt_analysis *a, const char *level)
+{
+	enum lt_severity min = !strcmp(level, "error") ? LT_SEV_ERROR : LT_SEV_WARNING;
+	for (size_t i = 0; i < a->findings.n; i++)
+		if (a->findings.items[i].severity >= min)
+			return 1;
+	return 0;
+}
+
 /* Render the analysis in the chosen format.  Returns 0, or 1 after one line. */
 static int render(const struct report_settings *s, const struct lt_analysis *a, FILE *out)
 {
 	char err[1024];
 	if (!strcmp(s->format, "json")) {
 		lt_report_json(out, a);
+	} else if (!strcmp(s->format, "sarif")) {
+		lt_report_sarif(out, a, s->root, LT_VERSION);
 	} else if (!strcmp(s->format, "html")) {
 		if (lt_report_html(out, a, lt_base_name(s->trace), err, sizeof(err)) != 0) {
 			lt_cli_error("%s: %s", s->trace, err);
@@ -110,6 +137,13 @@ int cmd_report(int argc, char **argv)
 		return status;
 	if ((status = apply_filters(&s)) != 0)
 		return status;
+	if (!strcmp(s.format, "sarif")) {
+		const char *dir = s.source_root ? s.source_root : ".";
+		if (!realpath(dir, s.root)) {
+			lt_cli_error("--source-root %s: %s", dir, strerror(errno));
+			return LT_EXIT_USAGE;
+		}
+	}
 
 	sqlite3 *db;
 	if ((status = lt_command_open_trace(s.trace, &db)) != 0)
@@ -128,6 +162,8 @@ int cmd_report(int argc, char **argv)
 	if (status != 0)
 		lt_output_abandon(&out);
 	else if (lt_output_commit(&out) != 0)
+		status = 1;
+	else if (s.fail_on && gate_fails(&a, s.fail_on))
 		status = 1;
 free_analysis:
 	lt_analysis_free(&a);

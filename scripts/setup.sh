@@ -60,6 +60,9 @@ fi
 # The application corpus (express, fastify, axios, prettier, piscina),
 # pinned in examples/apps/package-lock.json.
 npm_ci_cached examples/apps
+# The SARIF validators (ajv, Microsoft's SARIF multitool and its 2.1.0
+# schema), pinned in tests/sarif/package-lock.json.
+npm_ci_cached tests/sarif
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
