@@ -51,6 +51,7 @@
 #ifndef LOOPTRACE_WIRE_H
 #define LOOPTRACE_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LT_MAGIC "LTRACE\x01\x00"
@@ -207,5 +208,28 @@ static inline uint32_t lt_record_header(unsigned kind, unsigned aux, unsigned wo
 static inline unsigned lt_record_kind(uint32_t h) { return h & 0xffu; }
 static inline unsigned lt_record_aux(uint32_t h) { return (h >> 8) & 0xffu; }
 static inline unsigned lt_record_words(uint32_t h) { return h >> 16; }
+
+/* Count the records in the first `words` words of a chunk (the writer's
+ * scratch chunk, or one the drain could not write) as lost: each one but
+ * padding into by_kind (kinds from 32 on at 0), stopping at the first zero
+ * or empty header.  Returns how many; *walked gets the words they take. */
+static inline uint64_t lt_count_records(const uint32_t *p, size_t words, uint64_t by_kind[32], size_t *walked)
+{
+	size_t i = 0;
+	uint64_t n = 0;
+	while (i < words) {
+		uint32_t h = p[i];
+		unsigned k = lt_record_kind(h), w = lt_record_words(h);
+		if (h == 0 || w == 0)
+			break;
+		if (k != LT_PAD) {
+			by_kind[k < 32 ? k : 0]++;
+			n++;
+		}
+		i += w;
+	}
+	*walked = i;
+	return n;
+}
 
 #endif

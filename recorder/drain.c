@@ -160,19 +160,8 @@ static void merge_loss(struct lt_loss *dst, const struct lt_loss *src)
 /* Count the records of `words` words of a chunk as dropped by the drain. */
 static void count_lost(struct lt_drain_ring *r, const uint32_t *p, size_t words)
 {
-	size_t i = 0;
-	uint64_t n = 0;
-	while (i < words) {
-		uint32_t h = p[i];
-		unsigned k = lt_record_kind(h), w = lt_record_words(h);
-		if (h == 0 || w == 0)
-			break;
-		if (k != LT_PAD) {
-			r->lost.by_kind[k < 32 ? k : 0]++;
-			n++;
-		}
-		i += w;
-	}
+	size_t i;
+	uint64_t n = lt_count_records(p, words, r->lost.by_kind, &i);
 	uint64_t t = now_ns();
 	r->lost.events += n;
 	r->lost.words += i;

@@ -216,22 +216,10 @@ static void gap_begin(struct lt_log *log, uint32_t why)
 static void count_dropped(struct lt_log *log, uint32_t words)
 {
 	struct lt_loss *L = &log->hdr->loss;
-	const uint32_t *p = log->scratch;
-	uint32_t i = 0;
-	uint64_t n = 0;
 	if (words > LT_CHUNK_WORDS)
 		words = LT_CHUNK_WORDS;
-	while (i < words) {
-		uint32_t h = p[i];
-		unsigned k = lt_record_kind(h), w = lt_record_words(h);
-		if (h == 0 || w == 0)
-			break;
-		if (k != LT_PAD) {
-			L->by_kind[k < 32 ? k : 0]++;
-			n++;
-		}
-		i += w;
-	}
+	size_t i;
+	uint64_t n = lt_count_records(log->scratch, words, L->by_kind, &i);
 	uint64_t now = lt_now_ns();
 	L->events += n;
 	L->words += i;
