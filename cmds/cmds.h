@@ -29,6 +29,7 @@ extern const struct lt_command lt_command_graph;
 extern const struct lt_command lt_command_export;
 extern const struct lt_command lt_command_import;
 extern const struct lt_command lt_command_dump;
+extern const struct lt_command lt_command_diff;
 
 int cmd_record(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -38,6 +39,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Every subcommand, in the order of `looptrace --help`. */
 extern const struct lt_command *const lt_commands[];

@@ -257,6 +257,13 @@ static int take_operands(const struct lt_command *cmd, int argc, char **argv, vo
 			return lt_command_usage_error(cmd, "no command to record");
 		*(char ***)field = argv + optind;
 		return 0;
+	case LT_OPERAND_TWO_TRACES:
+		if (left != 2)
+			return lt_command_usage_error(cmd, left < 2 ? "two traces are needed (BASE.db NEW.db)"
+								  : "two traces at a time");
+		((const char **)field)[0] = argv[optind];
+		((const char **)field)[1] = argv[optind + 1];
+		return 0;
 	}
 	return 0;
 }

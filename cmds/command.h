@@ -104,6 +104,7 @@ enum lt_operand_kind {
 	LT_OPERAND_TRACE,        /* exactly one trace file (const char *) */
 	LT_OPERAND_DIRECTORY,    /* exactly one capture directory (const char *) */
 	LT_OPERAND_COMMAND_LINE, /* a command and its arguments (char **), options end at it */
+	LT_OPERAND_TWO_TRACES,   /* exactly two trace files (const char *[2]) */
 };
 
 struct lt_command {
