@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,6 +265,17 @@ static int write_dump(struct lt_flight_session *s, const struct snapshot *sn, co
 	return rc;
 }
 
+static void close_other_fds(void)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+}
+
 /* Start dump n in a child; the recorder goes on draining. */
 static void start_dump(struct lt_flight_session *s, enum lt_flight_trigger t, uint64_t trig_ns,
 		       const char *detail, int requested)
@@ -285,6 +297,9 @@ static void start_dump(struct lt_flight_session *s, enum lt_flight_trigger t, ui
 		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			signal(sigs[i], SIG_IGN);
+		/* Nothing of the recorder's but its memory: an inherited eBPF link
+		 * (attach) would keep its probe in the program while we import. */
+		close_other_fds();
 		_exit(write_dump(s, &sn, path, n, t, trig_ns, detail, end, 0, requested ? 0 : s->last_auto_end_ns) == 0
 			      ? 0
 			      : 1);
