@@ -561,14 +561,14 @@ Agraph_t *lt_graph_timeline(sqlite3 *db, const struct lt_graph_opts *o, double b
 	if (pick.auto_picked && pick.worst_iteration >= 0)
 		snprintf(which, sizeof(which),
 			 "%.2f s\u2013%.2f s of a %.1f s run, around the worst lag (pid %lld, iteration %lld, "
-			 "%.0f ms busy; --from/--to choose another window)",
+			 "%.0f ms busy); dispatches #%lld\u2013#%lld, --from/--to choose others",
 			 from_s, to_s, run_s, (long long)pick.worst_pid, (long long)pick.worst_iteration,
-			 pick.worst_ms);
+			 pick.worst_ms, (long long)lo, (long long)hi);
 	else if (pick.auto_picked)
 		snprintf(which, sizeof(which),
-			 "%.2f s\u2013%.2f s of a %.1f s run, around the longest dispatch (pid %lld, %.0f ms; "
-			 "--from/--to choose another window)",
-			 from_s, to_s, run_s, (long long)pick.worst_pid, pick.worst_ms);
+			 "%.2f s\u2013%.2f s of a %.1f s run, around the longest dispatch (pid %lld, %.0f ms); "
+			 "dispatches #%lld\u2013#%lld, --from/--to choose others",
+			 from_s, to_s, run_s, (long long)pick.worst_pid, pick.worst_ms, (long long)lo, (long long)hi);
 	else if (o->from_seq > 0 || o->to_seq > 0)
 		snprintf(which, sizeof(which), "%.2f s\u2013%.2f s of a %.1f s run (--from/--to)", from_s, to_s,
 			 run_s);

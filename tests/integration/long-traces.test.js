@@ -37,9 +37,11 @@ function crunchOf(db) {
 test('timeline of a long run: the window around the worst lag, and a title that says so', () => {
   const r = looptrace(['graph', '--view', 'timeline', '--format', 'dot', longRun.db]);
   assert.strictEqual(r.status, 0, r.stderr);
-  const title = /label="([^"]*)"/.exec(r.stdout)[1];
+  const title = /label="([^"]*)"/.exec(r.stdout)[1].replace(/\\\n/g, ''); // dot wraps long lines
   const m = /^(\d+\.\d\d) s–(\d+\.\d\d) s of a (\d+\.\d) s run, around the worst lag \(pid (\d+), iteration (\d+), (\d+) ms busy/.exec(title);
   assert.ok(m, title);
+  const seqs = /; dispatches #(\d+)–#(\d+), --from\/--to choose others;/.exec(title);
+  assert.ok(seqs, title);
   // the busiest iteration of the trace (the crunch's, unless the machine
   // stalled the program longer), and a dispatch of it is drawn
   const [worst] = sql(longRun.db, 'SELECT i.pid, i.n, i.begin_ns, i.end_ns,'
@@ -56,6 +58,7 @@ test('timeline of a long run: the window around the worst lag, and a title that 
   assert.ok(inWorst.some((q) => drawn.includes(q)), 'a dispatch of the worst iteration is drawn');
   assert.ok(!drawn.includes(1), 'the start-up is not');
   assert.ok(drawn.length > 100 && drawn.length <= 500, `${drawn.length} drawn`);
+  for (const q of drawn) assert.ok(q >= Number(seqs[1]) && q <= Number(seqs[2]), `#${q} outside the window named`);
 
   // --from/--to still choose: the title says it is their window
   const w = looptrace(['graph', '--view', 'timeline', '--format', 'dot', '--from', '1', '--to', '40', longRun.db]);
