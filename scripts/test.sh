@@ -22,12 +22,13 @@ scripts/fuzz.sh "${LOOPTRACE_FUZZ_SECONDS:-60}" || status=1
 # The tool and its tests again under ASan+UBSan (build-asan/,
 # -DLOOPTRACE_SANITIZE=ON; the probes loaded into node stay plain): every
 # unit test, and the integration tests that feed the binary hand-made and
-# recorded traces and paths.  LOOPTRACE_ASAN=0 skips it.
+# recorded traces and paths, and the flight recorder (which reads what the
+# traced program writes into its ring).  LOOPTRACE_ASAN=0 skips it.
 if [ "${LOOPTRACE_ASAN:-1}" != 0 ]; then
   echo "test.sh: ASan+UBSan build (build-asan)"
   cmake -S . -B build-asan -DLOOPTRACE_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$(nproc)" >/dev/null
   (cd build-asan && ctest --output-on-failure -j"$(nproc)" -L unit &&
-     ctest --output-on-failure -R '^integration_(untrusted|cli|export)$') || status=1
+     ctest --output-on-failure -R '^integration_(untrusted|cli|export|flight)$') || status=1
 fi
 exit "$status"
