@@ -14,6 +14,12 @@ ctest --output-on-failure -j"$(nproc)" "$@" || status=$?
 if [ -f Testing/Temporary/LastTest.log ]; then
   grep -ho "[A-Za-z]* tests skipped: .*" Testing/Temporary/LastTest.log | sort -u | sed 's/^/test.sh: /' || true
 fi
+# The packages (scripts/package-test.sh): the .deb installed with apt and the
+# npm tarball installed into an empty prefix, each running the demo.
+# LOOPTRACE_PACKAGE_TEST=0 skips it.
+if [ "${LOOPTRACE_PACKAGE_TEST:-1}" != 0 ]; then
+  ../scripts/package-test.sh . || status=1
+fi
 # The fuzz harnesses (tests/fuzz) under ASan+UBSan: every committed input
 # replayed, then a short fuzzing run each (LOOPTRACE_FUZZ_SECONDS, default
 # 60; 0 replays only).
