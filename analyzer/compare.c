@@ -257,6 +257,38 @@ static int match_findings(const struct lt_analysis *base, const struct lt_analys
 	return 0;
 }
 
+/* The measured thread's busy share per bin of `bin_ns` from its start. */
+static int busy_series(const struct lt_analysis *a, double bin_ns, double *out)
+{
+	static const char sql[] = "SELECT begin_ns, end_ns FROM dispatches"
+				  " WHERE pid = ?1 AND tid = ?2 AND depth = 1 AND end_ns > begin_ns";
+	if (!a->db || !a->metrics.pid || bin_ns <= 0)
+		return 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(a->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, a->metrics.pid);
+	sqlite3_bind_int64(s, 2, a->metrics.tid);
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		double b = (double)(sqlite3_column_int64(s, 0) - a->metrics.start_ns);
+		double e = (double)(sqlite3_column_int64(s, 1) - a->metrics.start_ns);
+		if (b < 0)
+			b = 0;
+		for (long k = (long)(b / bin_ns); k < LT_SERIES_BINS && k * bin_ns < e; k++) {
+			double lo = k * bin_ns, hi = lo + bin_ns;
+			double part = (e < hi ? e : hi) - (b > lo ? b : lo);
+			if (part > 0)
+				out[k] += part / bin_ns;
+		}
+	}
+	sqlite3_finalize(s);
+	for (int k = 0; k < LT_SERIES_BINS; k++)
+		if (out[k] > 1)
+			out[k] = 1; /* nested or overlapping records */
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
 int lt_compare(const struct lt_analysis *base, const struct lt_analysis *new, struct lt_comparison *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -266,8 +298,15 @@ int lt_compare(const struct lt_analysis *base, const struct lt_analysis *new, st
 	out->batch[1] = new->metrics.mode == LT_MODE_BATCH;
 	memcpy(out->lag_histogram[0], base->metrics.lag_histogram, sizeof(out->lag_histogram[0]));
 	memcpy(out->lag_histogram[1], new->metrics.lag_histogram, sizeof(out->lag_histogram[1]));
+	double longest = base->metrics.wall_ms > new->metrics.wall_ms ? base->metrics.wall_ms : new->metrics.wall_ms;
+	out->series_bin_ms = longest / LT_SERIES_BINS;
+	int rc = busy_series(base, out->series_bin_ms * 1e6, out->busy_series[0]);
+	if (rc == 0)
+		rc = busy_series(new, out->series_bin_ms * 1e6, out->busy_series[1]);
+	if (rc != 0)
+		return rc;
 	struct site_list l = {0};
-	int rc = add_sites(base, 0, &l);
+	rc = add_sites(base, 0, &l);
 	if (rc == 0)
 		rc = add_sites(new, 1, &l);
 	if (rc != 0) {

@@ -67,8 +67,15 @@ struct lt_finding_match {
 	const struct lt_finding *base, *new; /* NULL on the side it is absent from */
 };
 
+#define LT_SERIES_BINS 120
+
 struct lt_comparison {
 	double base[LT_FIG_COUNT], new[LT_FIG_COUNT];
+	/* Busy share (0..1) of the measured thread in LT_SERIES_BINS bins of
+	 * series_bin_ms each from its start, one bin width for both traces (the
+	 * longer run fills the axis). */
+	double busy_series[2][LT_SERIES_BINS];
+	double series_bin_ms;
 	int batch[2];                   /* base, new: a batch run (lag means little) */
 	struct lt_site_change *sites;   /* most changed total time first */
 	size_t n_sites;

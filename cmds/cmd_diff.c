@@ -20,10 +20,10 @@ struct diff_settings {
 	int64_t max_sites;
 };
 
-static const char *const formats[] = {"text", "json", NULL};
+static const char *const formats[] = {"text", "json", "html", NULL};
 
 static const struct lt_option options[] = {
-	LT_OPTION_FORMAT(struct diff_settings, format, formats, "Write text (the default) or JSON."),
+	LT_OPTION_FORMAT(struct diff_settings, format, formats, "Write text (the default), JSON, or a self-contained HTML page with the lag histograms and busy timelines overlaid."),
 	LT_OPTION_OUTPUT(struct diff_settings, output, "Write the comparison to FILE instead of standard output."),
 	{"fail-on-regress", 0, "GATES",
 	 "Exit with status 1 when one of these comma-separated conditions holds: FIGURE>+N% (grew by more than N "
@@ -103,6 +103,8 @@ int cmd_diff(int argc, char **argv)
 	};
 	if (!strcmp(s.format, "json"))
 		lt_diff_json(out.f, &view);
+	else if (!strcmp(s.format, "html"))
+		lt_diff_html(out.f, &view);
 	else
 		lt_diff_text(out.f, &view);
 	if (lt_output_commit(&out) != 0) {

@@ -1,12 +1,12 @@
 /*
- * diff_format.h — a comparison of two traces (analyzer/compare.h) as text
- * or JSON: the figures side by side with their change, the callback sites
+ * diff_format.h — a comparison of two traces (analyzer/compare.h) as text,
+ * JSON or an HTML page: the figures side by side with their change, the callback sites
  * whose total time changed most, the findings new / fixed / unchanged, and
  * the regression gates with whether each holds.
  *
  * Ownership: borrows everything; allocates nothing that outlives the call.
- * Text from the traced program goes through lt_put_safe (text) or the JSON
- * writer's escaping.
+ * Text from the traced program goes through lt_put_safe (text), the JSON
+ * writer's escaping or html.h.
  */
 #ifndef LOOPTRACE_DIFF_FORMAT_H
 #define LOOPTRACE_DIFF_FORMAT_H
@@ -24,5 +24,9 @@ struct lt_diff_view {
 
 void lt_diff_text(FILE *out, const struct lt_diff_view *v);
 void lt_diff_json(FILE *out, const struct lt_diff_view *v);
+/* A self-contained page (no script, no external file): the figures table,
+ * the two lag histograms overlaid (share of samples per bucket), the two
+ * busy timelines overlaid, the changed sites and the findings. */
+void lt_diff_html(FILE *out, const struct lt_diff_view *v);
 
 #endif

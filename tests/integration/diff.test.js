@@ -4,7 +4,9 @@
 // computation at line 19 in every tenth request), and its CI gates.
 const test = require('node:test');
 const assert = require('node:assert');
-const { FIXTURES, looptrace, record } = require('./lib');
+const fs = require('node:fs');
+const path = require('node:path');
+const { FIXTURES, looptrace, record, tmpdir } = require('./lib');
 
 let base, again, regressed;
 test.before(() => {
@@ -73,4 +75,20 @@ test('bad gates and operands: one line, exit status 2', () => {
     assert.match(r.stderr, re);
     assert.strictEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('the HTML page: both histograms and timelines overlaid, the findings, no script', () => {
+  const out = path.join(tmpdir(), 'diff.html');
+  const r = looptrace(['diff', '--format', 'html', '-o', out, '--fail-on-regress', 'new:warning', base, regressed]);
+  assert.strictEqual(r.status, 1, r.stderr);
+  const html = fs.readFileSync(out, 'utf8');
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.doesNotMatch(html, /<script/i);
+  const histogram = html.match(/<svg id="lag-overlay"[\s\S]*?<\/svg>/)[0];
+  assert.ok((histogram.match(/<rect class="base"/g) || []).length >= 12);
+  assert.ok((histogram.match(/<rect class="new"/g) || []).length >= 12);
+  const timeline = html.match(/<svg id="busy-overlay"[\s\S]*?<\/svg>/)[0];
+  assert.strictEqual((timeline.match(/<polyline class="(base|new)"/g) || []).length, 2);
+  assert.match(html, /<td class="new-f">new<\/td><td>warning<\/td><td>blocking-task<\/td><td><code>[^<]*release\.js:19<\/code>/);
+  assert.match(html, /<li class="worse">REGRESSED: new:warning: 1 new finding/);
 });
