@@ -60,12 +60,11 @@ for db in $(ls -v "$work"/flight-*.db 2>/dev/null); do
   printf '%s: trigger %s, window %.2f s, %s events, %s bytes\n' "$(basename "$db")" "$(meta "$db" trigger)" \
     "$(awk -v a="$(meta "$db" window_start_ns)" -v b="$(meta "$db" window_end_ns)" 'BEGIN {print (b - a) / 1e9}')" \
     "$(meta "$db" events)" "$(stat -c %s "$db")"
-  if [ "$(meta "$db" trigger)" = lag ]; then
-    "$looptrace" report "$db" > "$work/report.txt" 2>/dev/null || true
-    grep -m1 -A2 -E "blocking-task" "$work/report.txt" | sed 's/^/    /' || true
-    if [ -z "$spike" ] && grep -q plantedSpike "$work/report.txt"; then
-      spike="$(basename "$db"): $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
-    fi
+  [ "$(meta "$db" trigger)" = lag ] || [ -z "$spike" ] || continue
+  "$looptrace" report "$db" > "$work/report.txt" 2>/dev/null || true
+  [ "$(meta "$db" trigger)" = lag ] && { grep -m1 -A2 -E "blocking-task" "$work/report.txt" | sed 's/^/    /' || true; }
+  if [ -z "$spike" ] && grep -q plantedSpike "$work/report.txt"; then
+    spike="$(basename "$db") ($(meta "$db" trigger) dump): $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
   fi
 done
-echo "the planted spike: ${spike:-not found in a lag dump}"
+echo "the planted spike: ${spike:-not found in a dump}"
