@@ -185,7 +185,7 @@ test('every puzzle renders and steps in Chromium without errors', async (t) => {
 test('bad report format: one line, status 2', () => {
   const r = looptrace(['report', '--format', 'xml', fixture.db]);
   assert.strictEqual(r.status, 2);
-  assert.match(r.stderr, /^looptrace: report: --format is text, json or html/);
+  assert.match(r.stderr, /^looptrace: report: --format is text, json, html or sarif/);
   assert.strictEqual(r.stderr.trim().split('\n').length, 1);
 });
 

@@ -157,7 +157,7 @@ test('bad input: one line on stderr and exit status 2', () => {
     [['report', truncated], /corrupt or truncated/],
     [['report', foreign], /foreign SQLite database/],
     [['report', '--block-ms', 'slow', good.db], /--block-ms takes a number/],
-    [['report', '--format', 'yaml', good.db], /--format is text, json or html/],
+    [['report', '--format', 'yaml', good.db], /--format is text, json, html or sarif/],
     [['report'], /no trace given/],
     [['export', path.join(dir, 'missing.db')], /No such file/],
     [['export', '--format', 'svg', good.db], /--format is chrome/],
