@@ -209,6 +209,24 @@ static inline unsigned lt_record_kind(uint32_t h) { return h & 0xffu; }
 static inline unsigned lt_record_aux(uint32_t h) { return (h >> 8) & 0xffu; }
 static inline unsigned lt_record_words(uint32_t h) { return h >> 16; }
 
+/* The identity every capture file's control page starts with: the layout
+ * (version, header and chunk sizes), the thread (pid, tid, ppid, the
+ * main-thread flag) and when it began (CLOCK_MONOTONIC and wall clock).
+ * The magic, the cursor and the ring fields are the writer's to set. */
+static inline void lt_file_header_init(struct lt_file_header *h, int32_t pid, int32_t tid, int32_t ppid,
+				       uint64_t start_ns, uint64_t start_realtime_ns)
+{
+	h->version = LT_WIRE_VERSION;
+	h->header_bytes = LT_HEADER_BYTES;
+	h->chunk_words = LT_CHUNK_WORDS;
+	h->pid = pid;
+	h->tid = tid;
+	h->ppid = ppid;
+	h->start_ns = start_ns;
+	h->start_realtime_ns = start_realtime_ns;
+	h->flags = pid == tid ? (uint32_t)LT_FILE_MAIN_THREAD : 0u;
+}
+
 /* Count the records in the first `words` words of a chunk (the writer's
  * scratch chunk, or one the drain could not write) as lost: each one but
  * padding into by_kind (kinds from 32 on at 0), stopping at the first zero

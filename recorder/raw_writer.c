@@ -21,15 +21,7 @@ static void fill_header(struct lt_raw_writer *w, int pid, int tid, int ppid, uin
 {
 	struct lt_file_header *h = &w->hdr;
 	memcpy(h->magic, LT_MAGIC, sizeof(h->magic));
-	h->version = LT_WIRE_VERSION;
-	h->header_bytes = LT_HEADER_BYTES;
-	h->chunk_words = LT_CHUNK_WORDS;
-	h->pid = pid;
-	h->tid = tid;
-	h->ppid = ppid;
-	h->start_ns = start_ns;
-	h->start_realtime_ns = realtime_ns();
-	h->flags = pid == tid ? LT_FILE_MAIN_THREAD : 0u;
+	lt_file_header_init(h, pid, tid, ppid, start_ns, realtime_ns());
 }
 
 int lt_raw_writer_open_flight(struct lt_raw_writer *w, struct lt_flight *flight, int pid, int tid, int ppid,

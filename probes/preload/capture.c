@@ -455,16 +455,10 @@ static struct lt_log *log_create(void)
 		goto free_log;
 
 	struct lt_file_header *h = log->hdr;
-	h->version = LT_WIRE_VERSION;
-	h->header_bytes = LT_HEADER_BYTES;
-	h->chunk_words = LT_CHUNK_WORDS;
-	h->pid = pid;
-	h->tid = tid;
-	h->ppid = getppid();
+	uint64_t start_ns = lt_now_ns();
+	lt_file_header_init(h, pid, tid, getppid(), start_ns, realtime_ns());
 	h->parent_tid = lt_state_parent_tid();
-	h->start_ns = lt_now_ns();
-	h->start_realtime_ns = realtime_ns();
-	h->flags = (pid == tid ? LT_FILE_MAIN_THREAD : 0) | (on_disk ? LT_FILE_ON_DISK : 0);
+	h->flags |= on_disk ? LT_FILE_ON_DISK : 0;
 	h->cursor = 0;
 	h->ring_slots = log->slots;
 	log->pid = pid;
