@@ -83,6 +83,12 @@ static void json_finding(struct lt_json *j, const struct lt_finding *f)
 	lt_json_cstring(j, f->thread_name);
 	lt_json_key(j, "script");
 	lt_json_cstring(j, f->script);
+	lt_report_json_fields(j, f);
+	lt_json_end_object(j);
+}
+
+void lt_report_json_fields(struct lt_json *j, const struct lt_finding *f)
+{
 	for (size_t k = 0; k < f->n_fields; k++) {
 		const struct lt_field *x = &f->fields[k];
 		lt_json_key(j, x->key);
@@ -93,7 +99,6 @@ static void json_finding(struct lt_json *j, const struct lt_finding *f)
 		case LT_FIELD_TEXT: lt_json_cstring(j, x->text); break;
 		}
 	}
-	lt_json_end_object(j);
 }
 
 static void json_process(struct lt_json *j, const struct lt_analysis *a, const struct lt_process *p)

@@ -13,4 +13,9 @@
 void lt_report_text(FILE *out, const struct lt_analysis *a, int colour);
 void lt_report_json(FILE *out, const struct lt_analysis *a);
 
+struct lt_json;
+/* A finding's figures (duration_ms, count, ...) as members of the JSON
+ * object being written (report JSON, SARIF properties). */
+void lt_report_json_fields(struct lt_json *j, const struct lt_finding *f);
+
 #endif

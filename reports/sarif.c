@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_format.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define MAX_RULES 32
@@ -204,16 +205,7 @@ static void write_fields(struct lt_json *j, const struct lt_finding *f)
 		lt_json_key_cstring(j, "fix", f->fix);
 	if (f->location_note)
 		lt_json_key_cstring(j, "location_note", f->location_note);
-	for (size_t k = 0; k < f->n_fields; k++) {
-		const struct lt_field *x = &f->fields[k];
-		lt_json_key(j, x->key);
-		switch (x->kind) {
-		case LT_FIELD_NUMBER: lt_json_double(j, x->number); break;
-		case LT_FIELD_INT: lt_json_int(j, x->integer); break;
-		case LT_FIELD_BOOL: lt_json_bool(j, (int)x->integer); break;
-		case LT_FIELD_TEXT: lt_json_cstring(j, x->text); break;
-		}
-	}
+	lt_report_json_fields(j, f);
 	lt_json_end_object(j);
 }
 
