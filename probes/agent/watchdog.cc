@@ -104,6 +104,8 @@ struct slot {
 	v8::Isolate *isolate;
 	volatile uint64_t *busy_since; // the preload's word for the thread
 	uint64_t period;               // busy_since of the period being sampled
+	uint64_t active_since;         // its busy part began (later than period when
+	                               // a worker sat in Atomics.wait meanwhile)
 	uint64_t next_due_ns;          // busy time at which the next sample is due
 	unsigned taken;
 	int requested;                 // an interrupt is in flight
@@ -311,10 +313,11 @@ bool in_futex(pid_t tid)
 // and the agent is asked to call take().  Under lock.
 void period_over(slot *s, uint64_t end_ns)
 {
-	if (s->period == 0 || end_ns < s->period || end_ns - s->period < threshold_ns || !s->profile_since_ns)
+	if (s->period == 0 || end_ns < s->active_since || end_ns - s->active_since < threshold_ns ||
+	    !s->profile_since_ns)
 		return;
 	busy_span *b = &s->long_spans[s->n_long++ % MAX_LONG];
-	b->begin_ns = s->period;
+	b->begin_ns = s->active_since;
 	b->end_ns = end_ns;
 	s->flag[1] = 1;
 }
@@ -336,6 +339,7 @@ void watch_once(uint64_t now)
 		if (since != s->period) {
 			period_over(s, since); // it ended when the next one began, at the latest
 			s->period = since;
+			s->active_since = since;
 			s->taken = 0;
 			s->next_due_ns = threshold_ns;
 			s->sched_known = read_schedstat(s->tid, s->sched_base);
@@ -347,6 +351,7 @@ void watch_once(uint64_t now)
 		if (!s->is_main && in_futex(s->tid)) {
 			s->taken = 0;
 			s->next_due_ns = now - since + threshold_ns;
+			s->active_since = now; // nor are its profile samples so far
 			continue;
 		}
 		uint64_t sched[2];
@@ -486,11 +491,12 @@ unsigned long_spans_since(slot *s, uint64_t since_ns, uint64_t now, busy_span *o
 	// ended since the watchdog last looked (it ended when `busy` began, or
 	// now when the thread waits in poll)
 	uint64_t end = busy ? busy : now;
-	if (s->period && s->period != busy && end >= s->period && end - s->period >= threshold_ns &&
+	if (s->period && s->period != busy && end >= s->active_since && end - s->active_since >= threshold_ns &&
 	    end >= since_ns)
-		out[n++] = busy_span{s->period, end};
-	if (busy && busy <= now && now - busy >= threshold_ns)
-		out[n++] = busy_span{busy, now};
+		out[n++] = busy_span{s->active_since, end};
+	uint64_t from = busy && s->period == busy ? s->active_since : busy;
+	if (busy && from <= now && now - from >= threshold_ns)
+		out[n++] = busy_span{from, now};
 	return n;
 }
 

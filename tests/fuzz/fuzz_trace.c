@@ -21,13 +21,16 @@
 #include <unistd.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/compare.h"
 #include "analyzer/replay.h"
 #include "analyzer/store.h"
 #include "reports/chrome_export.h"
+#include "reports/diff_format.h"
 #include "reports/graph.h"
 #include "reports/html_report.h"
 #include "reports/replay_format.h"
 #include "reports/report_format.h"
+#include "reports/sarif.h"
 
 /* Graphs up to this many nodes are laid out and rendered too. */
 #define RENDER_NODES 16
@@ -67,6 +70,19 @@ static void reports(sqlite3 *db)
 		lt_report_text(sink, &a, 0);
 		lt_report_json(sink, &a);
 		lt_report_html(sink, &a, "trace.db", err, sizeof(err));
+		lt_report_sarif(sink, &a, "/tmp", "0");
+		/* diff: the trace against itself (every reader of compare.c) */
+		struct lt_comparison c;
+		struct lt_gates g;
+		if (lt_compare(&a, &a, &c) == 0) {
+			struct lt_diff_view v = {"a.db", "b.db", &c, NULL, 10};
+			if (lt_gates_parse("p99_lag>+20%,new,elu>0.5", &g, err, sizeof(err)) == 0)
+				v.gates = &g;
+			lt_diff_text(sink, &v);
+			lt_diff_json(sink, &v);
+			lt_diff_html(sink, &v);
+			lt_comparison_free(&c);
+		}
 	}
 	lt_analysis_free(&a);
 }
