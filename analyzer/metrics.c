@@ -71,32 +71,90 @@ static int push(struct samples *s, double x)
 	return 0;
 }
 
+struct thread_count {
+	int64_t pid, tid, start_ns, end_ns, n;
+};
+
+/* Index of (pid, tid) in t[0..n) (sorted), or -1. */
+static int64_t find_thread(const struct thread_count *t, size_t n, int64_t pid, int64_t tid)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid].pid < pid || (t[mid].pid == pid && t[mid].tid < tid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && t[lo].pid == pid && t[lo].tid == tid ? (int64_t)lo : -1;
+}
+
 /* The JS thread with the most dispatches (of the processes the filter
- * keeps): the loop the user cares about. */
+ * keeps; on a tie the first in (pid, tid) order): the loop the user cares
+ * about.  Counted here in one scan: a GROUP BY sorted every dispatch. */
 static int pick_thread(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT d.pid, d.tid, count(*), t.start_ns, t.end_ns FROM dispatches d"
-			       " JOIN threads t ON t.pid = d.pid AND t.tid = d.tid"
-			       " GROUP BY d.pid, d.tid ORDER BY count(*) DESC",
-			       -1, &s, NULL) != SQLITE_OK)
+	struct thread_count *t = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0, step;
+	if (sqlite3_prepare_v2(db, "SELECT pid, tid, start_ns, end_ns FROM threads ORDER BY pid, tid", -1, &s,
+			       NULL) != SQLITE_OK)
 		return -EIO;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (filter && !lt_filter_pid(filter, sqlite3_column_int64(s, 0)))
-			continue;
-		m->pid = sqlite3_column_int64(s, 0);
-		m->tid = sqlite3_column_int64(s, 1);
-		m->dispatches = sqlite3_column_int64(s, 2);
-		m->start_ns = sqlite3_column_int64(s, 3);
-		m->wall_ms = (double)(sqlite3_column_int64(s, 4) - m->start_ns) / 1e6;
-		break;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct thread_count *grown = realloc(t, cap * sizeof(*grown));
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			t = grown;
+		}
+		t[n++] = (struct thread_count){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+					       sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), 0};
 	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -EIO;
 	sqlite3_finalize(s);
-	return 0;
+	if (rc != 0)
+		goto free_threads;
+	if (sqlite3_prepare_v2(db, "SELECT pid, tid FROM dispatches", -1, &s, NULL) != SQLITE_OK) {
+		rc = -EIO;
+		goto free_threads;
+	}
+	int64_t last = -1;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(s, 0), tid = sqlite3_column_int64(s, 1);
+		if (last < 0 || t[last].pid != pid || t[last].tid != tid)
+			last = find_thread(t, n, pid, tid);
+		if (last >= 0)
+			t[last].n++;
+	}
+	if (step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	if (rc != 0)
+		goto free_threads;
+	int64_t best = -1;
+	for (size_t i = 0; i < n; i++)
+		if (t[i].n > 0 && (!filter || lt_filter_pid(filter, t[i].pid)) && (best < 0 || t[i].n > t[best].n))
+			best = (int64_t)i;
+	if (best >= 0) {
+		m->pid = t[best].pid;
+		m->tid = t[best].tid;
+		m->dispatches = t[best].n;
+		m->start_ns = t[best].start_ns;
+		m->wall_ms = (double)(t[best].end_ns - m->start_ns) / 1e6;
+	}
+free_threads:
+	free(t);
+	return rc;
 }
 
-static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
+/* busy_and_queues as one GROUP BY (it sorts the thread's dispatches): for
+ * a queue name the check did not see (a trace this process wrote). */
+static int busy_and_queues_sql(sqlite3 *db, struct lt_metrics *m)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db,
@@ -119,6 +177,67 @@ static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
 		m->busy_ms += ms;
 	}
 	sqlite3_finalize(s);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(lt_queue_name(*(const enum lt_queue *)a), lt_queue_name(*(const enum lt_queue *)b));
+}
+
+/* Top-level dispatches of the thread per queue: counts and busy time.  The
+ * sums are added in queue-name order, as the GROUP BY did (same doubles);
+ * a sum that overflows ends the list there, as SQLite's sum() error did. */
+static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT queue, end_ns - begin_ns FROM dispatches"
+			       " WHERE pid = ? AND tid = ? AND depth = 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->pid);
+	sqlite3_bind_int64(s, 2, m->tid);
+	int64_t count[LT_QUEUE_COUNT] = {0}, sum[LT_QUEUE_COUNT] = {0};
+	int overflow[LT_QUEUE_COUNT] = {0}, unknown = 0, last = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *q = (const char *)sqlite3_column_text(s, 0);
+		if (!q || strcmp(q, lt_queue_name((enum lt_queue)last)) != 0) {
+			int k = 0;
+			while (q && k < LT_QUEUE_COUNT && strcmp(q, lt_queue_name((enum lt_queue)k)) != 0)
+				k++;
+			if (k == LT_QUEUE_COUNT || !q) {
+				unknown = 1;
+				break;
+			}
+			last = k;
+		}
+		count[last]++;
+		if (__builtin_add_overflow(sum[last], sqlite3_column_int64(s, 1), &sum[last]))
+			overflow[last] = 1;
+	}
+	sqlite3_finalize(s);
+	if (unknown)
+		return busy_and_queues_sql(db, m);
+	if (step != SQLITE_DONE)
+		return 0; /* as the GROUP BY loop: what was read so far */
+	enum lt_queue order[LT_QUEUE_COUNT];
+	for (int k = 0; k < LT_QUEUE_COUNT; k++)
+		order[k] = (enum lt_queue)k;
+	qsort(order, LT_QUEUE_COUNT, sizeof(order[0]), by_name);
+	for (int i = 0; i < LT_QUEUE_COUNT; i++) {
+		int k = order[i];
+		if (!count[k])
+			continue;
+		if (overflow[k])
+			break;
+		double ms = (double)sum[k] / 1e6;
+		m->by_queue[k] = count[k];
+		m->busy_by_queue_ms[k] = ms;
+		if (!strcmp(lt_queue_name((enum lt_queue)k), "main"))
+			m->startup_ms += ms;
+		m->busy_ms += ms;
+	}
 	return 0;
 }
 

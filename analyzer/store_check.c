@@ -305,7 +305,9 @@ static int split(sqlite3 *db, struct job *jobs, size_t *n)
 		int64_t lo = 1, hi = 0;
 		if (!strcmp(t->row, "rowid")) {
 			char sql[128];
-			snprintf(sql, sizeof(sql), "SELECT min(rowid), max(rowid) FROM \"%s\"", t->name);
+			/* two subqueries: SQLite answers each from the b-tree's edge, not a scan */
+			snprintf(sql, sizeof(sql), "SELECT (SELECT min(rowid) FROM \"%s\"), (SELECT max(rowid) FROM \"%s\")",
+				 t->name, t->name);
 			sqlite3_stmt *s;
 			if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 				return -EIO;
