@@ -117,8 +117,7 @@ for step in $steps; do
     import)
       rm -f "$work/imp.db"
       timed import 15 "$looptrace" import -o "$work/imp.db" "$capture"
-      rate=$(sed -n 's/.*imported \([0-9]*\) events in \([0-9.]*\) s.*/\1 \2/p' "$work/err" |
-        awk '{ if ($2 > 0) printf "%.2f", $1 / $2 / 1e6 }')
+      rate=$(sed -n 's/.*imported .* (\([0-9.]*\) M events\/s).*/\1/p' "$work/err")
       cpu=$(awk '{print $3 + $4}' "$work/time")
       echo "  import rate: ${rate:-n/a} M events/s (target >= 3), $(awk -v e="$events" -v c="$cpu" 'BEGIN {if (c > 0) printf "%.2f", e / c / 1e6}') M events per CPU second"
       rm -f "$work/imp.db" ;;
