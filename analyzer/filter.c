@@ -123,3 +123,18 @@ void lt_filter_findings(const struct lt_filter *f, struct lt_findings *list)
 	}
 	list->n = kept;
 }
+
+char *lt_filter_id_list(const int64_t *v, size_t n)
+{
+	if (!n)
+		return NULL;
+	size_t cap = n * 21 + 3, used = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	s[used++] = '[';
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(s + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
+	snprintf(s + used, cap - used, "]");
+	return s;
+}

@@ -52,4 +52,8 @@ int lt_filter_keeps(const struct lt_filter *f, const struct lt_finding *x);
 /* Drop (and free) the findings the filter does not keep, order preserved. */
 void lt_filter_findings(const struct lt_filter *f, struct lt_findings *list);
 
+/* A list of pids or tids as the JSON array SQL's json_each reads ("[1,2]"),
+ * malloc'd (the caller frees); NULL for an empty list or out of memory. */
+char *lt_filter_id_list(const int64_t *v, size_t n);
+
 #endif

@@ -6,6 +6,7 @@
  */
 #include "replay.h"
 
+#include "filter.h"
 #include "locations.h"
 #include "processes.h"
 
@@ -247,21 +248,6 @@ static void filter_free(struct filter *f)
 		held_free(&f->held[i]);
 }
 
-/* "[1,2]" for json_each, or NULL for all; malloc'd. */
-static char *pid_list(const int64_t *v, size_t n)
-{
-	if (!n)
-		return NULL;
-	size_t cap = n * 21 + 3, used = 0;
-	char *s = malloc(cap);
-	if (!s)
-		return NULL;
-	s[used++] = '[';
-	for (size_t i = 0; i < n; i++)
-		used += (size_t)snprintf(s + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
-	snprintf(s + used, cap - used, "]");
-	return s;
-}
 
 static void bind_window(sqlite3_stmt *s, const struct lt_replay_opts *o, const char *pids)
 {
@@ -293,7 +279,7 @@ int lt_replay_each_with(sqlite3 *db, const struct lt_replay_opts *opts, lt_repla
 	int has_samples = lt_table_exists(db, "samples");
 	char sql[sizeof(dispatch_sql) + sizeof(sampled_user_sql)];
 	snprintf(sql, sizeof(sql), dispatch_sql, has_samples ? sampled_user_sql : "0");
-	char *pids = pid_list(o->pids, o->n_pids);
+	char *pids = lt_filter_id_list(o->pids, o->n_pids);
 	if (o->n_pids && !pids) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

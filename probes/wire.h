@@ -209,6 +209,26 @@ static inline unsigned lt_record_kind(uint32_t h) { return h & 0xffu; }
 static inline unsigned lt_record_aux(uint32_t h) { return (h >> 8) & 0xffu; }
 static inline unsigned lt_record_words(uint32_t h) { return h >> 16; }
 
+/* Records that later ones refer to (strings, stacks, process, thread and JS
+ * starts, sampling state, exec, fork): whoever drops events (a flight
+ * window, an import window) keeps these. */
+static inline int lt_record_defines(unsigned kind)
+{
+	switch (kind) {
+	case LT_STRING:
+	case LT_STACK:
+	case LT_PROC_START:
+	case LT_JS_START:
+	case LT_SAMPLING:
+	case LT_EXEC:
+	case LT_FORK:
+	case LT_THREAD_CREATE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The identity every capture file's control page starts with: the layout
  * (version, header and chunk sizes), the thread (pid, tid, ppid, the
  * main-thread flag) and when it began (CLOCK_MONOTONIC and wall clock).

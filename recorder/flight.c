@@ -174,23 +174,7 @@ void lt_flight_scan(struct lt_flight *f, size_t i, const uint32_t *p, size_t n)
 }
 
 /* Records later ones refer to, kept when their chunk goes. */
-static int is_definition(unsigned kind)
-{
-	switch (kind) {
-	case LT_STRING:
-	case LT_STACK:
-	case LT_PROC_START:
-	case LT_JS_START:
-	case LT_SAMPLING:
-	case LT_EXEC:
-	case LT_FORK:
-	case LT_THREAD_CREATE:
-	case LT_MAIN_END:
-		return 1;
-	default:
-		return 0;
-	}
-}
+static int is_definition(unsigned kind) { return lt_record_defines(kind) || kind == LT_MAIN_END; }
 
 static void pin(struct lt_flight *f, struct stream *s, const uint32_t *r, size_t w)
 {

@@ -31,23 +31,7 @@
 #include "import_tasks.h"
 
 /* What later records refer to, kept from before a window. */
-static int is_definition(unsigned kind)
-{
-	switch (kind) {
-	case LT_PAD:
-	case LT_STRING:
-	case LT_STACK:
-	case LT_PROC_START:
-	case LT_JS_START:
-	case LT_SAMPLING:
-	case LT_EXEC:
-	case LT_FORK:
-	case LT_THREAD_CREATE:
-		return 1;
-	default:
-		return 0;
-	}
-}
+static int is_definition(unsigned kind) { return lt_record_defines(kind) || kind == LT_PAD; }
 
 /* Before a window: remember the callbacks that begin (LT_R_BEFORE,
  * LT_P_BEFORE) and forget those that end, so the ones still running at

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/filter.h"
 #include "json.h"
 
 /* Promise lifetimes shorter than this are not worth a span. */
@@ -350,18 +351,9 @@ static int counters(struct exporter *x, struct lt_export_stats *st)
 /* "[1,2,3]", malloc'd; NULL for an empty list (all). */
 static char *json_list(const int64_t *v, size_t n, int *oom)
 {
-	if (!n)
-		return NULL;
-	size_t cap = n * 21 + 3, used = 0;
-	char *s = malloc(cap);
-	if (!s) {
+	char *s = lt_filter_id_list(v, n);
+	if (n && !s)
 		*oom = 1;
-		return NULL;
-	}
-	s[used++] = '[';
-	for (size_t i = 0; i < n; i++)
-		used += (size_t)snprintf(s + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
-	snprintf(s + used, cap - used, "]");
 	return s;
 }
 
