@@ -192,6 +192,23 @@ static int write_header(const struct lt_drain_ring *r, uint32_t cursor)
 	return write_all(r->out_fd, page, sizeof(page), 0);
 }
 
+/* The next slot of d->rings (room made by the caller), zeroed and filled
+ * with the mapped ring; d->n is the caller's to advance. */
+static struct lt_drain_ring *next_ring(struct lt_drain *d, int dir, const char *name, void *map,
+				       size_t map_bytes, uint32_t slots, int out_fd)
+{
+	struct lt_drain_ring *r = &d->rings[d->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->dir = dir;
+	r->hdr = map;
+	r->map_bytes = map_bytes;
+	r->slots = slots;
+	r->slot_mem = (const char *)map + LT_HEADER_BYTES;
+	r->out_fd = out_fd;
+	return r;
+}
+
 /* Flight mode: the ring's records go to d->flight, no flat file. */
 static int adopt_in_flight(struct lt_drain *d, int dir, const char *name, void *map, size_t map_bytes,
 			   const struct lt_file_header *h)
@@ -201,15 +218,7 @@ static int adopt_in_flight(struct lt_drain *d, int dir, const char *name, void *
 		munmap(map, map_bytes);
 		return id;
 	}
-	struct lt_drain_ring *r = &d->rings[d->n];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->dir = dir;
-	r->hdr = map;
-	r->map_bytes = map_bytes;
-	r->slots = h->ring_slots;
-	r->slot_mem = (const char *)map + LT_HEADER_BYTES;
-	r->out_fd = -1;
+	struct lt_drain_ring *r = next_ring(d, dir, name, map, map_bytes, h->ring_slots, -1);
 	r->flight_id = id;
 	/* What a dead recorder drained is not ours to show: start where the
 	 * ring is. */
@@ -275,15 +284,7 @@ static int adopt(struct lt_drain *d, int dir, const char *file)
 		munmap(map, map_bytes);
 		return -e;
 	}
-	struct lt_drain_ring *r = &d->rings[d->n];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->dir = dir;
-	r->hdr = map;
-	r->map_bytes = map_bytes;
-	r->slots = h.ring_slots;
-	r->slot_mem = (const char *)map + LT_HEADER_BYTES;
-	r->out_fd = out;
+	struct lt_drain_ring *r = next_ring(d, dir, name, map, map_bytes, h.ring_slots, out);
 	/* A dead recorder's flat file holds the chunks it drained; without it
 	 * they are gone and the file starts where the ring does. */
 	r->copied = __atomic_load_n(&r->hdr->ring_drained, __ATOMIC_ACQUIRE);

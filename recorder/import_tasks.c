@@ -17,23 +17,39 @@ void lt_tasks_free(struct lt_stream *s)
 	lt_id_map_free(&s->res);
 }
 
-void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+/* An LT_R_INIT's resource entered in the stream's map with its type and
+ * queue; *trigger_seen / *trigger_site say what is known of the resource
+ * that triggered it.  NULL (the import failed) when out of memory. */
+static struct lt_resource_info *remember_resource(struct lt_importer *im, struct lt_stream *s, const uint32_t *r,
+						  int *trigger_seen, uint32_t *trigger_site)
 {
 	uint32_t id = r[1], trigger = r[2];
 	/* the trigger first: a put below may move the map's entries */
 	const struct lt_resource_info *tr = trigger <= s->max_res ? lt_id_map_get(&s->res, trigger) : NULL;
-	int trigger_seen = tr != NULL && !tr->no_row;
-	uint32_t trigger_site = tr ? tr->site : 0;
+	*trigger_seen = tr != NULL && !tr->no_row;
+	*trigger_site = tr ? tr->site : 0;
 	struct lt_resource_info *ri = lt_id_map_put(&s->res, id, NULL);
 	if (!ri) {
 		im->db.failed = 1;
-		return;
+		return NULL;
 	}
 	struct lt_text type = lt_string_of(s, r[3]);
-	ri->created_seq = lt_current_seq(s);
 	ri->type = type.s;
 	ri->type_len = type.n;
 	ri->queue = (uint8_t)lt_queue_of_type(type.s, type.n);
+	return ri;
+}
+
+void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
+{
+	uint32_t id = r[1], trigger = r[2];
+	int trigger_seen;
+	uint32_t trigger_site;
+	struct lt_resource_info *ri = remember_resource(im, s, r, &trigger_seen, &trigger_site);
+	if (!ri)
+		return;
+	struct lt_text type = {ri->type, ri->type_len};
+	ri->created_seq = lt_current_seq(s);
 	ri->site = 0;
 	ri->no_row = 0;
 
@@ -71,19 +87,12 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 
 void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 {
-	uint32_t id = r[1], trigger = r[2];
-	const struct lt_resource_info *tr = trigger <= s->max_res ? lt_id_map_get(&s->res, trigger) : NULL;
-	uint32_t trigger_site = tr ? tr->site : 0;
-	struct lt_resource_info *ri = lt_id_map_put(&s->res, id, NULL);
-	if (!ri) {
-		im->db.failed = 1;
+	int trigger_seen;
+	uint32_t trigger_site;
+	struct lt_resource_info *ri = remember_resource(im, s, r, &trigger_seen, &trigger_site);
+	if (!ri)
 		return;
-	}
-	struct lt_text type = lt_string_of(s, r[3]);
 	ri->created_seq = NO_SEQ;
-	ri->type = type.s;
-	ri->type_len = type.n;
-	ri->queue = (uint8_t)lt_queue_of_type(type.s, type.n);
 	uint64_t stack = lt_stack_of(s, r[4]);
 	ri->site = lt_reaches_user_code(im, stack) ? (uint32_t)stack : trigger_site;
 	ri->no_row = 1;
