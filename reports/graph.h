@@ -9,7 +9,13 @@
  * dispatches collapsed into one node with a count, and at most max_nodes
  * nodes (a note says what was left out).
  *
- * Ownership: lt_graph_order returns a graph the caller frees with agclose.
+ * The views are built in graph_order.c, graph_timeline.c (with the window
+ * a long trace's timeline shows) and graph_causality.c, on the shared
+ * attribute and label helpers of graph_dot.h; graph.c lays out and renders.
+ *
+ * Ownership: each lt_graph_* view returns a graph the caller frees with
+ * agclose.  Errors: a view returns NULL with a one-line reason in err (a
+ * trace it cannot read, out of memory); lt_graph_render returns 0 or -EIO.
  */
 #ifndef LOOPTRACE_GRAPH_H
 #define LOOPTRACE_GRAPH_H
