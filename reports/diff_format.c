@@ -9,6 +9,7 @@
 
 #include "html.h"
 #include "json.h"
+#include "report_format.h"
 #include "text.h"
 
 static void put_safe(FILE *o, const char *s)
@@ -103,19 +104,6 @@ void lt_diff_text(FILE *o, const struct lt_diff_view *v)
 	}
 }
 
-static void json_finding(struct lt_json *j, const struct lt_finding *f)
-{
-	lt_json_begin_object(j);
-	lt_json_key_cstring(j, "kind", f->kind);
-	lt_json_key_cstring(j, "severity", lt_severity_name(f->severity));
-	lt_json_key_cstring(j, "message", f->message);
-	lt_json_key_cstring(j, "file", f->file);
-	lt_json_key_int(j, "line", f->line);
-	lt_json_key_cstring(j, "function", f->function);
-	lt_json_key_int(j, "pid", f->pid);
-	lt_json_key_double(j, "impact_ms", f->impact_ms);
-	lt_json_end_object(j);
-}
 
 void lt_diff_json(FILE *o, const struct lt_diff_view *v)
 {
@@ -181,7 +169,7 @@ void lt_diff_json(FILE *o, const struct lt_diff_view *v)
 		lt_json_begin_array(&j);
 		for (size_t i = 0; i < c->n_findings; i++)
 			if (c->findings[i].state == order[k])
-				json_finding(&j, c->findings[i].new ? c->findings[i].new : c->findings[i].base);
+				lt_report_json_finding(&j, c->findings[i].new ? c->findings[i].new : c->findings[i].base);
 		lt_json_end_array(&j);
 	}
 	lt_json_end_object(&j);

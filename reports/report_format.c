@@ -30,7 +30,7 @@ static void json_percentiles(struct lt_json *j, const char *key, const struct lt
 	lt_json_end_object(j);
 }
 
-static void json_finding(struct lt_json *j, const struct lt_finding *f)
+void lt_report_json_finding(struct lt_json *j, const struct lt_finding *f)
 {
 	lt_json_begin_object(j);
 	lt_json_key(j, "kind");
@@ -227,7 +227,7 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	lt_json_key(&j, "findings");
 	lt_json_begin_array(&j);
 	for (size_t i = 0; i < a->findings.n; i++)
-		json_finding(&j, &a->findings.items[i]);
+		lt_report_json_finding(&j, &a->findings.items[i]);
 	lt_json_end_array(&j);
 	lt_json_key(&j, "processes");
 	lt_json_begin_array(&j);

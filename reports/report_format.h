@@ -14,6 +14,8 @@ void lt_report_text(FILE *out, const struct lt_analysis *a, int colour);
 void lt_report_json(FILE *out, const struct lt_analysis *a);
 
 struct lt_json;
+/* One finding as the report's JSON object (also in `diff --format json`). */
+void lt_report_json_finding(struct lt_json *j, const struct lt_finding *f);
 /* A finding's figures (duration_ms, count, ...) as members of the JSON
  * object being written (report JSON, SARIF properties). */
 void lt_report_json_fields(struct lt_json *j, const struct lt_finding *f);

@@ -31,8 +31,9 @@ test('the regression is a new finding at its line, its callbacks the most change
   const fresh = json.findings.new.filter((f) => f.severity !== 'info');
   assert.strictEqual(fresh.length, 1, JSON.stringify(json.findings));
   assert.strictEqual(fresh[0].kind, 'blocking-task');
-  assert.match(fresh[0].file, /release\.js$/);
-  assert.strictEqual(fresh[0].line, 19);
+  assert.match(fresh[0].location.file, /release\.js$/);
+  assert.strictEqual(fresh[0].location.line, 19);
+  assert.ok(fresh[0].duration_ms >= 100, 'the report\'s own JSON finding, figures included');
   assert.deepStrictEqual(json.findings.fixed.filter((f) => f.severity !== 'info'), []);
   const [top] = json.sites;
   assert.strictEqual(top.file, 'release.js', 'relative to the main script');
@@ -56,7 +57,7 @@ test('gates: a regression fails the build, the same release twice does not', () 
   // the reverse direction: the regression is fixed, nothing new
   const { status, json } = diffJson(regressed, base, gates);
   assert.strictEqual(status, 0);
-  assert.strictEqual(json.findings.fixed.filter((f) => f.kind === 'blocking-task' && f.line === 19).length, 1);
+  assert.strictEqual(json.findings.fixed.filter((f) => f.kind === 'blocking-task' && f.location.line === 19).length, 1);
   assert.deepStrictEqual(json.gates.map((g) => g.regressed), [false, false]);
 });
 
