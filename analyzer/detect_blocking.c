@@ -473,7 +473,7 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	struct cause c;
 	explain(s, blocked, worst, &c);
 	const char *name = s->callback[0] ? s->callback : s->function[0] ? s->function : NULL;
-	char type[96], where[600] = "";
+	char type[96], where[4700] = "";
 	snprintf(type, sizeof(type), " (%s)", s->type);
 	if (s->called[0] && s->file[0])
 		snprintf(where, sizeof(where), " in %s, called from %s:%lld", s->called, s->file,

@@ -59,7 +59,7 @@ static int parse_frame(const char *text, size_t len, struct lt_user_frame *out)
 		loc += 7;
 	if (!*loc)
 		return -ENOENT;
-	snprintf(out->file, sizeof(out->file), "%s", loc);
+	snprintf(out->file, sizeof(out->file), "%.4095s", loc);
 	snprintf(out->function, sizeof(out->function), "%.255s", fn ? fn : "");
 	out->line = strtoll(c1 + 1, NULL, 10);
 	out->column = strtoll(c2 + 1, NULL, 10);
