@@ -49,84 +49,11 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <signal.h>
 #include <unistd.h>
-#include <uv.h>
-#include <v8-profiler.h>
-#include <v8.h>
 
-#include <vector>
+#include "watchdog.h"
 
-extern "C" {
-#include "../preload/capture.h"
-}
-
-namespace {
-
-constexpr int MAX_SLOTS = 256;         // JS threads watched at once
-constexpr int MAX_FRAMES = 24;
-constexpr int MAX_PENDING = 20;        // samples waiting for the agent
-constexpr unsigned MAX_PER_PERIOD = 20; // samples per busy period
-constexpr uint64_t WATCH_PERIOD_NS = 10ull * 1000 * 1000;
-constexpr uint64_t FIRST_GAP_NS = 25ull * 1000 * 1000;
-constexpr size_t NAME_BYTES = 128;
-// Native-code samples: V8's CPU profiler, kept running (two profiles
-// alternating so its code map is never rebuilt), read at each take() after a
-// long busy period ended or the profile grew old.
-constexpr int MAX_LONG = 32;                      // long busy periods remembered
-constexpr uint64_t ROTATE_NS = 2000ull * 1000 * 1000;
-constexpr unsigned PROFILE_MAX_SAMPLES = 4000;    // per profile: 40 s at 10 ms
-constexpr uint64_t NATIVE_SPACING_NS = 20ull * 1000 * 1000;
-constexpr unsigned MAX_NATIVE_PER_PERIOD = 64;
-constexpr size_t FILE_BYTES = 256;
-
-struct frame {
-	char function[NAME_BYTES];
-	char file[FILE_BYTES];
-	int32_t line, column;
-};
-
-struct sample {
-	uint64_t ts_ns;
-	uint32_t busy_ns;
-	uint32_t on_cpu_ns, runq_ns; // of the busy period so far (UINT32_MAX: unknown)
-	uint32_t frames;
-	frame f[MAX_FRAMES];
-};
-
-struct busy_span {
-	uint64_t begin_ns, end_ns;
-};
-
-struct slot {
-	// under `lock`
-	int used;
-	v8::Isolate *isolate;
-	volatile uint64_t *busy_since; // the preload's word for the thread
-	uint64_t period;               // busy_since of the period being sampled
-	uint64_t active_since;         // its busy part began (later than period when
-	                               // a worker sat in Atomics.wait meanwhile)
-	uint64_t next_due_ns;          // busy time at which the next sample is due
-	unsigned taken;
-	int requested;                 // an interrupt is in flight
-	uint64_t requested_for;        // ... for the busy period that began then
-	uint64_t sched_base[2];        // schedstat on-CPU and run-queue ns when the period was first seen
-	int sched_known;               // sched_base was read
-	uint32_t requested_on_cpu, requested_runq; // period so far, at the request
-	pid_t tid;                     // the JS thread
-	int is_main;                   // the process's main thread
-	busy_span long_spans[MAX_LONG]; // long busy periods that ended, oldest overwritten
-	unsigned n_long;               // spans ever added (index modulo MAX_LONG)
-	uint64_t profile_since_ns;     // the running profile began (0: no profiler)
-	// flag[1] is raised by the watchdog thread, cleared on the JS thread
-	int32_t flag[2];               // flag[0]: samples waiting, flag[1]: profile to read
-	// on the JS thread only
-	v8::CpuProfiler *profiler;
-	v8::ProfilerId profile_id;
-	int taking;
-	unsigned n;
-	sample samples[MAX_PENDING];
-};
+namespace lt_watchdog {
 
 pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 slot *slots[MAX_SLOTS];
@@ -141,12 +68,6 @@ void stop_watching()
 	pthread_mutex_unlock(&lock);
 }
 
-struct preload_api {
-	lt_log *(*log_current)(void);
-	uint64_t *(*log_busy_since)(lt_log *);
-	uint64_t (*now_ns)(void);
-	int (*helper_thread)(void *(*)(void *), void *);
-};
 preload_api api;
 
 bool resolve_api()
@@ -384,8 +305,6 @@ void *watch_main(void *)
 	return nullptr;
 }
 
-void profile_end(slot *s);
-
 void release(void *data)
 {
 	slot *s = static_cast<slot *>(data);
@@ -409,166 +328,6 @@ slot *claim_slot()
 			return nullptr;
 	}
 	return nullptr;
-}
-
-// --- native-code samples (V8's CPU profiler) -------------------------------
-// An interrupt is served only when JavaScript runs again, so a long call
-// into native code (JSON.parse of a big string, readFileSync's C++ half, a
-// synchronous crypto or zlib call) gets its sample on the statement after
-// it.  V8's profiler samples by signal, inside native code too, and in
-// kCallerLineNumbers mode each node carries the line of its caller that
-// called it: the line of the user's code that made the native call.  Its
-// samples are used only where the interrupts are blind: a native function
-// innermost with JavaScript under it, in a long busy period.
-
-// Starts a profile on this thread (the JS thread).  0 when none started.
-uint64_t profile_begin(slot *s)
-{
-	if (!s->profiler)
-		return 0;
-	uint64_t at = api.now_ns();
-	v8::CpuProfilingResult r =
-		s->profiler->Start(v8::CpuProfilingOptions(v8::kCallerLineNumbers, PROFILE_MAX_SAMPLES));
-	if (r.status != v8::CpuProfilingStatus::kStarted)
-		return 0;
-	s->profile_id = r.id;
-	return at;
-}
-
-// The line of `node`'s own function that most of its own samples in this
-// profile were at (0: unknown).  V8 keeps a sample's own line only in these
-// per-node counts.
-int hottest_line(const v8::CpuProfileNode *node)
-{
-	unsigned n = node->GetHitLineCount();
-	if (n == 0)
-		return 0;
-	std::vector<v8::CpuProfileNode::LineTick> ticks(n);
-	if (!node->GetLineTicks(ticks.data(), n))
-		return 0;
-	unsigned best = 0;
-	for (unsigned i = 1; i < n; i++)
-		if (ticks[i].hit_count > ticks[best].hit_count)
-			best = i;
-	return ticks[best].line;
-}
-
-// The stack of a profile sample, innermost first; false for VM states with
-// no script frame under them ((program), (idle), (garbage collector)).
-bool profile_stack(const v8::CpuProfileNode *leaf, sample *out)
-{
-	if (!leaf)
-		return false;
-	int any_script = 0;
-	out->frames = 0;
-	const v8::CpuProfileNode *child = nullptr;
-	for (const v8::CpuProfileNode *n = leaf; n && n->GetParent() && out->frames < MAX_FRAMES;
-	     child = n, n = n->GetParent()) {
-		frame *f = &out->f[out->frames++];
-		copy_text(n->GetFunctionNameStr(), f->function, sizeof(f->function));
-		copy_text(n->GetScriptResourceNameStr(), f->file, sizeof(f->file));
-		// the line of this function that called the frame inside it
-		int line = child ? child->GetLineNumber() : hottest_line(n);
-		f->line = line > 0 ? line : 0;
-		f->column = 0;
-		any_script |= f->file[0] != '\0';
-	}
-	return any_script;
-}
-
-// The long busy periods a profile may hold samples of: those that ended
-// after it began and the one running now if it is already long.  Under lock.
-unsigned long_spans_since(slot *s, uint64_t since_ns, uint64_t now, busy_span *out)
-{
-	unsigned n = 0;
-	unsigned first = s->n_long > MAX_LONG ? s->n_long - MAX_LONG : 0;
-	for (unsigned i = first; i < s->n_long; i++) {
-		const busy_span *b = &s->long_spans[i % MAX_LONG];
-		if (b->end_ns >= since_ns)
-			out[n++] = *b;
-	}
-	uint64_t busy = *s->busy_since;
-	// ended since the watchdog last looked (it ended when `busy` began, or
-	// now when the thread waits in poll)
-	uint64_t end = busy ? busy : now;
-	if (s->period && s->period != busy && end >= s->active_since && end - s->active_since >= threshold_ns &&
-	    end >= since_ns)
-		out[n++] = busy_span{s->active_since, end};
-	uint64_t from = busy && s->period == busy ? s->active_since : busy;
-	if (busy && from <= now && now - from >= threshold_ns)
-		out[n++] = busy_span{from, now};
-	return n;
-}
-
-bool push_sample(napi_env env, napi_value arr, uint32_t *k, const sample *p);
-
-// Ends the running profile (starting the next one first, so V8 keeps its
-// code map) and appends its native-code samples inside long busy periods
-// to `arr`, at most one per NATIVE_SPACING_NS and MAX_NATIVE_PER_PERIOD per
-// period.  The JS thread.  Returns the number appended.
-uint32_t harvest_profile(napi_env env, napi_value arr, uint32_t *k, slot *s, bool *ok)
-{
-	uint64_t began = s->profile_since_ns;
-	v8::ProfilerId old_id = s->profile_id;
-	if (!s->profiler || !began)
-		return 0;
-	uint64_t next = profile_begin(s);
-	v8::CpuProfile *profile = s->profiler->Stop(old_id);
-	uint64_t now = api.now_ns();
-	busy_span spans[MAX_LONG + 2];
-	uint64_t last_kept[MAX_LONG + 2] = {0};
-	unsigned kept[MAX_LONG + 2] = {0};
-	pthread_mutex_lock(&lock);
-	s->profile_since_ns = next;
-	unsigned n_spans = long_spans_since(s, began, now, spans);
-	pthread_mutex_unlock(&lock);
-	if (!profile)
-		return 0;
-	uint32_t added = 0;
-	// V8 stamps samples in microseconds on its own monotonic origin.
-	int64_t offset_ns = static_cast<int64_t>(began) - profile->GetStartTime() * 1000;
-	sample *out = static_cast<sample *>(malloc(sizeof(sample)));
-	int count = out ? profile->GetSamplesCount() : 0;
-	for (int i = 0; *ok && i < count && n_spans; i++) {
-		uint64_t ts = static_cast<uint64_t>(profile->GetSampleTimestamp(i) * 1000 + offset_ns);
-		unsigned j = 0;
-		while (j < n_spans && !(ts >= spans[j].begin_ns && ts <= spans[j].end_ns))
-			j++;
-		if (j == n_spans || kept[j] >= MAX_NATIVE_PER_PERIOD ||
-		    (last_kept[j] && ts - last_kept[j] < NATIVE_SPACING_NS))
-			continue;
-		if (!profile_stack(profile->GetSample(i), out))
-			continue;
-		last_kept[j] = ts;
-		kept[j]++;
-		out->ts_ns = ts;
-		out->busy_ns = ts - spans[j].begin_ns > UINT32_MAX ? UINT32_MAX
-								    : static_cast<uint32_t>(ts - spans[j].begin_ns);
-		out->on_cpu_ns = out->runq_ns = UINT32_MAX;
-		*ok = push_sample(env, arr, k, out);
-		added++;
-	}
-	free(out);
-	profile->Delete();
-	return added;
-}
-
-// Stops this thread's profiler for good (its env is going away).
-void profile_end(slot *s)
-{
-	if (!s->profiler)
-		return;
-	pthread_mutex_lock(&lock);
-	uint64_t began = s->profile_since_ns;
-	s->profile_since_ns = 0;
-	pthread_mutex_unlock(&lock);
-	if (began) {
-		v8::CpuProfile *profile = s->profiler->Stop(s->profile_id);
-		if (profile)
-			profile->Delete();
-	}
-	s->profiler->Dispose();
-	s->profiler = nullptr;
 }
 
 napi_value start(napi_env env, napi_callback_info info)
@@ -626,20 +385,8 @@ napi_value start(napi_env env, napi_callback_info info)
 	pthread_mutex_unlock(&lock);
 	if (!ok)
 		return undefined;
-	uv_loop_t *loop = nullptr;
-	if (profile_us > 0 && napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
-		// The profiler samples by SIGPROF, which would cut every wait in
-		// epoll short (and libuv, shortening its timeout at each EINTR,
-		// would run extra loop turns): libuv blocks SIGPROF while it polls,
-		// as Node does for --prof.
-		uv_loop_configure(loop, UV_LOOP_BLOCK_SIGNAL, SIGPROF);
-		s->profiler = v8::CpuProfiler::New(s->isolate, v8::kDebugNaming, v8::kLazyLogging);
-		s->profiler->SetSamplingInterval(static_cast<int>(profile_us));
-		uint64_t began = profile_begin(s);
-		pthread_mutex_lock(&lock);
-		s->profile_since_ns = began;
-		pthread_mutex_unlock(&lock);
-	}
+	if (profile_us > 0)
+		profile_start(env, s, profile_us);
 
 	napi_value buffer, view;
 	if (napi_add_env_cleanup_hook(env, release, s) != napi_ok ||
@@ -778,6 +525,6 @@ napi_value init(napi_env env, napi_value exports)
 	return exports;
 }
 
-} // namespace
+} // namespace lt_watchdog
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
+NAPI_MODULE(NODE_GYP_MODULE_NAME, lt_watchdog::init)
