@@ -136,7 +136,10 @@ uint32_t harvest_profile(napi_env env, napi_value arr, uint32_t *k, slot *s, boo
 		if (j == n_spans || kept[j] >= MAX_NATIVE_PER_PERIOD ||
 		    (last_kept[j] && ts - last_kept[j] < NATIVE_SPACING_NS))
 			continue;
-		if (!profile_stack(profile->GetSample(i), out))
+		// A thread parked in Atomics.wait (a pool worker waiting for work)
+		// or idle is not busy, whatever the busy word says.
+		v8::StateTag state = profile->GetSampleState(i);
+		if (state == v8::ATOMICS_WAIT || state == v8::IDLE || !profile_stack(profile->GetSample(i), out))
 			continue;
 		last_kept[j] = ts;
 		kept[j]++;
