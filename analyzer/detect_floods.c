@@ -13,6 +13,7 @@
 
 #include "detectors.h"
 #include "locations.h"
+#include "store.h"
 
 #define MIN_FLOOD_DISPATCHES 1000
 #define MIN_FAN_OUT 200
@@ -89,8 +90,7 @@ static int starvation(struct lt_analysis *a)
 			cur.site = sqlite3_column_int64(s, 6);
 	}
 	report_drain(a, &cur);
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 /* I/O operations (requests, connections) started together by one dispatch
@@ -128,8 +128,7 @@ static int fan_out(struct lt_analysis *a)
 		lt_finding_text(f, "type", (const char *)sqlite3_column_text(s, 2));
 		lt_finding_int(f, "dispatch_seq", sqlite3_column_int64(s, 1));
 	}
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 int lt_detect_floods(struct lt_analysis *a)

@@ -297,8 +297,7 @@ static int handles(struct lt_analysis *a)
 			lt_finding_int(f, "interval_ms", sqlite3_column_int64(s, 6));
 		}
 	}
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 /* Pending promises from one site, created all through the run. */
@@ -342,8 +341,7 @@ static int pending_promises(struct lt_analysis *a)
 		lt_finding_int(f, "count", count);
 		lt_finding_bool(f, "growing", 1);
 	}
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 int lt_detect_leaks(struct lt_analysis *a)

@@ -315,6 +315,12 @@ static int open_fd(const char *path, int fd, const struct stat *st_, sqlite3 **d
 	return 0;
 }
 
+int lt_store_scan_done(sqlite3_stmt *s, int step)
+{
+	sqlite3_finalize(s);
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
 int lt_store_set_meta(sqlite3 *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st;

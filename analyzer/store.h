@@ -41,6 +41,11 @@ int lt_store_open_written(const char *path, sqlite3 **db, char *err, size_t errl
  * Returns 0 or -EIO. */
 int lt_store_harden(sqlite3 *db);
 
+/* End a scan: finalize statement s, whose last sqlite3_step() returned
+ * step.  Returns 0 when the scan ran to its end (SQLITE_DONE), -EIO when
+ * it stopped on an error. */
+int lt_store_scan_done(sqlite3_stmt *s, int step);
+
 /* Set meta(key) = value. Returns 0 or -EIO. */
 int lt_store_set_meta(sqlite3 *db, const char *key, const char *value);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../analyzer/filter.h"
+#include "../analyzer/store.h"
 #include "json.h"
 
 /* Promise lifetimes shorter than this are not worth a span. */
@@ -242,8 +243,7 @@ static int slices(struct exporter *x, struct lt_export_stats *st)
 	}
 	while (n > 0)
 		close_top(x, open, &n);
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 /* Async spans: handles from creation to close (or the end), promises that
@@ -290,8 +290,7 @@ static int spans(struct exporter *x, struct lt_export_stats *st)
 		}
 		st->spans++;
 	}
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 static const char busy_sql[] =
@@ -344,8 +343,7 @@ static int counters(struct exporter *x, struct lt_export_stats *st)
 		lt_json_end_object(&x->j);
 		st->counters++;
 	}
-	sqlite3_finalize(s);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return lt_store_scan_done(s, step);
 }
 
 /* "[1,2,3]", malloc'd; NULL for an empty list (all). */

@@ -258,20 +258,13 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 {
 	struct lt_json *j = &((struct lt_replay_json *)ctx)->json;
 	lt_json_begin_object(j);
-	lt_json_key(j, "seq");
-	lt_json_int(j, d->seq);
-	lt_json_key(j, "pid");
-	lt_json_int(j, d->pid);
-	lt_json_key(j, "tid");
-	lt_json_int(j, d->tid);
-	lt_json_key(j, "queue");
-	lt_json_cstring(j, d->queue);
-	lt_json_key(j, "type");
-	lt_json_cstring(j, d->type);
-	lt_json_key(j, "begin_ns");
-	lt_json_int(j, d->begin_ns);
-	lt_json_key(j, "end_ns");
-	lt_json_int(j, d->end_ns);
+	lt_json_key_int(j, "seq", d->seq);
+	lt_json_key_int(j, "pid", d->pid);
+	lt_json_key_int(j, "tid", d->tid);
+	lt_json_key_cstring(j, "queue", d->queue);
+	lt_json_key_cstring(j, "type", d->type);
+	lt_json_key_int(j, "begin_ns", d->begin_ns);
+	lt_json_key_int(j, "end_ns", d->end_ns);
 	lt_json_key(j, "trigger");
 	if (d->trigger_seq)
 		lt_json_int(j, d->trigger_seq);
@@ -282,25 +275,17 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		lt_json_int(j, d->parent_seq);
 	else
 		lt_json_null(j);
-	lt_json_key(j, "depth");
-	lt_json_int(j, d->depth);
-	lt_json_key(j, "iteration");
-	lt_json_int(j, d->iteration);
-	lt_json_key(j, "phase");
-	lt_json_cstring(j, d->phase);
-	lt_json_key(j, "callback");
-	lt_json_cstring(j, d->callback[0] ? d->callback : NULL);
+	lt_json_key_int(j, "depth", d->depth);
+	lt_json_key_int(j, "iteration", d->iteration);
+	lt_json_key_cstring(j, "phase", d->phase);
+	lt_json_key_cstring(j, "callback", d->callback[0] ? d->callback : NULL);
 	lt_json_key(j, "location");
 	if (d->loc.file) {
 		lt_json_begin_object(j);
-		lt_json_key(j, "file");
-		lt_json_cstring(j, d->loc.file);
-		lt_json_key(j, "line");
-		lt_json_int(j, d->loc.line);
-		lt_json_key(j, "column");
-		lt_json_int(j, d->loc.column);
-		lt_json_key(j, "function");
-		lt_json_cstring(j, d->loc.function);
+		lt_json_key_cstring(j, "file", d->loc.file);
+		lt_json_key_int(j, "line", d->loc.line);
+		lt_json_key_int(j, "column", d->loc.column);
+		lt_json_key_cstring(j, "function", d->loc.function);
 		lt_json_key(j, "inherited");
 		lt_json_bool(j, d->loc.inherited);
 		lt_json_end_object(j);
@@ -312,30 +297,22 @@ int lt_replay_json_dispatch(void *ctx, const struct lt_dispatch *d, const struct
 		int user = sm->user_samples > 0;
 		lt_json_key(j, "sampled");
 		lt_json_begin_object(j);
-		lt_json_key(j, "samples");
-		lt_json_int(j, sm->samples);
-		lt_json_key(j, "user_samples");
-		lt_json_int(j, user ? sm->user_votes : 0);
-		lt_json_key(j, "file");
-		lt_json_cstring(j, user ? sm->user.file : NULL);
+		lt_json_key_int(j, "samples", sm->samples);
+		lt_json_key_int(j, "user_samples", user ? sm->user_votes : 0);
+		lt_json_key_cstring(j, "file", user ? sm->user.file : NULL);
 		lt_json_key(j, "line");
 		if (user)
 			lt_json_int(j, sm->user.line);
 		else
 			lt_json_null(j);
-		lt_json_key(j, "function");
-		lt_json_cstring(j, user && sm->user.function[0] ? sm->user.function : NULL);
-		lt_json_key(j, "calling");
-		lt_json_cstring(j, sm->called[0] ? sm->called : NULL);
+		lt_json_key_cstring(j, "function", user && sm->user.function[0] ? sm->user.function : NULL);
+		lt_json_key_cstring(j, "calling", sm->called[0] ? sm->called : NULL);
 		lt_json_key(j, "library");
 		if (sm->has_library) {
 			lt_json_begin_object(j);
-			lt_json_key(j, "file");
-			lt_json_cstring(j, sm->library.file);
-			lt_json_key(j, "line");
-			lt_json_int(j, sm->library.line);
-			lt_json_key(j, "function");
-			lt_json_cstring(j, sm->library.function[0] ? sm->library.function : NULL);
+			lt_json_key_cstring(j, "file", sm->library.file);
+			lt_json_key_int(j, "line", sm->library.line);
+			lt_json_key_cstring(j, "function", sm->library.function[0] ? sm->library.function : NULL);
 			lt_json_end_object(j);
 		} else {
 			lt_json_null(j);

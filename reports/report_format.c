@@ -15,8 +15,7 @@ static void json_percentiles(struct lt_json *j, const char *key, const struct lt
 {
 	lt_json_key(j, key);
 	lt_json_begin_object(j);
-	lt_json_key(j, "count");
-	lt_json_int(j, p->count);
+	lt_json_key_int(j, "count", p->count);
 	lt_json_key(j, "p50_ms");
 	lt_json_double(j, p->p50_ms);
 	lt_json_key(j, "p90_ms");
@@ -33,56 +32,38 @@ static void json_percentiles(struct lt_json *j, const char *key, const struct lt
 void lt_report_json_finding(struct lt_json *j, const struct lt_finding *f)
 {
 	lt_json_begin_object(j);
-	lt_json_key(j, "kind");
-	lt_json_cstring(j, f->kind);
-	lt_json_key(j, "severity");
-	lt_json_cstring(j, lt_severity_name(f->severity));
-	lt_json_key(j, "message");
-	lt_json_cstring(j, f->message ? f->message : "");
-	lt_json_key(j, "fix");
-	lt_json_cstring(j, f->fix ? f->fix : "");
+	lt_json_key_cstring(j, "kind", f->kind);
+	lt_json_key_cstring(j, "severity", lt_severity_name(f->severity));
+	lt_json_key_cstring(j, "message", f->message ? f->message : "");
+	lt_json_key_cstring(j, "fix", f->fix ? f->fix : "");
 	lt_json_key(j, "location");
 	if (f->file) {
 		lt_json_begin_object(j);
-		lt_json_key(j, "file");
-		lt_json_cstring(j, f->file);
-		lt_json_key(j, "line");
-		lt_json_int(j, f->line);
-		lt_json_key(j, "column");
-		lt_json_int(j, f->column);
-		lt_json_key(j, "function");
-		lt_json_cstring(j, f->function && f->function[0] ? f->function : NULL);
+		lt_json_key_cstring(j, "file", f->file);
+		lt_json_key_int(j, "line", f->line);
+		lt_json_key_int(j, "column", f->column);
+		lt_json_key_cstring(j, "function", f->function && f->function[0] ? f->function : NULL);
 		lt_json_end_object(j);
 	} else {
 		lt_json_null(j);
 	}
 	if (f->location_note) {
-		lt_json_key(j, "location_note");
-		lt_json_cstring(j, f->location_note);
+		lt_json_key_cstring(j, "location_note", f->location_note);
 	}
 	if (f->library_file) {
 		lt_json_key(j, "library_location");
 		lt_json_begin_object(j);
-		lt_json_key(j, "file");
-		lt_json_cstring(j, f->library_file);
-		lt_json_key(j, "line");
-		lt_json_int(j, f->library_line);
-		lt_json_key(j, "column");
-		lt_json_int(j, f->library_column);
-		lt_json_key(j, "function");
-		lt_json_cstring(j, f->library_function && f->library_function[0] ? f->library_function : NULL);
-		lt_json_key(j, "package");
-		lt_json_cstring(j, f->library_package);
+		lt_json_key_cstring(j, "file", f->library_file);
+		lt_json_key_int(j, "line", f->library_line);
+		lt_json_key_int(j, "column", f->library_column);
+		lt_json_key_cstring(j, "function", f->library_function && f->library_function[0] ? f->library_function : NULL);
+		lt_json_key_cstring(j, "package", f->library_package);
 		lt_json_end_object(j);
 	}
-	lt_json_key(j, "pid");
-	lt_json_int(j, f->pid);
-	lt_json_key(j, "tid");
-	lt_json_int(j, f->tid);
-	lt_json_key(j, "thread_name");
-	lt_json_cstring(j, f->thread_name);
-	lt_json_key(j, "script");
-	lt_json_cstring(j, f->script);
+	lt_json_key_int(j, "pid", f->pid);
+	lt_json_key_int(j, "tid", f->tid);
+	lt_json_key_cstring(j, "thread_name", f->thread_name);
+	lt_json_key_cstring(j, "script", f->script);
 	lt_report_json_fields(j, f);
 	lt_json_end_object(j);
 }
@@ -104,14 +85,10 @@ void lt_report_json_fields(struct lt_json *j, const struct lt_finding *f)
 static void json_process(struct lt_json *j, const struct lt_analysis *a, const struct lt_process *p)
 {
 	lt_json_begin_object(j);
-	lt_json_key(j, "pid");
-	lt_json_int(j, p->pid);
-	lt_json_key(j, "ppid");
-	lt_json_int(j, p->ppid);
-	lt_json_key(j, "command");
-	lt_json_cstring(j, p->argv[0] ? p->argv : NULL);
-	lt_json_key(j, "script");
-	lt_json_cstring(j, p->script[0] ? p->script : NULL);
+	lt_json_key_int(j, "pid", p->pid);
+	lt_json_key_int(j, "ppid", p->ppid);
+	lt_json_key_cstring(j, "command", p->argv[0] ? p->argv : NULL);
+	lt_json_key_cstring(j, "script", p->script[0] ? p->script : NULL);
 	lt_json_key(j, "start_ms");
 	lt_json_double(j, p->start_ms);
 	lt_json_key(j, "end_ms");
@@ -121,10 +98,8 @@ static void json_process(struct lt_json *j, const struct lt_analysis *a, const s
 		lt_json_null(j);
 	else
 		lt_json_bool(j, p->clean_exit);
-	lt_json_key(j, "js_threads");
-	lt_json_int(j, p->threads);
-	lt_json_key(j, "exec_path");
-	lt_json_cstring(j, p->exec_path[0] ? p->exec_path : NULL);
+	lt_json_key_int(j, "js_threads", p->threads);
+	lt_json_key_cstring(j, "exec_path", p->exec_path[0] ? p->exec_path : NULL);
 	if (p->exec_path[0]) {
 		lt_json_key(j, "exec_after_ms");
 		lt_json_double(j, p->exec_after_ms);
@@ -134,15 +109,12 @@ static void json_process(struct lt_json *j, const struct lt_analysis *a, const s
 	for (size_t k = 0; k < a->findings.n; k++)
 		if (a->findings.items[k].pid == p->pid && n++ == 0)
 			top = &a->findings.items[k];
-	lt_json_key(j, "findings");
-	lt_json_int(j, (int64_t)n);
+	lt_json_key_int(j, "findings", (int64_t)n);
 	lt_json_key(j, "top_finding");
 	if (top) {
 		lt_json_begin_object(j);
-		lt_json_key(j, "kind");
-		lt_json_cstring(j, top->kind);
-		lt_json_key(j, "severity");
-		lt_json_cstring(j, lt_severity_name(top->severity));
+		lt_json_key_cstring(j, "kind", top->kind);
+		lt_json_key_cstring(j, "severity", lt_severity_name(top->severity));
 		lt_json_end_object(j);
 	} else {
 		lt_json_null(j);
@@ -164,16 +136,11 @@ static void json_batch(struct lt_json *j, const struct lt_metrics *m)
 	for (size_t i = 0; i < m->n_hottest; i++) {
 		const struct lt_hot_site *h = &m->hottest[i];
 		lt_json_begin_object(j);
-		lt_json_key(j, "file");
-		lt_json_cstring(j, h->file);
-		lt_json_key(j, "line");
-		lt_json_int(j, h->line);
-		lt_json_key(j, "column");
-		lt_json_int(j, h->column);
-		lt_json_key(j, "function");
-		lt_json_cstring(j, h->function[0] ? h->function : NULL);
-		lt_json_key(j, "count");
-		lt_json_int(j, h->count);
+		lt_json_key_cstring(j, "file", h->file);
+		lt_json_key_int(j, "line", h->line);
+		lt_json_key_int(j, "column", h->column);
+		lt_json_key_cstring(j, "function", h->function[0] ? h->function : NULL);
+		lt_json_key_int(j, "count", h->count);
 		lt_json_key(j, "total_ms");
 		lt_json_double(j, h->total_ms);
 		lt_json_end_object(j);
@@ -190,27 +157,19 @@ static void json_incomplete(struct lt_json *j, const struct lt_losses *l)
 		return;
 	}
 	lt_json_begin_object(j);
-	lt_json_key(j, "dropped_events");
-	lt_json_int(j, l->dropped_events);
-	lt_json_key(j, "threads");
-	lt_json_int(j, l->threads);
-	lt_json_key(j, "reasons");
-	lt_json_cstring(j, l->reasons);
+	lt_json_key_int(j, "dropped_events", l->dropped_events);
+	lt_json_key_int(j, "threads", l->threads);
+	lt_json_key_cstring(j, "reasons", l->reasons);
 	lt_json_key(j, "gaps");
 	lt_json_begin_array(j);
 	for (size_t i = 0; i < l->n_gaps; i++) {
 		const struct lt_loss_gap *g = &l->gaps[i];
 		lt_json_begin_object(j);
-		lt_json_key(j, "pid");
-		lt_json_int(j, g->pid);
-		lt_json_key(j, "tid");
-		lt_json_int(j, g->tid);
-		lt_json_key(j, "begin_ns");
-		lt_json_int(j, g->begin_ns);
-		lt_json_key(j, "end_ns");
-		lt_json_int(j, g->end_ns);
-		lt_json_key(j, "dropped_events");
-		lt_json_int(j, g->events);
+		lt_json_key_int(j, "pid", g->pid);
+		lt_json_key_int(j, "tid", g->tid);
+		lt_json_key_int(j, "begin_ns", g->begin_ns);
+		lt_json_key_int(j, "end_ns", g->end_ns);
+		lt_json_key_int(j, "dropped_events", g->events);
 		lt_json_end_object(j);
 	}
 	lt_json_end_array(j);
