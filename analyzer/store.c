@@ -194,19 +194,6 @@ static int check_schema(sqlite3 *db, const char **what)
 	return rc;
 }
 
-/* SQLite settings for a file from anywhere: no functions or virtual tables
- * run from its schema, no writes through the schema tables, and corrupt
- * pages caught early. */
-int lt_store_harden(sqlite3 *db)
-{
-	int ok = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) == SQLITE_OK &&
-		 sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) == SQLITE_OK &&
-		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) == SQLITE_OK &&
-		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) == SQLITE_OK &&
-		 exec_sql(db, "PRAGMA cell_size_check=ON") == 0;
-	return ok ? 0 : -EIO;
-}
-
 static int open_trace(const char *path, sqlite3 **db, int check_values, char *err, size_t errlen);
 static int open_fd(const char *path, int fd, const struct stat *st, sqlite3 **db, int check_values, char *err,
 		   size_t errlen);

@@ -36,11 +36,6 @@ int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen);
  * elsewhere. */
 int lt_store_open_written(const char *path, sqlite3 **db, char *err, size_t errlen);
 
-/* SQLite settings for a trace from anywhere (no functions, virtual tables,
- * triggers or views run from its schema; corrupt pages caught early).
- * Returns 0 or -EIO. */
-int lt_store_harden(sqlite3 *db);
-
 /* End a scan: finalize statement s, whose last sqlite3_step() returned
  * step.  Returns 0 when the scan ran to its end (SQLITE_DONE), -EIO when
  * it stopped on an error. */

@@ -3,7 +3,6 @@
  */
 #include "store_check.h"
 
-#include "store.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -188,6 +187,19 @@ static void add(struct sql *q, const char *fmt, ...)
 		q->overflow = 1;
 	else
 		q->n += (size_t)w;
+}
+
+/* SQLite settings for a file from anywhere: no functions or virtual tables
+ * run from its schema, no writes through the schema tables, and corrupt
+ * pages caught early. */
+int lt_store_harden(sqlite3 *db)
+{
+	int ok = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) == SQLITE_OK &&
+		 sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) == SQLITE_OK &&
+		 sqlite3_exec(db, "PRAGMA cell_size_check=ON", NULL, NULL, NULL) == SQLITE_OK;
+	return ok ? 0 : -EIO;
 }
 
 /* A column's problem, written into why; 0 when its value is fine.  Called

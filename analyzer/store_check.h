@@ -34,7 +34,12 @@
 /* Nested dispatches each hold JavaScript frames: V8's stack ends far sooner. */
 #define LT_CHECK_MAX_DEPTH 100000
 
-/* Returns 0, or -EINVAL with "TABLE row N: problem" (no newline) in err;
+/* SQLite settings for a trace from anywhere (no functions, virtual tables,
+ * triggers or views run from its schema; corrupt pages caught early).
+ * Returns 0 or -EIO. */
+int lt_store_harden(sqlite3 *db);
+
+/* Check every value.  Returns 0, or -EINVAL with "TABLE row N: problem" (no newline) in err;
  * -EIO when the trace could not be read (SQLite's message in err).
  * `again` (may be NULL) names the same file for the check's threads to
  * open read-only (a /proc/self/fd path the caller holds open): big tables

@@ -208,6 +208,8 @@ static inline uint32_t lt_record_header(unsigned kind, unsigned aux, unsigned wo
 static inline unsigned lt_record_kind(uint32_t h) { return h & 0xffu; }
 static inline unsigned lt_record_aux(uint32_t h) { return (h >> 8) & 0xffu; }
 static inline unsigned lt_record_words(uint32_t h) { return h >> 16; }
+/* A 64-bit value (a time in ns) stored as two words, low word first. */
+static inline uint64_t lt_ts64(const uint32_t *w) { return (uint64_t)w[0] | ((uint64_t)w[1] << 32); }
 
 /* Records that later ones refer to (strings, stacks, process, thread and JS
  * starts, sampling state, exec, fork): whoever drops events (a flight

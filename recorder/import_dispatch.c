@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "import_reader.h"
+#include "../probes/wire.h"
 #include "import_strings_stacks.h"
 
 static struct lt_open_dispatch *top(struct lt_stream *s)

@@ -19,6 +19,4 @@ int lt_stream_open(struct lt_stream *s, const char *path);
 void lt_stream_peek(struct lt_stream *s);
 void lt_stream_close(struct lt_stream *s);
 
-static inline uint64_t lt_ts64(const uint32_t *w) { return (uint64_t)w[0] | ((uint64_t)w[1] << 32); }
-
 #endif
