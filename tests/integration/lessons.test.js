@@ -120,3 +120,23 @@ for (const major of VERSIONS) {
       });
   }
 }
+
+test('replay --step: every step with why, source and output when not interactive; keys in a terminal', async (t) => {
+  const bin = nodeBinary(22);
+  if (!bin) return t.skip('Node 22 is not installed (scripts/setup.sh)');
+  const r = await allRuns().get(`22/03-nexttick-vs-promise.js`);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const { looptrace, run } = require('./lib');
+  const out = looptrace(['replay', '--step', r.db]);
+  assert.strictEqual(out.status, 0, out.stderr);
+  const steps = out.stdout.split('\n').filter((l) => /^step \d+ of \d+:/.test(l));
+  assert.ok(steps.length >= 6, out.stdout);
+  assert.match(out.stdout, /step 2 of \d+: #\d+ nextTick "nextTick"[^\n]*\n  why now: process\.nextTick callbacks run as soon as the current callback returns, before any promise job[^\n]*\[nexttick\]\n  scheduled at [^\n]*03-nexttick-vs-promise\.js:4\n[\s\S]*?  >\s+4 \| process\.nextTick[\s\S]*?  > nextTick\n/);
+  assert.match(out.stdout, /still waiting\n[\s\S]*microtask: #\d+ "promise then" #\d+ "queueMicrotask"/);
+  const bad = looptrace(['replay', '--step', '--format', 'json', r.db]);
+  assert.strictEqual(bad.status, 2);
+  // in a terminal (script(1) gives it one): go to step 3, back one, quit
+  const tty = run('script', ['-qec', `${LOOPTRACE} replay --step ${r.db}`, '/dev/null'], { input: '3\np\nq\n' });
+  const shown = [...tty.stdout.matchAll(/^step (\d+) of/gm)].map((m) => Number(m[1]));
+  assert.deepStrictEqual(shown, [1, 3, 2], tty.stdout);
+});
