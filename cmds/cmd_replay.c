@@ -55,7 +55,7 @@ static const struct lt_option options[] = {
 	{"step", 0, NULL,
 	 "Step through the program's callbacks one at a time: each with why it ran then, the source line that "
 	 "scheduled it, what is still waiting and what it printed (Enter or n: next, p: previous, a number: go "
-	 "there, q: quit).  When standard input is not a terminal, every step is printed.",
+	 "there, q: quit). When standard input is not a terminal, every step is printed.",
 	 LT_OPT_FLAG, NULL, offsetof(struct replay_settings, step)},
 };
 
