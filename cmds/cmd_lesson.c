@@ -17,6 +17,7 @@
 
 #include "../analyzer/store.h"
 #include "../recorder/record.h"
+#include "../recorder/trace_sources.h"
 #include "../reports/lesson_page.h"
 #include "cmds.h"
 
@@ -230,6 +231,11 @@ int cmd_lesson(int argc, char **argv)
 	int program_status = 0;
 	status = record_program(&s, cmd, trace, &program_status);
 	free(cmd);
+	char err[512];
+	if (status == 0 && lt_trace_add_sources(trace, program, err, sizeof(err)) != 0) {
+		lt_cli_error("lesson: %s", err);
+		status = LT_EXIT_USAGE;
+	}
 	if (status == 0)
 		status = write_page(&s, program, trace, page, program_status);
 remove_trace:

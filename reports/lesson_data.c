@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/processes.h"
 #include "../analyzer/queue.h"
 #include "../analyzer/replay.h"
 #include "../analyzer/source.h"
@@ -144,9 +145,40 @@ int lt_lesson_source_index(const struct lt_lesson *l, const char *file)
 	return -1;
 }
 
-/* Read file into the next source slot (when it is a readable program file
- * not read yet and a slot is free); 0 or -ENOMEM. */
-static int read_source(struct lt_lesson *l, const char *file)
+/* The text of file as stored in the trace (table sources, written by
+ * `lesson`), or NULL (sqlite3_free it). */
+static char *stored_source(sqlite3 *db, const char *file)
+{
+	sqlite3_stmt *s;
+	char *text = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT text FROM sources WHERE file = ? AND typeof(text) = 'text'"
+			       " AND length(CAST(text AS BLOB)) <= 16777216",
+			       -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(s, 1, file, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		text = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return text;
+}
+
+/* Split stored text into lines, as lt_source_lines would give them. */
+static int split_stored(const char *text, struct line_sink *sink)
+{
+	int64_t no = 1;
+	for (const char *p = text; *p && no <= LT_LESSON_MAX_LINES; no++) {
+		size_t len = strcspn(p, "\n");
+		if (take_line(sink, no, p, len > LT_SOURCE_LINE_MAX ? LT_SOURCE_LINE_MAX : len))
+			break;
+		p += len + (p[len] == '\n');
+	}
+	return no > 1 ? 0 : -ENOENT;
+}
+
+/* Read file into the next source slot (when it is stored in the trace or
+ * a readable program file, not read yet, and a slot is free); 0 or -ENOMEM. */
+static int read_source(struct lt_lesson *l, sqlite3 *db, int has_stored, const char *file)
 {
 	if (!file || lt_lesson_source_index(l, file) >= 0 || l->n_sources == LT_LESSON_MAX_SOURCES ||
 	    !strncmp(file, "node:", 5))
@@ -154,7 +186,9 @@ static int read_source(struct lt_lesson *l, const char *file)
 	struct lt_lesson_source *src = &l->sources[l->n_sources];
 	memset(src, 0, sizeof(*src));
 	struct line_sink sink = {.src = src};
-	int n = lt_source_lines(file, 1, LT_LESSON_MAX_LINES, take_line, &sink);
+	char *stored = has_stored ? stored_source(db, file) : NULL;
+	int n = stored ? split_stored(stored, &sink) : lt_source_lines(file, 1, LT_LESSON_MAX_LINES, take_line, &sink);
+	sqlite3_free(stored);
 	if (sink.failed || n < 0) {
 		for (size_t i = 0; i < src->n; i++)
 			free(src->lines[i]);
@@ -205,10 +239,11 @@ int lt_lesson_load(sqlite3 *db, const char *main_file, size_t max_steps, struct 
 	sqlite3_finalize(ld.facts);
 	if (rc == 0)
 		rc = ld.failed;
+	int has_stored = lt_table_exists(db, "sources");
 	if (rc == 0)
-		rc = read_source(l, main_file);
+		rc = read_source(l, db, has_stored, main_file);
 	for (size_t i = 0; i < l->n && rc == 0; i++)
-		rc = read_source(l, l->steps[i].file);
+		rc = read_source(l, db, has_stored, l->steps[i].file);
 	if (rc == 0)
 		rc = explain_all(l);
 	if (rc == -ENOMEM)

@@ -126,7 +126,10 @@ test('replay --step: every step with why, source and output when not interactive
   if (!bin) return t.skip('Node 22 is not installed (scripts/setup.sh)');
   const r = await allRuns().get(`22/03-nexttick-vs-promise.js`);
   assert.strictEqual(r.status, 0, r.stderr);
-  const { looptrace, run } = require('./lib');
+  const { looptrace, run, sql } = require('./lib');
+  const stored = sql(r.db, 'SELECT file, text FROM sources');
+  assert.strictEqual(stored[0].file, path.join(LESSONS, '03-nexttick-vs-promise.js'), 'the source is in the trace');
+  assert.strictEqual(stored[0].text, fs.readFileSync(stored[0].file, 'utf8'));
   const out = looptrace(['replay', '--step', r.db]);
   assert.strictEqual(out.status, 0, out.stderr);
   const steps = out.stdout.split('\n').filter((l) => /^step \d+ of \d+:/.test(l));
