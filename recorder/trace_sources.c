@@ -72,8 +72,9 @@ int lt_trace_add_sources(const char *path, const char *main_file, char *err, siz
 	stored = rc > 0;
 	int step;
 	while (stored < LT_TRACE_SOURCES_MAX && (step = sqlite3_step(files)) == SQLITE_ROW) {
-		const char *file = (const char *)sqlite3_column_text(files, 0);
-		if (main_file && !strcmp(file, main_file))
+		char file[4096]; /* an ES module's file:// URL as its path */
+		if (lt_source_path((const char *)sqlite3_column_text(files, 0), file, sizeof(file)) != 0 ||
+		    (main_file && !strcmp(file, main_file)))
 			continue;
 		if ((rc = store_file(insert, file)) < 0)
 			goto fail;

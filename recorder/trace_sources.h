@@ -6,7 +6,8 @@
  *
  * Which files: main_file (may be NULL) and the files of the trace's stacks
  * that are the program's (not node:, not under node_modules/), at most
- * LT_TRACE_SOURCES_MAX, each a readable regular JavaScript/TypeScript file
+ * LT_TRACE_SOURCES_MAX, each under its path (an ES module's file:// URL
+ * decoded), each a readable regular JavaScript/TypeScript file
  * (analyzer/source.h rules) of at most LT_TRACE_SOURCE_BYTES.
  *
  * Errors: 0 or -errno with a one-line reason in err.

@@ -57,13 +57,28 @@ static void read_facts(struct loader *ld, struct lt_why_step *w)
 	w->created = sqlite3_column_int64(ld->facts, 1);
 }
 
+/* A promise job of Node's own queued by one of the program's promise jobs
+ * (adopting a promise returned from an async function or a then callback):
+ * it stays, as the order depends on it.  Module loading's own jobs go. */
+static int continues_program_job(const struct lt_lesson *l, const struct lt_dispatch *d)
+{
+	if (strcmp(lt_queue_canonical(d->queue), "microtask") != 0 || d->trigger_seq <= 0)
+		return 0;
+	for (size_t k = l->n, looked = 0; k-- > 0 && looked < 64; looked++) {
+		const struct lt_lesson_step *s = &l->steps[k];
+		if (s->why.seq == d->trigger_seq)
+			return !strcmp(s->queue, "microtask");
+		if (s->why.seq < d->trigger_seq)
+			break;
+	}
+	return 0;
+}
+
 static int take_step(void *ctx, const struct lt_dispatch *d, const struct lt_output *out, size_t n_out)
 {
 	struct loader *ld = ctx;
 	struct lt_lesson *l = ld->l;
-	/* a promise job of Node's own stays: adopting a promise costs jobs
-	 * that a lesson on execution order must show */
-	if (lt_replay_is_housekeeping(d, n_out) && strcmp(lt_queue_canonical(d->queue), "microtask") != 0) {
+	if (lt_replay_is_housekeeping(d, n_out) && !continues_program_job(l, d)) {
 		l->hidden++;
 		return 0;
 	}
@@ -87,7 +102,9 @@ static int take_step(void *ctx, const struct lt_dispatch *d, const struct lt_out
 	s->callback = copy(d->callback);
 	s->phase = copy(d->phase);
 	s->function = copy(d->loc.function);
-	s->file = d->loc.file ? strdup(d->loc.file) : NULL;
+	char path[4096]; /* an ES module's file:// URL as the path it names */
+	const char *file = d->loc.file && lt_source_path(d->loc.file, path, sizeof(path)) == 0 ? path : d->loc.file;
+	s->file = file ? strdup(file) : NULL;
 	if (!s->queue || !s->type || !s->callback || !s->phase || !s->function || (d->loc.file && !s->file))
 		goto oom;
 	s->line = d->loc.file ? d->loc.line : 0;
