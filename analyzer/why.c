@@ -131,15 +131,15 @@ static const char *plural(size_t n, const char *one, const char *many) { return 
 static void jumped_ahead_of(struct sentence *s, const struct lt_why_step *steps, size_t n, size_t i,
 			    const char *const *queues, const char *const *names, size_t nq)
 {
-	size_t said = 0;
-	for (size_t q = 0; q < nq; q++) {
-		size_t w = still_waiting(steps, n, i, queues[q]);
-		if (!w)
+	size_t counts[8] = {0}, kinds = 0, said = 0;
+	for (size_t q = 0; q < nq && q < 8; q++)
+		kinds += (counts[q] = still_waiting(steps, n, i, queues[q])) > 0;
+	for (size_t q = 0; q < nq && q < 8; q++) {
+		if (!counts[q])
 			continue;
-		say(s, "%s%zu %s", said ? " and " : ", ahead of ", w, names[q]);
-		if (w != 1)
-			say(s, "s");
 		said++;
+		say(s, "%s%zu %s%s", said == 1 ? ", ahead of " : said == kinds ? " and " : ", ", counts[q], names[q],
+		    counts[q] == 1 ? "" : "s");
 	}
 	if (said)
 		say(s, " already waiting");
@@ -151,7 +151,7 @@ static void queued_by(struct sentence *s, const struct lt_why_step *steps, size_
 	if (e >= 0)
 		say(s, "queued during step #%lld (%s)", (long long)d->enqueued, steps[e].queue);
 	else if (d->enqueued > 0)
-		say(s, "queued during dispatch #%lld", (long long)d->enqueued);
+		say(s, "queued during Node's own dispatch #%lld, not shown", (long long)d->enqueued);
 	else
 		say(s, "queued before the first step shown");
 }
