@@ -1,11 +1,17 @@
 // A pool running at most two tasks at a time
-const jobs = [['A', 100], ['B', 10], ['C', 10], ['D', 10], ['E', 20]];
-const wait = (ms) => new Promise((res) => setTimeout(res, ms));
+// Each job takes a number of event-loop turns (setImmediate) instead of
+// milliseconds, so the order is the same on any machine.
+const jobs = [['A', 10], ['B', 2], ['C', 2], ['D', 2], ['E', 3]];
+const turns = (n) => new Promise((resolve) => {
+  let done = 0;
+  const step = () => (++done >= n ? resolve() : setImmediate(step));
+  setImmediate(step);
+});
 async function worker(id) {
   while (jobs.length) {
-    const [name, ms] = jobs.shift();
+    const [name, n] = jobs.shift();
     console.log(`worker ${id} starts ${name}`);
-    await wait(ms);
+    await turns(n);
     console.log(`worker ${id} done ${name}`);
   }
 }

@@ -22,7 +22,7 @@ async function runNext() {
   } catch (e) {
     task.attempts--;
     console.log(`${task.name} failed (${task.attempts} left)`);
-    if (task.attempts > 0) setTimeout(() => schedule(task.name, task.priority, task.attempts, task.fn), 50);
+    if (task.attempts > 0) setTimeout(() => schedule(task.name, task.priority, task.attempts, task.fn), 100);
   }
   setImmediate(runNext);
 }
