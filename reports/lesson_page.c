@@ -142,6 +142,7 @@ static void data(FILE *o, const struct lt_lesson *l, const struct lt_lesson_info
 	j.html_safe = 1;
 	lt_json_begin_object(&j);
 	lt_json_key_cstring(&j, "main", info->main_file);
+	lt_json_key_cstring(&j, "runtime", info->runtime);
 	lt_json_key(&j, "sources");
 	lt_json_begin_array(&j);
 	for (size_t i = 0; i < l->n_sources; i++) {

@@ -391,4 +391,20 @@
     note.hidden = false;
   }
   if (!real.length) $('skip').textContent = 'Step through the program';
+  // "// Node 22: ..." lines in the program's opening comment: where Node
+  // versions differ, the page says so.
+  const main = D.sources[0] ? D.sources[0].lines : [];
+  const versionNotes = [];
+  for (const line of main) {
+    if (!/^\s*\/\//.test(line)) break;
+    const m = /^\s*\/\/\s*(Node (?:\d+|versions?)\b.*)$/.exec(line);
+    if (m) versionNotes.push(m[1]);
+  }
+  if (versionNotes.length) {
+    const note = el('p', 'note');
+    note.id = 'version-note';
+    note.textContent = 'This order depends on the Node version: ' + versionNotes.join(' ') +
+      (D.runtime ? ' (this page was recorded with ' + D.runtime + ').' : '');
+    $('predict').insertBefore(note, $('guess'));
+  }
 })();
