@@ -98,8 +98,7 @@ int lt_source_definition(const char *file, const char *name, int64_t near_line, 
 	return 0;
 }
 
-/* "file:///a%20b.js" -> "/a b.js"; a plain path is copied.  0 or -ENOENT. */
-static int path_of(const char *file, char *out, size_t cap)
+int lt_source_path(const char *file, char *out, size_t cap)
 {
 	const char *p = file;
 	if (!strncmp(p, "file://", 7))
@@ -137,7 +136,7 @@ int lt_source_lines(const char *file, int64_t first, int64_t last, lt_source_lin
 {
 	char path[4096];
 	struct stat st;
-	if (!file || first < 1 || last < first || path_of(file, path, sizeof(path)) != 0 ||
+	if (!file || first < 1 || last < first || lt_source_path(file, path, sizeof(path)) != 0 ||
 	    !is_program_source(path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return -ENOENT;
 	FILE *f = fopen(path, "r");

@@ -15,6 +15,11 @@
 int lt_source_definition(const char *file, const char *name, int64_t near_line, int64_t *line,
 			 int64_t *column);
 
+/* The path a trace's file name stands for: "file:///a%20b.js" -> "/a b.js";
+ * a plain path is copied.  Returns 0, or -ENOENT (empty, a NUL escape, or
+ * longer than cap). */
+int lt_source_path(const char *file, char *out, size_t cap);
+
 /* Called for each line of an excerpt: its 1-based number and its text
  * (without the newline, at most LT_SOURCE_LINE_MAX bytes).  Return nonzero
  * to stop. */

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../analyzer/losses.h"
 #include "../analyzer/replay.h"
+#include "../reports/lesson_text.h"
 #include "../reports/replay_format.h"
 #include "cmds.h"
 
@@ -23,6 +25,7 @@ struct replay_settings {
 	struct lt_pids pids;
 	double min_ms;
 	const char *grep;
+	int step;
 };
 
 static const char *const formats[] = {"text", "json", NULL};
@@ -49,6 +52,11 @@ static const struct lt_option options[] = {
 	 "Show only dispatches whose callback, type, location, sampled code or output matches PATTERN (an "
 	 "extended regular expression, as grep -E).",
 	 LT_OPT_STRING, NULL, offsetof(struct replay_settings, grep)},
+	{"step", 0, NULL,
+	 "Step through the program's callbacks one at a time: each with why it ran then, the source line that "
+	 "scheduled it, what is still waiting and what it printed (Enter or n: next, p: previous, a number: go "
+	 "there, q: quit). When standard input is not a terminal, every step is printed.",
+	 LT_OPT_FLAG, NULL, offsetof(struct replay_settings, step)},
 };
 
 const struct lt_command lt_command_replay = {
@@ -118,6 +126,50 @@ static int print_replay(sqlite3 *db, const struct replay_settings *s, const rege
 	return rc;
 }
 
+/* replay --step: one step at a time, driven by lines read from stdin. */
+static int step_through(sqlite3 *db, const char *trace)
+{
+	struct lt_lesson l;
+	char err[512];
+	if (lt_lesson_load(db, NULL, LT_LESSON_MAX_STEPS, &l, err, sizeof(err)) != 0) {
+		lt_cli_error("%s: %s", trace, err);
+		lt_lesson_free(&l);
+		return LT_EXIT_USAGE;
+	}
+	int interactive = isatty(0) && isatty(1);
+	size_t i = 0;
+	while (i < l.n) {
+		lt_lesson_text_step(stdout, &l, i);
+		if (!interactive) {
+			fputc('\n', stdout);
+			i++;
+			continue;
+		}
+		printf("[Enter/n] next  [p] previous  [NUMBER] go to step  [q] quit > ");
+		fflush(stdout);
+		char line[64];
+		if (!fgets(line, sizeof(line), stdin) || line[0] == 'q')
+			break;
+		char *end;
+		long to = strtol(line, &end, 10);
+		if (end != line && to >= 1 && (size_t)to <= l.n)
+			i = (size_t)to - 1;
+		else if (line[0] == 'p')
+			i = i ? i - 1 : 0;
+		else if (i + 1 < l.n)
+			i++;
+		else
+			break;
+		fputc('\n', stdout);
+	}
+	if (l.n == 0)
+		printf("no steps: the trace has no callbacks of the program\n");
+	if (l.truncated)
+		printf("(the first %zu steps only)\n", l.n);
+	lt_lesson_free(&l);
+	return fflush(stdout) != 0 ? 1 : 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_settings s = {.format = "text", .block_ms = LT_REPLAY_SLOW_MS};
@@ -134,9 +186,16 @@ int cmd_replay(int argc, char **argv)
 			return lt_command_usage_error(&lt_command_replay, "--grep: %s", why);
 		}
 	}
+	if (s.step && (strcmp(s.format, "text") != 0 || s.grep || s.min_ms > 0))
+		return lt_command_usage_error(&lt_command_replay, "--step goes with neither --format json, --grep nor --min-ms");
 	sqlite3 *db;
 	if ((status = lt_command_open_trace(s.trace, &db)) != 0)
 		goto free_grep;
+	if (s.step) {
+		status = step_through(db, s.trace);
+		sqlite3_close(db);
+		return status;
+	}
 	if (lt_trace_is_attached(db))
 		s.show_all = 1;
 	char err[1024];

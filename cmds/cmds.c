@@ -9,7 +9,7 @@
 const struct lt_command *const lt_commands[] = {
 	&lt_command_record, &lt_command_attach, &lt_command_replay, &lt_command_report,
 	&lt_command_graph,  &lt_command_export, &lt_command_import, &lt_command_dump,
-	&lt_command_diff,
+	&lt_command_diff,   &lt_command_lesson,
 };
 
 const size_t lt_n_commands = LT_COUNT_OF(lt_commands);

@@ -30,6 +30,7 @@ extern const struct lt_command lt_command_export;
 extern const struct lt_command lt_command_import;
 extern const struct lt_command lt_command_dump;
 extern const struct lt_command lt_command_diff;
+extern const struct lt_command lt_command_lesson;
 
 int cmd_record(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -40,6 +41,7 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_lesson(int argc, char **argv);
 
 /* Every subcommand, in the order of `looptrace --help`. */
 extern const struct lt_command *const lt_commands[];

@@ -11,7 +11,30 @@
 #include "../analyzer/queue.h"
 #include "graph_dot.h"
 
+/* Output lines drawn in a node: all of them (as many as a label holds)
+ * when the window's whole output is short, a teaching-sized program; a few
+ * otherwise. */
 #define OUTPUT_LINES 4
+#define SHORT_OUTPUT_LINES 200
+#define ALL_OUTPUT_LINES 40
+
+static const char output_lines_sql[] =
+	"SELECT COALESCE(SUM(length(text) - length(replace(text, char(10), ''))), 0) FROM output"
+	" WHERE dispatch_seq >= ? AND dispatch_seq <= ?";
+
+static int lines_per_node(sqlite3 *db, int64_t from, int64_t to)
+{
+	sqlite3_stmt *s;
+	int64_t total = SHORT_OUTPUT_LINES + 1;
+	if (sqlite3_prepare_v2(db, output_lines_sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, from);
+		sqlite3_bind_int64(s, 2, to);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			total = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	return total <= SHORT_OUTPUT_LINES ? ALL_OUTPUT_LINES : OUTPUT_LINES;
+}
 
 static const char order_sql[] =
 	"SELECT d.seq, d.pid, d.iteration, d.phase, d.queue, d.type, COALESCE(r.callback, ''),"
@@ -138,6 +161,7 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 	sqlite3_bind_int64(s, 1, o->from_seq > 0 ? o->from_seq : 0);
 	sqlite3_bind_int64(s, 2, o->to_seq > 0 ? o->to_seq : INT64_MAX);
 
+	int max_lines = lines_per_node(db, o->from_seq > 0 ? o->from_seq : 0, o->to_seq > 0 ? o->to_seq : INT64_MAX);
 	struct builder b = {.st = st};
 	agseterr(AGMAX); /* Graphviz's own messages would break our one-line contract */
 	b.g = agopen("order", Agdirected, NULL);
@@ -217,7 +241,7 @@ Agraph_t *lt_graph_order(sqlite3 *db, const struct lt_graph_opts *o, struct lt_g
 		if (!silent) {
 			/* the output, a few lines, each as `> text` */
 			const char *p = out;
-			for (int k = 0; *p && k < OUTPUT_LINES; k++) {
+			for (int k = 0; *p && k < max_lines; k++) {
 				const char *nl = strchr(p, '\n');
 				size_t len = nl ? (size_t)(nl - p) : strlen(p);
 				lt_dot_label_raw(label, sizeof(label), "\\n> ");

@@ -4,6 +4,9 @@
 #include "html.h"
 
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -44,3 +47,18 @@ void lt_html_cstr(FILE *out, const char *s)
 	if (s)
 		lt_html_text(out, s, strlen(s));
 }
+
+void lt_html_nonce(char *hex, size_t cap)
+{
+	unsigned char raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		/* no entropy source: still unique per report, just guessable */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() >> (i % 4)) ^ (int)i * 37);
+	}
+	for (size_t i = 0; i < sizeof(raw) && 2 * i + 2 < cap; i++)
+		snprintf(hex + 2 * i, cap - 2 * i, "%02x", raw[i]);
+}
+

@@ -18,4 +18,8 @@ void lt_html_text(FILE *out, const char *s, size_t len);
 /* NUL-terminated; NULL writes nothing. */
 void lt_html_cstr(FILE *out, const char *s);
 
+/* A fresh random nonce for a page's Content-Security-Policy, as hex
+ * (32 digits when cap >= 33). */
+void lt_html_nonce(char *hex, size_t cap);
+
 #endif

@@ -6,9 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "../analyzer/marks.h"
 #include "../analyzer/queue.h"
@@ -23,20 +20,6 @@ extern const char lt_html_css[];
 extern const char lt_html_js[];
 
 #define CONTEXT_LINES 3
-
-static void nonce_of(char *hex, size_t cap)
-{
-	unsigned char raw[16];
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* no entropy source: still unique per report, just guessable */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (size_t i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() >> (i % 4)) ^ (int)i * 37);
-	}
-	for (size_t i = 0; i < sizeof(raw) && 2 * i + 2 < cap; i++)
-		snprintf(hex + 2 * i, cap - 2 * i, "%02x", raw[i]);
-}
 
 static void head(FILE *o, const char *nonce, const char *command)
 {
@@ -362,7 +345,7 @@ static void stepper(FILE *o)
 int lt_report_html(FILE *o, const struct lt_analysis *a, const char *trace_name, char *err, size_t errlen)
 {
 	char nonce[40] = "", command[4096] = "", exit_status[32] = "";
-	nonce_of(nonce, sizeof(nonce));
+	lt_html_nonce(nonce, sizeof(nonce));
 	lt_store_get_meta(a->db, "command", command, sizeof(command));
 	lt_store_get_meta(a->db, "exit_status", exit_status, sizeof(exit_status));
 	head(o, nonce, command);

@@ -255,7 +255,12 @@
     resourceStacks = open ? STACKS_PER_TICK : 0;
     promiseStacks = open ? PROMISE_STACKS_PER_TICK : 0;
   }
+  // LOOPTRACE_STACKS=all (set by `looptrace lesson`): every resource and
+  // promise is located, up to 50000 captures: a teaching page
+  // shows each step's await/then line, whatever it costs a short program.
+  let allStacksLeft = process.env.LOOPTRACE_STACKS === 'all' ? 50000 : 0;
   function takeStackToken(now) {
+    if (allStacksLeft > 0 && allStacksLeft--) return true;
     // Within the burst allowance every resource is located: a short program
     // (a lesson, a puzzle) then has every callback placed in its code.
     if (stackSpentMs < STACK_BURST_MS) return true;
@@ -265,6 +270,7 @@
     return true;
   }
   function takePromiseStackToken(now) {
+    if (allStacksLeft > 0 && allStacksLeft--) return true;
     if (now !== budgetTick) newTick(now);
     if (promiseStacks <= 0) return false;
     promiseStacks--;

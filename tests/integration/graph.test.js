@@ -90,3 +90,13 @@ next();`;
   assert.ok(Number(m[2]) <= Number(m[1]), `${m[2]} clusters for ${m[1]} nodes`);
   assert.ok(Number(m[3]) > 5000, 'the rest is counted as left out');
 });
+
+test('a short program\'s whole output is drawn, even ten lines in one callback', () => {
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'ten.js'), 'for (let i = 0; i < 10; i++) console.log("line " + i);\n');
+  const r = record(['node', 'ten.js'], { cwd: dir });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const text = draw(r.db, 'svg').data.toString('utf8');
+  for (let i = 0; i < 10; i++) assert.ok(text.includes(xml(`> line ${i}`)), `line ${i} drawn`);
+  assert.ok(!text.includes('> …'), 'nothing cut');
+});
