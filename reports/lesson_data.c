@@ -119,6 +119,10 @@ static int take_step(void *ctx, const struct lt_dispatch *d, const struct lt_out
 	s->why = (struct lt_why_step){.seq = d->seq, .enqueued = d->trigger_seq, .parent = d->parent_seq,
 				      .iteration = d->iteration, .queue = s->queue, .type = s->type,
 				      .site_line = s->line, .site_column = s->column};
+	/* A place inherited from the promise's parent says nothing of where this
+	 * job was scheduled: two jobs sharing it are not an adoption's pair. */
+	if (d->loc.inherited)
+		s->why.site_line = s->why.site_column = 0;
 	read_facts(ld, &s->why);
 	return 0;
 oom:
