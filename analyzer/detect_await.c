@@ -32,13 +32,16 @@
  * bar on a loaded machine; overlapping those saves nothing measurable. */
 #define MIN_SPAN_SHARE 0.15
 
+/* One per await: 7M of them in a 45M-event trace, so kept small. */
 struct await {
-	int64_t t, cseq, cns, rseq, rns, cit, rit, xseq, tstack, xsite, pid, tid;
+	int64_t t, cseq, cns, rseq, rns, tstack, pid, tid;
+	int64_t x; /* the awaited promise, 0 when none */
+	int64_t xseq, xsite; /* its creation and site: read for the awaits that need them */
 	int64_t croot; /* the outermost dispatch around cseq (cseq unless nested) */
 	int64_t next; /* index of the invocation's next await, -1 */
-	int64_t origin; /* dispatch that made the chain's first await */
 	double wait_ms; /* the awaited operation's own wait */
-	int has_prev;
+	unsigned char waited; /* resumed in a later loop iteration than T was made */
+	unsigned char has_prev, x_read;
 };
 
 struct run {
@@ -60,13 +63,38 @@ struct runs {
 };
 
 static const char awaits_sql[] =
-	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns, c.iteration, d.iteration,"
-	" COALESCE(x.created_seq, -1), COALESCE(t.stack_id, 0), COALESCE(x.site_stack_id, 0), d.pid, d.tid,"
+	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns,"
+	" COALESCE(d.iteration, 0) > COALESCE(c.iteration, 0),"
+	" COALESCE(t.parent_id, 0), COALESCE(t.stack_id, 0), d.pid, d.tid,"
 	" c.depth, COALESCE(c.parent_seq, c.seq)"
 	" FROM dispatches d JOIN promises t ON t.id = d.promise_id"
 	" JOIN dispatches c ON c.seq = t.created_seq"
-	" LEFT JOIN promises x ON x.id = t.parent_id"
 	" WHERE d.promise_id IS NOT NULL AND d.depth = 1 ORDER BY d.seq";
+
+/* The awaited operation X of an await (its promise, T's parent) is looked
+ * up only for the awaits that need it (those that waited, and those of the
+ * runs found): a third join over every await was a third of the load on a
+ * big trace. */
+static const char operation_sql[] = "SELECT created_seq, COALESCE(site_stack_id, 0) FROM promises WHERE id = ?";
+
+static int read_operation(sqlite3_stmt *s, struct await *a)
+{
+	if (a->x_read)
+		return 0;
+	a->x_read = 1;
+	a->xseq = -1;
+	a->xsite = 0;
+	if (!a->x)
+		return 0;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, a->x);
+	int step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		a->xseq = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 0);
+		a->xsite = sqlite3_column_int64(s, 1);
+	}
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -EIO;
+}
 
 /* An await made in a nested dispatch (a microtask run inside another
  * callback's scope, as node:test and AsyncResource users do) belongs to the
@@ -118,16 +146,16 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 		a->cns = sqlite3_column_int64(s, 2);
 		a->rseq = sqlite3_column_int64(s, 3);
 		a->rns = sqlite3_column_int64(s, 4);
-		a->cit = sqlite3_column_int64(s, 5);
-		a->rit = sqlite3_column_int64(s, 6);
-		a->xseq = sqlite3_column_int64(s, 7);
-		a->tstack = sqlite3_column_int64(s, 8);
-		a->xsite = sqlite3_column_int64(s, 9);
-		a->pid = sqlite3_column_int64(s, 10);
-		a->tid = sqlite3_column_int64(s, 11);
+		a->waited = sqlite3_column_int64(s, 5) != 0;
+		a->x = sqlite3_column_int64(s, 6);
+		a->tstack = sqlite3_column_int64(s, 7);
+		a->pid = sqlite3_column_int64(s, 8);
+		a->tid = sqlite3_column_int64(s, 9);
 		a->next = -1;
-		a->croot = sqlite3_column_int64(s, 12) > 1 ? sqlite3_column_int64(s, 13) : a->cseq;
-		a->origin = a->cseq;
+		a->croot = sqlite3_column_int64(s, 10) > 1 ? sqlite3_column_int64(s, 11) : a->cseq;
+		a->xseq = -1;
+		a->xsite = 0;
+		a->x_read = 0;
 		a->wait_ms = 0;
 		a->has_prev = 0;
 	}
@@ -136,6 +164,14 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 	sqlite3_finalize(s);
 	if (rc == 0)
 		rc = resolve_roots(db, v, n);
+	if (rc == 0 && sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
+		rc = -EIO;
+	if (rc == 0) {
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (v[i].waited)
+				rc = read_operation(s, &v[i]);
+		sqlite3_finalize(s);
+	}
 	if (rc != 0) {
 		free(v);
 		return rc;
@@ -196,7 +232,7 @@ static double overlapped_ms(const struct await *v, int64_t first, int64_t waits,
 		return 0;
 	int64_t m = 0;
 	for (int64_t i = first; i >= 0 && m < waits; i = v[i].next)
-		if (v[i].rit > v[i].cit)
+		if (v[i].waited)
 			w[m++] = wait_ms(&v[i]);
 	for (int64_t a = 0; a < m; a++) /* selection sort is fine: runs are short */
 		for (int64_t b = a + 1; b < m; b++)
@@ -404,7 +440,7 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 		int64_t first = -1, waits = 0, prev_real = -1, last = -1;
 		double serial = 0;
 		for (int64_t i = (int64_t)s; i >= 0; i = v[i].next) {
-			if (!(v[i].rit > v[i].cit))
+			if (!v[i].waited)
 				continue; /* resolved without the loop going round: no wait */
 			int serial_start = prev_real < 0 || v[i].xseq >= v[prev_real].rseq;
 			if (!serial_start) {
@@ -429,6 +465,22 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 			return rc;
 	}
 	return 0;
+}
+
+/* The operations of the awaits locate() looks at in each run. */
+static int read_run_operations(sqlite3 *db, struct await *v, const struct runs *rs)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc = 0;
+	for (size_t r = 0; r < rs->n && rc == 0; r++) {
+		int64_t seen = 0;
+		for (int64_t i = rs->v[r].first; i >= 0 && seen < LOCATE_AWAITS && rc == 0; i = v[i].next, seen++)
+			rc = read_operation(s, &v[i]);
+	}
+	sqlite3_finalize(s);
+	return rc;
 }
 
 static void report(struct lt_analysis *a, struct runs *rs)
@@ -583,6 +635,8 @@ int lt_detect_sequential_await(struct lt_analysis *a)
 	lt_polls_free(&polls);
 	struct runs rs = {0};
 	rc = find_runs(v, n, &rs);
+	if (rc == 0)
+		rc = read_run_operations(a->db, v, &rs);
 	if (rc == 0) {
 		for (size_t i = 0; i < rs.n; i++)
 			locate(a->db, v, &rs.v[i]);
