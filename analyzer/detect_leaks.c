@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "detectors.h"
+#include "user_code.h"
 #include "locations.h"
 #include "processes.h"
 #include "store.h"
@@ -281,6 +282,9 @@ static int handles(struct lt_analysis *a)
 			lt_finding_fix(f, "%s", k->fix);
 		int prc = place_handles(a->db, f, sqlite3_column_int64(s, 12), sqlite3_column_int64(s, 13),
 					sqlite3_column_int64(s, 14));
+		if (prc == 0 && !library_port && lt_is_native_source(f->file))
+			lt_finding_fix(f, "%s", "uv_close() the handle when done (stopping it is not closing it), or "
+					       "uv_unref() it if it must not keep the loop alive");
 		if (prc != 0) {
 			sqlite3_finalize(s);
 			return prc;

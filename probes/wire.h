@@ -181,6 +181,10 @@ _Static_assert(LT_KIND_MAX <= 32, "struct lt_loss counts kinds below 32");
 
 #define LT_EXEC_FAILED 1u
 #define LT_FRAME_NATIVE 0xffffffffu /* LT_STACK: the frame is an address (uv_* interposers) */
+/* LT_R_INIT's callback name of a native callback: this byte, the address in
+ * its module (relative to the load bias) in hex, a space, the module path;
+ * named from the module's symbols at import. */
+#define LT_NATIVE_CALLBACK '\x01'
 
 enum lt_sampling {
 	LT_SAMPLING_ON = 1,

@@ -4,7 +4,10 @@
  */
 #include "native_frames.h"
 
+#include "../probes/wire.h"
+
 #include <elfutils/libdwfl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,10 +101,31 @@ void lt_native_frame_place(struct lt_native_frames **cache, const char *module, 
 	int lineno = 0, col = 0;
 	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL) : NULL;
 	if (file && lineno > 0) {
-		snprintf(out->file, sizeof(out->file), "%s", file);
+		const char *dir = file[0] == '/' ? NULL : dwfl_line_comp_dir(line);
+		if (dir)
+			snprintf(out->file, sizeof(out->file), "%s/%s", dir, file);
+		else
+			snprintf(out->file, sizeof(out->file), "%s", file);
 		out->line = lineno;
 		out->column = col > 0 ? col : 0;
 	}
+}
+
+int lt_native_callback_name(struct lt_native_frames **cache, const char *text, size_t len, char *out, size_t cap)
+{
+	char buf[1200];
+	if (len < 4 || len >= sizeof(buf) || text[0] != LT_NATIVE_CALLBACK)
+		return -EINVAL;
+	memcpy(buf, text + 1, len - 1);
+	buf[len - 1] = '\0';
+	char *end;
+	unsigned long long address = strtoull(buf, &end, 16);
+	if (end == buf || *end != ' ' || !end[1])
+		return -EINVAL;
+	struct lt_native_place place;
+	lt_native_frame_place(cache, end + 1, strlen(end + 1), address, "", 0, &place);
+	snprintf(out, cap, "%s", place.function[0] ? place.function : "(native)");
+	return 0;
 }
 
 void lt_native_frames_free(struct lt_native_frames *c)

@@ -29,6 +29,10 @@ struct lt_native_place {
 /* `*cache` is created on first use (NULL to start). */
 void lt_native_frame_place(struct lt_native_frames **cache, const char *module, size_t module_len,
 			   uint64_t address, const char *symbol, size_t symbol_len, struct lt_native_place *out);
+/* The function named by an LT_R_INIT callback text of the form
+ * LT_NATIVE_CALLBACK "<hex address> <module path>" into out (cap bytes);
+ * 0, or -EINVAL when the text is not of that form. */
+int lt_native_callback_name(struct lt_native_frames **cache, const char *text, size_t len, char *out, size_t cap);
 void lt_native_frames_free(struct lt_native_frames *cache);
 
 #endif

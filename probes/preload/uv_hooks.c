@@ -125,7 +125,7 @@ static void async_trampoline(uv_async_t *h)
 LT_EXPORT int uv_async_init(uv_loop_t *loop, uv_async_t *h, uv_async_cb cb)
 {
 	RESOLVE(uv_async_init);
-	if (!lt_uv_enabled() || !cb)
+	if (!lt_uv_enabled() || !cb || lt_uv_internal(CALLER, (void *)real_uv_async_init))
 		return real_uv_async_init(loop, h, cb);
 	struct lt_uv_entry *e = handle_entry(h, "uv_async", CALLER, (void *)cb, -1, 0);
 	if (!e)
@@ -147,7 +147,7 @@ static void signal_trampoline(uv_signal_t *h, int signum)
 LT_EXPORT int uv_signal_start(uv_signal_t *h, uv_signal_cb cb, int signum)
 {
 	RESOLVE(uv_signal_start);
-	if (!lt_uv_enabled() || !cb || cb == signal_trampoline)
+	if (!lt_uv_enabled() || !cb || cb == signal_trampoline || lt_uv_internal(CALLER, (void *)real_uv_signal_start))
 		return real_uv_signal_start(h, cb, signum);
 	struct lt_uv_entry *e = handle_entry(h, "SIGNALWRAP", CALLER, (void *)cb, -1, 0);
 	if (!e)
@@ -184,7 +184,7 @@ LT_EXPORT int uv_tcp_init(uv_loop_t *loop, uv_tcp_t *h)
 {
 	RESOLVE(uv_tcp_init);
 	int rc = real_uv_tcp_init(loop, h);
-	if (rc == 0 && lt_uv_enabled())
+	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_tcp_init))
 		handle_entry(h, "TCPWRAP", CALLER, NULL, -1, 0);
 	return rc;
 }
@@ -193,7 +193,7 @@ LT_EXPORT int uv_pipe_init(uv_loop_t *loop, uv_pipe_t *h, int ipc)
 {
 	RESOLVE(uv_pipe_init);
 	int rc = real_uv_pipe_init(loop, h, ipc);
-	if (rc == 0 && lt_uv_enabled())
+	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_pipe_init))
 		handle_entry(h, "PIPEWRAP", CALLER, NULL, -1, 0);
 	return rc;
 }
@@ -202,7 +202,7 @@ LT_EXPORT int uv_udp_init(uv_loop_t *loop, uv_udp_t *h)
 {
 	RESOLVE(uv_udp_init);
 	int rc = real_uv_udp_init(loop, h);
-	if (rc == 0 && lt_uv_enabled())
+	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_udp_init))
 		handle_entry(h, "UDPWRAP", CALLER, NULL, -1, 0);
 	return rc;
 }

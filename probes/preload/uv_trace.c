@@ -54,6 +54,12 @@ int lt_uv_enabled(void)
 	return state == 1 && looptrace_log_current() != NULL;
 }
 
+int lt_uv_internal(const void *caller, const void *real_fn)
+{
+	Dl_info a, b;
+	return real_fn && dladdr(caller, &a) && dladdr(real_fn, &b) && a.dli_fbase == b.dli_fbase;
+}
+
 static size_t slot_of(const void *key)
 {
 	uintptr_t k = (uintptr_t)key;
@@ -122,6 +128,14 @@ static void ensure_started(struct lt_log *log)
 	lt_record_commit(log, rec, lt_record_header(LT_JS_START, 0, 6));
 }
 
+/* The real path of a module (the main program's l_name is empty). */
+static void module_path(const Dl_info *info, const struct link_map *map, char path[NAME_BYTES])
+{
+	const char *name = info->dli_fname && info->dli_fname[0] && map->l_name[0] ? info->dli_fname : "/proc/self/exe";
+	if (!realpath(name, path))
+		snprintf(path, NAME_BYTES, "%s", name);
+}
+
 /* The string id of the module path holding `addr`, and its load bias. */
 static uint32_t module_of(struct lt_log *log, const void *addr, uintptr_t *bias)
 {
@@ -134,9 +148,7 @@ static uint32_t module_of(struct lt_log *log, const void *addr, uintptr_t *bias)
 		if (tls_modules[i].bias == map->l_addr)
 			return tls_modules[i].path_id;
 	char path[NAME_BYTES];
-	const char *name = info.dli_fname && info.dli_fname[0] && map->l_name[0] ? info.dli_fname : "/proc/self/exe";
-	if (!realpath(name, path))
-		snprintf(path, sizeof(path), "%s", name);
+	module_path(&info, map, path);
 	uint32_t id = lt_record_string(log, path, strlen(path));
 	if (id && tls_n_modules < MODULE_CACHE) {
 		tls_modules[tls_n_modules].bias = map->l_addr;
@@ -176,12 +188,19 @@ static uint32_t site_of(struct lt_log *log, const void *caller)
 	return id;
 }
 
+/* The callback as its address in its module (LT_NATIVE_CALLBACK): a static
+ * function has no dynamic symbol to name it by here. */
 static uint32_t callback_name(struct lt_log *log, const void *callback)
 {
 	Dl_info info;
-	if (!callback || !dladdr(callback, &info) || !info.dli_sname)
+	struct link_map *map = NULL;
+	if (!callback || !dladdr1(callback, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
 		return 0;
-	return lt_record_string(log, info.dli_sname, strlen(info.dli_sname));
+	char path[NAME_BYTES], text[NAME_BYTES + 32];
+	module_path(&info, map, path);
+	int n = snprintf(text, sizeof(text), "%c%lx %s", LT_NATIVE_CALLBACK,
+			 (unsigned long)((uintptr_t)callback - map->l_addr), path);
+	return n > 0 ? lt_record_string(log, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1) : 0;
 }
 
 static uint64_t rel_now(void) { return lt_now_ns() - tls_base; }

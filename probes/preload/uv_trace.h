@@ -29,6 +29,11 @@ struct lt_uv_entry {
  * process is not Node (whose agent describes its handles itself). */
 int lt_uv_enabled(void);
 
+/* Whether return address `caller` lies in libuv itself (the module that
+ * defines `real_fn`): libuv's own handles (the threadpool's async, its
+ * signal pipe) are not the program's. */
+int lt_uv_internal(const void *caller, const void *real_fn);
+
 /* The entry of `key`, created when `create` (NULL when absent, or the table
  * is full).  The pointer stays valid until lt_uv_forget(key). */
 struct lt_uv_entry *lt_uv_lookup(const void *key, int create);
