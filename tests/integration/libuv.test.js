@@ -1,0 +1,93 @@
+'use strict';
+// Programs on the shared libuv (libuv1), traced by the preload library's
+// uv_* interposers: the C programs of examples/c are built here (-g) and
+// recorded for real; their tasks, findings and lines are what they did.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { SOURCE_DIR, run, record, looptrace, replayJson, sql, tmpdir } = require('./lib');
+
+const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
+
+function build(name) {
+  const out = path.join(tmpdir(), name);
+  const r = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
+  assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, scripts/setup.sh): ${r.stderr}`);
+  return out;
+}
+
+// The 1-based line of the first line of examples/c/FILE holding `text`.
+function lineOf(file, text) {
+  const lines = fs.readFileSync(path.join(EXAMPLES, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${text} in ${file}`);
+  return i + 1;
+}
+
+function report(db) {
+  const r = looptrace(['report', '--format', 'json', db]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const loud = (findings) => findings.filter((f) => f.severity !== 'info');
+
+test('uv_defects: the blocking timer callback and the leaked timer, at their lines', () => {
+  const prog = build('uv_defects');
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 5/);
+  const { findings } = report(r.db);
+  const kinds = loud(findings).map((f) => f.kind).sort();
+  assert.deepStrictEqual(kinds, ['blocking-task', 'leaked-handle'], JSON.stringify(findings, null, 1));
+
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking.location.file.endsWith('examples/c/uv_defects.c'), blocking.location.file);
+  assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'uv_timer_start(&blocker'));
+  assert.strictEqual(blocking.location.function, 'main');
+  assert.ok(blocking.duration_ms >= 110, `blocked ${blocking.duration_ms} ms`);
+  assert.match(blocking.message, /on_block/);
+  assert.match(blocking.fix, /uv_queue_work/);
+
+  const leak = findings.find((f) => f.kind === 'leaked-handle');
+  assert.ok(leak.location.file.endsWith('examples/c/uv_defects.c'), leak.location.file);
+  assert.strictEqual(leak.location.line, lineOf('uv_defects.c', 'the planted leak'));
+  assert.match(leak.fix, /uv_close/);
+
+  // every task the program scheduled, once per run of its callback
+  const byType = {};
+  for (const d of replayJson(r.db).dispatches) byType[`${d.queue}/${d.type}`] = (byType[`${d.queue}/${d.type}`] || 0) + 1;
+  assert.strictEqual(byType['timer/Timeout'], 7, JSON.stringify(byType)); // 5 ticks, the blocker, the stopper
+  assert.strictEqual(byType['io/uv_idle'], 3);
+  assert.strictEqual(byType['io/uv_check'], 3);
+  assert.strictEqual(byType['io/uv_work'], 1);
+  assert.strictEqual(byType['io/uv_async'], undefined, 'libuv\'s own threadpool async is not the program\'s');
+  // the callbacks are named from the program's symbols
+  const callbacks = sql(r.db, "SELECT DISTINCT callback FROM resources WHERE type = 'Timeout' ORDER BY callback").map((x) => x.callback);
+  assert.deepStrictEqual(callbacks, ['on_block', 'on_leaked', 'on_stop', 'on_tick']);
+});
+
+test('uv_echo: 20 TCP clients x 10 echoes, every handle and request closed', () => {
+  const prog = build('uv_echo');
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /echoed 200/);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings), []);
+  const rows = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
+  assert.deepStrictEqual(rows, [
+    { type: 'TCPCONNECTWRAP', n: 20, open: 0 },
+    { type: 'TCPSERVERWRAP', n: 1, open: 0 },
+    { type: 'TCPWRAP', n: 41, open: 0 }, // 20 clients, 20 accepted peers, the server before uv_listen
+    { type: 'WRITEWRAP', n: 400, open: 0 },
+  ]);
+  const d = sql(r.db, 'SELECT queue, type, count(*) AS n FROM dispatches GROUP BY 1, 2 ORDER BY 1, 2');
+  const n = (q, t) => (d.find((x) => x.queue === q && x.type === t) || { n: 0 }).n;
+  assert.strictEqual(n('io', 'TCPSERVERWRAP'), 20); // one accept per client
+  assert.strictEqual(n('io', 'TCPCONNECTWRAP'), 20);
+  assert.strictEqual(n('io', 'WRITEWRAP'), 400);
+  assert.strictEqual(n('io', 'TCPWRAP'), 420); // 200 echoes read by each side, 20 EOFs
+  assert.strictEqual(n('close', 'TCPWRAP'), 20);
+  assert.strictEqual(n('exit', 'beforeExit'), 1, 'uv_run returned: the loop ran dry');
+});
