@@ -496,8 +496,8 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 		lt_finding_fix(f, "%s", "a library's first use (lazy compilation and set-up), paid once: warm it up at start "
 					"if the first request's latency matters");
 	else if (lt_is_native_source(s->file))
-		lt_finding_fix(f, "%s", "move the work to the threadpool (uv_queue_work) or split it across loop "
-					"iterations (an idle or check handle doing a slice per turn)");
+		lt_finding_fix(f, "%s", "move the work off the loop thread (a thread pool; uv_queue_work on libuv) "
+					"or split it into slices run on successive loop iterations");
 	else
 		lt_finding_fix(f, "%s", c.fix);
 	if (s->file[0]) {

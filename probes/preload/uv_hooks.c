@@ -28,13 +28,13 @@
 
 /* The entry of a handle, made a resource of `type` on first sight. */
 static struct lt_uv_entry *handle_entry(const void *h, const char *type, const void *caller, void *cb,
-					int64_t delay_ms, int repeat)
+					int64_t delay_ms, unsigned flags)
 {
 	struct lt_uv_entry *e = lt_uv_lookup(h, 1);
 	if (!e)
 		return NULL;
 	if (!e->id)
-		e->id = lt_uv_resource(type, caller, cb, delay_ms, repeat);
+		e->id = lt_uv_resource(type, caller, cb, delay_ms, flags);
 	return e;
 }
 
@@ -63,7 +63,7 @@ static void *callback_of(const void *key, uint32_t *id)
 		RESOLVE(uv_##kind##_start);                                                    \
 		if (!lt_uv_enabled() || !cb || cb == kind##_trampoline)                        \
 			return real_uv_##kind##_start(h, cb);                                  \
-		struct lt_uv_entry *e = handle_entry(h, type_name, CALLER, (void *)cb, -1, 1); \
+		struct lt_uv_entry *e = handle_entry(h, type_name, CALLER, (void *)cb, -1, 0); \
 		if (!e)                                                                        \
 			return real_uv_##kind##_start(h, cb);                                  \
 		e->cb = (void *)cb;                                                            \
@@ -95,7 +95,7 @@ LT_EXPORT int uv_timer_start(uv_timer_t *h, uv_timer_cb cb, uint64_t timeout, ui
 	if (!e)
 		return real_uv_timer_start(h, cb, timeout, repeat);
 	/* a restarted timer is a new task (as a new setTimeout), scheduled here */
-	e->id = lt_uv_resource("Timeout", CALLER, (void *)cb, (int64_t)timeout, repeat != 0);
+	e->id = lt_uv_resource("Timeout", CALLER, (void *)cb, (int64_t)timeout, repeat ? LT_UV_REPEAT : 0);
 	e->cb = (void *)cb;
 	return real_uv_timer_start(h, timer_trampoline, timeout, repeat);
 }

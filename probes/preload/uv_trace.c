@@ -205,7 +205,7 @@ static uint32_t callback_name(struct lt_log *log, const void *callback)
 
 static uint64_t rel_now(void) { return lt_now_ns() - tls_base; }
 
-uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms, int repeat)
+uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms, unsigned flags)
 {
 	if (!lt_uv_enabled())
 		return 0;
@@ -226,7 +226,7 @@ uint32_t lt_uv_resource(const char *type, const void *caller, const void *callba
 	rec[7] = (uint32_t)(int32_t)(delay_ms > INT32_MAX ? INT32_MAX : delay_ms);
 	rec[8] = cb;
 	rec[9] = 0;
-	lt_record_commit(log, rec, lt_record_header(LT_R_INIT, repeat ? 2u : 0u, 10));
+	lt_record_commit(log, rec, lt_record_header(LT_R_INIT, flags & (LT_UV_UNREF | LT_UV_REPEAT), 10));
 	return id;
 }
 

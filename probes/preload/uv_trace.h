@@ -23,7 +23,13 @@ struct lt_uv_entry {
 	uint32_t id;      /* its resource id in this thread's log */
 	void *cb;         /* the program's callback that the trampoline calls */
 	void *close_cb;   /* the program's uv_close callback */
+	uint32_t outer;   /* probe API: the dispatch its LOOPTRACE_BEGIN interrupted */
+	int one_shot;     /* probe API: a task, finished by its LOOPTRACE_END */
 };
+
+/* lt_uv_resource flags: the LT_R_INIT aux bits */
+#define LT_UV_UNREF 1
+#define LT_UV_REPEAT 2
 
 /* Whether uv_* calls are traced in this process: capture on, and the
  * process is not Node (whose agent describes its handles itself). */
@@ -41,10 +47,10 @@ void lt_uv_forget(const void *key);
 
 /* LT_R_INIT for a new resource of `type` created at return address `caller`
  * (symbolised at import), triggered by the callback running now, calling
- * `callback` when it fires; delay_ms -1 for other than timers.  Returns
- * the resource id (0: not written). */
+ * `callback` when it fires; delay_ms -1 for other than timers; flags
+ * LT_UV_*.  Returns the resource id (0: not written). */
 uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms,
-			int repeat);
+			unsigned flags);
 
 /* Dispatch begin/end of resource `id` (closing: the close callback).
  * lt_uv_begin returns the id of the dispatch it interrupts, which

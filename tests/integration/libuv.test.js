@@ -91,3 +91,39 @@ test('uv_echo: 20 TCP clients x 10 echoes, every handle and request closed', () 
   assert.strictEqual(n('close', 'TCPWRAP'), 20);
   assert.strictEqual(n('exit', 'beforeExit'), 1, 'uv_run returned: the loop ran dry');
 });
+
+test('epoll_probes: the probe API (probes/looptrace.h) in a hand-written epoll loop', () => {
+  const out = path.join(tmpdir(), 'epoll_probes');
+  const cc = run('cc', ['-g', '-O0', '-I', path.join(SOURCE_DIR, 'probes'), '-o', out, path.join(EXAMPLES, 'epoll_probes.c')]);
+  assert.strictEqual(cc.status, 0, `cc epoll_probes.c (systemtap-sdt-dev): ${cc.stderr}`);
+  // the macros are USDT probes too
+  const notes = run('readelf', ['-n', out]);
+  for (const probe of ['task_enqueue', 'handle_open', 'handle_close', 'begin', 'end', 'mark'])
+    assert.match(notes.stdout, new RegExp(`Name: ${probe}\\b`), probe);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 10/);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings).map((f) => f.kind).sort(), ['blocking-task', 'leaked-handle'],
+    JSON.stringify(findings, null, 1));
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking.location.file.endsWith('examples/c/epoll_probes.c'), blocking.location.file);
+  assert.strictEqual(blocking.location.line, lineOf('epoll_probes.c', 'LOOPTRACE_TASK_ENQUEUE(t, "slow-task")'));
+  assert.ok(blocking.duration_ms >= 95, `blocked ${blocking.duration_ms} ms`);
+  const leak = findings.find((f) => f.kind === 'leaked-handle');
+  assert.strictEqual(leak.location.line, lineOf('epoll_probes.c', 'the planted leak'));
+  assert.match(leak.message, /usdt:eventfd/);
+  const rows = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
+  assert.deepStrictEqual(rows, [
+    { type: 'usdt:eventfd', n: 1, open: 1 },
+    { type: 'usdt:mark loop-start', n: 1, open: 0 },
+    { type: 'usdt:slow-task', n: 1, open: 0 },
+    { type: 'usdt:task', n: 9, open: 0 },
+    { type: 'usdt:timerfd', n: 1, open: 0 },
+  ]);
+  // 10 timerfd callbacks, 10 tasks, each one dispatch
+  const d = sql(r.db, "SELECT type, count(*) AS n FROM dispatches WHERE type LIKE 'usdt:%' GROUP BY type ORDER BY type");
+  assert.deepStrictEqual(d, [
+    { type: 'usdt:slow-task', n: 1 }, { type: 'usdt:task', n: 9 }, { type: 'usdt:timerfd', n: 10 },
+  ]);
+});
