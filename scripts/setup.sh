@@ -22,6 +22,8 @@ packages+=(chromium)
 # examples/c against libuv1-dev) and their native frames resolved from DWARF
 # at import (libdw-dev, elfutils); sys/sdt.h for the probe API's USDT macros.
 packages+=(libuv1-dev libdw-dev systemtap-sdt-dev)
+# Real programs on the shared libuv for the same test: uvloop and neovim.
+packages+=(python3-uvloop neovim)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

@@ -22,7 +22,7 @@
 #define RESOLVE(name)                                                                   \
 	static __typeof__(name) *real_##name;                                           \
 	if (!real_##name)                                                               \
-		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+		real_##name = (__typeof__(name) *)lt_uv_real(#name)
 
 #define CALLER __builtin_return_address(0)
 

@@ -54,6 +54,19 @@ int lt_uv_enabled(void)
 	return state == 1 && looptrace_log_current() != NULL;
 }
 
+void *lt_uv_real(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+	if (fn)
+		return fn;
+	void *libuv = dlopen("libuv.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (!libuv)
+		return NULL;
+	fn = dlsym(libuv, name);
+	dlclose(libuv);
+	return fn;
+}
+
 int lt_uv_internal(const void *caller, const void *real_fn)
 {
 	Dl_info a, b;

@@ -35,6 +35,11 @@ struct lt_uv_entry {
  * process is not Node (whose agent describes its handles itself). */
 int lt_uv_enabled(void);
 
+/* libuv's own `name`: the next definition after ours, or libuv.so.1's when
+ * libuv was loaded in a local scope (dlopen'd with RTLD_LOCAL by a Python or
+ * Lua extension) that the global lookup does not see. */
+void *lt_uv_real(const char *name);
+
 /* Whether return address `caller` lies in libuv itself (the module that
  * defines `real_fn`): libuv's own handles (the threadpool's async, its
  * signal pipe) are not the program's. */

@@ -127,3 +127,62 @@ test('epoll_probes: the probe API (probes/looptrace.h) in a hand-written epoll l
     { type: 'usdt:slow-task', n: 1 }, { type: 'usdt:task', n: 9 }, { type: 'usdt:timerfd', n: 10 },
   ]);
 });
+
+// Real programs from Debian packages on the shared libuv (scripts/setup.sh
+// installs them); skipped, with the reason, where they are missing.
+const hasFile = (f) => fs.existsSync(f);
+const UVLOOP = '/usr/lib/python3/dist-packages/uvloop';
+
+test('python3-uvloop: asyncio timers and a blocking call_later callback', { skip: !hasFile(UVLOOP) && 'python3-uvloop not installed' }, () => {
+  const script = path.join(tmpdir(), 'uvloop_timers.py');
+  fs.writeFileSync(script, [
+    'import asyncio, time, uvloop',
+    'async def tick(n):',
+    '    for i in range(n):',
+    '        await asyncio.sleep(0.01)',
+    'def block():',
+    '    time.sleep(0.1)',
+    'async def main():',
+    '    loop = asyncio.get_running_loop()',
+    '    await asyncio.gather(tick(5), tick(5))',
+    '    loop.call_later(0.02, block)',
+    '    await asyncio.sleep(0.2)',
+    '    print("done")',
+    'uvloop.install()',
+    'asyncio.run(main())', ''].join('\n'));
+  const r = record(['/usr/bin/python3', script]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /done/);
+  // 10 sleeps of 10 ms, the call_later, the final sleep: one uv timer each
+  const timers = sql(r.db, "SELECT count(*) AS n FROM dispatches WHERE queue = 'timer' AND type = 'Timeout'")[0].n;
+  assert.strictEqual(timers, 12);
+  const { findings } = report(r.db);
+  const l = loud(findings);
+  assert.deepStrictEqual(l.map((f) => f.kind), ['blocking-task'], JSON.stringify(findings, null, 1));
+  assert.ok(l[0].duration_ms >= 95, `blocked ${l[0].duration_ms} ms`);
+  assert.match(l[0].message, /sleep/);
+});
+
+test('neovim: a luv timer script in nvim --headless', { skip: !hasFile('/usr/bin/nvim') && 'neovim not installed' }, () => {
+  const script = path.join(tmpdir(), 'timer.lua');
+  fs.writeFileSync(script, [
+    'local n = 0',
+    'local t = vim.loop.new_timer()',
+    't:start(10, 10, function()',
+    '  n = n + 1',
+    '  if n == 5 then',
+    '    t:stop(); t:close()',
+    '    vim.schedule(function() io.stdout:write("ticks " .. n .. "\\n"); vim.cmd("qa!") end)',
+    '  end',
+    'end)', ''].join('\n'));
+  const r = record(['/usr/bin/nvim', '--headless', '--clean', '-u', 'NONE', '-c', `luafile ${script}`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 5/);
+  // the repeating timer ran 5 times, from one resource (one uv_timer_start)
+  const runs = sql(r.db, "SELECT resource_id, count(*) AS n FROM dispatches WHERE queue = 'timer' GROUP BY resource_id");
+  assert.deepStrictEqual(runs.map((x) => x.n), [5]);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings), []);
+  const iterations = sql(r.db, 'SELECT count(*) AS n FROM iterations')[0].n;
+  assert.ok(iterations >= 5, `${iterations} loop iterations for 5 timer runs`);
+});
