@@ -27,15 +27,29 @@
 #define CALLER __builtin_return_address(0)
 
 /* The entry of a handle, made a resource of `type` on first sight. */
-static struct lt_uv_entry *handle_entry(const void *h, const char *type, const void *caller, void *cb,
-					int64_t delay_ms, unsigned flags)
+static struct lt_uv_entry *handle_entry(const void *h, const char *type, const void *caller, void *cb)
 {
 	struct lt_uv_entry *e = lt_uv_lookup(h, 1);
 	if (!e)
 		return NULL;
 	if (!e->id)
-		e->id = lt_uv_resource(type, caller, cb, delay_ms, flags);
+		e->id = lt_uv_resource(type, caller, cb, -1, 0);
 	return e;
+}
+
+/* The callback to hand libuv for handle `h`: `trampoline`, once `h` is a
+ * resource of `type` that remembers `cb`; `cb` itself when it is not traced
+ * (capture off, no callback, already wrapped, or libuv's own handle). */
+static void *wrap_handle(const void *h, const char *type, const void *caller, void *cb, void *trampoline,
+			 void *real_fn)
+{
+	if (!lt_uv_enabled() || !cb || cb == trampoline || lt_uv_internal(caller, real_fn))
+		return cb;
+	struct lt_uv_entry *e = handle_entry(h, type, caller, cb);
+	if (!e)
+		return cb;
+	e->cb = cb;
+	return trampoline;
 }
 
 /* The program's callback of `key` and the resource id, or NULL. */
@@ -46,28 +60,40 @@ static void *callback_of(const void *key, uint32_t *id)
 	return e ? e->cb : NULL;
 }
 
-/* --- handles whose callback takes the handle alone --- */
+/* A trampoline: the program's callback of handle `h` between a dispatch's
+ * begin and end. */
+#define TRAMPOLINE(name, cb_type, params, args)                    \
+	static void name params                                    \
+	{                                                          \
+		uint32_t id;                                       \
+		cb_type cb = (cb_type)callback_of(h, &id);         \
+		uint32_t outer = lt_uv_begin(id, 0);               \
+		if (cb)                                            \
+			cb args;                                   \
+		lt_uv_end(id, outer);                              \
+	}
 
-#define SIMPLE_HANDLE(kind, type_name)                                                         \
-	static void kind##_trampoline(uv_##kind##_t *h)                                        \
-	{                                                                                      \
-		uint32_t id;                                                                   \
-		uv_##kind##_cb cb = (uv_##kind##_cb)callback_of(h, &id);                       \
-		uint32_t outer = lt_uv_begin(id, 0);                                           \
-		if (cb)                                                                        \
-			cb(h);                                                                 \
-		lt_uv_end(id, outer);                                                          \
-	}                                                                                      \
-	LT_EXPORT int uv_##kind##_start(uv_##kind##_t *h, uv_##kind##_cb cb)                   \
-	{                                                                                      \
-		RESOLVE(uv_##kind##_start);                                                    \
-		if (!lt_uv_enabled() || !cb || cb == kind##_trampoline)                        \
-			return real_uv_##kind##_start(h, cb);                                  \
-		struct lt_uv_entry *e = handle_entry(h, type_name, CALLER, (void *)cb, -1, 0); \
-		if (!e)                                                                        \
-			return real_uv_##kind##_start(h, cb);                                  \
-		e->cb = (void *)cb;                                                            \
-		return real_uv_##kind##_start(h, kind##_trampoline);                           \
+TRAMPOLINE(idle_trampoline, uv_idle_cb, (uv_idle_t *h), (h))
+TRAMPOLINE(prepare_trampoline, uv_prepare_cb, (uv_prepare_t *h), (h))
+TRAMPOLINE(check_trampoline, uv_check_cb, (uv_check_t *h), (h))
+TRAMPOLINE(timer_trampoline, uv_timer_cb, (uv_timer_t *h), (h))
+TRAMPOLINE(async_trampoline, uv_async_cb, (uv_async_t *h), (h))
+TRAMPOLINE(signal_trampoline, uv_signal_cb, (uv_signal_t *h, int signum), (h, signum))
+TRAMPOLINE(poll_trampoline, uv_poll_cb, (uv_poll_t *h, int status, int events), (h, status, events))
+TRAMPOLINE(read_trampoline, uv_read_cb, (uv_stream_t *h, ssize_t n, const uv_buf_t *buf), (h, n, buf))
+TRAMPOLINE(connection_trampoline, uv_connection_cb, (uv_stream_t *h, int status), (h, status))
+
+#define WRAP(h, type, cb, trampoline, real) \
+	wrap_handle((h), (type), CALLER, (void *)(cb), (void *)(trampoline), (void *)(real))
+
+/* --- idle, prepare, check: the callback takes the handle alone --- */
+
+#define SIMPLE_HANDLE(kind, type_name)                                                           \
+	LT_EXPORT int uv_##kind##_start(uv_##kind##_t *h, uv_##kind##_cb cb)                     \
+	{                                                                                        \
+		RESOLVE(uv_##kind##_start);                                                      \
+		return real_uv_##kind##_start(                                                   \
+			h, (uv_##kind##_cb)WRAP(h, type_name, cb, kind##_trampoline, real_uv_##kind##_start)); \
 	}
 
 SIMPLE_HANDLE(idle, "uv_idle")
@@ -75,16 +101,6 @@ SIMPLE_HANDLE(prepare, "uv_prepare")
 SIMPLE_HANDLE(check, "uv_check")
 
 /* --- timers --- */
-
-static void timer_trampoline(uv_timer_t *h)
-{
-	uint32_t id;
-	uv_timer_cb cb = (uv_timer_cb)callback_of(h, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(h);
-	lt_uv_end(id, outer);
-}
 
 LT_EXPORT int uv_timer_start(uv_timer_t *h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat)
 {
@@ -112,131 +128,52 @@ LT_EXPORT int uv_timer_stop(uv_timer_t *h)
 
 /* --- async, signals, polls --- */
 
-static void async_trampoline(uv_async_t *h)
-{
-	uint32_t id;
-	uv_async_cb cb = (uv_async_cb)callback_of(h, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(h);
-	lt_uv_end(id, outer);
-}
-
 LT_EXPORT int uv_async_init(uv_loop_t *loop, uv_async_t *h, uv_async_cb cb)
 {
 	RESOLVE(uv_async_init);
-	if (!lt_uv_enabled() || !cb || lt_uv_internal(CALLER, (void *)real_uv_async_init))
-		return real_uv_async_init(loop, h, cb);
-	struct lt_uv_entry *e = handle_entry(h, "uv_async", CALLER, (void *)cb, -1, 0);
-	if (!e)
-		return real_uv_async_init(loop, h, cb);
-	e->cb = (void *)cb;
-	return real_uv_async_init(loop, h, async_trampoline);
-}
-
-static void signal_trampoline(uv_signal_t *h, int signum)
-{
-	uint32_t id;
-	uv_signal_cb cb = (uv_signal_cb)callback_of(h, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(h, signum);
-	lt_uv_end(id, outer);
+	return real_uv_async_init(loop, h, (uv_async_cb)WRAP(h, "uv_async", cb, async_trampoline, real_uv_async_init));
 }
 
 LT_EXPORT int uv_signal_start(uv_signal_t *h, uv_signal_cb cb, int signum)
 {
 	RESOLVE(uv_signal_start);
-	if (!lt_uv_enabled() || !cb || cb == signal_trampoline || lt_uv_internal(CALLER, (void *)real_uv_signal_start))
-		return real_uv_signal_start(h, cb, signum);
-	struct lt_uv_entry *e = handle_entry(h, "SIGNALWRAP", CALLER, (void *)cb, -1, 0);
-	if (!e)
-		return real_uv_signal_start(h, cb, signum);
-	e->cb = (void *)cb;
-	return real_uv_signal_start(h, signal_trampoline, signum);
-}
-
-static void poll_trampoline(uv_poll_t *h, int status, int events)
-{
-	uint32_t id;
-	uv_poll_cb cb = (uv_poll_cb)callback_of(h, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(h, status, events);
-	lt_uv_end(id, outer);
+	return real_uv_signal_start(
+		h, (uv_signal_cb)WRAP(h, "SIGNALWRAP", cb, signal_trampoline, real_uv_signal_start), signum);
 }
 
 LT_EXPORT int uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb)
 {
 	RESOLVE(uv_poll_start);
-	if (!lt_uv_enabled() || !cb || cb == poll_trampoline)
-		return real_uv_poll_start(h, events, cb);
-	struct lt_uv_entry *e = handle_entry(h, "uv_poll", CALLER, (void *)cb, -1, 0);
-	if (!e)
-		return real_uv_poll_start(h, events, cb);
-	e->cb = (void *)cb;
-	return real_uv_poll_start(h, events, poll_trampoline);
+	return real_uv_poll_start(h, events, (uv_poll_cb)WRAP(h, "uv_poll", cb, poll_trampoline, real_uv_poll_start));
 }
 
 /* --- streams: TCP, pipes, TTYs --- */
 
-LT_EXPORT int uv_tcp_init(uv_loop_t *loop, uv_tcp_t *h)
+/* A stream or UDP handle is a resource from its init. */
+static void opened(const void *h, const char *type, const void *caller, void *real_fn)
 {
-	RESOLVE(uv_tcp_init);
-	int rc = real_uv_tcp_init(loop, h);
-	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_tcp_init))
-		handle_entry(h, "TCPWRAP", CALLER, NULL, -1, 0);
-	return rc;
+	if (lt_uv_enabled() && !lt_uv_internal(caller, real_fn))
+		handle_entry(h, type, caller, NULL);
 }
 
-LT_EXPORT int uv_pipe_init(uv_loop_t *loop, uv_pipe_t *h, int ipc)
-{
-	RESOLVE(uv_pipe_init);
-	int rc = real_uv_pipe_init(loop, h, ipc);
-	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_pipe_init))
-		handle_entry(h, "PIPEWRAP", CALLER, NULL, -1, 0);
-	return rc;
-}
+#define OPENED_AT_INIT(name, type_name, params, args)                         \
+	LT_EXPORT int name params                                              \
+	{                                                                      \
+		RESOLVE(name);                                                 \
+		int rc = real_##name args;                                     \
+		if (rc == 0)                                                   \
+			opened(h, type_name, CALLER, (void *)real_##name);     \
+		return rc;                                                     \
+	}
 
-LT_EXPORT int uv_udp_init(uv_loop_t *loop, uv_udp_t *h)
-{
-	RESOLVE(uv_udp_init);
-	int rc = real_uv_udp_init(loop, h);
-	if (rc == 0 && lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_udp_init))
-		handle_entry(h, "UDPWRAP", CALLER, NULL, -1, 0);
-	return rc;
-}
-
-static void read_trampoline(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	uint32_t id;
-	uv_read_cb cb = (uv_read_cb)callback_of(s, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(s, n, buf);
-	lt_uv_end(id, outer);
-}
+OPENED_AT_INIT(uv_tcp_init, "TCPWRAP", (uv_loop_t *loop, uv_tcp_t *h), (loop, h))
+OPENED_AT_INIT(uv_pipe_init, "PIPEWRAP", (uv_loop_t *loop, uv_pipe_t *h, int ipc), (loop, h, ipc))
+OPENED_AT_INIT(uv_udp_init, "UDPWRAP", (uv_loop_t *loop, uv_udp_t *h), (loop, h))
 
 LT_EXPORT int uv_read_start(uv_stream_t *s, uv_alloc_cb alloc_cb, uv_read_cb cb)
 {
 	RESOLVE(uv_read_start);
-	if (!lt_uv_enabled() || !cb || cb == read_trampoline)
-		return real_uv_read_start(s, alloc_cb, cb);
-	struct lt_uv_entry *e = handle_entry(s, "PIPEWRAP", CALLER, (void *)cb, -1, 0);
-	if (!e)
-		return real_uv_read_start(s, alloc_cb, cb);
-	e->cb = (void *)cb;
-	return real_uv_read_start(s, alloc_cb, read_trampoline);
-}
-
-static void connection_trampoline(uv_stream_t *s, int status)
-{
-	uint32_t id;
-	uv_connection_cb cb = (uv_connection_cb)callback_of(s, &id);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(s, status);
-	lt_uv_end(id, outer);
+	return real_uv_read_start(s, alloc_cb, (uv_read_cb)WRAP(s, "PIPEWRAP", cb, read_trampoline, real_uv_read_start));
 }
 
 LT_EXPORT int uv_listen(uv_stream_t *s, int backlog, uv_connection_cb cb)
@@ -371,22 +308,25 @@ LT_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb)
 	real_uv_close(h, close_trampoline);
 }
 
+static void ref_changed(const uv_handle_t *h, int ref)
+{
+	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
+	if (e)
+		lt_uv_ref(e->id, ref);
+}
+
 LT_EXPORT void uv_ref(uv_handle_t *h)
 {
 	RESOLVE(uv_ref);
 	real_uv_ref(h);
-	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
-	if (e)
-		lt_uv_ref(e->id, 1);
+	ref_changed(h, 1);
 }
 
 LT_EXPORT void uv_unref(uv_handle_t *h)
 {
 	RESOLVE(uv_unref);
 	real_uv_unref(h);
-	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
-	if (e)
-		lt_uv_ref(e->id, 0);
+	ref_changed(h, 0);
 }
 
 LT_EXPORT int uv_run(uv_loop_t *loop, uv_run_mode mode)

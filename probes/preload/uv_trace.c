@@ -243,18 +243,23 @@ uint32_t lt_uv_resource(const char *type, const void *caller, const void *callba
 	return id;
 }
 
-static void resource_event(unsigned kind, unsigned aux, uint32_t id)
+/* A record of resource `id`: its id, then (with_time) the rel64 time. */
+static void resource_event_of(unsigned kind, unsigned aux, uint32_t id, int with_time)
 {
 	if (!id || !lt_uv_enabled())
 		return;
 	struct lt_log *log = looptrace_log_current();
-	uint32_t *rec = lt_record_begin(log, 4);
+	uint32_t words = with_time ? 4u : 2u;
+	uint32_t *rec = lt_record_begin(log, words);
 	if (!rec)
 		return;
 	rec[1] = id;
-	lt_put_ts(rec + 2, rel_now());
-	lt_record_commit(log, rec, lt_record_header(kind, aux, 4));
+	if (with_time)
+		lt_put_ts(rec + 2, rel_now());
+	lt_record_commit(log, rec, lt_record_header(kind, aux, words));
 }
+
+static void resource_event(unsigned kind, unsigned aux, uint32_t id) { resource_event_of(kind, aux, id, 1); }
 
 uint32_t lt_uv_begin(uint32_t id, int closing)
 {
@@ -272,16 +277,17 @@ void lt_uv_end(uint32_t id, uint32_t outer)
 
 void lt_uv_destroyed(uint32_t id) { resource_event(LT_R_DESTROY, 0, id); }
 
-void lt_uv_ref(uint32_t id, int ref)
+void lt_uv_ref(uint32_t id, int ref) { resource_event_of(LT_R_REF, ref ? 1u : 0u, id, 0); }
+
+/* A record of a rel64 time and one more word (LT_EXIT_EMIT, LT_EXIT_DONE). */
+static void time_record(struct lt_log *log, unsigned kind, unsigned aux)
 {
-	if (!id || !lt_uv_enabled())
-		return;
-	struct lt_log *log = looptrace_log_current();
-	uint32_t *rec = lt_record_begin(log, 2);
+	uint32_t *rec = lt_record_begin(log, 4);
 	if (!rec)
 		return;
-	rec[1] = id;
-	lt_record_commit(log, rec, lt_record_header(LT_R_REF, ref ? 1u : 0u, 2));
+	lt_put_ts(rec + 1, rel_now());
+	rec[3] = 0;
+	lt_record_commit(log, rec, lt_record_header(kind, aux, 4));
 }
 
 void lt_uv_ran_dry(void)
@@ -289,16 +295,6 @@ void lt_uv_ran_dry(void)
 	if (!tls_started || !lt_uv_enabled())
 		return;
 	struct lt_log *log = looptrace_log_current();
-	uint32_t *rec = lt_record_begin(log, 4);
-	if (!rec)
-		return;
-	lt_put_ts(rec + 1, rel_now());
-	rec[3] = 0;
-	lt_record_commit(log, rec, lt_record_header(LT_EXIT_EMIT, 0, 4));
-	rec = lt_record_begin(log, 4);
-	if (!rec)
-		return;
-	lt_put_ts(rec + 1, rel_now());
-	rec[3] = 0;
-	lt_record_commit(log, rec, lt_record_header(LT_EXIT_DONE, 0, 4));
+	time_record(log, LT_EXIT_EMIT, 0); /* 'beforeExit' */
+	time_record(log, LT_EXIT_DONE, 0);
 }
