@@ -5,9 +5,11 @@
  *   - a repeating timer that is never closed, so the program has to stop the
  *     loop itself and exits with it open (leaked-handle).
  * It also runs ordinary work: a few short timers, an idle handle, a
- * threadpool job and a check handle, all closed.
+ * threadpool job, a check handle and a file opened and closed through
+ * uv_fs_open/uv_fs_close, all closed.
  * Build: cc -g -O0 uv_defects.c -luv -o uv_defects
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
 #include <uv.h>
@@ -16,6 +18,7 @@ static uv_timer_t ticker, blocker, stopper, leaked;
 static uv_idle_t idler;
 static uv_check_t checker;
 static uv_work_t job;
+static uv_fs_t open_req, close_req;
 static int ticks, idles, checks;
 
 static void busy_wait_ms(long ms)
@@ -66,6 +69,16 @@ static void after_work(uv_work_t *req, int status)
 	fflush(stdout);
 }
 
+static void on_file_closed(uv_fs_t *req) { uv_fs_req_cleanup(req); }
+
+static void on_file_open(uv_fs_t *req)
+{
+	uv_file fd = (uv_file)req->result;
+	uv_fs_req_cleanup(req);
+	if (fd >= 0)
+		uv_fs_close(req->loop, &close_req, fd, on_file_closed);
+}
+
 static void on_stop(uv_timer_t *t)
 {
 	uv_close((uv_handle_t *)t, NULL);
@@ -87,6 +100,7 @@ int main(void)
 	uv_check_init(loop, &checker);
 	uv_check_start(&checker, on_check);
 	uv_queue_work(loop, &job, work, after_work);
+	uv_fs_open(loop, &open_req, "/proc/self/stat", O_RDONLY, 0, on_file_open);
 	uv_timer_init(loop, &stopper);
 	uv_timer_start(&stopper, on_stop, 300, 0);
 	uv_run(loop, UV_RUN_DEFAULT);

@@ -276,6 +276,59 @@ LT_EXPORT int uv_queue_work(uv_loop_t *loop, uv_work_t *req, uv_work_cb work, uv
 	return rc;
 }
 
+/* --- fs requests: the callback takes the request alone; a NULL callback is
+ * a synchronous call, not traced --- */
+
+static void fs_trampoline(uv_fs_t *req)
+{
+	uint32_t id;
+	uv_fs_cb cb = (uv_fs_cb)callback_of(req, &id);
+	lt_uv_forget(req);
+	uint32_t outer = lt_uv_begin(id, 0);
+	if (cb)
+		cb(req);
+	lt_uv_end(id, outer);
+	lt_uv_destroyed(id);
+}
+
+static uv_fs_cb fs_wrap(uv_fs_t *req, uv_fs_cb cb, const void *caller)
+{
+	if (!lt_uv_enabled() || !cb)
+		return cb;
+	struct lt_uv_entry *e = lt_uv_lookup(req, 1);
+	if (!e)
+		return cb;
+	e->cb = (void *)cb;
+	e->id = lt_uv_resource("FSREQCALLBACK", caller, (void *)cb, -1, 0);
+	return fs_trampoline;
+}
+
+/* `args` pass `w`, the callback to give libuv. */
+#define FS_REQUEST(name, params, args)                          \
+	LT_EXPORT int name params                               \
+	{                                                       \
+		RESOLVE(name);                                  \
+		uv_fs_cb w = fs_wrap(req, cb, CALLER);          \
+		int rc = real_##name args;                      \
+		if (rc < 0 && w != cb)                          \
+			lt_uv_forget(req);                      \
+		return rc;                                      \
+	}
+
+FS_REQUEST(uv_fs_open, (uv_loop_t *loop, uv_fs_t *req, const char *path, int flags, int mode, uv_fs_cb cb),
+	   (loop, req, path, flags, mode, w))
+FS_REQUEST(uv_fs_close, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
+FS_REQUEST(uv_fs_read,
+	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
+	   (loop, req, file, bufs, n, offset, w))
+FS_REQUEST(uv_fs_write,
+	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
+	   (loop, req, file, bufs, n, offset, w))
+FS_REQUEST(uv_fs_stat, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
+FS_REQUEST(uv_fs_fstat, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
+FS_REQUEST(uv_fs_unlink, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
+FS_REQUEST(uv_fs_fsync, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
+
 /* --- close, ref state, the loop --- */
 
 static void close_trampoline(uv_handle_t *h)

@@ -62,6 +62,9 @@ test('uv_defects: the blocking timer callback and the leaked timer, at their lin
   assert.strictEqual(byType['io/uv_idle'], 3);
   assert.strictEqual(byType['io/uv_check'], 3);
   assert.strictEqual(byType['io/uv_work'], 1);
+  assert.strictEqual(byType['io/FSREQCALLBACK'], 2); // uv_fs_open, then uv_fs_close from its callback
+  const fsReqs = sql(r.db, "SELECT callback, destroyed_ns IS NOT NULL AS done FROM resources WHERE type = 'FSREQCALLBACK' ORDER BY created_ns");
+  assert.deepStrictEqual(fsReqs, [{ callback: 'on_file_open', done: 1 }, { callback: 'on_file_closed', done: 1 }]);
   assert.strictEqual(byType['io/uv_async'], undefined, 'libuv\'s own threadpool async is not the program\'s');
   // the callbacks are named from the program's symbols
   const callbacks = sql(r.db, "SELECT DISTINCT callback FROM resources WHERE type = 'Timeout' ORDER BY callback").map((x) => x.callback);
