@@ -33,7 +33,7 @@ static struct lt_uv_entry *handle_entry(const void *h, const char *type, const v
 	if (!e)
 		return NULL;
 	if (!e->id)
-		e->id = lt_uv_resource(type, caller, cb, -1, 0);
+		lt_uv_open(e, type, caller, cb, -1, 0);
 	return e;
 }
 
@@ -56,7 +56,7 @@ static void *wrap_handle(const void *h, const char *type, const void *caller, vo
 static void *callback_of(const void *key, uint32_t *id)
 {
 	struct lt_uv_entry *e = lt_uv_lookup(key, 0);
-	*id = e ? e->id : 0;
+	*id = e ? lt_uv_id_here(e) : 0;
 	return e ? e->cb : NULL;
 }
 
@@ -111,7 +111,7 @@ LT_EXPORT int uv_timer_start(uv_timer_t *h, uv_timer_cb cb, uint64_t timeout, ui
 	if (!e)
 		return real_uv_timer_start(h, cb, timeout, repeat);
 	/* a restarted timer is a new task (as a new setTimeout), scheduled here */
-	e->id = lt_uv_resource("Timeout", CALLER, (void *)cb, (int64_t)timeout, repeat ? LT_UV_REPEAT : 0);
+	lt_uv_open(e, "Timeout", CALLER, (void *)cb, (int64_t)timeout, repeat ? LT_UV_REPEAT : 0);
 	e->cb = (void *)cb;
 	return real_uv_timer_start(h, timer_trampoline, timeout, repeat);
 }
@@ -122,7 +122,7 @@ LT_EXPORT int uv_timer_stop(uv_timer_t *h)
 	RESOLVE(uv_is_active);
 	struct lt_uv_entry *e = lt_uv_enabled() && real_uv_is_active((uv_handle_t *)h) ? lt_uv_lookup(h, 0) : NULL;
 	if (e)
-		lt_uv_destroyed(e->id); /* a live timer cleared: clearTimeout */
+		lt_uv_destroyed(lt_uv_id_here(e)); /* a live timer cleared: clearTimeout */
 	return real_uv_timer_stop(h);
 }
 
@@ -186,7 +186,7 @@ LT_EXPORT int uv_listen(uv_stream_t *s, int backlog, uv_connection_cb cb)
 	if (!e)
 		return real_uv_listen(s, backlog, cb);
 	uint32_t old = e->id;
-	e->id = lt_uv_resource(s->type == UV_TCP ? "TCPSERVERWRAP" : "PIPESERVERWRAP", CALLER, (void *)cb, -1, 0);
+	lt_uv_open(e, s->type == UV_TCP ? "TCPSERVERWRAP" : "PIPESERVERWRAP", CALLER, (void *)cb, -1, 0);
 	if (old)
 		lt_uv_destroyed(old); /* the plain socket it was became the server */
 	e->cb = (void *)cb;
@@ -215,7 +215,7 @@ LT_EXPORT int uv_listen(uv_stream_t *s, int backlog, uv_connection_cb cb)
 		if (!e)                                                               \
 			return cb;                                                    \
 		e->cb = (void *)cb;                                                   \
-		e->id = lt_uv_resource(type_name, caller, (void *)cb, -1, 0);         \
+		lt_uv_open(e, type_name, caller, (void *)cb, -1, 0);                  \
 		return kind##_trampoline;                                             \
 	}
 
@@ -299,7 +299,7 @@ static uv_fs_cb fs_wrap(uv_fs_t *req, uv_fs_cb cb, const void *caller)
 	if (!e)
 		return cb;
 	e->cb = (void *)cb;
-	e->id = lt_uv_resource("FSREQCALLBACK", caller, (void *)cb, -1, 0);
+	lt_uv_open(e, "FSREQCALLBACK", caller, (void *)cb, -1, 0);
 	return fs_trampoline;
 }
 
@@ -334,7 +334,7 @@ FS_REQUEST(uv_fs_fsync, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb c
 static void close_trampoline(uv_handle_t *h)
 {
 	struct lt_uv_entry *e = lt_uv_lookup(h, 0);
-	uint32_t id = e ? e->id : 0;
+	uint32_t id = e ? lt_uv_id_here(e) : 0;
 	uv_close_cb cb = e ? (uv_close_cb)e->close_cb : NULL;
 	lt_uv_forget(h);
 	uint32_t outer = lt_uv_begin(id, 1);
@@ -351,7 +351,7 @@ LT_EXPORT void uv_close(uv_handle_t *h, uv_close_cb cb)
 		real_uv_close(h, cb);
 		return;
 	}
-	lt_uv_destroyed(e->id);
+	lt_uv_destroyed(lt_uv_id_here(e));
 	if (!cb) {
 		lt_uv_forget(h);
 		real_uv_close(h, cb);
@@ -365,7 +365,7 @@ static void ref_changed(const uv_handle_t *h, int ref)
 {
 	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
 	if (e)
-		lt_uv_ref(e->id, ref);
+		lt_uv_ref(lt_uv_id_here(e), ref);
 }
 
 LT_EXPORT void uv_ref(uv_handle_t *h)

@@ -244,6 +244,25 @@ uint32_t lt_uv_resource(const char *type, const void *caller, const void *callba
 }
 
 /* A record of resource `id`: its id, then (with_time) the rel64 time. */
+void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, const void *callback,
+		int64_t delay_ms, unsigned flags)
+{
+	e->type = type;
+	e->caller = caller;
+	e->callback = callback;
+	e->delay_ms = delay_ms;
+	e->flags = flags;
+	e->thread = &tls_started;
+	e->id = lt_uv_resource(type, caller, callback, delay_ms, flags);
+}
+
+uint32_t lt_uv_id_here(struct lt_uv_entry *e)
+{
+	if (e->type && e->thread != &tls_started)
+		lt_uv_open(e, e->type, e->caller, e->callback, e->delay_ms, e->flags);
+	return e->id;
+}
+
 static void resource_event_of(unsigned kind, unsigned aux, uint32_t id, int with_time)
 {
 	if (!id || !lt_uv_enabled())

@@ -23,6 +23,11 @@ struct lt_uv_entry {
 	uint32_t id;      /* its resource id in this thread's log */
 	void *cb;         /* the program's callback that the trampoline calls */
 	void *close_cb;   /* the program's uv_close callback */
+	const char *type; /* static: how lt_uv_open made it, to make it again on */
+	const void *caller, *callback; /* another thread (lt_uv_id_here) */
+	int64_t delay_ms;
+	unsigned flags;
+	const void *thread; /* the thread whose log holds `id` */
 	uint32_t outer;   /* probe API: the dispatch its LOOPTRACE_BEGIN interrupted */
 	int one_shot;     /* probe API: a task, finished by its LOOPTRACE_END */
 };
@@ -56,6 +61,16 @@ void lt_uv_forget(const void *key);
  * LT_UV_*.  Returns the resource id (0: not written). */
 uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms,
 			unsigned flags);
+
+/* lt_uv_resource for the handle or request of entry `e` (`type` a string
+ * literal), remembered so that lt_uv_id_here can repeat it. */
+void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, const void *callback,
+		int64_t delay_ms, unsigned flags);
+
+/* The resource id of `e` in the calling thread's log: a handle opened on
+ * one thread and run by a loop on another is made a resource there too (ids
+ * are per log), at its first dispatch there. */
+uint32_t lt_uv_id_here(struct lt_uv_entry *e);
 
 /* Dispatch begin/end of resource `id` (closing: the close callback).
  * lt_uv_begin returns the id of the dispatch it interrupts, which

@@ -131,6 +131,18 @@ test('epoll_probes: the probe API (probes/looptrace.h) in a hand-written epoll l
   ]);
 });
 
+test('uv_thread_loop: handles set up on main, run by a loop on another thread', () => {
+  const out = path.join(tmpdir(), 'uv_thread_loop');
+  const cc = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, 'uv_thread_loop.c'), '-luv', '-lpthread']);
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 3/);
+  const timers = sql(r.db, "SELECT d.tid <> d.pid AS on_thread, r.callback, count(*) AS n FROM dispatches d JOIN resources r ON r.id = d.resource_id WHERE d.queue = 'timer' GROUP BY 1, 2");
+  assert.deepStrictEqual(timers, [{ on_thread: 1, callback: 'tick', n: 3 }]);
+  assert.deepStrictEqual(loud(report(r.db).findings), []);
+});
+
 // Real programs from Debian packages on the shared libuv (scripts/setup.sh
 // installs them); skipped, with the reason, where they are missing.
 const hasFile = (f) => fs.existsSync(f);
