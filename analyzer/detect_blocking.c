@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "detectors.h"
+#include "user_code.h"
 #include "locations.h"
 #include "metrics.h"
 #include "samples.h"
@@ -494,6 +495,9 @@ static void describe(struct lt_analysis *a, const struct site *s, const char *st
 	else if (first_use_of_library(s))
 		lt_finding_fix(f, "%s", "a library's first use (lazy compilation and set-up), paid once: warm it up at start "
 					"if the first request's latency matters");
+	else if (lt_is_native_source(s->file))
+		lt_finding_fix(f, "%s", "move the work off the loop thread (a thread pool; uv_queue_work on libuv) "
+					"or split it into slices run on successive loop iterations");
 	else
 		lt_finding_fix(f, "%s", c.fix);
 	if (s->file[0]) {

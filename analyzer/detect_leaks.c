@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "detectors.h"
+#include "user_code.h"
 #include "locations.h"
 #include "processes.h"
 #include "store.h"
@@ -56,13 +57,25 @@ static const struct handle_kind kinds[] = {
 	{"MESSAGEPORT", "MessagePort", "close the port (port.close()) or port.unref()"},
 	{"WORKER", "worker thread", "terminate the worker or worker.unref()"},
 	{"Immediate", "immediate", "clearImmediate it, or let it run"},
+	/* programs on the shared libuv (the preload's uv_* interposers) */
+	{"uv_idle", "idle handle", "uv_close() it when done"},
+	{"uv_prepare", "prepare handle", "uv_close() it when done"},
+	{"uv_check", "check handle", "uv_close() it when done"},
+	{"uv_poll", "poll handle", "uv_close() it when done"},
+	{"uv_async", "async handle", "uv_close() it when done, or uv_unref() it"},
 };
+
+/* Handles a program declared through the probe API (probes/looptrace.h). */
+static const struct handle_kind probe_api_handle = {"usdt:", "handle",
+						     "close it when done (and say so with LOOPTRACE_HANDLE_CLOSE)"};
 
 static const struct handle_kind *kind_of(const char *type)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].type, type))
 			return &kinds[i];
+	if (!strncmp(type, probe_api_handle.type, strlen(probe_api_handle.type)))
+		return &probe_api_handle;
 	return NULL;
 }
 
@@ -114,8 +127,10 @@ static const char leaks_sql_fmt[] =
 	"         AND r.created_ns + r.timer_delay_ms * 1000000 > e.end_ns - 1000000)"
 	"     OR (r.timer_repeat = 1 AND COALESCE(runs.last, r.created_ns) + 2 * r.timer_delay_ms * 1000000"
 	"         + 1000000 >= e.end_ns))"
-	"   AND r.type IN ('Timeout', 'TCPSERVERWRAP', 'PIPESERVERWRAP', 'TCPWRAP', 'PIPEWRAP', 'UDPWRAP',"
-	"    'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER')"
+	"   AND (r.type IN ('Timeout', 'TCPSERVERWRAP', 'PIPESERVERWRAP', 'TCPWRAP', 'PIPEWRAP', 'UDPWRAP',"
+	"    'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'MESSAGEPORT', 'WORKER',"
+	"    'uv_idle', 'uv_prepare', 'uv_check', 'uv_poll', 'uv_async')"
+	"    OR (r.type LIKE 'usdt:%%' AND r.type NOT LIKE 'usdt:mark%%'))"
 	"   AND NOT (r.type IN ('PIPEWRAP', 'TCPWRAP') AND EXISTS (SELECT 1 FROM stacks s"
 	"    WHERE s.stack_id IN (r.stack_id, r.site_stack_id) AND s.function = 'createWritableStdioStream'"
 	"    AND s.file LIKE 'node:internal/%%'))),"
@@ -281,6 +296,9 @@ static int handles(struct lt_analysis *a)
 			lt_finding_fix(f, "%s", k->fix);
 		int prc = place_handles(a->db, f, sqlite3_column_int64(s, 12), sqlite3_column_int64(s, 13),
 					sqlite3_column_int64(s, 14));
+		if (prc == 0 && !library_port && k != &probe_api_handle && lt_is_native_source(f->file))
+			lt_finding_fix(f, "%s", "uv_close() the handle when done (stopping it is not closing it), or "
+					       "uv_unref() it if it must not keep the loop alive");
 		if (prc != 0) {
 			sqlite3_finalize(s);
 			return prc;

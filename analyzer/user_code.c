@@ -19,6 +19,18 @@ int lt_user_code_add(struct lt_user_code *uc, const char *glob)
 	return 0;
 }
 
+int lt_is_native_source(const char *file)
+{
+	static const char *const suffixes[] = {".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".pyx"};
+	size_t n = file ? strlen(file) : 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && !strcmp(file + n - k, suffixes[i]))
+			return 1;
+	}
+	return 0;
+}
+
 int lt_is_node_internal(const char *file)
 {
 	return !file || !*file || !strncmp(file, "node:", 5) || !strncmp(file, "internal/", 9);

@@ -30,6 +30,11 @@ int lt_user_code_add(struct lt_user_code *uc, const char *glob);
 /* 1 when `file` is user code under `uc` (NULL: the default rule). */
 int lt_is_user_file(const struct lt_user_code *uc, const char *file);
 
+/* 1 when `file` is native source (C, C++, Cython: a frame of a program on
+ * the shared libuv, or of a USDT-instrumented one), whose fixes are not
+ * JavaScript's. */
+int lt_is_native_source(const char *file);
+
 /* 1 when `file` is one of Node's own ("node:...", "internal/...") or has no name. */
 int lt_is_node_internal(const char *file);
 

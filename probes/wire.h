@@ -156,7 +156,10 @@ enum lt_kind {
 	                         one frame, where the handler given to it is defined),
 	                         rel64, ordinal (1, 2, ... per thread) */
 	LT_STACK = 26,        /* stack id, nframes, then per frame:
-	                         function string id, file string id, line, column */
+	                         function string id, file string id, line, column;
+	                         a column of LT_FRAME_NATIVE: a machine-code frame,
+	                         file the module's path, line the address in it
+	                         (relative to its load bias), resolved at import */
 	LT_REJECT_DETAIL = 27,/* ordinal of an LT_REJECT, string id of the reason's full
 	                         stack — written at exit, once Node has printed it, since
 	                         reading err.stack earlier changes Node's crash report */
@@ -177,6 +180,11 @@ _Static_assert(LT_KIND_MAX <= 32, "struct lt_loss counts kinds below 32");
 #endif
 
 #define LT_EXEC_FAILED 1u
+#define LT_FRAME_NATIVE 0xffffffffu /* LT_STACK: the frame is an address (uv_* interposers) */
+/* LT_R_INIT's callback name of a native callback: this byte, the address in
+ * its module (relative to the load bias) in hex, a space, the module path;
+ * named from the module's symbols at import. */
+#define LT_NATIVE_CALLBACK '\x01'
 
 enum lt_sampling {
 	LT_SAMPLING_ON = 1,

@@ -41,6 +41,7 @@ struct lt_importer {
 	uint64_t next_stack;
 	uint8_t *user_stack; /* by global stack id: has a frame in the program's code */
 	uint64_t n_user_stack;
+	struct lt_native_frames *native; /* DWARF of native frames' modules, made on first use */
 	uint64_t promise_base; /* global promise id = base + local id */
 	uint64_t resource_base;
 	struct lt_import_stats *stats;

@@ -6,6 +6,8 @@
  */
 #include "import_strings_stacks.h"
 
+#include "native_frames.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,8 @@ void lt_user_stacks_free(struct lt_importer *im)
 	free(im->user_stack);
 	im->user_stack = NULL;
 	im->n_user_stack = 0;
+	lt_native_frames_free(im->native);
+	im->native = NULL;
 }
 
 /* A copy of n bytes in the stream's text storage (NULL: out of memory). */
@@ -125,14 +129,25 @@ void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 	for (uint32_t f = 0; f < frames; f++) {
 		const uint32_t *w = r + 3 + (size_t)f * 4;
 		struct lt_text fn = lt_string_of(s, w[0]), file = lt_string_of(s, w[1]);
+		int64_t line = w[2], column = w[3];
+		struct lt_native_place place;
+		sqlite3_destructor_type keep = SQLITE_STATIC; /* the stream's text outlives the statement */
+		if (w[3] == LT_FRAME_NATIVE) {
+			keep = SQLITE_TRANSIENT;
+			lt_native_frame_place(&im->native, file.s, file.n, w[2], fn.s, fn.n, &place);
+			fn = (struct lt_text){place.function, (uint32_t)strlen(place.function)};
+			file = (struct lt_text){place.file, (uint32_t)strlen(place.file)};
+			line = place.line;
+			column = place.column;
+		}
 		if (is_user_file(file))
 			im->user_stack[gid] = 1;
 		sqlite3_bind_int64(st, 1, (int64_t)gid);
 		sqlite3_bind_int(st, 2, (int)f);
-		sqlite3_bind_text(st, 3, fn.s, (int)fn.n, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, file.s, (int)file.n, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, w[2]);
-		sqlite3_bind_int64(st, 6, w[3]);
+		sqlite3_bind_text(st, 3, fn.s, (int)fn.n, keep);
+		sqlite3_bind_text(st, 4, file.s, (int)file.n, keep);
+		sqlite3_bind_int64(st, 5, line);
+		sqlite3_bind_int64(st, 6, column);
 		lt_import_db_run(&im->db, ST_STACK);
 	}
 }

@@ -5,6 +5,7 @@
 
 #include "import_dispatch.h"
 #include "import_strings_stacks.h"
+#include "native_frames.h"
 
 int lt_tasks_init(struct lt_stream *s)
 {
@@ -74,7 +75,10 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	else if (trigger_seen)
 		ri->site = trigger_site;
 	lt_import_bind_opt(st, 10, ri->site != 0, ri->site);
-	if (cb.n)
+	char native_cb[256];
+	if (cb.n && lt_native_callback_name(&im->native, cb.s, cb.n, native_cb, sizeof(native_cb)) == 0)
+		sqlite3_bind_text(st, 11, native_cb, -1, SQLITE_TRANSIENT);
+	else if (cb.n)
 		sqlite3_bind_text(st, 11, cb.s, (int)cb.n, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 11);

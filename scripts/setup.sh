@@ -18,6 +18,12 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs)
 # The HTML report's browser test: Debian's Chromium, driven by playwright-core
 # (from the npm registry, below).
 packages+=(chromium)
+# Programs on the shared libuv (tests/integration/libuv.test.js builds
+# examples/c against libuv1-dev) and their native frames resolved from DWARF
+# at import (libdw-dev, elfutils); sys/sdt.h for the probe API's USDT macros.
+packages+=(libuv1-dev libdw-dev systemtap-sdt-dev)
+# Real programs on the shared libuv for the same test: uvloop and neovim.
+packages+=(python3-uvloop neovim)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

@@ -1,0 +1,319 @@
+/*
+ * uv_trace.c — resources, dispatches and creation sites of libuv handles
+ * and requests, written as the Node agent's records (see uv_trace.h).
+ *
+ * A creation site is one native frame: the module (its real path) and the
+ * return address relative to the module's load bias, marked by a column of
+ * LT_FRAME_NATIVE (probes/wire.h); the importer turns it into function,
+ * file and line from the module's DWARF.  Symbolising here would stall the
+ * loop the first time each site is seen.
+ */
+#include "uv_trace.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+
+#define TABLE_SLOTS 65536u  /* power of two */
+#define SITE_CACHE 256u     /* per thread, direct mapped */
+#define MODULE_CACHE 16u    /* per thread */
+#define NAME_BYTES PATH_MAX
+
+static struct lt_uv_entry table[TABLE_SLOTS];
+static const void *const TOMBSTONE = &table;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static _Thread_local uint32_t tls_next_id, tls_next_stack, tls_current;
+static _Thread_local int tls_started;
+static _Thread_local uint64_t tls_base; /* LT_JS_START's time */
+static _Thread_local struct {
+	uintptr_t addr;
+	uint32_t stack;
+} tls_sites[SITE_CACHE];
+static _Thread_local struct {
+	uintptr_t bias;
+	uint32_t path_id;
+} tls_modules[MODULE_CACHE];
+static _Thread_local unsigned tls_n_modules;
+
+int lt_uv_enabled(void)
+{
+	static int state; /* 0 unknown, 1 on, 2 off */
+	if (!state) {
+		/* Node's agent writes its own resources for the same handles. */
+		int node = dlsym(RTLD_DEFAULT, "napi_module_register") != NULL;
+		state = node || !looptrace_log_current() ? 2 : 1;
+	}
+	return state == 1 && looptrace_log_current() != NULL;
+}
+
+void *lt_uv_real(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+	if (fn)
+		return fn;
+	void *libuv = dlopen("libuv.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (!libuv)
+		return NULL;
+	fn = dlsym(libuv, name);
+	dlclose(libuv);
+	return fn;
+}
+
+int lt_uv_internal(const void *caller, const void *real_fn)
+{
+	Dl_info a, b;
+	return real_fn && dladdr(caller, &a) && dladdr(real_fn, &b) && a.dli_fbase == b.dli_fbase;
+}
+
+static size_t slot_of(const void *key)
+{
+	uintptr_t k = (uintptr_t)key;
+	k ^= k >> 17;
+	k *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(k >> 40) & (TABLE_SLOTS - 1u);
+}
+
+struct lt_uv_entry *lt_uv_lookup(const void *key, int create)
+{
+	struct lt_uv_entry *found = NULL, *free_slot = NULL;
+	pthread_mutex_lock(&table_lock);
+	size_t i = slot_of(key);
+	for (size_t n = 0; n < TABLE_SLOTS; n++, i = (i + 1) & (TABLE_SLOTS - 1u)) {
+		struct lt_uv_entry *e = &table[i];
+		if (e->key == key) {
+			found = e;
+			break;
+		}
+		if (e->key == TOMBSTONE && !free_slot)
+			free_slot = e;
+		if (!e->key) {
+			if (!free_slot)
+				free_slot = e;
+			break;
+		}
+	}
+	if (!found && create && free_slot) {
+		memset(free_slot, 0, sizeof(*free_slot));
+		free_slot->key = key;
+		found = free_slot;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return found;
+}
+
+void lt_uv_forget(const void *key)
+{
+	struct lt_uv_entry *e = lt_uv_lookup(key, 0);
+	if (!e)
+		return;
+	pthread_mutex_lock(&table_lock);
+	e->key = TOMBSTONE;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* The thread's LT_JS_START (the base of the times below), before its first
+ * resource: the loop's thread starts being a loop. */
+static void ensure_started(struct lt_log *log)
+{
+	if (tls_started)
+		return;
+	tls_started = 1;
+	char exe[NAME_BYTES];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	uint32_t script = lt_record_string(log, exe, n > 0 ? (size_t)n : 0);
+	uint32_t *rec = lt_record_begin(log, 6);
+	if (!rec)
+		return;
+	tls_base = lt_now_ns();
+	lt_put_ts(rec + 1, tls_base);
+	pid_t pid = getpid(), tid = gettid();
+	rec[3] = pid == tid ? 0u : (uint32_t)tid;
+	rec[4] = script;
+	rec[5] = 0;
+	lt_record_commit(log, rec, lt_record_header(LT_JS_START, 0, 6));
+}
+
+/* The real path of a module (the main program's l_name is empty). */
+static void module_path(const Dl_info *info, const struct link_map *map, char path[NAME_BYTES])
+{
+	const char *name = info->dli_fname && info->dli_fname[0] && map->l_name[0] ? info->dli_fname : "/proc/self/exe";
+	if (!realpath(name, path))
+		snprintf(path, NAME_BYTES, "%s", name);
+}
+
+/* The string id of the module path holding `addr`, and its load bias. */
+static uint32_t module_of(struct lt_log *log, const void *addr, uintptr_t *bias)
+{
+	Dl_info info;
+	struct link_map *map = NULL;
+	if (!dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+		return 0;
+	*bias = map->l_addr;
+	for (unsigned i = 0; i < tls_n_modules; i++)
+		if (tls_modules[i].bias == map->l_addr)
+			return tls_modules[i].path_id;
+	char path[NAME_BYTES];
+	module_path(&info, map, path);
+	uint32_t id = lt_record_string(log, path, strlen(path));
+	if (id && tls_n_modules < MODULE_CACHE) {
+		tls_modules[tls_n_modules].bias = map->l_addr;
+		tls_modules[tls_n_modules++].path_id = id;
+	}
+	return id;
+}
+
+/* One LT_STACK of the native frame at return address `caller`. */
+static uint32_t site_of(struct lt_log *log, const void *caller)
+{
+	uintptr_t a = (uintptr_t)caller;
+	unsigned slot = (unsigned)((a >> 2) ^ (a >> 11)) & (SITE_CACHE - 1u);
+	if (tls_sites[slot].addr == a && tls_sites[slot].stack)
+		return tls_sites[slot].stack;
+	uintptr_t bias = 0;
+	uint32_t path = module_of(log, caller, &bias);
+	if (!path)
+		return 0;
+	Dl_info info;
+	const char *sym = dladdr(caller, &info) && info.dli_sname ? info.dli_sname : "";
+	uint32_t fn = lt_record_string(log, sym, strlen(sym));
+	uint32_t *rec = lt_record_begin(log, 7);
+	if (!rec)
+		return 0;
+	uint32_t id = ++tls_next_stack;
+	rec[1] = id;
+	rec[2] = 1;
+	rec[3] = fn;
+	rec[4] = path;
+	/* the call instruction, not the one after it */
+	rec[5] = (uint32_t)(a - bias - 1u);
+	rec[6] = LT_FRAME_NATIVE;
+	lt_record_commit(log, rec, lt_record_header(LT_STACK, 0, 7));
+	tls_sites[slot].addr = a;
+	tls_sites[slot].stack = id;
+	return id;
+}
+
+/* The callback as its address in its module (LT_NATIVE_CALLBACK): a static
+ * function has no dynamic symbol to name it by here. */
+static uint32_t callback_name(struct lt_log *log, const void *callback)
+{
+	Dl_info info;
+	struct link_map *map = NULL;
+	if (!callback || !dladdr1(callback, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+		return 0;
+	char path[NAME_BYTES], text[NAME_BYTES + 32];
+	module_path(&info, map, path);
+	int n = snprintf(text, sizeof(text), "%c%lx %s", LT_NATIVE_CALLBACK,
+			 (unsigned long)((uintptr_t)callback - map->l_addr), path);
+	return n > 0 ? lt_record_string(log, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1) : 0;
+}
+
+static uint64_t rel_now(void) { return lt_now_ns() - tls_base; }
+
+uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms, unsigned flags)
+{
+	if (!lt_uv_enabled())
+		return 0;
+	struct lt_log *log = looptrace_log_current();
+	ensure_started(log);
+	uint32_t type_id = lt_record_string(log, type, strlen(type));
+	uint32_t stack = site_of(log, caller);
+	uint32_t cb = callback_name(log, callback);
+	uint32_t *rec = lt_record_begin(log, 10);
+	if (!rec)
+		return 0;
+	uint32_t id = ++tls_next_id;
+	rec[1] = id;
+	rec[2] = tls_current;
+	rec[3] = type_id;
+	rec[4] = stack;
+	lt_put_ts(rec + 5, rel_now());
+	rec[7] = (uint32_t)(int32_t)(delay_ms > INT32_MAX ? INT32_MAX : delay_ms);
+	rec[8] = cb;
+	rec[9] = 0;
+	lt_record_commit(log, rec, lt_record_header(LT_R_INIT, flags & (LT_UV_UNREF | LT_UV_REPEAT), 10));
+	return id;
+}
+
+/* A record of resource `id`: its id, then (with_time) the rel64 time. */
+void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, const void *callback,
+		int64_t delay_ms, unsigned flags)
+{
+	e->type = type;
+	e->caller = caller;
+	e->callback = callback;
+	e->delay_ms = delay_ms;
+	e->flags = flags;
+	e->thread = &tls_started;
+	e->id = lt_uv_resource(type, caller, callback, delay_ms, flags);
+}
+
+uint32_t lt_uv_id_here(struct lt_uv_entry *e)
+{
+	if (e->type && e->thread != &tls_started)
+		lt_uv_open(e, e->type, e->caller, e->callback, e->delay_ms, e->flags);
+	return e->id;
+}
+
+static void resource_event_of(unsigned kind, unsigned aux, uint32_t id, int with_time)
+{
+	if (!id || !lt_uv_enabled())
+		return;
+	struct lt_log *log = looptrace_log_current();
+	uint32_t words = with_time ? 4u : 2u;
+	uint32_t *rec = lt_record_begin(log, words);
+	if (!rec)
+		return;
+	rec[1] = id;
+	if (with_time)
+		lt_put_ts(rec + 2, rel_now());
+	lt_record_commit(log, rec, lt_record_header(kind, aux, words));
+}
+
+static void resource_event(unsigned kind, unsigned aux, uint32_t id) { resource_event_of(kind, aux, id, 1); }
+
+uint32_t lt_uv_begin(uint32_t id, int closing)
+{
+	uint32_t outer = tls_current;
+	resource_event(LT_R_BEFORE, closing ? 1u : 0u, id);
+	tls_current = id;
+	return outer;
+}
+
+void lt_uv_end(uint32_t id, uint32_t outer)
+{
+	resource_event(LT_R_AFTER, 0, id);
+	tls_current = outer;
+}
+
+void lt_uv_destroyed(uint32_t id) { resource_event(LT_R_DESTROY, 0, id); }
+
+void lt_uv_ref(uint32_t id, int ref) { resource_event_of(LT_R_REF, ref ? 1u : 0u, id, 0); }
+
+/* A record of a rel64 time and one more word (LT_EXIT_EMIT, LT_EXIT_DONE). */
+static void time_record(struct lt_log *log, unsigned kind, unsigned aux)
+{
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, rel_now());
+	rec[3] = 0;
+	lt_record_commit(log, rec, lt_record_header(kind, aux, 4));
+}
+
+void lt_uv_ran_dry(void)
+{
+	if (!tls_started || !lt_uv_enabled())
+		return;
+	struct lt_log *log = looptrace_log_current();
+	time_record(log, LT_EXIT_EMIT, 0); /* 'beforeExit' */
+	time_record(log, LT_EXIT_DONE, 0);
+}

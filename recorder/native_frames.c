@@ -1,0 +1,141 @@
+/*
+ * native_frames.c — DWARF lookups of native frames, one libdwfl session per
+ * module (each reported at bias 0, so capture addresses are its addresses).
+ */
+#include "native_frames.h"
+
+#include "../probes/wire.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_MODULES 64
+
+struct module {
+	char *path;
+	Dwfl *dwfl;     /* NULL: the module could not be opened */
+	Dwfl_Module *mod;
+};
+
+struct lt_native_frames {
+	struct module m[MAX_MODULES];
+	size_t n;
+};
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static void open_module(struct module *m)
+{
+	int fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto close_fd;
+	m->dwfl = dwfl_begin(&callbacks);
+	if (!m->dwfl)
+		goto close_fd;
+	/* the module takes the descriptor */
+	m->mod = dwfl_report_elf(m->dwfl, m->path, m->path, fd, 0, false);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	if (!m->mod) {
+		dwfl_end(m->dwfl);
+		m->dwfl = NULL;
+	}
+	return;
+close_fd:
+	close(fd);
+}
+
+static struct module *module_of(struct lt_native_frames *c, const char *path, size_t len)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strlen(c->m[i].path) == len && !memcmp(c->m[i].path, path, len))
+			return &c->m[i];
+	if (c->n == MAX_MODULES)
+		return NULL;
+	struct module *m = &c->m[c->n];
+	m->path = strndup(path, len);
+	if (!m->path)
+		return NULL;
+	c->n++;
+	open_module(m);
+	return m;
+}
+
+static void copy(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+void lt_native_frame_place(struct lt_native_frames **cache, const char *module, size_t module_len,
+			   uint64_t address, const char *symbol, size_t symbol_len, struct lt_native_place *out)
+{
+	copy(out->function, sizeof(out->function), symbol, symbol_len);
+	copy(out->file, sizeof(out->file), module, module_len);
+	out->line = 0;
+	out->column = 0;
+	if (!*cache)
+		*cache = calloc(1, sizeof(**cache));
+	struct module *m = *cache ? module_of(*cache, module, module_len) : NULL;
+	if (!m || !m->mod)
+		return;
+	const char *name = dwfl_module_addrname(m->mod, (Dwarf_Addr)address);
+	if (name)
+		snprintf(out->function, sizeof(out->function), "%s", name);
+	Dwfl_Line *line = dwfl_module_getsrc(m->mod, (Dwarf_Addr)address);
+	int lineno = 0, col = 0;
+	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL) : NULL;
+	if (file && lineno > 0) {
+		const char *dir = file[0] == '/' ? NULL : dwfl_line_comp_dir(line);
+		if (dir)
+			snprintf(out->file, sizeof(out->file), "%s/%s", dir, file);
+		else
+			snprintf(out->file, sizeof(out->file), "%s", file);
+		out->line = lineno;
+		out->column = col > 0 ? col : 0;
+	}
+}
+
+int lt_native_callback_name(struct lt_native_frames **cache, const char *text, size_t len, char *out, size_t cap)
+{
+	char buf[1200];
+	if (len < 4 || len >= sizeof(buf) || text[0] != LT_NATIVE_CALLBACK)
+		return -EINVAL;
+	memcpy(buf, text + 1, len - 1);
+	buf[len - 1] = '\0';
+	char *end;
+	unsigned long long address = strtoull(buf, &end, 16);
+	if (end == buf || *end != ' ' || !end[1])
+		return -EINVAL;
+	struct lt_native_place place;
+	lt_native_frame_place(cache, end + 1, strlen(end + 1), address, "", 0, &place);
+	snprintf(out, cap, "%s", place.function[0] ? place.function : "(native)");
+	return 0;
+}
+
+void lt_native_frames_free(struct lt_native_frames *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->m[i].dwfl)
+			dwfl_end(c->m[i].dwfl);
+		free(c->m[i].path);
+	}
+	free(c);
+}

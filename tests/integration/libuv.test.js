@@ -1,0 +1,203 @@
+'use strict';
+// Programs on the shared libuv (libuv1), traced by the preload library's
+// uv_* interposers: the C programs of examples/c are built here (-g) and
+// recorded for real; their tasks, findings and lines are what they did.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { SOURCE_DIR, run, record, looptrace, replayJson, sql, tmpdir } = require('./lib');
+
+const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
+
+function build(name) {
+  const out = path.join(tmpdir(), name);
+  const r = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
+  assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, scripts/setup.sh): ${r.stderr}`);
+  return out;
+}
+
+// The 1-based line of the first line of examples/c/FILE holding `text`.
+function lineOf(file, text) {
+  const lines = fs.readFileSync(path.join(EXAMPLES, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${text} in ${file}`);
+  return i + 1;
+}
+
+function report(db) {
+  const r = looptrace(['report', '--format', 'json', db]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const loud = (findings) => findings.filter((f) => f.severity !== 'info');
+
+test('uv_defects: the blocking timer callback and the leaked timer, at their lines', () => {
+  const prog = build('uv_defects');
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 5/);
+  const { findings } = report(r.db);
+  const kinds = loud(findings).map((f) => f.kind).sort();
+  assert.deepStrictEqual(kinds, ['blocking-task', 'leaked-handle'], JSON.stringify(findings, null, 1));
+
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking.location.file.endsWith('examples/c/uv_defects.c'), blocking.location.file);
+  assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'uv_timer_start(&blocker'));
+  assert.strictEqual(blocking.location.function, 'main');
+  assert.ok(blocking.duration_ms >= 110, `blocked ${blocking.duration_ms} ms`);
+  assert.match(blocking.message, /on_block/);
+  assert.match(blocking.fix, /uv_queue_work/);
+
+  const leak = findings.find((f) => f.kind === 'leaked-handle');
+  assert.ok(leak.location.file.endsWith('examples/c/uv_defects.c'), leak.location.file);
+  assert.strictEqual(leak.location.line, lineOf('uv_defects.c', 'the planted leak'));
+  assert.match(leak.fix, /uv_close/);
+
+  // every task the program scheduled, once per run of its callback
+  const byType = {};
+  for (const d of replayJson(r.db).dispatches) byType[`${d.queue}/${d.type}`] = (byType[`${d.queue}/${d.type}`] || 0) + 1;
+  assert.strictEqual(byType['timer/Timeout'], 7, JSON.stringify(byType)); // 5 ticks, the blocker, the stopper
+  assert.strictEqual(byType['io/uv_idle'], 3);
+  assert.strictEqual(byType['io/uv_check'], 3);
+  assert.strictEqual(byType['io/uv_work'], 1);
+  assert.strictEqual(byType['io/FSREQCALLBACK'], 2); // uv_fs_open, then uv_fs_close from its callback
+  const fsReqs = sql(r.db, "SELECT callback, destroyed_ns IS NOT NULL AS done FROM resources WHERE type = 'FSREQCALLBACK' ORDER BY created_ns");
+  assert.deepStrictEqual(fsReqs, [{ callback: 'on_file_open', done: 1 }, { callback: 'on_file_closed', done: 1 }]);
+  assert.strictEqual(byType['io/uv_async'], undefined, 'libuv\'s own threadpool async is not the program\'s');
+  // the callbacks are named from the program's symbols
+  const callbacks = sql(r.db, "SELECT DISTINCT callback FROM resources WHERE type = 'Timeout' ORDER BY callback").map((x) => x.callback);
+  assert.deepStrictEqual(callbacks, ['on_block', 'on_leaked', 'on_stop', 'on_tick']);
+});
+
+test('uv_echo: 20 TCP clients x 10 echoes, every handle and request closed', () => {
+  const prog = build('uv_echo');
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /echoed 200/);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings), []);
+  const rows = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
+  assert.deepStrictEqual(rows, [
+    { type: 'TCPCONNECTWRAP', n: 20, open: 0 },
+    { type: 'TCPSERVERWRAP', n: 1, open: 0 },
+    { type: 'TCPWRAP', n: 41, open: 0 }, // 20 clients, 20 accepted peers, the server before uv_listen
+    { type: 'WRITEWRAP', n: 400, open: 0 },
+  ]);
+  const d = sql(r.db, 'SELECT queue, type, count(*) AS n FROM dispatches GROUP BY 1, 2 ORDER BY 1, 2');
+  const n = (q, t) => (d.find((x) => x.queue === q && x.type === t) || { n: 0 }).n;
+  assert.strictEqual(n('io', 'TCPSERVERWRAP'), 20); // one accept per client
+  assert.strictEqual(n('io', 'TCPCONNECTWRAP'), 20);
+  assert.strictEqual(n('io', 'WRITEWRAP'), 400);
+  assert.strictEqual(n('io', 'TCPWRAP'), 420); // 200 echoes read by each side, 20 EOFs
+  assert.strictEqual(n('close', 'TCPWRAP'), 20);
+  assert.strictEqual(n('exit', 'beforeExit'), 1, 'uv_run returned: the loop ran dry');
+});
+
+test('epoll_probes: the probe API (probes/looptrace.h) in a hand-written epoll loop', () => {
+  const out = path.join(tmpdir(), 'epoll_probes');
+  const cc = run('cc', ['-g', '-O0', '-I', path.join(SOURCE_DIR, 'probes'), '-o', out, path.join(EXAMPLES, 'epoll_probes.c')]);
+  assert.strictEqual(cc.status, 0, `cc epoll_probes.c (systemtap-sdt-dev): ${cc.stderr}`);
+  // the macros are USDT probes too
+  const notes = run('readelf', ['-n', out]);
+  for (const probe of ['task_enqueue', 'handle_open', 'handle_close', 'begin', 'end', 'mark'])
+    assert.match(notes.stdout, new RegExp(`Name: ${probe}\\b`), probe);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 10/);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings).map((f) => f.kind).sort(), ['blocking-task', 'leaked-handle'],
+    JSON.stringify(findings, null, 1));
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking.location.file.endsWith('examples/c/epoll_probes.c'), blocking.location.file);
+  assert.strictEqual(blocking.location.line, lineOf('epoll_probes.c', 'LOOPTRACE_TASK_ENQUEUE(t, "slow-task")'));
+  assert.ok(blocking.duration_ms >= 95, `blocked ${blocking.duration_ms} ms`);
+  const leak = findings.find((f) => f.kind === 'leaked-handle');
+  assert.strictEqual(leak.location.line, lineOf('epoll_probes.c', 'the planted leak'));
+  assert.match(leak.message, /usdt:eventfd/);
+  const rows = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
+  assert.deepStrictEqual(rows, [
+    { type: 'usdt:eventfd', n: 1, open: 1 },
+    { type: 'usdt:mark loop-start', n: 1, open: 0 },
+    { type: 'usdt:slow-task', n: 1, open: 0 },
+    { type: 'usdt:task', n: 9, open: 0 },
+    { type: 'usdt:timerfd', n: 1, open: 0 },
+  ]);
+  // 10 timerfd callbacks, 10 tasks, each one dispatch
+  const d = sql(r.db, "SELECT type, count(*) AS n FROM dispatches WHERE type LIKE 'usdt:%' GROUP BY type ORDER BY type");
+  assert.deepStrictEqual(d, [
+    { type: 'usdt:slow-task', n: 1 }, { type: 'usdt:task', n: 9 }, { type: 'usdt:timerfd', n: 10 },
+  ]);
+});
+
+test('uv_thread_loop: handles set up on main, run by a loop on another thread', () => {
+  const out = path.join(tmpdir(), 'uv_thread_loop');
+  const cc = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, 'uv_thread_loop.c'), '-luv', '-lpthread']);
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 3/);
+  const timers = sql(r.db, "SELECT d.tid <> d.pid AS on_thread, r.callback, count(*) AS n FROM dispatches d JOIN resources r ON r.id = d.resource_id WHERE d.queue = 'timer' GROUP BY 1, 2");
+  assert.deepStrictEqual(timers, [{ on_thread: 1, callback: 'tick', n: 3 }]);
+  assert.deepStrictEqual(loud(report(r.db).findings), []);
+});
+
+// Real programs from Debian packages on the shared libuv (scripts/setup.sh
+// installs them); skipped, with the reason, where they are missing.
+const hasFile = (f) => fs.existsSync(f);
+const UVLOOP = '/usr/lib/python3/dist-packages/uvloop';
+
+test('python3-uvloop: asyncio timers and a blocking call_later callback', { skip: !hasFile(UVLOOP) && 'python3-uvloop not installed' }, () => {
+  const script = path.join(tmpdir(), 'uvloop_timers.py');
+  fs.writeFileSync(script, [
+    'import asyncio, time, uvloop',
+    'async def tick(n):',
+    '    for i in range(n):',
+    '        await asyncio.sleep(0.01)',
+    'def block():',
+    '    time.sleep(0.1)',
+    'async def main():',
+    '    loop = asyncio.get_running_loop()',
+    '    await asyncio.gather(tick(5), tick(5))',
+    '    loop.call_later(0.02, block)',
+    '    await asyncio.sleep(0.2)',
+    '    print("done")',
+    'uvloop.install()',
+    'asyncio.run(main())', ''].join('\n'));
+  const r = record(['/usr/bin/python3', script]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /done/);
+  // 10 sleeps of 10 ms, the call_later, the final sleep: one uv timer each
+  const timers = sql(r.db, "SELECT count(*) AS n FROM dispatches WHERE queue = 'timer' AND type = 'Timeout'")[0].n;
+  assert.strictEqual(timers, 12);
+  const { findings } = report(r.db);
+  const l = loud(findings);
+  assert.deepStrictEqual(l.map((f) => f.kind), ['blocking-task'], JSON.stringify(findings, null, 1));
+  assert.ok(l[0].duration_ms >= 95, `blocked ${l[0].duration_ms} ms`);
+  assert.match(l[0].message, /sleep/);
+});
+
+test('neovim: a luv timer script in nvim --headless', { skip: !hasFile('/usr/bin/nvim') && 'neovim not installed' }, () => {
+  const script = path.join(tmpdir(), 'timer.lua');
+  fs.writeFileSync(script, [
+    'local n = 0',
+    'local t = vim.loop.new_timer()',
+    't:start(10, 10, function()',
+    '  n = n + 1',
+    '  if n == 5 then',
+    '    t:stop(); t:close()',
+    '    vim.schedule(function() io.stdout:write("ticks " .. n .. "\\n"); vim.cmd("qa!") end)',
+    '  end',
+    'end)', ''].join('\n'));
+  const r = record(['/usr/bin/nvim', '--headless', '--clean', '-u', 'NONE', '-c', `luafile ${script}`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ticks 5/);
+  // the repeating timer ran 5 times, from one resource (one uv_timer_start)
+  const runs = sql(r.db, "SELECT resource_id, count(*) AS n FROM dispatches WHERE queue = 'timer' GROUP BY resource_id");
+  assert.deepStrictEqual(runs.map((x) => x.n), [5]);
+  const { findings } = report(r.db);
+  assert.deepStrictEqual(loud(findings), []);
+  const iterations = sql(r.db, 'SELECT count(*) AS n FROM iterations')[0].n;
+  assert.ok(iterations >= 5, `${iterations} loop iterations for 5 timer runs`);
+});
