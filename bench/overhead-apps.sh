@@ -11,7 +11,9 @@
 # Prints every run, then per app and mode the median requests/s and p99, the
 # median of the per-round ratios mode/plain for both (targets: record keeps
 # >= 0.85 of the requests/s, attach >= 0.95), and the trace's events per
-# request.  Reports only: the exit status never depends on timings.
+# request; also the CPU the server (and recorder) used per request and its
+# ratio to plain, steadier than req/s while other work shares the machine.
+# Reports only: the exit status never depends on timings.
 # Knobs: ROUNDS (5), DURATION (s, 4), WARMUP (s, 1), CONNECTIONS (32),
 # THREADS (2), APPS ("express fastify"), NODE (node binary; default Node 24
 # of tests/node-versions when installed, else node), ATTACH (1; 0 skips
@@ -61,21 +63,38 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# measure LABEL: a warm-up load, then the measured one; prints "req/s p99_ms".
+# cpu_ticks PID...: user + system clock ticks the processes used so far.
+cpu_ticks() {
+  local t=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    t=$((t + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+
+# measure LABEL PID...: a warm-up load, then the measured one; prints
+# "req/s p99_ms cpu_us_per_request" (the CPU of PIDs: the server and, when
+# recording, the recorder; CPU per request holds up better than req/s on a
+# machine other work keeps busy).
 measure() {
   timeout -k 5 $((warmup + 30)) wrk -t"$threads" -c"$connections" -d"${warmup}s" \
     -H 'authorization: token-ada' "http://127.0.0.1:$port/item/7" > /dev/null 2>&1 || true
-  local rc=0
+  local rc=0 label=$1 c0
+  shift
+  c0=$(cpu_ticks "$@")
   timeout -k 5 $((duration + 30)) wrk --latency -t"$threads" -c"$connections" -d"${duration}s" \
     -H 'authorization: token-ada' "http://127.0.0.1:$port/item/7" > "$work/wrk.out" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] || echo "warning: wrk exited with $rc ($1): $(tr '\n' ' ' < "$work/wrk.out")" >&2
+  [ "$rc" -eq 0 ] || echo "warning: wrk exited with $rc ($label): $(tr '\n' ' ' < "$work/wrk.out")" >&2
   if grep -qE "Socket errors|Non-2xx" "$work/wrk.out"; then
-    echo "warning: wrk saw errors against the $1 server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
+    echo "warning: wrk saw errors against the $label server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
   fi
-  awk '/^Requests\/sec/ {rps = $2}
+  awk -v ticks=$(( $(cpu_ticks "$@") - c0 )) -v hz="$hz" -v d="$duration" '/^Requests\/sec/ {rps = $2}
        $1 == "99%" {v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
                     p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v}
-       END {printf "%s %s\n", rps == "" ? "n/a" : rps, p99 == "" ? "n/a" : sprintf("%.2f", p99)}' "$work/wrk.out"
+       END {printf "%s %s %s\n", rps == "" ? "n/a" : rps, p99 == "" ? "n/a" : sprintf("%.2f", p99),
+                   (rps + 0 > 0) ? sprintf("%.1f", ticks / hz * 1e6 / (rps * d)) : "n/a"}' "$work/wrk.out"
 }
 
 # Can attach run here?  (root, BTF, uprobes; a throwaway node process.)
@@ -93,7 +112,7 @@ if [ "${ATTACH:-1}" != 0 ]; then
 fi
 
 # run APP MODE: one fresh server of APP in MODE, measured; prints
-# "req/s p99_ms events" (events: of the trace, n/a for plain).
+# "req/s p99_ms cpu_us_per_request events" (events: of the trace, n/a for plain).
 run() {
   local app=$1 mode=$2 rps_p99 events="" tracer=""
   rm -f "$work/t.db"
@@ -108,7 +127,9 @@ run() {
     attach_pid=$!
     sleep 1 # symbols resolved, probes attached
   fi
-  rps_p99=$(measure "$app $mode")
+  local pids=("$server_pid")
+  [ -z "$tracer" ] || for child in $(pgrep -P "$server_pid"); do pids+=("$child"); done
+  rps_p99=$(measure "$app $mode" "${pids[@]}")
   if [ -n "$attach_pid" ]; then
     stop_pid "$attach_pid"; attach_pid=""
     [ "$stop_rc" -eq 0 ] || { problems=$((problems + 1)); echo "LOOPTRACE PROBLEM: attach exited $stop_rc: $(tail -n2 "$work/attach.err" | tr '\n' ' ')" >&2; }
@@ -126,7 +147,7 @@ run() {
 
 echo "apps-server.js (8 awaits per request), wrk -t$threads -c$connections, ${warmup}s warm-up + ${duration}s measured, $rounds rounds,"
 echo "  node $("$nodebin" --version) ($nodebin), $(nproc) cores, load: $(uptime | sed 's/.*load average: //'), modes: ${modes[*]}"
-declare -A rps p99 kept p99r evpr
+declare -A rps p99 cpu kept p99r cpur evpr
 for r in $(seq "$rounds"); do
   for app in "${apps[@]}"; do
     n=${#modes[@]}
@@ -134,18 +155,18 @@ for r in $(seq "$rounds"); do
     line="round $r $app:"
     for k in $(seq 0 $((n - 1))); do
       mode=${modes[$(( (k + r - 1) % n ))]}
-      read -r q l e <<< "$(run "$app" "$mode")"
-      got[$mode]="$q $l $e"
-      rps[$app,$mode]+=" $q"; p99[$app,$mode]+=" $l"
+      read -r q l c e <<< "$(run "$app" "$mode")"
+      got[$mode]="$q $l $c $e"
+      rps[$app,$mode]+=" $q"; p99[$app,$mode]+=" $l"; cpu[$app,$mode]+=" $c"
       [ "$e" = n/a ] || evpr[$app,$mode]+=" $(awk -v e="$e" -v q="$q" -v d="$((warmup + duration))" 'BEGIN {if (q + 0 > 0) printf "%.0f", e / (q * d)}')"
     done
-    read -r pq pl _ <<< "${got[plain]}"
+    read -r pq pl pc _ <<< "${got[plain]}"
     for mode in "${modes[@]}"; do
-      read -r q l e <<< "${got[$mode]}"
-      line+=" $mode $q req/s p99 ${l} ms"
-      [ "$mode" = plain ] && continue
-      kept[$app,$mode]+=" $(ratio "$q" "$pq")"; p99r[$app,$mode]+=" $(ratio "$l" "$pl")"
-      line+=" (keeps $(ratio "$q" "$pq"), p99 x$(ratio "$l" "$pl"), $e events);"
+      read -r q l c e <<< "${got[$mode]}"
+      line+=" $mode $q req/s p99 ${l} ms ${c} us CPU/req"
+      [ "$mode" = plain ] && { line+=";"; continue; }
+      kept[$app,$mode]+=" $(ratio "$q" "$pq")"; p99r[$app,$mode]+=" $(ratio "$l" "$pl")"; cpur[$app,$mode]+=" $(ratio "$c" "$pc")"
+      line+=" (keeps $(ratio "$q" "$pq"), p99 x$(ratio "$l" "$pl"), CPU/req x$(ratio "$c" "$pc"), $e events);"
     done
     echo "$line"
   done
@@ -153,22 +174,23 @@ done
 
 echo
 echo "medians of $rounds rounds (ratios: median of the per-round ratios to plain)$( [ "$problems" -eq 0 ] || echo "; $problems run(s) misbehaved, see above")"
-printf '%-8s %-9s %10s %9s %7s %8s %9s  %s\n' app mode req/s p99_ms kept p99_x ev/req target
+printf '%-8s %-9s %10s %9s %7s %8s %9s %7s %9s  %s\n' app mode req/s p99_ms kept p99_x us_cpu/r cpu_x ev/req target
 for app in "${apps[@]}"; do
   for mode in "${modes[@]}"; do
     # shellcheck disable=SC2086
-    q=$(median ${rps[$app,$mode]}); l=$(median ${p99[$app,$mode]})
-    k=-; x=-; e=-; target=-
+    q=$(median ${rps[$app,$mode]}); l=$(median ${p99[$app,$mode]}); c=$(median ${cpu[$app,$mode]})
+    k=-; x=-; cx=-; e=-; target=-
     if [ "$mode" != plain ]; then
       # shellcheck disable=SC2086
-      k=$(median ${kept[$app,$mode]}); x=$(median ${p99r[$app,$mode]}); e=$(median ${evpr[$app,$mode]:-})
+      k=$(median ${kept[$app,$mode]}); x=$(median ${p99r[$app,$mode]}); cx=$(median ${cpur[$app,$mode]})
+      e=$(median ${evpr[$app,$mode]:-})
       case $mode in
         record|baseline) target="kept >= 0.85: $(meets "$k" '>=' 0.85)" ;;
         attach) target="kept >= 0.95: $(meets "$k" '>=' 0.95)" ;;
       esac
-      result "$app $mode: req/s kept, p99 ratio" "-" "p99 x$x" "$k" "${target%%:*}" "${target##*: }"
+      result "$app $mode: req/s kept (p99, CPU/request ratios)" "-" "p99 x$x, CPU x$cx" "$k" "${target%%:*}" "${target##*: }"
     fi
-    printf '%-8s %-9s %10s %9s %7s %8s %9s  %s\n' "$app" "$mode" "$q" "$l" "$k" "$x" "$e" "$target"
+    printf '%-8s %-9s %10s %9s %7s %8s %9s %7s %9s  %s\n' "$app" "$mode" "$q" "$l" "$k" "$x" "$c" "$cx" "$e" "$target"
   done
 done
 exit 0
