@@ -8,7 +8,7 @@
 #                                       (found as ../lib/looptrace from the
 #                                       binary's real path), the man pages
 # The npm package needs the same shared libraries at run time as the .deb
-# lists (libsqlite3-0, libgvc6, libcgraph6, libbpf1, zlib1g on Debian 12).
+# lists (libsqlite3-0, libgvc6, libcgraph6, libbpf1, libdw1, zlib1g on Debian 12).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
