@@ -28,6 +28,8 @@
 #include "reports/diff_format.h"
 #include "reports/graph.h"
 #include "reports/html_report.h"
+#include "reports/lesson_page.h"
+#include "reports/lesson_text.h"
 #include "reports/replay_format.h"
 #include "reports/report_format.h"
 #include "reports/sarif.h"
@@ -117,6 +119,21 @@ static void replays(sqlite3 *db)
 	lt_replay_each_with(db, &slow, lt_replay_text_dispatch, &t, err, sizeof(err));
 }
 
+/* The lesson page and replay --step: steps, why-now sentences, the stored
+ * sources (table sources, when the input has one). */
+static void lessons(sqlite3 *db)
+{
+	char err[1024];
+	struct lt_lesson l;
+	if (lt_lesson_load(db, NULL, 400, &l, err, sizeof(err)) == 0) {
+		const struct lt_lesson_info info = {.title = "fuzz", .command = "node fuzz.js", .runtime = "Node v0"};
+		lt_lesson_page(sink, &l, &info);
+		for (size_t i = 0; i < l.n; i++)
+			lt_lesson_text_step(sink, &l, i);
+	}
+	lt_lesson_free(&l); /* a failed load may hold part of the steps */
+}
+
 static void graph(Agraph_t *g, const struct lt_graph_stats *st)
 {
 	if (!g)
@@ -171,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lt_store_open(path, &db, err, sizeof(err)) == 0) {
 		reports(db);
 		replays(db);
+		lessons(db);
 		graphs(db);
 		struct lt_export_stats xs;
 		lt_export_chrome(db, NULL, sink, &xs, err, sizeof(err));
