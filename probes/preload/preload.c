@@ -5,6 +5,8 @@
  * keeping errno and the return value exactly as the program would see them
  * untraced.  What is recorded:
  *   epoll_wait / epoll_pwait / epoll_pwait2   loop iterations: poll enter/exit
+ *   poll / ppoll / select / pselect           the same, on a thread that uses
+ *                                              the probe API (looptrace.h)
  *   write / writev on fds 1 and 2              program output
  *   fork, exec*, pthread_create                process and thread lineage
  * exec* also re-inserts LD_PRELOAD, NODE_OPTIONS and LOOPTRACE_DIR into an
@@ -19,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <sys/syscall.h>
@@ -160,6 +164,80 @@ LT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	int ms = timeout ? (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
 	poll_enter(ms);
 	return poll_exit(real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask));
+}
+
+/* A loop of the program's own, told through the probe API, may wait in
+ * poll, ppoll, select or pselect: on such a thread (and only there: Node and
+ * libuv wait in epoll) those waits are its loop's iterations too.  The
+ * fortified __poll_chk/__ppoll_chk are what -D_FORTIFY_SOURCE builds call. */
+static int probe_loop_wait(void) { return lt_state_probe_loop(); }
+
+/* glibc's fortified entry points, declared by <poll.h> only in fortified builds. */
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+		const sigset_t *sigmask, size_t fdslen);
+
+static int timespec_ms(const struct timespec *t)
+{
+	return t ? (int)(t->tv_sec * 1000 + t->tv_nsec / 1000000) : -1;
+}
+
+LT_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	RESOLVE(poll);
+	if (!probe_loop_wait())
+		return real_poll(fds, nfds, timeout);
+	poll_enter(timeout);
+	return poll_exit(real_poll(fds, nfds, timeout));
+}
+
+LT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
+{
+	RESOLVE(__poll_chk);
+	if (!probe_loop_wait())
+		return real___poll_chk(fds, nfds, timeout, fdslen);
+	poll_enter(timeout);
+	return poll_exit(real___poll_chk(fds, nfds, timeout, fdslen));
+}
+
+LT_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+		    const sigset_t *sigmask)
+{
+	RESOLVE(ppoll);
+	if (!probe_loop_wait())
+		return real_ppoll(fds, nfds, timeout, sigmask);
+	poll_enter(timespec_ms(timeout));
+	return poll_exit(real_ppoll(fds, nfds, timeout, sigmask));
+}
+
+LT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+			  const sigset_t *sigmask, size_t fdslen)
+{
+	RESOLVE(__ppoll_chk);
+	if (!probe_loop_wait())
+		return real___ppoll_chk(fds, nfds, timeout, sigmask, fdslen);
+	poll_enter(timespec_ms(timeout));
+	return poll_exit(real___ppoll_chk(fds, nfds, timeout, sigmask, fdslen));
+}
+
+LT_EXPORT int select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+		     struct timeval *timeout)
+{
+	RESOLVE(select);
+	if (!probe_loop_wait())
+		return real_select(nfds, readfds, writefds, exceptfds, timeout);
+	poll_enter(timeout ? (int)(timeout->tv_sec * 1000 + timeout->tv_usec / 1000) : -1);
+	return poll_exit(real_select(nfds, readfds, writefds, exceptfds, timeout));
+}
+
+LT_EXPORT int pselect(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+		      const struct timespec *timeout, const sigset_t *sigmask)
+{
+	RESOLVE(pselect);
+	if (!probe_loop_wait())
+		return real_pselect(nfds, readfds, writefds, exceptfds, timeout, sigmask);
+	poll_enter(timespec_ms(timeout));
+	return poll_exit(real_pselect(nfds, readfds, writefds, exceptfds, timeout, sigmask));
 }
 
 /* --- condition waits: idle time of worker threads --- */

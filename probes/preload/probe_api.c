@@ -5,12 +5,15 @@
  * write libuv's (uv_trace.h).  Types become "usdt:<type>" (the leak
  * detector's generic handle kind); a mark is an unref'd
  * resource ("usdt:mark <name>"), closed at once.  Calls with an id never
- * opened or enqueued (or already finished) are ignored.
+ * opened or enqueued (or already finished) are ignored.  A thread's first
+ * probe makes its poll/ppoll/select/pselect waits loop iterations
+ * (preload.c), as epoll's are on every thread.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../looptrace.h"
+#include "state.h"
 #include "uv_trace.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
@@ -41,6 +44,7 @@ LT_EXPORT void looptrace_probe(int kind, uint64_t id, const char *text)
 	const void *caller = __builtin_return_address(0);
 	if (!id || !lt_uv_enabled())
 		return;
+	lt_state_set_probe_loop();
 	struct lt_uv_entry *e;
 	switch (kind) {
 	case LOOPTRACE_PROBE_TASK_ENQUEUE:

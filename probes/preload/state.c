@@ -13,6 +13,7 @@ static struct lt_trace_env trace_env;
 static struct lt_preload_settings settings = {.wait_ns = DEFAULT_WAIT_NS};
 static pid_t own_pid; /* this process, as of load time or its fork */
 static __thread pid_t tls_parent_tid;
+static __thread int tls_probe_loop;
 
 static void copy_var(char *dst, size_t cap, const char *name)
 {
@@ -52,3 +53,7 @@ int lt_state_in_own_process(void) { return own_pid == getpid(); }
 void lt_state_set_parent_tid(pid_t tid) { tls_parent_tid = tid; }
 
 pid_t lt_state_parent_tid(void) { return tls_parent_tid; }
+
+void lt_state_set_probe_loop(void) { tls_probe_loop = 1; }
+
+int lt_state_probe_loop(void) { return tls_probe_loop; }

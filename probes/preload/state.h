@@ -13,7 +13,10 @@
  *     read by any thread after, through the const getters.
  *   - per thread: the thread's parent tid.  Set by the new thread itself
  *     (preload.c's pthread_create trampoline), read by the same thread when
- *     capture.c creates its log; each thread sees only its own.
+ *     capture.c creates its log; each thread sees only its own.  Whether
+ *     the thread runs a loop of its own told through the probe API (set by
+ *     probe_api.c on the thread's first probe, read by preload.c's poll,
+ *     ppoll, select and pselect interposers on the same thread).
  *
  * Errors: none; a variable that is unset or too long reads as "".
  * Ownership: everything is static storage of state.c, alive until exit.
@@ -62,5 +65,12 @@ int lt_state_in_own_process(void);
 /* The calling thread's parent thread (0: none known). */
 void lt_state_set_parent_tid(pid_t tid);
 pid_t lt_state_parent_tid(void);
+
+/* The calling thread told a task or handle through the probe API
+ * (probes/looptrace.h): its poll/ppoll/select/pselect waits are its loop's
+ * waits.  Other threads' such calls are not recorded (Node and libuv wait
+ * in epoll, recorded on every thread). */
+void lt_state_set_probe_loop(void);
+int lt_state_probe_loop(void);
 
 #endif
