@@ -86,9 +86,31 @@ static int is_agent_file(const char *file)
 	return 0;
 }
 
+int lt_is_system_library(const char *file)
+{
+	static const char *const dirs[] = {"/usr/lib/", "/lib/", "/lib64/", "/usr/lib64/"};
+	if (!file)
+		return 0;
+	if (!strncmp(file, "linux-", 6) && !strchr(file, '/'))
+		return 1; /* linux-vdso.so.1, linux-gate.so.1 */
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t k = strlen(dirs[i]);
+		if (strncmp(file, dirs[i], k))
+			continue;
+		const char *rest = file + k, *slash = strchr(rest, '/');
+		const char *triplet = strstr(rest, "-linux-gnu");
+		if (slash && triplet && triplet < slash)
+			rest = slash + 1; /* the multiarch directory */
+		if (strchr(rest, '/') || !strstr(rest, ".so"))
+			return 0;
+		return !strncmp(rest, "lib", 3) || !strncmp(rest, "ld-", 3);
+	}
+	return 0;
+}
+
 int lt_is_user_file(const struct lt_user_code *uc, const char *file)
 {
-	if (lt_is_node_internal(file))
+	if (lt_is_node_internal(file) || lt_is_system_library(file))
 		return 0;
 	if (uc && uc->n_globs) {
 		for (size_t i = 0; i < uc->n_globs; i++)

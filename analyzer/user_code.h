@@ -25,9 +25,17 @@ struct lt_user_code {
 	size_t n_globs;
 };
 
+/* 1 when `file` is the path of one of the system's shared libraries: a
+ * "lib*.so*" or "ld-*.so*" right in /lib, /usr/lib, /lib64, /usr/lib64 or
+ * their multiarch directory (libc, libuv, libstdc++; not a package's
+ * extension deeper down), or the vDSO ("linux-vdso.so.1").  The importer
+ * keeps such a module's path as the file of its machine-code frames. */
+int lt_is_system_library(const char *file);
+
 int lt_user_code_add(struct lt_user_code *uc, const char *glob);
 
-/* 1 when `file` is user code under `uc` (NULL: the default rule). */
+/* 1 when `file` is user code under `uc` (NULL: the default rule).  Never
+ * Node's internals or a system library (lt_is_system_library). */
 int lt_is_user_file(const struct lt_user_code *uc, const char *file);
 
 /* 1 when `file` is native source (C, C++, Cython: a frame of a program on

@@ -180,7 +180,11 @@ void lt_on_sampling(struct lt_importer *im, const uint32_t *r)
 int lt_write_sampling_meta(struct lt_importer *im)
 {
 	char text[128];
-	if (im->sampling_unavailable)
+	/* ABI 0: a native program's thread (probes/preload/native_sampler.c). */
+	if (im->sampling_unavailable && !im->unavailable_abi)
+		snprintf(text, sizeof(text), "%sunavailable (SIGPROF is the program's, or no CPU-time timer)",
+			 im->sampling_on ? "partly " : "");
+	else if (im->sampling_unavailable)
 		snprintf(text, sizeof(text), "%sunavailable (no watchdog for Node ABI %u)",
 			 im->sampling_on ? "partly " : "", im->unavailable_abi);
 	else if (im->sampling_on)

@@ -4,6 +4,7 @@
  */
 #include "native_frames.h"
 
+#include "../analyzer/user_code.h"
 #include "../probes/wire.h"
 
 #include <elfutils/libdwfl.h>
@@ -95,8 +96,13 @@ void lt_native_frame_place(struct lt_native_frames **cache, const char *module, 
 	if (!m || !m->mod)
 		return;
 	const char *name = dwfl_module_addrname(m->mod, (Dwarf_Addr)address);
-	if (name)
-		snprintf(out->function, sizeof(out->function), "%s", name);
+	if (name) /* without a symbol version: "clock_gettime@@GLIBC_2.17" */
+		snprintf(out->function, sizeof(out->function), "%.*s", (int)strcspn(name, "@"), name);
+	/* The system's libraries are named by function only and keep the
+	 * module's path as their file (lt_is_system_library), even where
+	 * Debian's debug symbols would place them in glibc's sources. */
+	if (lt_is_system_library(out->file))
+		return;
 	Dwfl_Line *line = dwfl_module_getsrc(m->mod, (Dwarf_Addr)address);
 	int lineno = 0, col = 0;
 	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL) : NULL;

@@ -19,7 +19,7 @@ static uv_idle_t idler;
 static uv_check_t checker;
 static uv_work_t job;
 static uv_fs_t open_req, close_req;
-static int ticks, idles, checks;
+static int ticks, idles, checks, blocked;
 
 static void busy_wait_ms(long ms)
 {
@@ -39,6 +39,7 @@ static void on_tick(uv_timer_t *t)
 static void on_block(uv_timer_t *t)
 {
 	busy_wait_ms(120); /* the planted blocking task */
+	blocked = 1;
 	uv_close((uv_handle_t *)t, NULL);
 }
 
@@ -81,6 +82,10 @@ static void on_file_open(uv_fs_t *req)
 
 static void on_stop(uv_timer_t *t)
 {
+	if (ticks < 5 || !blocked) { /* a loaded machine: the program's work is not done yet */
+		uv_timer_start(t, on_stop, 50, 0);
+		return;
+	}
 	uv_close((uv_handle_t *)t, NULL);
 	uv_close((uv_handle_t *)&idler, NULL);
 	uv_stop(t->loop); /* `leaked` is still open and would keep the loop alive */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "native_sampler.h"
 
 #define TABLE_SLOTS 65536u  /* power of two */
 #define SITE_CACHE 256u     /* per thread, direct mapped */
@@ -170,6 +171,44 @@ static uint32_t module_of(struct lt_log *log, const void *addr, uintptr_t *bias)
 	return id;
 }
 
+/* One LT_STACK of native frames, innermost first: frame 0 is the
+ * interrupted instruction itself when `first_exact`, every other frame a
+ * return address (its call instruction is the byte before).  0: not written. */
+static uint32_t native_stack(struct lt_log *log, const uintptr_t *frames, int n, int first_exact)
+{
+	uint32_t fn[LT_SAMPLER_FRAMES], path[LT_SAMPLER_FRAMES], addr[LT_SAMPLER_FRAMES];
+	int kept = 0;
+	for (int i = 0; i < n && kept < LT_SAMPLER_FRAMES; i++) {
+		uintptr_t bias = 0;
+		uint32_t module = module_of(log, (const void *)frames[i], &bias);
+		if (!module)
+			continue;
+		Dl_info info;
+		const char *sym = dladdr((const void *)frames[i], &info) && info.dli_sname ? info.dli_sname : "";
+		fn[kept] = lt_record_string(log, sym, strlen(sym));
+		path[kept] = module;
+		addr[kept] = (uint32_t)(frames[i] - bias - (i == 0 && first_exact ? 0u : 1u));
+		kept++;
+	}
+	if (!kept)
+		return 0;
+	uint32_t words = 3u + 4u * (uint32_t)kept;
+	uint32_t *rec = lt_record_begin(log, words);
+	if (!rec)
+		return 0;
+	uint32_t id = ++tls_next_stack;
+	rec[1] = id;
+	rec[2] = (uint32_t)kept;
+	for (int i = 0; i < kept; i++) {
+		rec[3 + 4 * i] = fn[i];
+		rec[4 + 4 * i] = path[i];
+		rec[5 + 4 * i] = addr[i];
+		rec[6 + 4 * i] = LT_FRAME_NATIVE;
+	}
+	lt_record_commit(log, rec, lt_record_header(LT_STACK, 0, words));
+	return id;
+}
+
 /* One LT_STACK of the native frame at return address `caller`. */
 static uint32_t site_of(struct lt_log *log, const void *caller)
 {
@@ -177,25 +216,9 @@ static uint32_t site_of(struct lt_log *log, const void *caller)
 	unsigned slot = (unsigned)((a >> 2) ^ (a >> 11)) & (SITE_CACHE - 1u);
 	if (tls_sites[slot].addr == a && tls_sites[slot].stack)
 		return tls_sites[slot].stack;
-	uintptr_t bias = 0;
-	uint32_t path = module_of(log, caller, &bias);
-	if (!path)
+	uint32_t id = native_stack(log, &a, 1, 0);
+	if (!id)
 		return 0;
-	Dl_info info;
-	const char *sym = dladdr(caller, &info) && info.dli_sname ? info.dli_sname : "";
-	uint32_t fn = lt_record_string(log, sym, strlen(sym));
-	uint32_t *rec = lt_record_begin(log, 7);
-	if (!rec)
-		return 0;
-	uint32_t id = ++tls_next_stack;
-	rec[1] = id;
-	rec[2] = 1;
-	rec[3] = fn;
-	rec[4] = path;
-	/* the call instruction, not the one after it */
-	rec[5] = (uint32_t)(a - bias - 1u);
-	rec[6] = LT_FRAME_NATIVE;
-	lt_record_commit(log, rec, lt_record_header(LT_STACK, 0, 7));
 	tls_sites[slot].addr = a;
 	tls_sites[slot].stack = id;
 	return id;
@@ -280,16 +303,60 @@ static void resource_event_of(unsigned kind, unsigned aux, uint32_t id, int with
 
 static void resource_event(unsigned kind, unsigned aux, uint32_t id) { resource_event_of(kind, aux, id, 1); }
 
+/* An LT_SAMPLE of a long native callback (native_sampler.h): its frames
+ * as one stack, its time, how long the callback had run. */
+static void write_sample(const uintptr_t *frames, int n, uint64_t ts, uint64_t busy_ns)
+{
+	struct lt_log *log = looptrace_log_current();
+	if (!log)
+		return;
+	uint32_t stack = native_stack(log, frames, n, 1);
+	uint32_t *rec = lt_record_begin(log, 7);
+	if (!rec)
+		return;
+	lt_put_ts(rec + 1, ts);
+	rec[3] = stack;
+	rec[4] = busy_ns > UINT32_MAX ? UINT32_MAX : (uint32_t)busy_ns;
+	rec[5] = UINT32_MAX; /* on-CPU and run-queue time: not known here */
+	rec[6] = UINT32_MAX;
+	lt_record_commit(log, rec, lt_record_header(LT_SAMPLE, 0, 7));
+}
+
+/* LT_SAMPLING, once per thread: whether its long callbacks are sampled. */
+static void note_sampling(void)
+{
+	static _Thread_local int noted;
+	struct lt_log *log = looptrace_log_current();
+	if (noted || !log)
+		return;
+	noted = 1;
+	const char *v = getenv("LOOPTRACE_SAMPLE_MS");
+	int off = v && *v && strtol(v, NULL, 10) <= 0;
+	uint32_t *rec = lt_record_begin(log, 3);
+	if (!rec)
+		return;
+	rec[1] = 0; /* no Node ABI */
+	rec[2] = off ? 0u : v && *v ? (uint32_t)strtol(v, NULL, 10) : 40u;
+	unsigned state = off ? LT_SAMPLING_OFF : lt_native_sampler_on() ? LT_SAMPLING_ON : LT_SAMPLING_UNAVAILABLE;
+	lt_record_commit(log, rec, lt_record_header(LT_SAMPLING, state, 3));
+}
+
 uint32_t lt_uv_begin(uint32_t id, int closing)
 {
 	uint32_t outer = tls_current;
 	resource_event(LT_R_BEFORE, closing ? 1u : 0u, id);
 	tls_current = id;
+	if (!outer && id && lt_uv_enabled()) {
+		lt_native_sampler_begin();
+		note_sampling();
+	}
 	return outer;
 }
 
 void lt_uv_end(uint32_t id, uint32_t outer)
 {
+	if (!outer && id && lt_uv_enabled())
+		lt_native_sampler_end(write_sample);
 	resource_event(LT_R_AFTER, 0, id);
 	tls_current = outer;
 }

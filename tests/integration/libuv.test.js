@@ -44,8 +44,12 @@ test('uv_defects: the blocking timer callback and the leaked timer, at their lin
 
   const blocking = findings.find((f) => f.kind === 'blocking-task');
   assert.ok(blocking.location.file.endsWith('examples/c/uv_defects.c'), blocking.location.file);
-  assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'uv_timer_start(&blocker'));
-  assert.strictEqual(blocking.location.function, 'main');
+  // sampled (native_sampler.c): the line where the callback spent its CPU,
+  // in the busy loop it calls, and the libc function it was in
+  assert.ok(blocking.samples > 0, JSON.stringify(blocking));
+  assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'clock_gettime(CLOCK_MONOTONIC, &now)'));
+  assert.strictEqual(blocking.location.function, 'busy_wait_ms');
+  assert.strictEqual(blocking.blocking_function, 'clock_gettime');
   assert.ok(blocking.duration_ms >= 110, `blocked ${blocking.duration_ms} ms`);
   assert.match(blocking.message, /on_block/);
   assert.match(blocking.fix, /uv_queue_work/);
@@ -58,7 +62,12 @@ test('uv_defects: the blocking timer callback and the leaked timer, at their lin
   // every task the program scheduled, once per run of its callback
   const byType = {};
   for (const d of replayJson(r.db).dispatches) byType[`${d.queue}/${d.type}`] = (byType[`${d.queue}/${d.type}`] || 0) + 1;
-  assert.strictEqual(byType['timer/Timeout'], 7, JSON.stringify(byType)); // 5 ticks, the blocker, the stopper
+  // 5 ticks, the blocker, the stopper (again 50 ms later while the work is not done: a loaded machine)
+  const timerRuns = sql(r.db, "SELECT r.callback, count(*) AS n FROM dispatches d JOIN resources r ON r.id = d.resource_id WHERE d.queue = 'timer' GROUP BY 1 ORDER BY 1");
+  const stops = timerRuns.find((x) => x.callback === 'on_stop');
+  assert.ok(stops && stops.n >= 1, JSON.stringify(timerRuns));
+  assert.deepStrictEqual(timerRuns.filter((x) => x.callback !== 'on_stop'), [{ callback: 'on_block', n: 1 }, { callback: 'on_tick', n: 5 }]);
+  assert.strictEqual(byType['timer/Timeout'], 6 + stops.n, JSON.stringify(byType));
   assert.strictEqual(byType['io/uv_idle'], 3);
   assert.strictEqual(byType['io/uv_check'], 3);
   assert.strictEqual(byType['io/uv_work'], 1);
@@ -111,7 +120,9 @@ test('epoll_probes: the probe API (probes/looptrace.h) in a hand-written epoll l
     JSON.stringify(findings, null, 1));
   const blocking = findings.find((f) => f.kind === 'blocking-task');
   assert.ok(blocking.location.file.endsWith('examples/c/epoll_probes.c'), blocking.location.file);
-  assert.strictEqual(blocking.location.line, lineOf('epoll_probes.c', 'LOOPTRACE_TASK_ENQUEUE(t, "slow-task")'));
+  assert.ok(blocking.samples > 0, JSON.stringify(blocking));
+  assert.strictEqual(blocking.location.line, lineOf('epoll_probes.c', 'clock_gettime(CLOCK_MONOTONIC, &now)'));
+  assert.strictEqual(blocking.location.function, 'busy_wait_ms');
   assert.ok(blocking.duration_ms >= 95, `blocked ${blocking.duration_ms} ms`);
   const leak = findings.find((f) => f.kind === 'leaked-handle');
   assert.strictEqual(leak.location.line, lineOf('epoll_probes.c', 'the planted leak'));
@@ -200,4 +211,98 @@ test('neovim: a luv timer script in nvim --headless', { skip: !hasFile('/usr/bin
   assert.deepStrictEqual(loud(findings), []);
   const iterations = sql(r.db, 'SELECT count(*) AS n FROM iterations')[0].n;
   assert.ok(iterations >= 5, `${iterations} loop iterations for 5 timer runs`);
+});
+
+// A program written here, built with -O1 (a typical optimised build, no frame
+// pointers): a poll() loop of its own told through the probe API.
+function buildInline(name, source, libs = []) {
+  const dir = tmpdir();
+  const src = path.join(dir, `${name}.c`);
+  fs.writeFileSync(src, source);
+  const out = path.join(dir, name);
+  const r = run('cc', ['-g', '-O1', '-I', path.join(SOURCE_DIR, 'probes'), '-o', out, src, ...libs]);
+  assert.strictEqual(r.status, 0, `cc ${name}.c: ${r.stderr}`);
+  return { out, src };
+}
+
+test('a poll() loop of its own: iterations, lag, and the sampled line of a slow job', () => {
+  const source = [
+    '#include <looptrace.h>',
+    '#include <poll.h>',
+    '#include <stdio.h>',
+    '#include <time.h>',
+    'static void spin(int ms) {',
+    '  struct timespec a, b;',
+    '  clock_gettime(CLOCK_MONOTONIC, &a);',
+    '  do clock_gettime(CLOCK_MONOTONIC, &b); /* the hot line */',
+    '  while ((b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);',
+    '}',
+    'static int jobs[30];',
+    'int main(void) {',
+    '  for (int r = 0; r < 30; r++) {',
+    '    LOOPTRACE_TASK_ENQUEUE(&jobs[r], "job");',
+    '    poll(NULL, 0, 5);',
+    '    LOOPTRACE_BEGIN(&jobs[r]);',
+    '    spin(r == 15 ? 150 : 1);',
+    '    LOOPTRACE_END(&jobs[r]);',
+    '  }',
+    '  printf("ran 30 jobs\\n");',
+    '  return 0;',
+    '}', ''].join('\n');
+  const { out, src } = buildInline('poll_loop', source);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ran 30 jobs/);
+  // every poll() is a loop iteration (the thread uses the probe API)
+  const iterations = sql(r.db, 'SELECT count(*) AS n FROM iterations')[0].n;
+  assert.ok(iterations >= 30, `${iterations} iterations for 30 polls`);
+  const { findings } = report(r.db);
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking, JSON.stringify(findings, null, 1));
+  assert.ok(blocking.samples > 0, JSON.stringify(blocking));
+  assert.strictEqual(blocking.location.file, src);
+  const hot = source.split('\n').findIndex((l) => l.includes('the hot line')) + 1;
+  assert.strictEqual(blocking.location.line, hot, JSON.stringify(blocking));
+  assert.strictEqual(blocking.blocking_function, 'clock_gettime');
+  assert.strictEqual(sql(r.db, "SELECT value FROM meta WHERE key = 'in_dispatch_samples'")[0].value, 'on');
+});
+
+test('a program that profiles itself with SIGPROF keeps it: the sampler stays off', () => {
+  const source = [
+    '#include <uv.h>',
+    '#include <signal.h>',
+    '#include <stdio.h>',
+    '#include <sys/time.h>',
+    '#include <time.h>',
+    'static volatile int hits;',
+    'static void on_prof(int s) { (void)s; hits++; }',
+    'static void burn(int ms) {',
+    '  struct timespec a, b;',
+    '  clock_gettime(CLOCK_MONOTONIC, &a);',
+    '  do clock_gettime(CLOCK_MONOTONIC, &b);',
+    '  while ((b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);',
+    '}',
+    'static void first(uv_timer_t *t) { (void)t; }',
+    'static void second(uv_timer_t *t) { burn(300); uv_close((uv_handle_t *)t, NULL); }',
+    'int main(void) {',
+    '  uv_timer_t a, b;',
+    '  uv_timer_init(uv_default_loop(), &a);',
+    '  uv_timer_start(&a, first, 1, 0);',
+    '  uv_run(uv_default_loop(), UV_RUN_DEFAULT); /* a dispatch first: the sampler is armed */',
+    '  signal(SIGPROF, on_prof);',
+    '  struct itimerval every = {{0, 10000}, {0, 10000}};',
+    '  setitimer(ITIMER_PROF, &every, NULL);',
+    '  uv_timer_init(uv_default_loop(), &b);',
+    '  uv_timer_start(&b, second, 1, 0);',
+    '  uv_run(uv_default_loop(), UV_RUN_DEFAULT);',
+    '  printf("profiled %s\\n", hits > 0 ? "yes" : "no");',
+    '  return 0;',
+    '}', ''].join('\n');
+  const { out } = buildInline('self_profiling', source, ['-luv']);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /profiled yes/);
+  // the sampler deleted its timer when the program took SIGPROF: no sample after
+  const late = sql(r.db, "SELECT count(*) AS n FROM samples s JOIN dispatches d ON d.seq = s.dispatch_seq JOIN resources x ON x.id = d.resource_id WHERE x.callback = 'second'")[0].n;
+  assert.strictEqual(late, 0);
 });
