@@ -7,6 +7,8 @@
 #include "../analyzer/user_code.h"
 #include "../probes/wire.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +85,29 @@ static void copy(char *dst, size_t cap, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* The innermost function whose code is at `address`: the inlined one when
+ * the compiler inlined it into its caller (DW_TAG_inlined_subroutine, named
+ * through its abstract origin), so a line inside an inlined helper is not
+ * shown under the caller's name. */
+static void inlined_function(Dwfl_Module *mod, Dwarf_Addr address, char *out, size_t cap)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, address, &bias);
+	Dwarf_Die *scopes = NULL;
+	int n = cu ? dwarf_getscopes(cu, address - bias, &scopes) : 0;
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		Dwarf_Attribute attr;
+		const char *name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+		if (tag == DW_TAG_inlined_subroutine && name)
+			snprintf(out, cap, "%s", name);
+		break;
+	}
+	free(scopes);
+}
+
 void lt_native_frame_place(struct lt_native_frames **cache, const char *module, size_t module_len,
 			   uint64_t address, const char *symbol, size_t symbol_len, struct lt_native_place *out)
 {
@@ -114,6 +139,7 @@ void lt_native_frame_place(struct lt_native_frames **cache, const char *module, 
 			snprintf(out->file, sizeof(out->file), "%s", file);
 		out->line = lineno;
 		out->column = col > 0 ? col : 0;
+		inlined_function(m->mod, (Dwarf_Addr)address, out->function, sizeof(out->function));
 	}
 }
 
