@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <uv.h>
 
+#include "capture.h"
 #include "uv_trace.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
@@ -82,6 +83,12 @@ TRAMPOLINE(signal_trampoline, uv_signal_cb, (uv_signal_t *h, int signum), (h, si
 TRAMPOLINE(poll_trampoline, uv_poll_cb, (uv_poll_t *h, int status, int events), (h, status, events))
 TRAMPOLINE(read_trampoline, uv_read_cb, (uv_stream_t *h, ssize_t n, const uv_buf_t *buf), (h, n, buf))
 TRAMPOLINE(connection_trampoline, uv_connection_cb, (uv_stream_t *h, int status), (h, status))
+TRAMPOLINE(fs_event_trampoline, uv_fs_event_cb, (uv_fs_event_t *h, const char *file, int events, int status),
+	   (h, file, events, status))
+TRAMPOLINE(fs_poll_trampoline, uv_fs_poll_cb,
+	   (uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv_stat_t *curr), (h, status, prev, curr))
+TRAMPOLINE(exit_trampoline, uv_exit_cb, (uv_process_t *h, int64_t exit_status, int term_signal),
+	   (h, exit_status, term_signal))
 
 #define WRAP(h, type, cb, trampoline, real) \
 	wrap_handle((h), (type), CALLER, (void *)(cb), (void *)(trampoline), (void *)(real))
@@ -102,10 +109,16 @@ SIMPLE_HANDLE(check, "uv_check")
 
 /* --- timers --- */
 
+/* uv_timer_again and uv_timer_set_repeat in progress on this thread: the
+ * uv_timer_stop and uv_timer_start libuv makes inside them are not the
+ * program's. */
+static _Thread_local int tls_in_timer_call;
+
 LT_EXPORT int uv_timer_start(uv_timer_t *h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat)
 {
 	RESOLVE(uv_timer_start);
-	if (!lt_uv_enabled() || !cb || cb == timer_trampoline)
+	if (!lt_uv_enabled() || !cb || cb == timer_trampoline || tls_in_timer_call ||
+	    lt_uv_internal(CALLER, (void *)real_uv_timer_start))
 		return real_uv_timer_start(h, cb, timeout, repeat);
 	struct lt_uv_entry *e = lt_uv_lookup(h, 1);
 	if (!e)
@@ -120,10 +133,63 @@ LT_EXPORT int uv_timer_stop(uv_timer_t *h)
 {
 	RESOLVE(uv_timer_stop);
 	RESOLVE(uv_is_active);
-	struct lt_uv_entry *e = lt_uv_enabled() && real_uv_is_active((uv_handle_t *)h) ? lt_uv_lookup(h, 0) : NULL;
+	/* libuv stops every timer it runs (uv__run_timers): not a clear */
+	struct lt_uv_entry *e = lt_uv_enabled() && !tls_in_timer_call && real_uv_is_active((uv_handle_t *)h) &&
+					!lt_uv_internal(CALLER, (void *)real_uv_timer_stop)
+				? lt_uv_lookup(h, 0)
+				: NULL;
 	if (e)
 		lt_uv_destroyed(lt_uv_id_here(e)); /* a live timer cleared: clearTimeout */
 	return real_uv_timer_stop(h);
+}
+
+/* A timer's task restarted at `caller` with its own callback: a new
+ * resource (as uv_timer_start), the old one cleared if it was live. */
+static void timer_restarted(uv_timer_t *h, struct lt_uv_entry *e, int was_active, const void *caller)
+{
+	RESOLVE(uv_timer_get_repeat);
+	uint64_t repeat = real_uv_timer_get_repeat(h);
+	if (was_active)
+		lt_uv_destroyed(lt_uv_id_here(e));
+	lt_uv_open(e, "Timeout", caller, e->cb, (int64_t)repeat, repeat ? LT_UV_REPEAT : 0);
+}
+
+/* uv_timer_again: on a live repeating timer a refresh (the same task, as
+ * Node's timer.refresh()); on a stopped or fired one with a repeat, the task
+ * started again here (a new resource). */
+LT_EXPORT int uv_timer_again(uv_timer_t *h)
+{
+	RESOLVE(uv_timer_again);
+	RESOLVE(uv_is_active);
+	/* libuv's own (uv__run_timers re-arms a repeating timer that way) */
+	struct lt_uv_entry *e = lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_timer_again)
+					? lt_uv_lookup(h, 0)
+					: NULL;
+	if (!e || !e->cb)
+		return real_uv_timer_again(h);
+	int was_active = real_uv_is_active((uv_handle_t *)h);
+	tls_in_timer_call++;
+	int rc = real_uv_timer_again(h);
+	tls_in_timer_call--;
+	if (rc == 0 && !was_active && real_uv_is_active((uv_handle_t *)h))
+		timer_restarted(h, e, 0, CALLER);
+	return rc;
+}
+
+/* uv_timer_set_repeat on a live timer that turns it from one-shot into
+ * repeating (or back): the task is another one from here on, flagged as
+ * such (a repeating timer left running is a leak, a one-shot one is not). */
+LT_EXPORT void uv_timer_set_repeat(uv_timer_t *h, uint64_t repeat)
+{
+	RESOLVE(uv_timer_set_repeat);
+	RESOLVE(uv_timer_get_repeat);
+	RESOLVE(uv_is_active);
+	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
+	int flips = e && e->cb && real_uv_is_active((uv_handle_t *)h) &&
+		    !real_uv_timer_get_repeat(h) != !repeat;
+	real_uv_timer_set_repeat(h, repeat);
+	if (flips)
+		timer_restarted(h, e, 1, CALLER);
 }
 
 /* --- async, signals, polls --- */
@@ -145,6 +211,40 @@ LT_EXPORT int uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb)
 {
 	RESOLVE(uv_poll_start);
 	return real_uv_poll_start(h, events, (uv_poll_cb)WRAP(h, "uv_poll", cb, poll_trampoline, real_uv_poll_start));
+}
+
+LT_EXPORT int uv_fs_event_start(uv_fs_event_t *h, uv_fs_event_cb cb, const char *path, unsigned flags)
+{
+	RESOLVE(uv_fs_event_start);
+	return real_uv_fs_event_start(
+		h, (uv_fs_event_cb)WRAP(h, "FSEVENTWRAP", cb, fs_event_trampoline, real_uv_fs_event_start), path, flags);
+}
+
+/* fs_poll runs on a timer and uv_fs_stat of libuv's own: those are not
+ * traced (lt_uv_internal), the program's callback is. */
+LT_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb, const char *path, unsigned interval)
+{
+	RESOLVE(uv_fs_poll_start);
+	return real_uv_fs_poll_start(
+		h, (uv_fs_poll_cb)WRAP(h, "STATWATCHER", cb, fs_poll_trampoline, real_uv_fs_poll_start), path, interval);
+}
+
+/* --- child processes: a resource from uv_spawn to uv_close, its exit
+ * callback a dispatch; the child's exec is recorded by the exec interposers
+ * (preload.c) in the child --- */
+
+LT_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h, const uv_process_options_t *options)
+{
+	RESOLVE(uv_spawn);
+	if (!lt_uv_enabled() || !options || lt_uv_internal(CALLER, (void *)real_uv_spawn))
+		return real_uv_spawn(loop, h, options);
+	uv_process_options_t traced = *options;
+	struct lt_uv_entry *e = handle_entry(h, "PROCESSWRAP", CALLER, (void *)options->exit_cb);
+	if (e && options->exit_cb) {
+		e->cb = (void *)options->exit_cb;
+		traced.exit_cb = exit_trampoline;
+	}
+	return real_uv_spawn(loop, h, &traced);
 }
 
 /* --- streams: TCP, pipes, TTYs --- */
@@ -195,40 +295,58 @@ LT_EXPORT int uv_listen(uv_stream_t *s, int backlog, uv_connection_cb cb)
 
 /* --- requests: one resource per submission, done after its callback --- */
 
-#define REQUEST(kind, req_type, type_name)                                            \
+/* A request's entry, made a resource of `type` at its submission (pool: a
+ * threadpool request's enum lt_pool_work, 0 for others).  NULL: not traced
+ * (capture off, no callback, libuv's own request, table full). */
+static struct lt_uv_entry *request_entry(const void *req, const char *type, void *cb, const void *caller,
+					 void *real_fn, unsigned pool)
+{
+	if (!lt_uv_enabled() || !cb || lt_uv_internal(caller, real_fn))
+		return NULL;
+	struct lt_uv_entry *e = lt_uv_lookup(req, 1);
+	if (!e)
+		return NULL;
+	e->cb = cb;
+	lt_uv_open(e, type, caller, cb, -1, 0);
+	if (pool)
+		lt_uv_pool_submitted(e, pool);
+	return e;
+}
+
+/* The done trampolines' body: `call` runs the program's callback d.cb
+ * between the dispatch's begin and end; the request is gone after it. */
+#define REQUEST_DONE(req, call)                                   \
+	do {                                                      \
+		struct lt_uv_done d;                              \
+		lt_uv_take_done((req), &d);                       \
+		lt_uv_pool_done(&d);                              \
+		uint32_t outer = lt_uv_begin(d.id, 0);            \
+		if (d.cb)                                         \
+			call;                                     \
+		lt_uv_end(d.id, outer);                           \
+		lt_uv_destroyed(d.id);                            \
+	} while (0)
+
+#define REQUEST(kind, req_type, type_name, pool)                                      \
 	static void kind##_trampoline(req_type *req, int status)                      \
 	{                                                                             \
-		uint32_t id;                                                          \
-		uv_##kind##_cb cb = (uv_##kind##_cb)callback_of(req, &id);            \
-		lt_uv_forget(req);                                                    \
-		uint32_t outer = lt_uv_begin(id, 0);                                  \
-		if (cb)                                                               \
-			cb(req, status);                                              \
-		lt_uv_end(id, outer);                                                 \
-		lt_uv_destroyed(id);                                                  \
+		REQUEST_DONE(req, ((uv_##kind##_cb)d.cb)(req, status));               \
 	}                                                                             \
-	static uv_##kind##_cb kind##_wrap(req_type *req, uv_##kind##_cb cb, const void *caller) \
+	static uv_##kind##_cb kind##_wrap(req_type *req, uv_##kind##_cb cb, const void *caller, void *real_fn) \
 	{                                                                             \
-		if (!lt_uv_enabled() || !cb)                                          \
-			return cb;                                                    \
-		struct lt_uv_entry *e = lt_uv_lookup(req, 1);                         \
-		if (!e)                                                               \
-			return cb;                                                    \
-		e->cb = (void *)cb;                                                   \
-		lt_uv_open(e, type_name, caller, (void *)cb, -1, 0);                  \
-		return kind##_trampoline;                                             \
+		return request_entry(req, type_name, (void *)cb, caller, real_fn, pool) ? kind##_trampoline : cb; \
 	}
 
-REQUEST(write, uv_write_t, "WRITEWRAP")
-REQUEST(connect, uv_connect_t, "TCPCONNECTWRAP")
-REQUEST(shutdown, uv_shutdown_t, "SHUTDOWNWRAP")
-REQUEST(udp_send, uv_udp_send_t, "SENDWRAP")
-REQUEST(after_work, uv_work_t, "uv_work")
+REQUEST(write, uv_write_t, "WRITEWRAP", 0)
+REQUEST(connect, uv_connect_t, "TCPCONNECTWRAP", 0)
+REQUEST(shutdown, uv_shutdown_t, "SHUTDOWNWRAP", 0)
+REQUEST(udp_send, uv_udp_send_t, "SENDWRAP", 0)
+REQUEST(after_work, uv_work_t, "uv_work", LT_POOL_QUEUE)
 
 LT_EXPORT int uv_write(uv_write_t *req, uv_stream_t *s, const uv_buf_t bufs[], unsigned n, uv_write_cb cb)
 {
 	RESOLVE(uv_write);
-	uv_write_cb w = write_wrap(req, cb, CALLER);
+	uv_write_cb w = write_wrap(req, cb, CALLER, (void *)real_uv_write);
 	int rc = real_uv_write(req, s, bufs, n, w);
 	if (rc != 0 && w != cb)
 		lt_uv_forget(req);
@@ -238,7 +356,7 @@ LT_EXPORT int uv_write(uv_write_t *req, uv_stream_t *s, const uv_buf_t bufs[], u
 LT_EXPORT int uv_tcp_connect(uv_connect_t *req, uv_tcp_t *h, const struct sockaddr *addr, uv_connect_cb cb)
 {
 	RESOLVE(uv_tcp_connect);
-	uv_connect_cb w = connect_wrap(req, cb, CALLER);
+	uv_connect_cb w = connect_wrap(req, cb, CALLER, (void *)real_uv_tcp_connect);
 	int rc = real_uv_tcp_connect(req, h, addr, w);
 	if (rc != 0 && w != cb)
 		lt_uv_forget(req);
@@ -248,7 +366,7 @@ LT_EXPORT int uv_tcp_connect(uv_connect_t *req, uv_tcp_t *h, const struct sockad
 LT_EXPORT int uv_shutdown(uv_shutdown_t *req, uv_stream_t *s, uv_shutdown_cb cb)
 {
 	RESOLVE(uv_shutdown);
-	uv_shutdown_cb w = shutdown_wrap(req, cb, CALLER);
+	uv_shutdown_cb w = shutdown_wrap(req, cb, CALLER, (void *)real_uv_shutdown);
 	int rc = real_uv_shutdown(req, s, w);
 	if (rc != 0 && w != cb)
 		lt_uv_forget(req);
@@ -259,75 +377,163 @@ LT_EXPORT int uv_udp_send(uv_udp_send_t *req, uv_udp_t *h, const uv_buf_t bufs[]
 			  const struct sockaddr *addr, uv_udp_send_cb cb)
 {
 	RESOLVE(uv_udp_send);
-	uv_udp_send_cb w = udp_send_wrap(req, cb, CALLER);
+	uv_udp_send_cb w = udp_send_wrap(req, cb, CALLER, (void *)real_uv_udp_send);
 	int rc = real_uv_udp_send(req, h, bufs, n, addr, w);
 	if (rc != 0 && w != cb)
 		lt_uv_forget(req);
 	return rc;
 }
 
+/* uv_queue_work's work callback on a pool thread: its start and end. */
+static void work_trampoline(uv_work_t *req)
+{
+	struct lt_uv_entry *e = lt_uv_lookup(req, 0);
+	uv_work_cb work = e ? (uv_work_cb)e->work_cb : NULL;
+	if (!work)
+		return; /* not reached: the entry lives until the done callback */
+	e->start_ns = lt_now_ns();
+	work(req);
+	e->end_ns = lt_now_ns();
+}
+
 LT_EXPORT int uv_queue_work(uv_loop_t *loop, uv_work_t *req, uv_work_cb work, uv_after_work_cb cb)
 {
 	RESOLVE(uv_queue_work);
-	uv_after_work_cb w = after_work_wrap(req, cb, CALLER);
-	int rc = real_uv_queue_work(loop, req, work, w);
+	uv_after_work_cb w = after_work_wrap(req, cb, CALLER, (void *)real_uv_queue_work);
+	uv_work_cb run = work;
+	if (w != cb && work) {
+		lt_uv_lookup(req, 0)->work_cb = (void *)work;
+		run = work_trampoline;
+	}
+	int rc = real_uv_queue_work(loop, req, run, w);
 	if (rc != 0 && w != cb)
 		lt_uv_forget(req);
 	return rc;
 }
 
+/* --- DNS and random bytes on the threadpool --- */
+
+static void getaddrinfo_trampoline(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	REQUEST_DONE(req, ((uv_getaddrinfo_cb)d.cb)(req, status, res));
+}
+
+LT_EXPORT int uv_getaddrinfo(uv_loop_t *loop, uv_getaddrinfo_t *req, uv_getaddrinfo_cb cb, const char *node,
+			     const char *service, const struct addrinfo *hints)
+{
+	RESOLVE(uv_getaddrinfo);
+	/* without a callback the lookup is synchronous: not a task */
+	int traced = request_entry(req, "GETADDRINFOREQWRAP", (void *)cb, CALLER, (void *)real_uv_getaddrinfo,
+				   LT_POOL_DNS) != NULL;
+	int rc = real_uv_getaddrinfo(loop, req, traced ? getaddrinfo_trampoline : cb, node, service, hints);
+	if (rc != 0 && traced)
+		lt_uv_forget(req);
+	return rc;
+}
+
+static void getnameinfo_trampoline(uv_getnameinfo_t *req, int status, const char *host, const char *service)
+{
+	REQUEST_DONE(req, ((uv_getnameinfo_cb)d.cb)(req, status, host, service));
+}
+
+LT_EXPORT int uv_getnameinfo(uv_loop_t *loop, uv_getnameinfo_t *req, uv_getnameinfo_cb cb,
+			     const struct sockaddr *addr, int flags)
+{
+	RESOLVE(uv_getnameinfo);
+	int traced = request_entry(req, "GETNAMEINFOREQWRAP", (void *)cb, CALLER, (void *)real_uv_getnameinfo,
+				   LT_POOL_DNS) != NULL;
+	int rc = real_uv_getnameinfo(loop, req, traced ? getnameinfo_trampoline : cb, addr, flags);
+	if (rc != 0 && traced)
+		lt_uv_forget(req);
+	return rc;
+}
+
+static void random_trampoline(uv_random_t *req, int status, void *buf, size_t n)
+{
+	REQUEST_DONE(req, ((uv_random_cb)d.cb)(req, status, buf, n));
+}
+
+LT_EXPORT int uv_random(uv_loop_t *loop, uv_random_t *req, void *buf, size_t n, unsigned flags, uv_random_cb cb)
+{
+	RESOLVE(uv_random);
+	int traced = request_entry(req, "RANDOMBYTESREQUEST", (void *)cb, CALLER, (void *)real_uv_random,
+				   LT_POOL_RANDOM) != NULL;
+	int rc = real_uv_random(loop, req, buf, n, flags, traced ? random_trampoline : cb);
+	if (rc != 0 && traced)
+		lt_uv_forget(req);
+	return rc;
+}
+
 /* --- fs requests: the callback takes the request alone; a NULL callback is
- * a synchronous call, not traced --- */
+ * a synchronous call, not traced.  One interposer per call of libuv 1.44's
+ * uv.h, by the number of arguments between the request and the callback;
+ * libuv's own (uv_fs_poll's stats) are not traced. --- */
 
-static void fs_trampoline(uv_fs_t *req)
-{
-	uint32_t id;
-	uv_fs_cb cb = (uv_fs_cb)callback_of(req, &id);
-	lt_uv_forget(req);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(req);
-	lt_uv_end(id, outer);
-	lt_uv_destroyed(id);
-}
-
-static uv_fs_cb fs_wrap(uv_fs_t *req, uv_fs_cb cb, const void *caller)
-{
-	if (!lt_uv_enabled() || !cb)
-		return cb;
-	struct lt_uv_entry *e = lt_uv_lookup(req, 1);
-	if (!e)
-		return cb;
-	e->cb = (void *)cb;
-	lt_uv_open(e, "FSREQCALLBACK", caller, (void *)cb, -1, 0);
-	return fs_trampoline;
-}
+static void fs_trampoline(uv_fs_t *req) { REQUEST_DONE(req, ((uv_fs_cb)d.cb)(req)); }
 
 /* `args` pass `w`, the callback to give libuv. */
-#define FS_REQUEST(name, params, args)                          \
-	LT_EXPORT int name params                               \
-	{                                                       \
-		RESOLVE(name);                                  \
-		uv_fs_cb w = fs_wrap(req, cb, CALLER);          \
-		int rc = real_##name args;                      \
-		if (rc < 0 && w != cb)                          \
-			lt_uv_forget(req);                      \
-		return rc;                                      \
+#define FS_REQUEST(name, params, args)                                                          \
+	LT_EXPORT int name params                                                               \
+	{                                                                                       \
+		RESOLVE(name);                                                                  \
+		int traced = request_entry(req, "FSREQCALLBACK", (void *)cb, CALLER, (void *)real_##name, \
+					   LT_POOL_FS) != NULL;                                 \
+		uv_fs_cb w = traced ? fs_trampoline : cb;                                       \
+		int rc = real_##name args;                                                      \
+		if (rc < 0 && traced)                                                           \
+			lt_uv_forget(req);                                                      \
+		return rc;                                                                      \
 	}
 
-FS_REQUEST(uv_fs_open, (uv_loop_t *loop, uv_fs_t *req, const char *path, int flags, int mode, uv_fs_cb cb),
-	   (loop, req, path, flags, mode, w))
-FS_REQUEST(uv_fs_close, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
-FS_REQUEST(uv_fs_read,
-	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
-	   (loop, req, file, bufs, n, offset, w))
-FS_REQUEST(uv_fs_write,
-	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
-	   (loop, req, file, bufs, n, offset, w))
-FS_REQUEST(uv_fs_stat, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
-FS_REQUEST(uv_fs_fstat, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
-FS_REQUEST(uv_fs_unlink, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
-FS_REQUEST(uv_fs_fsync, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
+#define FS1(name, T1) FS_REQUEST(name, (uv_loop_t * loop, uv_fs_t * req, T1 a1, uv_fs_cb cb), (loop, req, a1, w))
+#define FS2(name, T1, T2) \
+	FS_REQUEST(name, (uv_loop_t * loop, uv_fs_t * req, T1 a1, T2 a2, uv_fs_cb cb), (loop, req, a1, a2, w))
+#define FS3(name, T1, T2, T3)                                                                    \
+	FS_REQUEST(name, (uv_loop_t * loop, uv_fs_t * req, T1 a1, T2 a2, T3 a3, uv_fs_cb cb), \
+		   (loop, req, a1, a2, a3, w))
+#define FS4(name, T1, T2, T3, T4)                                                                       \
+	FS_REQUEST(name, (uv_loop_t * loop, uv_fs_t * req, T1 a1, T2 a2, T3 a3, T4 a4, uv_fs_cb cb), \
+		   (loop, req, a1, a2, a3, a4, w))
+
+typedef const char *path_t;
+typedef const uv_buf_t *bufs_t;
+
+FS1(uv_fs_close, uv_file)
+FS3(uv_fs_open, path_t, int, int)
+FS4(uv_fs_read, uv_file, bufs_t, unsigned, int64_t)
+FS4(uv_fs_write, uv_file, bufs_t, unsigned, int64_t)
+FS1(uv_fs_unlink, path_t)
+FS3(uv_fs_copyfile, path_t, path_t, int)
+FS2(uv_fs_mkdir, path_t, int)
+FS1(uv_fs_mkdtemp, path_t)
+FS1(uv_fs_mkstemp, path_t)
+FS1(uv_fs_rmdir, path_t)
+FS2(uv_fs_scandir, path_t, int)
+FS1(uv_fs_opendir, path_t)
+FS1(uv_fs_readdir, uv_dir_t *)
+FS1(uv_fs_closedir, uv_dir_t *)
+FS1(uv_fs_stat, path_t)
+FS1(uv_fs_fstat, uv_file)
+FS1(uv_fs_lstat, path_t)
+FS1(uv_fs_statfs, path_t)
+FS2(uv_fs_rename, path_t, path_t)
+FS1(uv_fs_fsync, uv_file)
+FS1(uv_fs_fdatasync, uv_file)
+FS2(uv_fs_ftruncate, uv_file, int64_t)
+FS4(uv_fs_sendfile, uv_file, uv_file, int64_t, size_t)
+FS2(uv_fs_access, path_t, int)
+FS2(uv_fs_chmod, path_t, int)
+FS2(uv_fs_fchmod, uv_file, int)
+FS3(uv_fs_utime, path_t, double, double)
+FS3(uv_fs_futime, uv_file, double, double)
+FS3(uv_fs_lutime, path_t, double, double)
+FS2(uv_fs_link, path_t, path_t)
+FS3(uv_fs_symlink, path_t, path_t, int)
+FS1(uv_fs_readlink, path_t)
+FS1(uv_fs_realpath, path_t)
+FS3(uv_fs_chown, path_t, uv_uid_t, uv_gid_t)
+FS3(uv_fs_fchown, uv_file, uv_uid_t, uv_gid_t)
+FS3(uv_fs_lchown, path_t, uv_uid_t, uv_gid_t)
 
 /* --- close, ref state, the loop --- */
 
