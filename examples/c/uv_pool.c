@@ -2,7 +2,7 @@
  * uv_pool.c — libuv requests beyond timers and sockets, each in a known
  * number: a chain of 24 fs calls in a fresh directory (each started from
  * the previous one's callback), a directory watch that sees one file
- * appear, a lookup of localhost, random bytes, /bin/true spawned, three
+ * appear, a stat watcher of a missing file (called once, with ENOENT), a lookup of localhost, random bytes, /bin/true spawned, three
  * uv_queue_work items of 20 ms on a one-thread pool (so they wait 0, 20
  * and 40 ms), a timer made repeating by uv_timer_set_repeat +
  * uv_timer_again, and a line on stdout (printf) and stderr (fprintf) for
@@ -110,6 +110,18 @@ static void on_made_dir(uv_fs_t *req)
 	fs_next();
 }
 
+/* libuv polls with a timer and uv_fs_stat of its own: only this callback
+ * is the program's. */
+static uv_fs_poll_t poller;
+
+static void on_stat(uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv_stat_t *curr)
+{
+	(void)prev, (void)curr;
+	printf("stat watcher: %s\n", status == UV_ENOENT ? "no such file" : "changed");
+	uv_fs_poll_stop(h);
+	uv_close((uv_handle_t *)h, NULL);
+}
+
 static uv_getaddrinfo_t lookup;
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -177,6 +189,8 @@ int main(void)
 
 	static uv_fs_t mkdtemp_req;
 	uv_fs_mkdtemp(loop, &mkdtemp_req, "/tmp/uv_pool.XXXXXX", on_made_dir);
+	uv_fs_poll_init(loop, &poller);
+	uv_fs_poll_start(&poller, on_stat, "/nonexistent/uv_pool", 5);
 	uv_getaddrinfo(loop, &lookup, on_resolved, "localhost", NULL, NULL);
 	uv_random(loop, &rnd, bytes, sizeof(bytes), 0, on_random);
 

@@ -529,6 +529,7 @@ static void after_fork_child(void)
 {
 	lt_state_after_fork_child();
 	lt_capture_after_fork_child();
+	lt_uv_after_fork_child();
 }
 
 __attribute__((constructor)) static void preload_init(void)

@@ -269,6 +269,7 @@ static void opened(const void *h, const char *type, const void *caller, void *re
 OPENED_AT_INIT(uv_tcp_init, "TCPWRAP", (uv_loop_t *loop, uv_tcp_t *h), (loop, h))
 OPENED_AT_INIT(uv_pipe_init, "PIPEWRAP", (uv_loop_t *loop, uv_pipe_t *h, int ipc), (loop, h, ipc))
 OPENED_AT_INIT(uv_udp_init, "UDPWRAP", (uv_loop_t *loop, uv_udp_t *h), (loop, h))
+OPENED_AT_INIT(uv_tty_init, "TTYWRAP", (uv_loop_t *loop, uv_tty_t *h, uv_file fd, int readable), (loop, h, fd, readable))
 
 LT_EXPORT int uv_read_start(uv_stream_t *s, uv_alloc_cb alloc_cb, uv_read_cb cb)
 {

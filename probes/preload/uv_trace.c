@@ -25,6 +25,8 @@
 #define TABLE_SLOTS 65536u  /* power of two */
 #define SITE_CACHE 256u     /* per thread, direct mapped */
 #define CALLBACK_CACHE 64u  /* per thread, direct mapped */
+#define TYPE_CACHE 16u      /* per thread, direct mapped */
+#define TYPE_CACHED_BYTES 40u
 #define MOVED_MAX 256u      /* resources left on another thread, not yet destroyed there */
 #define MODULE_CACHE 16u    /* per thread */
 #define NAME_BYTES PATH_MAX
@@ -49,6 +51,11 @@ static _Thread_local struct {
 	uintptr_t addr;
 	uint32_t name;
 } tls_callbacks[CALLBACK_CACHE];
+static _Thread_local struct {
+	const char *ptr;
+	uint32_t id;
+	char text[TYPE_CACHED_BYTES];
+} tls_types[TYPE_CACHE];
 
 /* Resources whose handle moved to another thread's loop (lt_uv_id_here):
  * their own thread writes their destroy.  Under table_lock. */
@@ -60,6 +67,7 @@ static struct {
 static unsigned n_moved;
 static _Atomic unsigned moved_pending;
 static _Atomic int made_resources; /* lt_uv_program */
+static unsigned image; /* forks survived: an entry of an older image has no id in this process's logs */
 
 int lt_uv_enabled(void)
 {
@@ -311,6 +319,25 @@ static uint32_t callback_name(struct lt_log *log, const void *callback)
 
 static uint64_t rel_now(void) { return lt_now_ns() - tls_base; }
 
+/* The string id of a resource type, written once per thread and type (the
+ * probe API's types are built in a buffer: the text is compared too). */
+static uint32_t type_string(struct lt_log *log, const char *type)
+{
+	size_t n = strlen(type);
+	uintptr_t a = (uintptr_t)type;
+	unsigned slot = (unsigned)((a >> 3) ^ (a >> 11)) & (TYPE_CACHE - 1u);
+	if (tls_types[slot].ptr == type && tls_types[slot].id && n < TYPE_CACHED_BYTES &&
+	    memcmp(tls_types[slot].text, type, n + 1) == 0)
+		return tls_types[slot].id;
+	uint32_t id = lt_record_string(log, type, n);
+	if (id && n < TYPE_CACHED_BYTES) {
+		tls_types[slot].ptr = type;
+		tls_types[slot].id = id;
+		memcpy(tls_types[slot].text, type, n + 1);
+	}
+	return id;
+}
+
 static void write_destroy(struct lt_log *log, uint32_t id, uint64_t rel)
 {
 	uint32_t *rec = lt_record_begin(log, 4);
@@ -366,7 +393,7 @@ uint32_t lt_uv_resource(const char *type, const void *caller, const void *callba
 	struct lt_log *log = looptrace_log_current();
 	ensure_started(log);
 	settle_moved(log);
-	uint32_t type_id = lt_record_string(log, type, strlen(type));
+	uint32_t type_id = type_string(log, type);
 	uint32_t stack = site_of(log, caller);
 	uint32_t cb = callback_name(log, callback);
 	uint32_t *rec = lt_record_begin(log, 10);
@@ -397,13 +424,14 @@ void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, con
 	e->delay_ms = delay_ms;
 	e->flags = flags;
 	e->thread = &tls_started;
+	e->image = image;
 	e->id = lt_uv_resource(type, caller, callback, delay_ms, flags);
 }
 
 uint32_t lt_uv_id_here(struct lt_uv_entry *e)
 {
-	if (e->type && e->thread != &tls_started) {
-		if (e->id)
+	if (e->type && (e->thread != &tls_started || e->image != image)) {
+		if (e->id && e->image == image)
 			note_moved(e->thread, e->id);
 		lt_uv_open(e, e->type, e->caller, e->callback, e->delay_ms, e->flags);
 	}
@@ -511,4 +539,19 @@ void lt_uv_pool_done(const struct lt_uv_done *d)
 	rec[5] = capped_ns(d->submit_ns, lt_now_ns());
 	rec[6] = d->id;
 	lt_record_commit(log, rec, lt_record_header(LT_WORK, d->pool, 7));
+}
+
+void lt_uv_after_fork_child(void)
+{
+	image++;
+	tls_started = 0;
+	tls_next_id = tls_next_stack = tls_current = 0;
+	tls_n_modules = 0;
+	memset(tls_sites, 0, sizeof(tls_sites));
+	memset(tls_callbacks, 0, sizeof(tls_callbacks));
+	memset(tls_types, 0, sizeof(tls_types));
+	/* the parent's threads are not here to settle their moves */
+	n_moved = 0;
+	atomic_store_explicit(&moved_pending, 0, memory_order_relaxed);
+	pthread_mutex_init(&table_lock, NULL);
 }

@@ -28,6 +28,7 @@ struct lt_uv_entry {
 	int64_t delay_ms;
 	unsigned flags;
 	const void *thread; /* the thread whose log holds `id` */
+	unsigned image;     /* ... in this process (lt_uv_after_fork_child) */
 	uint32_t outer;   /* probe API: the dispatch its LOOPTRACE_BEGIN interrupted */
 	int one_shot;     /* probe API: a task, finished by its LOOPTRACE_END */
 	/* threadpool requests (lt_uv_pool_submitted): CLOCK_MONOTONIC ns of the
@@ -119,6 +120,11 @@ void lt_uv_pool_done(const struct lt_uv_done *d);
  * (lt_uv_id_here): their LT_R_DESTROY, at the time of the move.  Called
  * at every record this module writes and at exit (lt_uv_at_exit). */
 void lt_uv_at_exit(void);
+
+/* Fork child only (atfork handler, preload.c): the calling thread starts
+ * afresh in the child's own log, and every handle it inherited is made a
+ * resource again there at its next use. */
+void lt_uv_after_fork_child(void);
 
 /* uv_run(DEFAULT) returned 0: the loop ran dry, as Node's 'beforeExit'. */
 void lt_uv_ran_dry(void);
