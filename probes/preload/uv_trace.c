@@ -83,8 +83,8 @@ int lt_uv_enabled(void)
 int lt_uv_program(void)
 {
 	static _Atomic int linked; /* 0 unknown, 1 yes, 2 no */
-	if (!lt_uv_enabled())
-		return 0;
+	/* lt_uv_enabled last: it makes the thread's log, which a process that
+	 * is not a libuv program (a shell about to exec) must not get here */
 	if (atomic_load_explicit(&made_resources, memory_order_relaxed))
 		return 1;
 	int l = atomic_load_explicit(&linked, memory_order_relaxed);
@@ -95,7 +95,7 @@ int lt_uv_program(void)
 		l = libuv ? 1 : 2;
 		atomic_store_explicit(&linked, l, memory_order_relaxed);
 	}
-	return l == 1;
+	return l == 1 && lt_uv_enabled();
 }
 
 void *lt_uv_real(const char *name)
@@ -381,7 +381,9 @@ static void note_moved(const void *thread, uint32_t id)
 
 void lt_uv_at_exit(void)
 {
-	struct lt_log *log = lt_uv_enabled() ? lt_capture_existing_log() : NULL;
+	/* never a log made here: a process that traced no handle (a shell's
+	 * exec'd command) must leave no capture behind */
+	struct lt_log *log = tls_started ? lt_capture_existing_log() : NULL;
 	if (log)
 		settle_moved(log);
 }
