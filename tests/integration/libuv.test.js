@@ -10,9 +10,9 @@ const { SOURCE_DIR, run, record, looptrace, replayJson, sql, tmpdir } = require(
 
 const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
 
-function build(name) {
+function build(name, flags = ['-O0']) {
   const out = path.join(tmpdir(), name);
-  const r = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
+  const r = run('cc', ['-g', ...flags, '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
   assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, scripts/setup.sh): ${r.stderr}`);
   return out;
 }
@@ -213,6 +213,18 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   const text = looptrace(['report', r.db]);
   assert.match(text.stdout, /threadpool: 30 items \(fs 25, work 3, dns 1, random 1\), submitted to done callback p50/);
   assert.match(text.stdout, /threadpool uv_queue_work: 3 items, queue wait p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms, run p50/);
+});
+
+test('uv_pool built with -O2 -D_FORTIFY_SOURCE=2: __printf_chk, __fprintf_chk, fwrite and puts output recorded too', () => {
+  const prog = build('uv_pool', ['-O2', '-D_FORTIFY_SOURCE=2']);
+  const syms = run('nm', ['-D', prog]).stdout;
+  for (const s of ['__printf_chk', '__fprintf_chk', 'puts']) assert.match(syms, new RegExp(`\\b${s}\\b`), s);
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const out = sql(r.db, 'SELECT fd, text FROM output ORDER BY ts_ns').map((o) => `${o.fd} ${o.text}`).sort();
+  assert.deepStrictEqual(out, ['1 child exited 0\n', '1 done\n', '1 fs calls 24\n', '1 random 16 bytes: ok\n',
+    '1 resolved localhost: yes\n', '1 stat watcher: no such file\n', '1 timer runs 4\n', '1 work items 3\n',
+    '2 watch saw a change\n']);
 });
 
 test('uv_thread_loop: the handle that moved to the loop\'s thread leaves nothing open on main', () => {
