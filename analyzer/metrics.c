@@ -419,13 +419,23 @@ static void attach_summary(sqlite3 *db, struct lt_metrics *m)
 	char v[64];
 	lt_store_get_meta(db, "capture", v, sizeof(v));
 	m->attached = !strcmp(v, "bpf");
-	if (!m->attached)
+	lt_store_get_meta(db, "threadpool_done_ms", v, sizeof(v));
+	m->threadpool_recorded = !m->attached && v[0];
+	if (!m->attached && !m->threadpool_recorded)
 		return;
 	lt_store_get_meta(db, "threadpool_items", v, sizeof(v));
 	m->threadpool_items = strtoll(v, NULL, 10);
 	meta_percentiles(db, "threadpool_queue_wait_ms", &m->threadpool_wait);
 	meta_percentiles(db, "threadpool_run_ms", &m->threadpool_run);
 	m->threadpool_wait.count = m->threadpool_run.count = m->threadpool_items;
+	if (!m->threadpool_recorded)
+		return;
+	lt_store_get_meta(db, "threadpool_timed_items", v, sizeof(v));
+	m->threadpool_timed = strtoll(v, NULL, 10);
+	m->threadpool_wait.count = m->threadpool_run.count = m->threadpool_timed;
+	meta_percentiles(db, "threadpool_done_ms", &m->threadpool_done);
+	m->threadpool_done.count = m->threadpool_items;
+	lt_store_get_meta(db, "threadpool_items_by_kind", m->threadpool_kinds, sizeof(m->threadpool_kinds));
 }
 
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m) { return lt_metrics_compute_for(db, NULL, m); }

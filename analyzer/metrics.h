@@ -65,6 +65,13 @@ struct lt_metrics {
 	int attached;
 	int64_t threadpool_items;
 	struct lt_percentiles threadpool_wait, threadpool_run; /* p50, p99, max only */
+	/* A recorded libuv program's threadpool (the preload's LT_WORK
+	 * records): the same items, wait and run of the threadpool_timed
+	 * items (uv_queue_work), and submission to done callback of all. */
+	int threadpool_recorded;
+	int64_t threadpool_timed;
+	struct lt_percentiles threadpool_done;
+	char threadpool_kinds[96]; /* "fs N, work N, dns N, random N" */
 };
 
 /* Returns 0 or -EIO.  Needs the locations prepared (locations.h). */

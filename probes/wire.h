@@ -173,6 +173,11 @@ enum lt_kind {
 	                         in that busy period (uint32, 0xffffffff unknown) */
 	LT_SAMPLING = 30,     /* aux enum lt_sampling; Node ABI (process.versions.modules),
 	                         threshold ms: written once per JS thread after LT_JS_START */
+	LT_WORK = 31,         /* aux enum lt_pool_work; ts64 submitted (absolute), queue
+	                         wait ns, run ns (uint32, capped; 0xffffffff: not seen),
+	                         submitted -> done callback ns (capped), resource id:
+	                         a threadpool request of a libuv program, written on
+	                         the loop's thread as its done callback begins */
 	LT_KIND_MAX
 };
 #ifndef __cplusplus
@@ -180,6 +185,17 @@ _Static_assert(LT_KIND_MAX <= 32, "struct lt_loss counts kinds below 32");
 #endif
 
 #define LT_EXEC_FAILED 1u
+#define LT_WORK_UNSEEN 0xffffffffu
+
+/* LT_WORK: what a threadpool request was (the values of probes/bpf/loop.h's
+ * enum lt_bpf_work, so that both captures count alike) */
+enum lt_pool_work {
+	LT_POOL_FS = 1,     /* uv_fs_* */
+	LT_POOL_QUEUE = 2,  /* uv_queue_work */
+	LT_POOL_DNS = 3,    /* uv_getaddrinfo, uv_getnameinfo */
+	LT_POOL_RANDOM = 4, /* uv_random */
+	LT_POOL_KINDS
+};
 #define LT_FRAME_NATIVE 0xffffffffu /* LT_STACK: the frame is an address (uv_* interposers) */
 /* LT_R_INIT's callback name of a native callback: this byte, the address in
  * its module (relative to the load bias) in hex, a space, the module path;

@@ -119,6 +119,10 @@ static void handle_record(struct lt_importer *im, struct lt_stream *s, const uin
 	case LT_BLOCKING: lt_on_blocking(im, s, r); break;
 	case LT_SAMPLE: lt_on_sample(im, s, r); break;
 	case LT_SAMPLING: lt_on_sampling(im, r); break;
+	case LT_WORK:
+		if (lt_pool_add(&im->pool, lt_record_aux(r[0]), r[3], r[4], r[5]) != 0)
+			im->db.failed = 1;
+		break;
 	default: break;
 	}
 }
@@ -206,7 +210,8 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 	im.db.failed |= lt_import_losses(db, streams, n) != 0;
 	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
 			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",
-			 NULL, NULL, NULL) != SQLITE_OK || lt_write_sampling_meta(&im) != 0)
+			 NULL, NULL, NULL) != SQLITE_OK || lt_write_sampling_meta(&im) != 0 ||
+	    lt_pool_write_meta(&im.pool, db) != 0)
 		im.db.failed = 1;
 	stats->streams = (unsigned)n;
 	if (im.db.failed || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -215,6 +220,7 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 		rc = -EIO;
 	}
 finalize:
+	lt_pool_free(&im.pool);
 	lt_import_db_finalize(&im.db);
 	lt_user_stacks_free(&im);
 close_streams:

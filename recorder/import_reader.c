@@ -109,6 +109,8 @@ static int record_fits(const uint32_t *r)
 		return words >= 7;
 	case LT_SAMPLE:
 		return words >= 5;
+	case LT_WORK: /* ts64, wait, run, latency[, resource id] */
+		return words >= 6;
 	default:
 		return 1; /* kinds the importer does not read */
 	}

@@ -24,6 +24,7 @@
 #include "import.h"
 #include "id_map.h"
 #include "import_db.h"
+#include "import_pool.h"
 #include "rawfile.h"
 
 #define LT_IMPORT_MAX_DEPTH 256
@@ -51,6 +52,8 @@ struct lt_importer {
 	/* a flight recorder's window: events before it are skipped (their
 	 * definitions are kept), 0 for a whole capture */
 	uint64_t window_from_ns;
+	/* libuv programs' threadpool requests (LT_WORK), for meta */
+	struct lt_pool_summary pool;
 };
 
 /* A piece of text inside the capture. */

@@ -116,6 +116,11 @@ static void summary(FILE *o, const struct lt_analysis *a)
 		card(o, "threadpool-wait-p99", "threadpool queue wait p99", "%.1f ms", m->threadpool_wait.p99_ms,
 		     m->threadpool_wait.p99_ms >= 10 ? "warn" : "");
 	}
+	if (m->threadpool_recorded) {
+		card(o, "threadpool-items", "threadpool items", "%.0f", (double)m->threadpool_items, "");
+		card(o, "threadpool-done-p99", "threadpool submitted to done p99", "%.1f ms", m->threadpool_done.p99_ms,
+		     m->threadpool_done.p99_ms >= 10 ? "warn" : "");
+	}
 	fputs("</div>\n<table class=\"queues\"><caption>dispatches by queue</caption><tr>", o);
 	for (int q = 0; q < LT_QUEUE_COUNT; q++)
 		fprintf(o, "<th><span class=\"swatch q-%s\"></span>%s</th>", lt_queue_name((enum lt_queue)q),

@@ -230,16 +230,26 @@ void lt_report_json(FILE *out, const struct lt_analysis *a)
 	} else {
 		json_percentiles(&j, "event_loop_lag", &m->lag);
 	}
-	if (m->attached) { /* {"capture": "bpf", "threadpool": {...}} */
-		lt_json_key(&j, "capture");
-		lt_json_cstring(&j, "bpf");
+	if (m->attached || m->threadpool_recorded) {
+		/* {"capture": "bpf", "threadpool": {...}}; recorded: the threadpool
+		 * with "timed_items", "by_kind" and "done" besides */
+		if (m->attached) {
+			lt_json_key(&j, "capture");
+			lt_json_cstring(&j, "bpf");
+		}
 		lt_json_key(&j, "threadpool");
 		lt_json_begin_object(&j);
 		lt_json_key(&j, "items");
 		lt_json_int(&j, m->threadpool_items);
-		const struct lt_percentiles *tp[2] = {&m->threadpool_wait, &m->threadpool_run};
-		const char *keys[2] = {"queue_wait", "run"};
-		for (int k = 0; k < 2; k++) {
+		if (m->threadpool_recorded) {
+			lt_json_key(&j, "timed_items");
+			lt_json_int(&j, m->threadpool_timed);
+			lt_json_key(&j, "by_kind");
+			lt_json_cstring(&j, m->threadpool_kinds);
+		}
+		const struct lt_percentiles *tp[3] = {&m->threadpool_wait, &m->threadpool_run, &m->threadpool_done};
+		const char *keys[3] = {"queue_wait", "run", "done"};
+		for (int k = 0; k < (m->threadpool_recorded ? 3 : 2); k++) {
 			lt_json_key(&j, keys[k]);
 			lt_json_begin_object(&j);
 			lt_json_key(&j, "p50_ms");
@@ -451,6 +461,18 @@ static void text_metrics(FILE *o, const struct lt_metrics *m, const char *bold, 
 			(long long)m->threadpool_items, m->threadpool_wait.p50_ms, m->threadpool_wait.p99_ms,
 			m->threadpool_wait.max_ms, m->threadpool_run.p50_ms, m->threadpool_run.p99_ms,
 			m->threadpool_run.max_ms);
+	if (m->threadpool_recorded) {
+		fprintf(o, "  threadpool: %lld items (%s), submitted to done callback p50 %.2f / p99 %.2f / max %.1f ms\n",
+			(long long)m->threadpool_items, m->threadpool_kinds, m->threadpool_done.p50_ms,
+			m->threadpool_done.p99_ms, m->threadpool_done.max_ms);
+		if (m->threadpool_timed)
+			fprintf(o,
+				"  threadpool uv_queue_work: %lld items, queue wait p50 %.2f / p99 %.2f / max %.1f ms,"
+				" run p50 %.2f / p99 %.2f / max %.1f ms\n",
+				(long long)m->threadpool_timed, m->threadpool_wait.p50_ms, m->threadpool_wait.p99_ms,
+				m->threadpool_wait.max_ms, m->threadpool_run.p50_ms, m->threadpool_run.p99_ms,
+				m->threadpool_run.max_ms);
+	}
 }
 
 void lt_report_text(FILE *o, const struct lt_analysis *a, int colour)

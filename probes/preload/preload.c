@@ -7,7 +7,7 @@
  *   epoll_wait / epoll_pwait / epoll_pwait2   loop iterations: poll enter/exit
  *   poll / ppoll / select / pselect           the same, on a thread that uses
  *                                              the probe API (looptrace.h)
- *   write / writev on fds 1 and 2              program output
+ *   write / writev on fds 1 and 2              program output (C stdio: stdio_hooks.c)
  *   fork, exec*, pthread_create                process and thread lineage
  * exec* also re-inserts LD_PRELOAD, NODE_OPTIONS and LOOPTRACE_DIR into an
  * environment that dropped them, so that children started with a custom env
@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "output.h"
 #include "state.h"
+#include "uv_trace.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
 
@@ -40,46 +42,7 @@
 	if (!real_##name)                                                               \
 		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
-/* Largest output record payload, in bytes. */
-#define OUTPUT_PIECE ((LT_MAX_RECORD_WORDS - 4u) * 4u)
-#define OUTPUT_CONTINUED 0x80u
-
 /* --- output --- */
-
-static void record_output_piece(struct lt_log *log, int fd, const char *bytes, size_t n,
-				int continued, uint64_t ts)
-{
-	uint32_t words = 4u + (uint32_t)((n + 3u) / 4u);
-	uint32_t *rec = lt_record_begin(log, words);
-	if (!rec)
-		return;
-	lt_put_ts(rec + 1, ts);
-	rec[3] = (uint32_t)n;
-	rec[words - 1] = 0;
-	memcpy(rec + 4, bytes, n);
-	unsigned aux = (unsigned)fd | (continued ? OUTPUT_CONTINUED : 0u);
-	lt_record_commit(log, rec, lt_record_header(LT_OUTPUT, aux, words));
-}
-
-/* Record the first `n` bytes of iov[0..cnt) as one logical output chunk. */
-static void record_output(int fd, const struct iovec *iov, int cnt, size_t n)
-{
-	struct lt_log *log = looptrace_log_current();
-	if (!log)
-		return;
-	uint64_t ts = lt_now_ns();
-	for (int i = 0; i < cnt && n > 0; i++) {
-		const char *p = iov[i].iov_base;
-		size_t left = iov[i].iov_len < n ? iov[i].iov_len : n;
-		n -= left;
-		while (left > 0) {
-			size_t piece = left < OUTPUT_PIECE ? left : OUTPUT_PIECE;
-			left -= piece;
-			record_output_piece(log, fd, p, piece, left > 0 || n > 0, ts);
-			p += piece;
-		}
-	}
-}
 
 LT_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
@@ -88,7 +51,7 @@ LT_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 	if (r > 0 && (fd == 1 || fd == 2)) {
 		int saved = errno;
 		struct iovec iov = {(void *)buf, (size_t)r};
-		record_output(fd, &iov, 1, (size_t)r);
+		lt_output_record(fd, &iov, 1, (size_t)r);
 		errno = saved;
 	}
 	return r;
@@ -100,7 +63,7 @@ LT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	ssize_t r = real_writev(fd, iov, iovcnt);
 	if (r > 0 && (fd == 1 || fd == 2)) {
 		int saved = errno;
-		record_output(fd, iov, iovcnt, (size_t)r);
+		lt_output_record(fd, iov, iovcnt, (size_t)r);
 		errno = saved;
 	}
 	return r;
@@ -644,6 +607,7 @@ static void after_fork_child(void)
 {
 	lt_state_after_fork_child();
 	lt_capture_after_fork_child();
+	lt_uv_after_fork_child();
 }
 
 __attribute__((constructor)) static void preload_init(void)
@@ -652,4 +616,8 @@ __attribute__((constructor)) static void preload_init(void)
 	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
-__attribute__((destructor)) static void preload_fini(void) { lt_capture_at_exit(); }
+__attribute__((destructor)) static void preload_fini(void)
+{
+	lt_uv_at_exit();
+	lt_capture_at_exit();
+}

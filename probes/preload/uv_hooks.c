@@ -9,22 +9,16 @@
  * polls) or its init (streams, UDP, async) to uv_close; a request from its
  * submission to its callback.  When capture is off, or the process is Node,
  * the interposers only forward.  libuv calls some of its exported functions
- * itself (uv_timer_again -> uv_timer_start): a callback that is already a
+ * itself (uv_fs_poll -> uv_timer_start): a callback that is already a
  * trampoline is never wrapped twice, and a handle is a resource once.
+ * Requests (writes, connects, fs, DNS, work) are in uv_requests.c.
  */
 #include <dlfcn.h>
 #include <uv.h>
 
+#include "uv_interpose.h"
 #include "uv_trace.h"
 
-#define LT_EXPORT __attribute__((visibility("default")))
-
-#define RESOLVE(name)                                                                   \
-	static __typeof__(name) *real_##name;                                           \
-	if (!real_##name)                                                               \
-		real_##name = (__typeof__(name) *)lt_uv_real(#name)
-
-#define CALLER __builtin_return_address(0)
 
 /* The entry of a handle, made a resource of `type` on first sight. */
 static struct lt_uv_entry *handle_entry(const void *h, const char *type, const void *caller, void *cb)
@@ -82,6 +76,12 @@ TRAMPOLINE(signal_trampoline, uv_signal_cb, (uv_signal_t *h, int signum), (h, si
 TRAMPOLINE(poll_trampoline, uv_poll_cb, (uv_poll_t *h, int status, int events), (h, status, events))
 TRAMPOLINE(read_trampoline, uv_read_cb, (uv_stream_t *h, ssize_t n, const uv_buf_t *buf), (h, n, buf))
 TRAMPOLINE(connection_trampoline, uv_connection_cb, (uv_stream_t *h, int status), (h, status))
+TRAMPOLINE(fs_event_trampoline, uv_fs_event_cb, (uv_fs_event_t *h, const char *file, int events, int status),
+	   (h, file, events, status))
+TRAMPOLINE(fs_poll_trampoline, uv_fs_poll_cb,
+	   (uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv_stat_t *curr), (h, status, prev, curr))
+TRAMPOLINE(exit_trampoline, uv_exit_cb, (uv_process_t *h, int64_t exit_status, int term_signal),
+	   (h, exit_status, term_signal))
 
 #define WRAP(h, type, cb, trampoline, real) \
 	wrap_handle((h), (type), CALLER, (void *)(cb), (void *)(trampoline), (void *)(real))
@@ -102,10 +102,16 @@ SIMPLE_HANDLE(check, "uv_check")
 
 /* --- timers --- */
 
+/* uv_timer_again and uv_timer_set_repeat in progress on this thread: the
+ * uv_timer_stop and uv_timer_start libuv makes inside them are not the
+ * program's. */
+static _Thread_local int tls_in_timer_call;
+
 LT_EXPORT int uv_timer_start(uv_timer_t *h, uv_timer_cb cb, uint64_t timeout, uint64_t repeat)
 {
 	RESOLVE(uv_timer_start);
-	if (!lt_uv_enabled() || !cb || cb == timer_trampoline)
+	if (!lt_uv_enabled() || !cb || cb == timer_trampoline || tls_in_timer_call ||
+	    lt_uv_internal(CALLER, (void *)real_uv_timer_start))
 		return real_uv_timer_start(h, cb, timeout, repeat);
 	struct lt_uv_entry *e = lt_uv_lookup(h, 1);
 	if (!e)
@@ -120,10 +126,63 @@ LT_EXPORT int uv_timer_stop(uv_timer_t *h)
 {
 	RESOLVE(uv_timer_stop);
 	RESOLVE(uv_is_active);
-	struct lt_uv_entry *e = lt_uv_enabled() && real_uv_is_active((uv_handle_t *)h) ? lt_uv_lookup(h, 0) : NULL;
+	/* libuv stops every timer it runs (uv__run_timers): not a clear */
+	struct lt_uv_entry *e = lt_uv_enabled() && !tls_in_timer_call && real_uv_is_active((uv_handle_t *)h) &&
+					!lt_uv_internal(CALLER, (void *)real_uv_timer_stop)
+				? lt_uv_lookup(h, 0)
+				: NULL;
 	if (e)
 		lt_uv_destroyed(lt_uv_id_here(e)); /* a live timer cleared: clearTimeout */
 	return real_uv_timer_stop(h);
+}
+
+/* A timer's task restarted at `caller` with its own callback: a new
+ * resource (as uv_timer_start), the old one cleared if it was live. */
+static void timer_restarted(uv_timer_t *h, struct lt_uv_entry *e, int was_active, const void *caller)
+{
+	RESOLVE(uv_timer_get_repeat);
+	uint64_t repeat = real_uv_timer_get_repeat(h);
+	if (was_active)
+		lt_uv_destroyed(lt_uv_id_here(e));
+	lt_uv_open(e, "Timeout", caller, e->cb, (int64_t)repeat, repeat ? LT_UV_REPEAT : 0);
+}
+
+/* uv_timer_again: on a live repeating timer a refresh (the same task, as
+ * Node's timer.refresh()); on a stopped or fired one with a repeat, the task
+ * started again here (a new resource). */
+LT_EXPORT int uv_timer_again(uv_timer_t *h)
+{
+	RESOLVE(uv_timer_again);
+	RESOLVE(uv_is_active);
+	/* libuv's own (uv__run_timers re-arms a repeating timer that way) */
+	struct lt_uv_entry *e = lt_uv_enabled() && !lt_uv_internal(CALLER, (void *)real_uv_timer_again)
+					? lt_uv_lookup(h, 0)
+					: NULL;
+	if (!e || !e->cb)
+		return real_uv_timer_again(h);
+	int was_active = real_uv_is_active((uv_handle_t *)h);
+	tls_in_timer_call++;
+	int rc = real_uv_timer_again(h);
+	tls_in_timer_call--;
+	if (rc == 0 && !was_active && real_uv_is_active((uv_handle_t *)h))
+		timer_restarted(h, e, 0, CALLER);
+	return rc;
+}
+
+/* uv_timer_set_repeat on a live timer that turns it from one-shot into
+ * repeating (or back): the task is another one from here on, flagged as
+ * such (a repeating timer left running is a leak, a one-shot one is not). */
+LT_EXPORT void uv_timer_set_repeat(uv_timer_t *h, uint64_t repeat)
+{
+	RESOLVE(uv_timer_set_repeat);
+	RESOLVE(uv_timer_get_repeat);
+	RESOLVE(uv_is_active);
+	struct lt_uv_entry *e = lt_uv_enabled() ? lt_uv_lookup(h, 0) : NULL;
+	int flips = e && e->cb && real_uv_is_active((uv_handle_t *)h) &&
+		    !real_uv_timer_get_repeat(h) != !repeat;
+	real_uv_timer_set_repeat(h, repeat);
+	if (flips)
+		timer_restarted(h, e, 1, CALLER);
 }
 
 /* --- async, signals, polls --- */
@@ -145,6 +204,40 @@ LT_EXPORT int uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb)
 {
 	RESOLVE(uv_poll_start);
 	return real_uv_poll_start(h, events, (uv_poll_cb)WRAP(h, "uv_poll", cb, poll_trampoline, real_uv_poll_start));
+}
+
+LT_EXPORT int uv_fs_event_start(uv_fs_event_t *h, uv_fs_event_cb cb, const char *path, unsigned flags)
+{
+	RESOLVE(uv_fs_event_start);
+	return real_uv_fs_event_start(
+		h, (uv_fs_event_cb)WRAP(h, "FSEVENTWRAP", cb, fs_event_trampoline, real_uv_fs_event_start), path, flags);
+}
+
+/* fs_poll runs on a timer and uv_fs_stat of libuv's own: those are not
+ * traced (lt_uv_internal), the program's callback is. */
+LT_EXPORT int uv_fs_poll_start(uv_fs_poll_t *h, uv_fs_poll_cb cb, const char *path, unsigned interval)
+{
+	RESOLVE(uv_fs_poll_start);
+	return real_uv_fs_poll_start(
+		h, (uv_fs_poll_cb)WRAP(h, "STATWATCHER", cb, fs_poll_trampoline, real_uv_fs_poll_start), path, interval);
+}
+
+/* --- child processes: a resource from uv_spawn to uv_close, its exit
+ * callback a dispatch; the child's exec is recorded by the exec interposers
+ * (preload.c) in the child --- */
+
+LT_EXPORT int uv_spawn(uv_loop_t *loop, uv_process_t *h, const uv_process_options_t *options)
+{
+	RESOLVE(uv_spawn);
+	if (!lt_uv_enabled() || !options || lt_uv_internal(CALLER, (void *)real_uv_spawn))
+		return real_uv_spawn(loop, h, options);
+	uv_process_options_t traced = *options;
+	struct lt_uv_entry *e = handle_entry(h, "PROCESSWRAP", CALLER, (void *)options->exit_cb);
+	if (e && options->exit_cb) {
+		e->cb = (void *)options->exit_cb;
+		traced.exit_cb = exit_trampoline;
+	}
+	return real_uv_spawn(loop, h, &traced);
 }
 
 /* --- streams: TCP, pipes, TTYs --- */
@@ -169,6 +262,7 @@ static void opened(const void *h, const char *type, const void *caller, void *re
 OPENED_AT_INIT(uv_tcp_init, "TCPWRAP", (uv_loop_t *loop, uv_tcp_t *h), (loop, h))
 OPENED_AT_INIT(uv_pipe_init, "PIPEWRAP", (uv_loop_t *loop, uv_pipe_t *h, int ipc), (loop, h, ipc))
 OPENED_AT_INIT(uv_udp_init, "UDPWRAP", (uv_loop_t *loop, uv_udp_t *h), (loop, h))
+OPENED_AT_INIT(uv_tty_init, "TTYWRAP", (uv_loop_t *loop, uv_tty_t *h, uv_file fd, int readable), (loop, h, fd, readable))
 
 LT_EXPORT int uv_read_start(uv_stream_t *s, uv_alloc_cb alloc_cb, uv_read_cb cb)
 {
@@ -192,142 +286,6 @@ LT_EXPORT int uv_listen(uv_stream_t *s, int backlog, uv_connection_cb cb)
 	e->cb = (void *)cb;
 	return real_uv_listen(s, backlog, connection_trampoline);
 }
-
-/* --- requests: one resource per submission, done after its callback --- */
-
-#define REQUEST(kind, req_type, type_name)                                            \
-	static void kind##_trampoline(req_type *req, int status)                      \
-	{                                                                             \
-		uint32_t id;                                                          \
-		uv_##kind##_cb cb = (uv_##kind##_cb)callback_of(req, &id);            \
-		lt_uv_forget(req);                                                    \
-		uint32_t outer = lt_uv_begin(id, 0);                                  \
-		if (cb)                                                               \
-			cb(req, status);                                              \
-		lt_uv_end(id, outer);                                                 \
-		lt_uv_destroyed(id);                                                  \
-	}                                                                             \
-	static uv_##kind##_cb kind##_wrap(req_type *req, uv_##kind##_cb cb, const void *caller) \
-	{                                                                             \
-		if (!lt_uv_enabled() || !cb)                                          \
-			return cb;                                                    \
-		struct lt_uv_entry *e = lt_uv_lookup(req, 1);                         \
-		if (!e)                                                               \
-			return cb;                                                    \
-		e->cb = (void *)cb;                                                   \
-		lt_uv_open(e, type_name, caller, (void *)cb, -1, 0);                  \
-		return kind##_trampoline;                                             \
-	}
-
-REQUEST(write, uv_write_t, "WRITEWRAP")
-REQUEST(connect, uv_connect_t, "TCPCONNECTWRAP")
-REQUEST(shutdown, uv_shutdown_t, "SHUTDOWNWRAP")
-REQUEST(udp_send, uv_udp_send_t, "SENDWRAP")
-REQUEST(after_work, uv_work_t, "uv_work")
-
-LT_EXPORT int uv_write(uv_write_t *req, uv_stream_t *s, const uv_buf_t bufs[], unsigned n, uv_write_cb cb)
-{
-	RESOLVE(uv_write);
-	uv_write_cb w = write_wrap(req, cb, CALLER);
-	int rc = real_uv_write(req, s, bufs, n, w);
-	if (rc != 0 && w != cb)
-		lt_uv_forget(req);
-	return rc;
-}
-
-LT_EXPORT int uv_tcp_connect(uv_connect_t *req, uv_tcp_t *h, const struct sockaddr *addr, uv_connect_cb cb)
-{
-	RESOLVE(uv_tcp_connect);
-	uv_connect_cb w = connect_wrap(req, cb, CALLER);
-	int rc = real_uv_tcp_connect(req, h, addr, w);
-	if (rc != 0 && w != cb)
-		lt_uv_forget(req);
-	return rc;
-}
-
-LT_EXPORT int uv_shutdown(uv_shutdown_t *req, uv_stream_t *s, uv_shutdown_cb cb)
-{
-	RESOLVE(uv_shutdown);
-	uv_shutdown_cb w = shutdown_wrap(req, cb, CALLER);
-	int rc = real_uv_shutdown(req, s, w);
-	if (rc != 0 && w != cb)
-		lt_uv_forget(req);
-	return rc;
-}
-
-LT_EXPORT int uv_udp_send(uv_udp_send_t *req, uv_udp_t *h, const uv_buf_t bufs[], unsigned n,
-			  const struct sockaddr *addr, uv_udp_send_cb cb)
-{
-	RESOLVE(uv_udp_send);
-	uv_udp_send_cb w = udp_send_wrap(req, cb, CALLER);
-	int rc = real_uv_udp_send(req, h, bufs, n, addr, w);
-	if (rc != 0 && w != cb)
-		lt_uv_forget(req);
-	return rc;
-}
-
-LT_EXPORT int uv_queue_work(uv_loop_t *loop, uv_work_t *req, uv_work_cb work, uv_after_work_cb cb)
-{
-	RESOLVE(uv_queue_work);
-	uv_after_work_cb w = after_work_wrap(req, cb, CALLER);
-	int rc = real_uv_queue_work(loop, req, work, w);
-	if (rc != 0 && w != cb)
-		lt_uv_forget(req);
-	return rc;
-}
-
-/* --- fs requests: the callback takes the request alone; a NULL callback is
- * a synchronous call, not traced --- */
-
-static void fs_trampoline(uv_fs_t *req)
-{
-	uint32_t id;
-	uv_fs_cb cb = (uv_fs_cb)callback_of(req, &id);
-	lt_uv_forget(req);
-	uint32_t outer = lt_uv_begin(id, 0);
-	if (cb)
-		cb(req);
-	lt_uv_end(id, outer);
-	lt_uv_destroyed(id);
-}
-
-static uv_fs_cb fs_wrap(uv_fs_t *req, uv_fs_cb cb, const void *caller)
-{
-	if (!lt_uv_enabled() || !cb)
-		return cb;
-	struct lt_uv_entry *e = lt_uv_lookup(req, 1);
-	if (!e)
-		return cb;
-	e->cb = (void *)cb;
-	lt_uv_open(e, "FSREQCALLBACK", caller, (void *)cb, -1, 0);
-	return fs_trampoline;
-}
-
-/* `args` pass `w`, the callback to give libuv. */
-#define FS_REQUEST(name, params, args)                          \
-	LT_EXPORT int name params                               \
-	{                                                       \
-		RESOLVE(name);                                  \
-		uv_fs_cb w = fs_wrap(req, cb, CALLER);          \
-		int rc = real_##name args;                      \
-		if (rc < 0 && w != cb)                          \
-			lt_uv_forget(req);                      \
-		return rc;                                      \
-	}
-
-FS_REQUEST(uv_fs_open, (uv_loop_t *loop, uv_fs_t *req, const char *path, int flags, int mode, uv_fs_cb cb),
-	   (loop, req, path, flags, mode, w))
-FS_REQUEST(uv_fs_close, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
-FS_REQUEST(uv_fs_read,
-	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
-	   (loop, req, file, bufs, n, offset, w))
-FS_REQUEST(uv_fs_write,
-	   (uv_loop_t *loop, uv_fs_t *req, uv_file file, const uv_buf_t bufs[], unsigned n, int64_t offset, uv_fs_cb cb),
-	   (loop, req, file, bufs, n, offset, w))
-FS_REQUEST(uv_fs_stat, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
-FS_REQUEST(uv_fs_fstat, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
-FS_REQUEST(uv_fs_unlink, (uv_loop_t *loop, uv_fs_t *req, const char *path, uv_fs_cb cb), (loop, req, path, w))
-FS_REQUEST(uv_fs_fsync, (uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_fs_cb cb), (loop, req, file, w))
 
 /* --- close, ref state, the loop --- */
 

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@
 
 #define TABLE_SLOTS 65536u  /* power of two */
 #define SITE_CACHE 256u     /* per thread, direct mapped */
+#define CALLBACK_CACHE 64u  /* per thread, direct mapped */
+#define TYPE_CACHE 16u      /* per thread, direct mapped */
+#define TYPE_CACHED_BYTES 40u
+#define MOVED_MAX 256u      /* resources left on another thread, not yet destroyed there */
 #define MODULE_CACHE 16u    /* per thread */
 #define NAME_BYTES PATH_MAX
 
@@ -43,6 +48,27 @@ static _Thread_local struct {
 	uint32_t path_id;
 } tls_modules[MODULE_CACHE];
 static _Thread_local unsigned tls_n_modules;
+static _Thread_local struct {
+	uintptr_t addr;
+	uint32_t name;
+} tls_callbacks[CALLBACK_CACHE];
+static _Thread_local struct {
+	const char *ptr;
+	uint32_t id;
+	char text[TYPE_CACHED_BYTES];
+} tls_types[TYPE_CACHE];
+
+/* Resources whose handle moved to another thread's loop (lt_uv_id_here):
+ * their own thread writes their destroy.  Under table_lock. */
+static struct {
+	const void *thread;
+	uint32_t id;
+	uint64_t at_ns;
+} moved[MOVED_MAX];
+static unsigned n_moved;
+static _Atomic unsigned moved_pending;
+static _Atomic int made_resources; /* lt_uv_program */
+static unsigned image; /* forks survived: an entry of an older image has no id in this process's logs */
 
 int lt_uv_enabled(void)
 {
@@ -53,6 +79,24 @@ int lt_uv_enabled(void)
 		state = node || !looptrace_log_current() ? 2 : 1;
 	}
 	return state == 1 && looptrace_log_current() != NULL;
+}
+
+int lt_uv_program(void)
+{
+	static _Atomic int linked; /* 0 unknown, 1 yes, 2 no */
+	/* lt_uv_enabled last: it makes the thread's log, which a process that
+	 * is not a libuv program (a shell about to exec) must not get here */
+	if (atomic_load_explicit(&made_resources, memory_order_relaxed))
+		return 1;
+	int l = atomic_load_explicit(&linked, memory_order_relaxed);
+	if (!l) {
+		void *libuv = dlopen("libuv.so.1", RTLD_LAZY | RTLD_NOLOAD);
+		if (libuv)
+			dlclose(libuv);
+		l = libuv ? 1 : 2;
+		atomic_store_explicit(&linked, l, memory_order_relaxed);
+	}
+	return l == 1 && lt_uv_enabled();
 }
 
 void *lt_uv_real(const char *name)
@@ -68,10 +112,53 @@ void *lt_uv_real(const char *name)
 	return fn;
 }
 
+/* The address range of libuv's loaded segments, found once (dladdr per
+ * call cost a loader lock and a walk of the link maps). */
+struct module_range {
+	uintptr_t bias, lo, hi;
+};
+
+static int range_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct module_range *r = data;
+	if (info->dlpi_addr != r->bias)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (!r->lo || lo < r->lo)
+			r->lo = lo;
+		if (hi > r->hi)
+			r->hi = hi;
+	}
+	return 1;
+}
+
 int lt_uv_internal(const void *caller, const void *real_fn)
 {
-	Dl_info a, b;
-	return real_fn && dladdr(caller, &a) && dladdr(real_fn, &b) && a.dli_fbase == b.dli_fbase;
+	static _Atomic uintptr_t lo, hi; /* libuv is never unloaded while its handles live */
+	uintptr_t c = (uintptr_t)caller, f = (uintptr_t)real_fn;
+	if (!real_fn)
+		return 0;
+	uintptr_t l = atomic_load_explicit(&lo, memory_order_relaxed), h = atomic_load_explicit(&hi, memory_order_relaxed);
+	if (!(l && f >= l && f < h)) {
+		struct link_map *map = NULL;
+		Dl_info info;
+		if (!dladdr1(real_fn, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+			return 0;
+		struct module_range r = {map->l_addr, 0, 0};
+		dl_iterate_phdr(range_of, &r);
+		if (!(f >= r.lo && f < r.hi))
+			return 0;
+		atomic_store_explicit(&lo, r.lo, memory_order_relaxed);
+		atomic_store_explicit(&hi, r.hi, memory_order_relaxed);
+		l = r.lo;
+		h = r.hi;
+	}
+	return c >= l && c < h;
 }
 
 static size_t slot_of(const void *key)
@@ -230,16 +317,99 @@ static uint32_t callback_name(struct lt_log *log, const void *callback)
 {
 	Dl_info info;
 	struct link_map *map = NULL;
-	if (!callback || !dladdr1(callback, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+	if (!callback)
+		return 0;
+	/* the string once per thread and callback: dladdr and realpath cost
+	 * microseconds, and a timer restarted from its callback is a resource
+	 * per run */
+	uintptr_t a = (uintptr_t)callback;
+	unsigned slot = (unsigned)((a >> 2) ^ (a >> 9)) & (CALLBACK_CACHE - 1u);
+	if (tls_callbacks[slot].addr == a && tls_callbacks[slot].name)
+		return tls_callbacks[slot].name;
+	if (!dladdr1(callback, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
 		return 0;
 	char path[NAME_BYTES], text[NAME_BYTES + 32];
 	module_path(&info, map, path);
 	int n = snprintf(text, sizeof(text), "%c%lx %s", LT_NATIVE_CALLBACK,
 			 (unsigned long)((uintptr_t)callback - map->l_addr), path);
-	return n > 0 ? lt_record_string(log, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1) : 0;
+	uint32_t id = n > 0 ? lt_record_string(log, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1) : 0;
+	if (id) {
+		tls_callbacks[slot].addr = a;
+		tls_callbacks[slot].name = id;
+	}
+	return id;
 }
 
 static uint64_t rel_now(void) { return lt_now_ns() - tls_base; }
+
+/* The string id of a resource type, written once per thread and type (the
+ * probe API's types are built in a buffer: the text is compared too). */
+static uint32_t type_string(struct lt_log *log, const char *type)
+{
+	size_t n = strlen(type);
+	uintptr_t a = (uintptr_t)type;
+	unsigned slot = (unsigned)((a >> 3) ^ (a >> 11)) & (TYPE_CACHE - 1u);
+	if (tls_types[slot].ptr == type && tls_types[slot].id && n < TYPE_CACHED_BYTES &&
+	    memcmp(tls_types[slot].text, type, n + 1) == 0)
+		return tls_types[slot].id;
+	uint32_t id = lt_record_string(log, type, n);
+	if (id && n < TYPE_CACHED_BYTES) {
+		tls_types[slot].ptr = type;
+		tls_types[slot].id = id;
+		memcpy(tls_types[slot].text, type, n + 1);
+	}
+	return id;
+}
+
+static void write_destroy(struct lt_log *log, uint32_t id, uint64_t rel)
+{
+	uint32_t *rec = lt_record_begin(log, 4);
+	if (!rec)
+		return;
+	rec[1] = id;
+	lt_put_ts(rec + 2, rel);
+	lt_record_commit(log, rec, lt_record_header(LT_R_DESTROY, 0, 4));
+}
+
+/* The destroys this thread owes for resources that moved away. */
+static void settle_moved(struct lt_log *log)
+{
+	if (!atomic_load_explicit(&moved_pending, memory_order_relaxed) || !tls_started)
+		return;
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 0; i < n_moved;) {
+		if (moved[i].thread != &tls_started) {
+			i++;
+			continue;
+		}
+		write_destroy(log, moved[i].id, moved[i].at_ns > tls_base ? moved[i].at_ns - tls_base : 0);
+		moved[i] = moved[--n_moved];
+	}
+	atomic_store_explicit(&moved_pending, n_moved, memory_order_relaxed);
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void note_moved(const void *thread, uint32_t id)
+{
+	uint64_t now = lt_now_ns();
+	pthread_mutex_lock(&table_lock);
+	if (n_moved < MOVED_MAX) {
+		moved[n_moved].thread = thread;
+		moved[n_moved].id = id;
+		moved[n_moved++].at_ns = now;
+		atomic_store_explicit(&moved_pending, n_moved, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+void lt_uv_at_exit(void)
+{
+	/* never a log made here: a process that traced no handle (a shell's
+	 * exec'd command) must leave no capture behind */
+	struct lt_log *log = tls_started ? lt_capture_existing_log() : NULL;
+	if (log)
+		settle_moved(log);
+}
 
 uint32_t lt_uv_resource(const char *type, const void *caller, const void *callback, int64_t delay_ms, unsigned flags)
 {
@@ -247,13 +417,16 @@ uint32_t lt_uv_resource(const char *type, const void *caller, const void *callba
 		return 0;
 	struct lt_log *log = looptrace_log_current();
 	ensure_started(log);
-	uint32_t type_id = lt_record_string(log, type, strlen(type));
+	settle_moved(log);
+	uint32_t type_id = type_string(log, type);
 	uint32_t stack = site_of(log, caller);
 	uint32_t cb = callback_name(log, callback);
 	uint32_t *rec = lt_record_begin(log, 10);
 	if (!rec)
 		return 0;
 	uint32_t id = ++tls_next_id;
+	if (id == 1)
+		atomic_store_explicit(&made_resources, 1, memory_order_relaxed);
 	rec[1] = id;
 	rec[2] = tls_current;
 	rec[3] = type_id;
@@ -276,13 +449,17 @@ void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, con
 	e->delay_ms = delay_ms;
 	e->flags = flags;
 	e->thread = &tls_started;
+	e->image = image;
 	e->id = lt_uv_resource(type, caller, callback, delay_ms, flags);
 }
 
 uint32_t lt_uv_id_here(struct lt_uv_entry *e)
 {
-	if (e->type && e->thread != &tls_started)
+	if (e->type && (e->thread != &tls_started || e->image != image)) {
+		if (e->id && e->image == image)
+			note_moved(e->thread, e->id);
 		lt_uv_open(e, e->type, e->caller, e->callback, e->delay_ms, e->flags);
+	}
 	return e->id;
 }
 
@@ -291,6 +468,7 @@ static void resource_event_of(unsigned kind, unsigned aux, uint32_t id, int with
 	if (!id || !lt_uv_enabled())
 		return;
 	struct lt_log *log = looptrace_log_current();
+	settle_moved(log);
 	uint32_t words = with_time ? 4u : 2u;
 	uint32_t *rec = lt_record_begin(log, words);
 	if (!rec)
@@ -383,4 +561,66 @@ void lt_uv_ran_dry(void)
 	struct lt_log *log = looptrace_log_current();
 	time_record(log, LT_EXIT_EMIT, 0); /* 'beforeExit' */
 	time_record(log, LT_EXIT_DONE, 0);
+}
+
+void lt_uv_pool_submitted(struct lt_uv_entry *e, unsigned kind)
+{
+	e->pool = kind;
+	e->submit_ns = lt_now_ns();
+	e->start_ns = e->end_ns = 0;
+}
+
+void lt_uv_take_done(const void *key, struct lt_uv_done *d)
+{
+	memset(d, 0, sizeof(*d));
+	struct lt_uv_entry *e = lt_uv_lookup(key, 0);
+	if (!e)
+		return;
+	d->id = lt_uv_id_here(e);
+	d->cb = e->cb;
+	d->pool = e->pool;
+	d->submit_ns = e->submit_ns;
+	d->start_ns = e->start_ns;
+	d->end_ns = e->end_ns;
+	lt_uv_forget(key);
+}
+
+static uint32_t capped_ns(uint64_t from, uint64_t to)
+{
+	if (!from || to < from)
+		return LT_WORK_UNSEEN;
+	uint64_t ns = to - from;
+	return ns >= LT_WORK_UNSEEN ? LT_WORK_UNSEEN - 1u : (uint32_t)ns;
+}
+
+void lt_uv_pool_done(const struct lt_uv_done *d)
+{
+	if (!d->pool || !d->submit_ns || !lt_uv_enabled())
+		return;
+	struct lt_log *log = looptrace_log_current();
+	uint32_t *rec = lt_record_begin(log, 7);
+	if (!rec)
+		return;
+	int ran = d->start_ns && d->end_ns >= d->start_ns;
+	lt_put_ts(rec + 1, d->submit_ns);
+	rec[3] = ran ? capped_ns(d->submit_ns, d->start_ns) : LT_WORK_UNSEEN;
+	rec[4] = ran ? capped_ns(d->start_ns, d->end_ns) : LT_WORK_UNSEEN;
+	rec[5] = capped_ns(d->submit_ns, lt_now_ns());
+	rec[6] = d->id;
+	lt_record_commit(log, rec, lt_record_header(LT_WORK, d->pool, 7));
+}
+
+void lt_uv_after_fork_child(void)
+{
+	image++;
+	tls_started = 0;
+	tls_next_id = tls_next_stack = tls_current = 0;
+	tls_n_modules = 0;
+	memset(tls_sites, 0, sizeof(tls_sites));
+	memset(tls_callbacks, 0, sizeof(tls_callbacks));
+	memset(tls_types, 0, sizeof(tls_types));
+	/* the parent's threads are not here to settle their moves */
+	n_moved = 0;
+	atomic_store_explicit(&moved_pending, 0, memory_order_relaxed);
+	pthread_mutex_init(&table_lock, NULL);
 }

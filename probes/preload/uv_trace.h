@@ -28,8 +28,25 @@ struct lt_uv_entry {
 	int64_t delay_ms;
 	unsigned flags;
 	const void *thread; /* the thread whose log holds `id` */
+	unsigned image;     /* ... in this process (lt_uv_after_fork_child) */
 	uint32_t outer;   /* probe API: the dispatch its LOOPTRACE_BEGIN interrupted */
 	int one_shot;     /* probe API: a task, finished by its LOOPTRACE_END */
+	/* threadpool requests (lt_uv_pool_submitted): CLOCK_MONOTONIC ns of the
+	 * submission, and of the work's start and end on a pool thread (0 where
+	 * libuv runs the work itself and it is not seen) */
+	unsigned pool;    /* enum lt_pool_work, 0: not a threadpool request */
+	uint64_t submit_ns;
+	uint64_t start_ns, end_ns; /* written by the pool thread, read after the done callback */
+	void *work_cb;    /* uv_queue_work: the program's work callback */
+};
+
+/* What the done trampoline of a request needs of its entry, copied before
+ * the entry is forgotten. */
+struct lt_uv_done {
+	void *cb;
+	uint32_t id;
+	unsigned pool;
+	uint64_t submit_ns, start_ns, end_ns;
 };
 
 /* lt_uv_resource flags: the LT_R_INIT aux bits */
@@ -39,6 +56,11 @@ struct lt_uv_entry {
 /* Whether uv_* calls are traced in this process: capture on, and the
  * process is not Node (whose agent describes its handles itself). */
 int lt_uv_enabled(void);
+
+/* Whether this process is a traced libuv or probe-API program (not Node):
+ * libuv.so.1 was loaded when first asked, or a resource was made here
+ * through the uv_* interposers or looptrace_probe(). */
+int lt_uv_program(void);
 
 /* libuv's own `name`: the next definition after ours, or libuv.so.1's when
  * libuv was loaded in a local scope (dlopen'd with RTLD_LOCAL by a Python or
@@ -69,7 +91,9 @@ void lt_uv_open(struct lt_uv_entry *e, const char *type, const void *caller, con
 
 /* The resource id of `e` in the calling thread's log: a handle opened on
  * one thread and run by a loop on another is made a resource there too (ids
- * are per log), at its first dispatch there. */
+ * are per log), at its first dispatch there, and its resource on the first
+ * thread is destroyed there at that time (written by that thread at its
+ * next record or at exit: a log has one writer). */
 uint32_t lt_uv_id_here(struct lt_uv_entry *e);
 
 /* Dispatch begin/end of resource `id` (closing: the close callback).
@@ -81,6 +105,26 @@ void lt_uv_end(uint32_t id, uint32_t outer);
 /* The handle was closed (uv_close) / its ref state changed. */
 void lt_uv_destroyed(uint32_t id);
 void lt_uv_ref(uint32_t id, int ref);
+
+/* The request of `e` was handed to the threadpool (kind enum lt_pool_work). */
+void lt_uv_pool_submitted(struct lt_uv_entry *e, unsigned kind);
+
+/* The entry of request `key` copied into *d and forgotten: its done
+ * callback runs now.  d->cb NULL (and d->id 0) when it is not traced. */
+void lt_uv_take_done(const void *key, struct lt_uv_done *d);
+
+/* LT_WORK for a threadpool request whose done callback begins now. */
+void lt_uv_pool_done(const struct lt_uv_done *d);
+
+/* On the thread that created resources later made again on another thread
+ * (lt_uv_id_here): their LT_R_DESTROY, at the time of the move.  Called
+ * at every record this module writes and at exit (lt_uv_at_exit). */
+void lt_uv_at_exit(void);
+
+/* Fork child only (atfork handler, preload.c): the calling thread starts
+ * afresh in the child's own log, and every handle it inherited is made a
+ * resource again there at its next use. */
+void lt_uv_after_fork_child(void);
 
 /* uv_run(DEFAULT) returned 0: the loop ran dry, as Node's 'beforeExit'. */
 void lt_uv_ran_dry(void);

@@ -10,9 +10,9 @@ const { SOURCE_DIR, run, record, looptrace, replayJson, sql, tmpdir } = require(
 
 const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
 
-function build(name) {
+function build(name, flags = ['-O0']) {
   const out = path.join(tmpdir(), name);
-  const r = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
+  const r = run('cc', ['-g', ...flags, '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
   assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, scripts/setup.sh): ${r.stderr}`);
   return out;
 }
@@ -152,6 +152,102 @@ test('uv_thread_loop: handles set up on main, run by a loop on another thread', 
   const timers = sql(r.db, "SELECT d.tid <> d.pid AS on_thread, r.callback, count(*) AS n FROM dispatches d JOIN resources r ON r.id = d.resource_id WHERE d.queue = 'timer' GROUP BY 1, 2");
   assert.deepStrictEqual(timers, [{ on_thread: 1, callback: 'tick', n: 3 }]);
   assert.deepStrictEqual(loud(report(r.db).findings), []);
+});
+
+test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, timer again, stdio output', () => {
+  const prog = build('uv_pool');
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const lines = ['resolved localhost: yes', 'random 16 bytes: ok', 'child exited 0', 'timer runs 4',
+    'work items 3', 'fs calls 24', 'stat watcher: no such file', 'done'];
+  assert.deepStrictEqual(r.stdout.trim().split('\n').sort(), [...lines].sort());
+
+  const resources = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL AND cleared_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
+  assert.deepStrictEqual(resources, [
+    { type: 'FSEVENTWRAP', n: 1, open: 0 },
+    { type: 'FSREQCALLBACK', n: 25, open: 0 }, // uv_fs_mkdtemp, then the chain of 24
+    { type: 'GETADDRINFOREQWRAP', n: 1, open: 0 },
+    { type: 'PROCESSWRAP', n: 1, open: 0 },
+    { type: 'RANDOMBYTESREQUEST', n: 1, open: 0 },
+    { type: 'STATWATCHER', n: 1, open: 0 }, // its timer and uv_fs_stat are libuv's own
+    { type: 'Timeout', n: 2, open: 1 }, // the one-shot run (done, not cleared), the repeating one stopped
+    { type: 'uv_work', n: 3, open: 0 },
+  ]);
+  // uv_timer_set_repeat + uv_timer_again on the fired one-shot timer: a repeating task from there
+  assert.deepStrictEqual(sql(r.db, "SELECT timer_delay_ms AS delay, timer_repeat AS repeat, (SELECT count(*) FROM dispatches d WHERE d.resource_id = r.id) AS runs FROM resources r WHERE type = 'Timeout' ORDER BY id"),
+    [{ delay: 10, repeat: 0, runs: 1 }, { delay: 5, repeat: 1, runs: 3 }]);
+  const callbacks = sql(r.db, "SELECT callback, count(*) AS n FROM resources WHERE type = 'FSREQCALLBACK' GROUP BY callback ORDER BY callback");
+  assert.deepStrictEqual(callbacks, [{ callback: 'fs_step', n: 24 }, { callback: 'on_made_dir', n: 1 }]);
+  const d = sql(r.db, "SELECT queue, type, count(*) AS n FROM dispatches WHERE queue IN ('io', 'timer') GROUP BY 1, 2 ORDER BY 1, 2");
+  assert.deepStrictEqual(d, [
+    { queue: 'io', type: 'FSEVENTWRAP', n: 1 },
+    { queue: 'io', type: 'FSREQCALLBACK', n: 25 },
+    { queue: 'io', type: 'GETADDRINFOREQWRAP', n: 1 },
+    { queue: 'io', type: 'PROCESSWRAP', n: 1 },
+    { queue: 'io', type: 'RANDOMBYTESREQUEST', n: 1 },
+    { queue: 'io', type: 'STATWATCHER', n: 1 },
+    { queue: 'io', type: 'uv_work', n: 3 },
+    { queue: 'timer', type: 'Timeout', n: 4 },
+  ]);
+  // the child's exec, seen by the exec interposer in the forked child
+  assert.deepStrictEqual(sql(r.db, "SELECT detail FROM lineage WHERE kind = 'exec'").map((x) => x.detail), ['/bin/true']);
+
+  // printf/fprintf output, each line in the dispatch that printed it
+  const out = sql(r.db, 'SELECT o.fd, o.text, d.type FROM output o LEFT JOIN dispatches d ON d.seq = o.dispatch_seq ORDER BY o.ts_ns');
+  const where = Object.fromEntries(out.map((o) => [o.text.trim(), `${o.fd} ${o.type}`]));
+  assert.deepStrictEqual(where, {
+    'resolved localhost: yes': '1 GETADDRINFOREQWRAP',
+    'random 16 bytes: ok': '1 RANDOMBYTESREQUEST',
+    'child exited 0': '1 PROCESSWRAP',
+    'timer runs 4': '1 Timeout',
+    'work items 3': '1 uv_work',
+    'fs calls 24': '1 FSREQCALLBACK',
+    'stat watcher: no such file': '1 STATWATCHER',
+    'watch saw a change': '2 FSEVENTWRAP',
+    done: where.done, // after uv_run: no dispatch of the program's
+  });
+  assert.strictEqual(out.length, 9);
+
+  // threadpool: 30 requests; the three uv_queue_work items of 20 ms on one pool
+  // thread waited 0, >= 20 and >= 40 ms (lower bounds, not timings)
+  const meta = Object.fromEntries(sql(r.db, "SELECT key, value FROM meta WHERE key LIKE 'threadpool%'").map((x) => [x.key, x.value]));
+  assert.strictEqual(meta.threadpool_items, '30');
+  assert.strictEqual(meta.threadpool_items_by_kind, 'fs 25, work 3, dns 1, random 1');
+  assert.strictEqual(meta.threadpool_timed_items, '3');
+  const pct = (v) => v.match(/p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)/).slice(1).map(Number);
+  const [runP50] = pct(meta.threadpool_run_ms);
+  const [waitP50, , waitMax] = pct(meta.threadpool_queue_wait_ms);
+  assert.ok(runP50 >= 20, meta.threadpool_run_ms);
+  assert.ok(waitP50 >= 20 && waitMax >= 40, meta.threadpool_queue_wait_ms);
+  const rep = report(r.db);
+  assert.deepStrictEqual(loud(rep.findings), [], JSON.stringify(rep.findings, null, 1));
+  const text = looptrace(['report', r.db]);
+  assert.match(text.stdout, /threadpool: 30 items \(fs 25, work 3, dns 1, random 1\), submitted to done callback p50/);
+  assert.match(text.stdout, /threadpool uv_queue_work: 3 items, queue wait p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms, run p50/);
+});
+
+test('uv_pool built with -O2 -D_FORTIFY_SOURCE=2: __printf_chk, __fprintf_chk, fwrite and puts output recorded too', () => {
+  const prog = build('uv_pool', ['-O2', '-D_FORTIFY_SOURCE=2']);
+  const syms = run('nm', ['-D', prog]).stdout;
+  for (const s of ['__printf_chk', '__fprintf_chk', 'puts']) assert.match(syms, new RegExp(`\\b${s}\\b`), s);
+  const r = record([prog]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const out = sql(r.db, 'SELECT fd, text FROM output ORDER BY ts_ns').map((o) => `${o.fd} ${o.text}`).sort();
+  assert.deepStrictEqual(out, ['1 child exited 0\n', '1 done\n', '1 fs calls 24\n', '1 random 16 bytes: ok\n',
+    '1 resolved localhost: yes\n', '1 stat watcher: no such file\n', '1 timer runs 4\n', '1 work items 3\n',
+    '2 watch saw a change\n']);
+});
+
+test('uv_thread_loop: the handle that moved to the loop\'s thread leaves nothing open on main', () => {
+  const out = path.join(tmpdir(), 'uv_thread_loop_moved');
+  const cc = run('cc', ['-g', '-O0', '-o', out, path.join(EXAMPLES, 'uv_thread_loop.c'), '-luv', '-lpthread']);
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const r = record([out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const rows = sql(r.db, "SELECT tid <> pid AS on_thread, destroyed_ns IS NULL AND cleared_ns IS NULL AS open FROM resources WHERE type = 'Timeout' ORDER BY on_thread");
+  assert.deepStrictEqual(rows, [{ on_thread: 0, open: 0 }, { on_thread: 1, open: 0 }]);
+  // printf after the join, recorded on main
+  assert.deepStrictEqual(sql(r.db, 'SELECT fd, text, tid = pid AS main FROM output'), [{ fd: 1, text: 'ticks 3\n', main: 1 }]);
 });
 
 // Real programs from Debian packages on the shared libuv (scripts/setup.sh

@@ -287,6 +287,14 @@ void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi)
 	rawgen_record(g, LT_SAMPLING, state, p, 2);
 }
 
+void rawgen_work(struct rawgen *g, unsigned kind, uint64_t submit_abs, uint32_t wait_ns, uint32_t run_ns,
+		 uint32_t done_ns, uint32_t id)
+{
+	uint32_t p[6] = {0, 0, wait_ns, run_ns, done_ns, id};
+	put64(p, submit_abs);
+	rawgen_record(g, LT_WORK, kind, p, 6);
+}
+
 void rawgen_destroy(struct rawgen *g, uint32_t id, uint64_t rel)
 {
 	uint32_t p[3] = {id, 0, 0};

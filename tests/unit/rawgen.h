@@ -67,6 +67,9 @@ void rawgen_sample_sched(struct rawgen *g, uint64_t rel, uint32_t stack, uint32_
 /* LT_SAMPLING (state: enum lt_sampling) for Node ABI `abi`. */
 void rawgen_sampling(struct rawgen *g, unsigned state, uint32_t abi);
 /* LT_R_DESTROY of async id `id` (close(), or a clear of a timer). */
+/* LT_WORK: a threadpool request of a libuv program (LT_WORK_UNSEEN: a time not seen) */
+void rawgen_work(struct rawgen *g, unsigned kind, uint64_t submit_abs, uint32_t wait_ns, uint32_t run_ns,
+		 uint32_t done_ns, uint32_t id);
 void rawgen_destroy(struct rawgen *g, uint32_t id, uint64_t rel);
 /* LT_EXEC of `path` at base_ns + rel; `failed`: then its failure record. */
 void rawgen_exec(struct rawgen *g, const char *path, uint64_t rel, int failed);

@@ -325,6 +325,53 @@ static void samples_belong_to_the_dispatch_running_then(void **state)
 	assert_string_equal(text, "on");
 }
 
+/* LT_WORK records (libuv programs' threadpool) summed up in meta: every
+ * item by kind and submitted -> done, wait and run of the items that ran in
+ * a wrapped work callback (uv_queue_work) only. */
+static void threadpool_work_in_meta(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 41, 41, 1000 * MS);
+	rawgen_js_start(&g, "/usr/bin/prog");
+	rawgen_r_init(&g, 5, 0, "uv_work", 1 * MS, -1);
+	rawgen_work(&g, LT_POOL_QUEUE, 1001 * MS, 2 * MS, 20 * MS, 23 * MS, 5);
+	rawgen_work(&g, LT_POOL_QUEUE, 1001 * MS, 22 * MS, 20 * MS, 43 * MS, 6);
+	rawgen_work(&g, LT_POOL_FS, 1002 * MS, LT_WORK_UNSEEN, LT_WORK_UNSEEN, 1 * MS, 7);
+	rawgen_work(&g, LT_POOL_DNS, 1002 * MS, LT_WORK_UNSEEN, LT_WORK_UNSEEN, 4 * MS, 8);
+	rawgen_work(&g, LT_POOL_FS, 1002 * MS, LT_WORK_UNSEEN, 5, 2 * MS, 9); /* half seen: not timed */
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	const char *want[][2] = {
+		{"threadpool_items", "5"},
+		{"threadpool_items_by_kind", "fs 2, work 2, dns 1, random 0"},
+		{"threadpool_timed_items", "2"},
+		{"threadpool_queue_wait_ms", "p50 22.000 p99 22.000 max 22.000"},
+		{"threadpool_run_ms", "p50 20.000 p99 20.000 max 20.000"},
+		{"threadpool_done_ms", "p50 4.000 p99 43.000 max 43.000"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char sql[256], text[256];
+		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", want[i][0]);
+		query_text(f->db, sql, text, sizeof(text));
+		assert_string_equal(text, want[i][1]);
+	}
+}
+
+/* No threadpool request: no threadpool keys (a Node trace stays as it was). */
+static void no_threadpool_no_meta(void **state)
+{
+	struct fixture *f = *state;
+	struct rawgen g;
+	rawgen_init(&g, 42, 42, 1000 * MS);
+	one_program(&g);
+	write_stream(f, &g);
+	struct lt_import_stats st;
+	import(f, &st);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM meta WHERE key LIKE 'threadpool%'"), 0);
+}
+
 static void sampling_unavailable_is_said(void **state)
 {
 	struct fixture *f = *state;
@@ -621,6 +668,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(empty_directory_gives_empty_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_file_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(samples_belong_to_the_dispatch_running_then, setup, teardown),
+		cmocka_unit_test_setup_teardown(threadpool_work_in_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_threadpool_no_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(sampling_unavailable_is_said, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_poll_is_one_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(cleared_timers_and_closed_handles, setup, teardown),
