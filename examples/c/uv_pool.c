@@ -131,6 +131,14 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	uv_freeaddrinfo(res);
 }
 
+static uv_getnameinfo_t reverse;
+
+static void on_named(uv_getnameinfo_t *req, int status, const char *host, const char *service)
+{
+	(void)req, (void)host, (void)service;
+	printf("named 127.0.0.1: %s\n", status == 0 ? "yes" : "no");
+}
+
 static uv_random_t rnd;
 static unsigned char bytes[16];
 
@@ -192,6 +200,9 @@ int main(void)
 	uv_fs_poll_init(loop, &poller);
 	uv_fs_poll_start(&poller, on_stat, "/nonexistent/uv_pool", 5);
 	uv_getaddrinfo(loop, &lookup, on_resolved, "localhost", NULL, NULL);
+	struct sockaddr_in local;
+	uv_ip4_addr("127.0.0.1", 80, &local);
+	uv_getnameinfo(loop, &reverse, on_named, (const struct sockaddr *)&local, 0);
 	uv_random(loop, &rnd, bytes, sizeof(bytes), 0, on_random);
 
 	char *args[] = {"/bin/true", NULL};

@@ -121,8 +121,9 @@ LT_EXPORT int uv_queue_work(uv_loop_t *loop, uv_work_t *req, uv_work_cb work, uv
 	RESOLVE(uv_queue_work);
 	uv_after_work_cb w = after_work_wrap(req, cb, CALLER, (void *)real_uv_queue_work);
 	uv_work_cb run = work;
-	if (w != cb && work) {
-		lt_uv_lookup(req, 0)->work_cb = (void *)work;
+	struct lt_uv_entry *e = w != cb && work ? lt_uv_lookup(req, 0) : NULL;
+	if (e) {
+		e->work_cb = (void *)work;
 		run = work_trampoline;
 	}
 	int rc = real_uv_queue_work(loop, req, run, w);

@@ -159,7 +159,7 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   const r = record([prog]);
   assert.strictEqual(r.status, 0, r.stderr);
   const lines = ['resolved localhost: yes', 'random 16 bytes: ok', 'child exited 0', 'timer runs 4',
-    'work items 3', 'fs calls 24', 'stat watcher: no such file', 'done'];
+    'work items 3', 'fs calls 24', 'stat watcher: no such file', 'named 127.0.0.1: yes', 'done'];
   assert.deepStrictEqual(r.stdout.trim().split('\n').sort(), [...lines].sort());
 
   const resources = sql(r.db, 'SELECT type, count(*) AS n, sum(destroyed_ns IS NULL AND cleared_ns IS NULL) AS open FROM resources GROUP BY type ORDER BY type');
@@ -167,6 +167,7 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
     { type: 'FSEVENTWRAP', n: 1, open: 0 },
     { type: 'FSREQCALLBACK', n: 25, open: 0 }, // uv_fs_mkdtemp, then the chain of 24
     { type: 'GETADDRINFOREQWRAP', n: 1, open: 0 },
+    { type: 'GETNAMEINFOREQWRAP', n: 1, open: 0 },
     { type: 'PROCESSWRAP', n: 1, open: 0 },
     { type: 'RANDOMBYTESREQUEST', n: 1, open: 0 },
     { type: 'STATWATCHER', n: 1, open: 0 }, // its timer and uv_fs_stat are libuv's own
@@ -183,6 +184,7 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
     { queue: 'io', type: 'FSEVENTWRAP', n: 1 },
     { queue: 'io', type: 'FSREQCALLBACK', n: 25 },
     { queue: 'io', type: 'GETADDRINFOREQWRAP', n: 1 },
+    { queue: 'io', type: 'GETNAMEINFOREQWRAP', n: 1 },
     { queue: 'io', type: 'PROCESSWRAP', n: 1 },
     { queue: 'io', type: 'RANDOMBYTESREQUEST', n: 1 },
     { queue: 'io', type: 'STATWATCHER', n: 1 },
@@ -197,6 +199,7 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   const where = Object.fromEntries(out.map((o) => [o.text.trim(), `${o.fd} ${o.type}`]));
   assert.deepStrictEqual(where, {
     'resolved localhost: yes': '1 GETADDRINFOREQWRAP',
+    'named 127.0.0.1: yes': '1 GETNAMEINFOREQWRAP',
     'random 16 bytes: ok': '1 RANDOMBYTESREQUEST',
     'child exited 0': '1 PROCESSWRAP',
     'timer runs 4': '1 Timeout',
@@ -206,13 +209,13 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
     'watch saw a change': '2 FSEVENTWRAP',
     done: where.done, // after uv_run: no dispatch of the program's
   });
-  assert.strictEqual(out.length, 9);
+  assert.strictEqual(out.length, 10);
 
-  // threadpool: 30 requests; the three uv_queue_work items of 20 ms on one pool
+  // threadpool: 31 requests; the three uv_queue_work items of 20 ms on one pool
   // thread waited 0, >= 20 and >= 40 ms (lower bounds, not timings)
   const meta = Object.fromEntries(sql(r.db, "SELECT key, value FROM meta WHERE key LIKE 'threadpool%'").map((x) => [x.key, x.value]));
-  assert.strictEqual(meta.threadpool_items, '30');
-  assert.strictEqual(meta.threadpool_items_by_kind, 'fs 25, work 3, dns 1, random 1');
+  assert.strictEqual(meta.threadpool_items, '31');
+  assert.strictEqual(meta.threadpool_items_by_kind, 'fs 25, work 3, dns 2, random 1');
   assert.strictEqual(meta.threadpool_timed_items, '3');
   const pct = (v) => v.match(/p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)/).slice(1).map(Number);
   const [runP50] = pct(meta.threadpool_run_ms);
@@ -221,8 +224,11 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   assert.ok(waitP50 >= 20 && waitMax >= 40, meta.threadpool_queue_wait_ms);
   const rep = report(r.db);
   assert.deepStrictEqual(loud(rep.findings), [], JSON.stringify(rep.findings, null, 1));
+  const tp = rep.metrics.threadpool;
+  assert.deepStrictEqual([tp.items, tp.timed_items, tp.by_kind], [31, 3, 'fs 25, work 3, dns 2, random 1']);
+  assert.ok(tp.run.p50_ms >= 20 && tp.queue_wait.max_ms >= 40 && tp.done.max_ms >= 40, JSON.stringify(tp));
   const text = looptrace(['report', r.db]);
-  assert.match(text.stdout, /threadpool: 30 items \(fs 25, work 3, dns 1, random 1\), submitted to done callback p50/);
+  assert.match(text.stdout, /threadpool: 31 items \(fs 25, work 3, dns 2, random 1\), submitted to done callback p50/);
   assert.match(text.stdout, /threadpool uv_queue_work: 3 items, queue wait p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms, run p50/);
 });
 
@@ -233,7 +239,7 @@ test('uv_pool built with -O2 -D_FORTIFY_SOURCE=2: __printf_chk, __fprintf_chk, f
   const r = record([prog]);
   assert.strictEqual(r.status, 0, r.stderr);
   const out = sql(r.db, 'SELECT fd, text FROM output ORDER BY ts_ns').map((o) => `${o.fd} ${o.text}`).sort();
-  assert.deepStrictEqual(out, ['1 child exited 0\n', '1 done\n', '1 fs calls 24\n', '1 random 16 bytes: ok\n',
+  assert.deepStrictEqual(out, ['1 child exited 0\n', '1 done\n', '1 fs calls 24\n', '1 named 127.0.0.1: yes\n', '1 random 16 bytes: ok\n',
     '1 resolved localhost: yes\n', '1 stat watcher: no such file\n', '1 timer runs 4\n', '1 work items 3\n',
     '2 watch saw a change\n']);
 });
