@@ -222,24 +222,58 @@ static int link_uprobe_multi(struct bpf_program *prog, const char *path, const u
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* LOOPTRACE_ATTACH_SKIP: symbols not to probe (comma-separated), for
- * measuring what each probe costs. */
+/* LOOPTRACE_ATTACH_SKIP: probes left out (comma-separated parts of their
+ * first symbol: "uv__stream_io", "RunMicrotasks"), for measuring what each
+ * probe costs. */
 static int skipped(const struct lt_probe_spec *p)
 {
 	const char *skip = getenv("LOOPTRACE_ATTACH_SKIP");
-	return skip && *skip && strstr(skip, p->symbols[0]);
+	while (skip && *skip) {
+		size_t n = strcspn(skip, ",");
+		char part[128];
+		if (n && n < sizeof(part)) {
+			memcpy(part, skip, n);
+			part[n] = '\0';
+			if (strstr(p->symbols[0], part))
+				return 1;
+		}
+		skip += n + (skip[n] == ',');
+	}
+	return 0;
 }
 
-static int wanted(const struct lt_probe_sites *r, size_t i)
+/* Microtask drains are probed on request only (lt_attach_links.microtasks):
+ * a promise-heavy server drains about twice a request, four traps. */
+static int left_out(const struct lt_attach_links *s, const struct lt_probe_spec *p)
 {
-	return r->offset[i] && !skipped(&lt_probes[i]);
+	return skipped(p) || (p->entry == PR_MICRO && !s->microtasks);
+}
+
+static int wanted(const struct lt_attach_links *s, const struct lt_probe_sites *r, size_t i)
+{
+	return r->offset[i] && !left_out(s, &lt_probes[i]);
+}
+
+/* LOOPTRACE_ATTACH_IO_RETURNS=1: also probe the I/O watcher callbacks'
+ * returns (one more trap per callback), as before they ended open. */
+static int io_returns(void)
+{
+	const char *v = getenv("LOOPTRACE_ATTACH_IO_RETURNS");
+	return v && !strcmp(v, "1");
+}
+
+/* The return probe of probe i is left out: an I/O watcher callback ends at
+ * the loop's next step instead (loop.h, LT_CB_OPEN_ENDED). */
+static int open_ended(size_t i)
+{
+	return lt_probes[i].ret == PR_CB_RET && ((lt_probes[i].cookie >> 48) & 0xff) == LT_CB_IO && !io_returns();
 }
 
 void lt_attach_links_note_missing(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r,
 				  int quiet)
 {
 	for (size_t i = 0; i < LT_N_PROBES; i++)
-		if (!r->offset[i] && !skipped(&lt_probes[i]))
+		if (!r->offset[i] && !left_out(s, &lt_probes[i]))
 			note_missing(s, lt_probes[i].what, lt_probes[i].symbols[0], pid, quiet);
 }
 
@@ -247,18 +281,19 @@ static int attach_multi(struct lt_attach_links *s, pid_t pid, const struct lt_pr
 {
 	char done[LT_N_PROBES] = {0};
 	for (size_t i = 0; i < LT_N_PROBES; i++)
-		done[i] = !wanted(r, i);
+		done[i] = !wanted(s, r, i);
 	for (enum lt_probe_prog id = PR_POLL; id <= PR_MAIN; id++) {
 		/* one link per file holding offsets for this program */
 		char seen[LT_N_PROBES] = {0};
 		for (size_t first = 0; first < LT_N_PROBES; first++) {
-			if (done[first] || seen[first] || (lt_probes[first].entry != id && lt_probes[first].ret != id))
+			if (done[first] || seen[first] || (lt_probes[first].entry != id && lt_probes[first].ret != id) ||
+			    (id == PR_CB_RET && open_ended(first)))
 				continue;
 			uint64_t offsets[LT_N_PROBES], cookies[LT_N_PROBES];
 			uint32_t cnt = 0;
 			for (size_t i = first; i < LT_N_PROBES; i++)
 				if (!done[i] && !seen[i] && (lt_probes[i].entry == id || lt_probes[i].ret == id) &&
-				    !strcmp(r->module[i], r->module[first])) {
+				    !(id == PR_CB_RET && open_ended(i)) && !strcmp(r->module[i], r->module[first])) {
 					seen[i] = 1;
 					int dup = 0; /* one offset once per link (aliases) */
 					for (uint32_t k = 0; k < cnt; k++)
@@ -291,9 +326,9 @@ static int attach_multi(struct lt_attach_links *s, pid_t pid, const struct lt_pr
 static int attach_perf(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
 	for (size_t p = 0; p < LT_N_PROBES; p++) {
-		if (!wanted(r, p))
+		if (!wanted(s, r, p))
 			continue;
-		enum lt_probe_prog ids[2] = {lt_probes[p].entry, lt_probes[p].ret};
+		enum lt_probe_prog ids[2] = {lt_probes[p].entry, open_ended(p) ? PR_NONE : lt_probes[p].ret};
 		for (int k = 0; k < 2; k++) {
 			if (ids[k] == PR_NONE)
 				continue;
@@ -383,6 +418,7 @@ int lt_attach_links_load(struct lt_attach_links *s, const pid_t *pids, int n,
 		return -EIO;
 	}
 	s->skel->rodata->poll_fallback = fallback ? 1u : 0u;
+	s->skel->rodata->io_returns = io_returns() ? 1u : 0u;
 	if (multi) {
 		struct bpf_program *prog;
 		bpf_object__for_each_program(prog, s->skel->obj)
