@@ -4,20 +4,26 @@
 # middleware, 8 awaits per request, one of them a loop turn) loaded by
 # `wrk --latency` on 127.0.0.1, plain, under `looptrace record`, and — when
 # root and the probes load — under `looptrace attach`; with BASELINE=path
-# also under that other build's `record` (before/after in one invocation).
+# also under that other build's `record`, with ATTACH_BASELINE=path under
+# that other build's `attach` (before/after in one invocation).
 # Every round runs each app in each mode once, a fresh server each time, the
 # order of the modes rotating from round to round; each server gets WARMUP
 # seconds of load first (JIT, caches), then DURATION seconds measured.
 # Prints every run, then per app and mode the median requests/s and p99, the
 # median of the per-round ratios mode/plain for both (targets: record keeps
 # >= 0.85 of the requests/s, attach >= 0.95), and the trace's events per
-# request; also the CPU the server (and recorder) used per request and its
-# ratio to plain, steadier than req/s while other work shares the machine.
+# request; also the CPU the server and recorder used per request and its
+# ratio to plain, steadier than req/s while other work shares the machine,
+# and that CPU split: the server's own (the traced node process) and the
+# recorder's (looptrace record or attach).  In a VM, time the hypervisor
+# spends on a probe's trap may show as steal time rather than the server's.
 # Reports only: the exit status never depends on timings.
 # Knobs: ROUNDS (5), DURATION (s, 4), WARMUP (s, 1), CONNECTIONS (32),
 # THREADS (2), APPS ("express fastify"), NODE (node binary; default Node 24
 # of tests/node-versions when installed, else node), ATTACH (1; 0 skips
-# attach), BASELINE (another looptrace to record with), STOP_TIMEOUT (60),
+# attach), RECORD (1; 0 skips record), BASELINE (another looptrace to record
+# with), ATTACH_BASELINE (another looptrace to attach with), ATTACH_ARGS
+# (more attach options, both builds: "--microtasks"), STOP_TIMEOUT (60),
 # LOOPTRACE.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +39,8 @@ if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$
 [ -x "$nodebin" ] || { echo "NODE=$nodebin is not an executable" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
 [ -z "${BASELINE:-}" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 2; }
+[ -z "${ATTACH_BASELINE:-}" ] || [ -x "$ATTACH_BASELINE" ] || { echo "ATTACH_BASELINE=$ATTACH_BASELINE is not an executable" >&2; exit 2; }
+read -r -a attach_args <<< "${ATTACH_ARGS:-}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/looptrace-bench-apps.XXXXXX")
 server_pid="" attach_pid=""
 problems=0
@@ -74,37 +82,43 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-# measure LABEL PID...: a warm-up load, then the measured one; prints
-# "req/s p99_ms cpu_us_per_request" (the CPU of PIDs: the server and, when
-# recording, the recorder; CPU per request holds up better than req/s on a
-# machine other work keeps busy).
+# measure LABEL SERVER_PIDS RECORDER_PIDS: a warm-up load, then the measured
+# one; prints "req/s p99_ms cpu_us_per_request server_us recorder_us" (CPU
+# per request of both lists, then of each; a list is space-separated, maybe
+# empty; CPU per request holds up better than req/s on a machine other work
+# keeps busy).
 measure() {
   timeout -k 5 $((warmup + 30)) wrk -t"$threads" -c"$connections" -d"${warmup}s" \
     -H 'authorization: token-ada' "http://127.0.0.1:$port/item/7" > /dev/null 2>&1 || true
-  local rc=0 label=$1 c0
-  shift
-  c0=$(cpu_ticks "$@")
+  local rc=0 label=$1 server_pids=$2 recorder_pids=$3 s0 r0
+  # shellcheck disable=SC2086
+  s0=$(cpu_ticks $server_pids); r0=$(cpu_ticks $recorder_pids)
   timeout -k 5 $((duration + 30)) wrk --latency -t"$threads" -c"$connections" -d"${duration}s" \
     -H 'authorization: token-ada' "http://127.0.0.1:$port/item/7" > "$work/wrk.out" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || echo "warning: wrk exited with $rc ($label): $(tr '\n' ' ' < "$work/wrk.out")" >&2
   if grep -qE "Socket errors|Non-2xx" "$work/wrk.out"; then
     echo "warning: wrk saw errors against the $label server: $(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' \n' ' ')" >&2
   fi
-  awk -v ticks=$(( $(cpu_ticks "$@") - c0 )) -v hz="$hz" -v d="$duration" '/^Requests\/sec/ {rps = $2}
+  # shellcheck disable=SC2086
+  awk -v sticks=$(( $(cpu_ticks $server_pids) - s0 )) -v rticks=$(( $(cpu_ticks $recorder_pids) - r0 )) \
+      -v hz="$hz" -v d="$duration" '/^Requests\/sec/ {rps = $2}
        $1 == "99%" {v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
                     p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v}
-       END {printf "%s %s %s\n", rps == "" ? "n/a" : rps, p99 == "" ? "n/a" : sprintf("%.2f", p99),
-                   (rps + 0 > 0) ? sprintf("%.1f", ticks / hz * 1e6 / (rps * d)) : "n/a"}' "$work/wrk.out"
+       function per_req(t) { return (rps + 0 > 0) ? sprintf("%.1f", t / hz * 1e6 / (rps * d)) : "n/a" }
+       END {printf "%s %s %s %s %s\n", rps == "" ? "n/a" : rps, p99 == "" ? "n/a" : sprintf("%.2f", p99),
+                   per_req(sticks + rticks), per_req(sticks), per_req(rticks)}' "$work/wrk.out"
 }
 
 # Can attach run here?  (root, BTF, uprobes; a throwaway node process.)
-modes=(plain record)
+modes=(plain)
+[ "${RECORD:-1}" = 0 ] || modes+=(record)
 [ -z "${BASELINE:-}" ] || modes+=(baseline)
 if [ "${ATTACH:-1}" != 0 ]; then
   "$nodebin" -e 'setInterval(() => {}, 50)' & probe=$!
   sleep 0.5
   if "$looptrace" attach -q -p "$probe" --duration 0.2 -o "$work/probe.db" 2> "$work/probe.err"; then
     modes+=(attach)
+    [ -z "${ATTACH_BASELINE:-}" ] || modes+=(attach-baseline)
   else
     echo "attach skipped: $(tail -n1 "$work/probe.err")" >&2
   fi
@@ -112,24 +126,31 @@ if [ "${ATTACH:-1}" != 0 ]; then
 fi
 
 # run APP MODE: one fresh server of APP in MODE, measured; prints
-# "req/s p99_ms cpu_us_per_request events" (events: of the trace, n/a for plain).
+# "req/s p99_ms cpu_us_per_request server_us recorder_us events" (events: of
+# the trace, n/a for plain).
 run() {
-  local app=$1 mode=$2 rps_p99 events="" tracer=""
+  local app=$1 mode=$2 rps_p99 events="" tracer="" attacher=""
   rm -f "$work/t.db"
   case $mode in
-    plain|attach) start_server "$nodebin" "$here/apps-server.js" "$app" 0 ;;
+    plain) start_server "$nodebin" "$here/apps-server.js" "$app" 0 ;;
+    attach) attacher=$looptrace ;;
+    attach-baseline) attacher=$ATTACH_BASELINE ;;
     record) tracer=$looptrace ;;
     baseline) tracer=$BASELINE ;;
   esac
   [ -z "$tracer" ] || start_server "$tracer" record -q -o "$work/t.db" -- "$nodebin" "$here/apps-server.js" "$app" 0
-  if [ "$mode" = attach ]; then
-    "$looptrace" attach -q -p "$server_pid" --duration $((warmup + duration + 3)) -o "$work/t.db" 2> "$work/attach.err" &
+  if [ -n "$attacher" ]; then
+    start_server "$nodebin" "$here/apps-server.js" "$app" 0
+    "$attacher" attach -q "${attach_args[@]}" -p "$server_pid" --duration $((warmup + duration + 3)) \
+      -o "$work/t.db" 2> "$work/attach.err" &
     attach_pid=$!
     sleep 1 # symbols resolved, probes attached
   fi
-  local pids=("$server_pid")
-  [ -z "$tracer" ] || for child in $(pgrep -P "$server_pid"); do pids+=("$child"); done
-  rps_p99=$(measure "$app $mode" "${pids[@]}")
+  local server_pids=$server_pid recorder_pids=""
+  [ -z "$attach_pid" ] || recorder_pids=$attach_pid
+  # record: the recorder runs the traced node as its child
+  [ -z "$tracer" ] || { recorder_pids=$server_pid; server_pids=$(pgrep -P "$server_pid" | tr '\n' ' '); }
+  rps_p99=$(measure "$app $mode" "$server_pids" "$recorder_pids")
   if [ -n "$attach_pid" ]; then
     stop_pid "$attach_pid"; attach_pid=""
     [ "$stop_rc" -eq 0 ] || { problems=$((problems + 1)); echo "LOOPTRACE PROBLEM: attach exited $stop_rc: $(tail -n2 "$work/attach.err" | tr '\n' ' ')" >&2; }
@@ -147,7 +168,7 @@ run() {
 
 echo "apps-server.js (8 awaits per request), wrk -t$threads -c$connections, ${warmup}s warm-up + ${duration}s measured, $rounds rounds,"
 echo "  node $("$nodebin" --version) ($nodebin), $(nproc) cores, load: $(uptime | sed 's/.*load average: //'), modes: ${modes[*]}"
-declare -A rps p99 cpu kept p99r cpur evpr
+declare -A rps p99 cpu srv rec kept p99r cpur evpr
 for r in $(seq "$rounds"); do
   for app in "${apps[@]}"; do
     n=${#modes[@]}
@@ -155,9 +176,9 @@ for r in $(seq "$rounds"); do
     line="round $r $app:"
     for k in $(seq 0 $((n - 1))); do
       mode=${modes[$(( (k + r - 1) % n ))]}
-      read -r q l c e <<< "$(run "$app" "$mode")"
+      read -r q l c cs cr e <<< "$(run "$app" "$mode")"
       got[$mode]="$q $l $c $e"
-      rps[$app,$mode]+=" $q"; p99[$app,$mode]+=" $l"; cpu[$app,$mode]+=" $c"
+      rps[$app,$mode]+=" $q"; p99[$app,$mode]+=" $l"; cpu[$app,$mode]+=" $c"; srv[$app,$mode]+=" $cs"; rec[$app,$mode]+=" $cr"
       [ "$e" = n/a ] || evpr[$app,$mode]+=" $(awk -v e="$e" -v q="$q" -v d="$((warmup + duration))" 'BEGIN {if (q + 0 > 0) printf "%.0f", e / (q * d)}')"
     done
     read -r pq pl pc _ <<< "${got[plain]}"
@@ -174,11 +195,13 @@ done
 
 echo
 echo "medians of $rounds rounds (ratios: median of the per-round ratios to plain)$( [ "$problems" -eq 0 ] || echo "; $problems run(s) misbehaved, see above")"
-printf '%-8s %-9s %10s %9s %7s %8s %9s %7s %9s  %s\n' app mode req/s p99_ms kept p99_x us_cpu/r cpu_x ev/req target
+printf '%-8s %-15s %10s %9s %7s %8s %9s %7s %7s %7s %9s  %s\n' app mode req/s p99_ms kept p99_x us_cpu/r cpu_x srv_us rec_us ev/req target
 for app in "${apps[@]}"; do
   for mode in "${modes[@]}"; do
     # shellcheck disable=SC2086
     q=$(median ${rps[$app,$mode]}); l=$(median ${p99[$app,$mode]}); c=$(median ${cpu[$app,$mode]})
+    # shellcheck disable=SC2086
+    cs=$(median ${srv[$app,$mode]}); cr=$(median ${rec[$app,$mode]})
     k=-; x=-; cx=-; e=-; target=-
     if [ "$mode" != plain ]; then
       # shellcheck disable=SC2086
@@ -186,11 +209,11 @@ for app in "${apps[@]}"; do
       e=$(median ${evpr[$app,$mode]:-})
       case $mode in
         record|baseline) target="kept >= 0.85: $(meets "$k" '>=' 0.85)" ;;
-        attach) target="kept >= 0.95: $(meets "$k" '>=' 0.95)" ;;
+        attach|attach-baseline) target="kept >= 0.95: $(meets "$k" '>=' 0.95)" ;;
       esac
       result "$app $mode: req/s kept (p99, CPU/request ratios)" "-" "p99 x$x, CPU x$cx" "$k" "${target%%:*}" "${target##*: }"
     fi
-    printf '%-8s %-9s %10s %9s %7s %8s %9s %7s %9s  %s\n' "$app" "$mode" "$q" "$l" "$k" "$x" "$c" "$cx" "$e" "$target"
+    printf '%-8s %-15s %10s %9s %7s %8s %9s %7s %7s %7s %9s  %s\n' "$app" "$mode" "$q" "$l" "$k" "$x" "$c" "$cx" "$cs" "$cr" "$e" "$target"
   done
 done
 exit 0

@@ -24,6 +24,11 @@ static const struct lt_option options[] = {
 			 "Write the trace to FILE (default looptrace.db); it is replaced only once complete."),
 	{"quiet", 'q', NULL, "Print neither the progress line nor the summary.", LT_OPT_FLAG, NULL,
 	 offsetof(struct attach_settings, attach.quiet)},
+	{"microtasks", 0, NULL,
+	 "Also probe V8's microtask drains, which then show as Microtask dispatches inside the callbacks "
+	 "that ran them (off by default: about two drains a request on a promise-heavy server, each two "
+	 "more probe hits).",
+	 LT_OPT_FLAG, NULL, offsetof(struct attach_settings, attach.microtasks)},
 	{"ring", 0, "SIZE|DURATION",
 	 "Flight recorder: keep only the most recent SIZE (64M; 4M to 1024G) or DURATION (2s, 500ms, 10min; in "
 	 "at most 256 MiB) of events in memory and write a trace OUT-n.db (OUT is -o without .db; n = 1, 2, ... "

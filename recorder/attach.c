@@ -287,6 +287,7 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 			return rc;
 		}
 	}
+	s.links.microtasks = o->microtasks;
 	for (int i = 0; i < o->n_pids; i++)
 		lt_attach_links_note_missing(&s.links, o->pids[i], &res[i], o->quiet);
 	hand_up_warnings(&s.links, o);

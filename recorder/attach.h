@@ -40,6 +40,7 @@ struct lt_attach_opts {
 	double duration;     /* seconds; 0 = until SIGINT/SIGTERM or the targets exit */
 	const char *output;  /* trace file */
 	int quiet;
+	int microtasks;      /* also probe microtask drains (2 hits each) */
 	/* record --bpf: the command's pid (also pids[0]); stop when it exits,
 	 * end it at `duration` (SIGINT, SIGTERM, SIGKILL), forward signals. */
 	pid_t child;

@@ -238,10 +238,10 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 	if (s->polling && e->kind != LT_EV_POLL_END && e->kind != LT_EV_GC_BEGIN &&
 	    e->kind != LT_EV_GC_END)
 		poll_exit(s, ts, 0);
-	if (s->poll_dispatch && (e->kind == LT_EV_CB_BEGIN || e->kind == LT_EV_POLL_BEGIN ||
-				 e->kind == LT_EV_CHECK)) {
+	if (s->ends_at_next_step && (e->kind == LT_EV_CB_BEGIN || e->kind == LT_EV_POLL_BEGIN ||
+				     e->kind == LT_EV_CHECK)) {
 		callback_end(s, ts);
-		s->poll_dispatch = 0;
+		s->ends_at_next_step = 0;
 	}
 	switch (e->kind) {
 	case LT_EV_MAIN:
@@ -271,19 +271,23 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 			s->open_rid = lt_astream_dispatch_resource(s, "io", ts);
 			lt_astream_r_event(s, LT_R_BEFORE, 0, s->open_rid, ts);
 			s->open = 1;
-			s->poll_dispatch = 1;
+			s->ends_at_next_step = 1;
 		}
 		break;
-	case LT_EV_CB_BEGIN:
+	case LT_EV_CB_BEGIN: {
 		s->looped = 1;
 		if (s->open)
 			callback_end(s, ts);
-		s->open_rid = lt_astream_dispatch_resource(s, callback_type(e->aux, e->arg), ts);
+		int open_ended = e->arg >= 0 && (e->arg & LT_CB_OPEN_ENDED);
+		int io_type = e->arg >= 0 ? e->arg & ~LT_CB_OPEN_ENDED : e->arg;
+		s->open_rid = lt_astream_dispatch_resource(s, callback_type(e->aux, io_type), ts);
 		lt_astream_r_event(s, LT_R_BEFORE, e->aux == LT_CB_CLOSE ? 1u : 0u, s->open_rid, ts);
 		s->open = 1;
+		s->ends_at_next_step = open_ended;
 		break;
+	}
 	case LT_EV_CB_END:
-		if (s->open && !s->poll_dispatch)
+		if (s->open && !s->ends_at_next_step)
 			callback_end(s, ts);
 		break;
 	case LT_EV_MICRO_BEGIN:

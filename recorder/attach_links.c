@@ -222,84 +222,140 @@ static int link_uprobe_multi(struct bpf_program *prog, const char *path, const u
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* LOOPTRACE_ATTACH_SKIP: symbols not to probe (comma-separated), for
- * measuring what each probe costs. */
+/* LOOPTRACE_ATTACH_SKIP: probes left out (comma-separated parts of their
+ * first symbol: "uv__stream_io", "RunMicrotasks"), for measuring what each
+ * probe costs. */
 static int skipped(const struct lt_probe_spec *p)
 {
 	const char *skip = getenv("LOOPTRACE_ATTACH_SKIP");
-	return skip && *skip && strstr(skip, p->symbols[0]);
+	while (skip && *skip) {
+		size_t n = strcspn(skip, ",");
+		char part[128];
+		if (n && n < sizeof(part)) {
+			memcpy(part, skip, n);
+			part[n] = '\0';
+			if (strstr(p->symbols[0], part))
+				return 1;
+		}
+		skip += n + (skip[n] == ',');
+	}
+	return 0;
 }
 
-static int wanted(const struct lt_probe_sites *r, size_t i)
+/* Microtask drains are probed on request only (lt_attach_links.microtasks):
+ * a promise-heavy server drains about twice a request, four traps. */
+static int left_out(const struct lt_attach_links *s, const struct lt_probe_spec *p)
 {
-	return r->offset[i] && !skipped(&lt_probes[i]);
+	return skipped(p) || (p->entry == PR_MICRO && !s->microtasks);
+}
+
+static int wanted(const struct lt_attach_links *s, const struct lt_probe_sites *r, size_t i)
+{
+	return r->offset[i] && !left_out(s, &lt_probes[i]);
+}
+
+/* LOOPTRACE_ATTACH_IO_RETURNS=1: also probe the I/O watcher callbacks'
+ * returns (one more trap per callback), as before they ended open. */
+static int io_returns(void)
+{
+	const char *v = getenv("LOOPTRACE_ATTACH_IO_RETURNS");
+	return v && !strcmp(v, "1");
+}
+
+/* The return probe of probe i is left out: an I/O watcher callback ends at
+ * the loop's next step instead (loop.h, LT_CB_OPEN_ENDED). */
+static int open_ended(size_t i)
+{
+	return lt_probes[i].ret == PR_CB_RET && ((lt_probes[i].cookie >> 48) & 0xff) == LT_CB_IO && !io_returns();
 }
 
 void lt_attach_links_note_missing(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r,
 				  int quiet)
 {
 	for (size_t i = 0; i < LT_N_PROBES; i++)
-		if (!r->offset[i] && !skipped(&lt_probes[i]))
+		if (!r->offset[i] && !left_out(s, &lt_probes[i]))
 			note_missing(s, lt_probes[i].what, lt_probes[i].symbols[0], pid, quiet);
+}
+
+/* A program run at functions' returns.  Return probes go in before entry
+ * probes: a function entered between the two would otherwise count an entry
+ * whose return is never seen, and its thread's callback depth would stay
+ * above zero for the whole session (no dispatch seen after it). */
+static int is_return_program(enum lt_probe_prog id)
+{
+	for (size_t i = 0; i < LT_N_PROBES; i++)
+		if (lt_probes[i].ret == id)
+			return 1;
+	return 0;
+}
+
+/* The links of one program: one per file holding offsets for it. */
+static int attach_multi_program(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r, int quiet,
+				enum lt_probe_prog id, const char *done)
+{
+	char seen[LT_N_PROBES] = {0};
+	for (size_t first = 0; first < LT_N_PROBES; first++) {
+		if (done[first] || seen[first] || (lt_probes[first].entry != id && lt_probes[first].ret != id) ||
+		    (id == PR_CB_RET && open_ended(first)))
+			continue;
+		uint64_t offsets[LT_N_PROBES], cookies[LT_N_PROBES];
+		uint32_t cnt = 0;
+		for (size_t i = first; i < LT_N_PROBES; i++)
+			if (!done[i] && !seen[i] && (lt_probes[i].entry == id || lt_probes[i].ret == id) &&
+			    !(id == PR_CB_RET && open_ended(i)) && !strcmp(r->module[i], r->module[first])) {
+				seen[i] = 1;
+				int dup = 0; /* one offset once per link (aliases) */
+				for (uint32_t k = 0; k < cnt; k++)
+					dup |= offsets[k] == r->offset[i];
+				if (dup)
+					continue;
+				offsets[cnt] = r->offset[i];
+				cookies[cnt++] = lt_probes[i].cookie;
+			}
+		int retprobe = lt_probes[first].ret == id;
+		int fd = link_uprobe_multi(program(s->skel, id), r->module[first], offsets, cookies, cnt, retprobe, pid);
+		if (fd < 0 && s->n_fds == 0)
+			return -EOPNOTSUPP; /* not in this kernel: use perf-event uprobes */
+		if (fd < 0) {
+			warn(s, quiet, "looptrace: attach: cannot probe %s in process %d (%s): "
+					"%u probes disabled\n", r->module[first], (int)pid, strerror(-fd), cnt);
+			continue;
+		}
+		if (add_fd(s, fd) != 0) {
+			close(fd);
+			return -ENOMEM;
+		}
+		s->attached += cnt;
+	}
+	return 0;
 }
 
 static int attach_multi(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
 	char done[LT_N_PROBES] = {0};
 	for (size_t i = 0; i < LT_N_PROBES; i++)
-		done[i] = !wanted(r, i);
-	for (enum lt_probe_prog id = PR_POLL; id <= PR_MAIN; id++) {
-		/* one link per file holding offsets for this program */
-		char seen[LT_N_PROBES] = {0};
-		for (size_t first = 0; first < LT_N_PROBES; first++) {
-			if (done[first] || seen[first] || (lt_probes[first].entry != id && lt_probes[first].ret != id))
+		done[i] = !wanted(s, r, i);
+	for (int returns = 1; returns >= 0; returns--) /* returns first: is_return_program */
+		for (enum lt_probe_prog id = PR_POLL; id <= PR_MAIN; id++) {
+			if (is_return_program(id) != returns)
 				continue;
-			uint64_t offsets[LT_N_PROBES], cookies[LT_N_PROBES];
-			uint32_t cnt = 0;
-			for (size_t i = first; i < LT_N_PROBES; i++)
-				if (!done[i] && !seen[i] && (lt_probes[i].entry == id || lt_probes[i].ret == id) &&
-				    !strcmp(r->module[i], r->module[first])) {
-					seen[i] = 1;
-					int dup = 0; /* one offset once per link (aliases) */
-					for (uint32_t k = 0; k < cnt; k++)
-						dup |= offsets[k] == r->offset[i];
-					if (dup)
-						continue;
-					offsets[cnt] = r->offset[i];
-					cookies[cnt++] = lt_probes[i].cookie;
-				}
-			int retprobe = lt_probes[first].ret == id;
-			int fd = link_uprobe_multi(program(s->skel, id), r->module[first], offsets, cookies, cnt,
-						   retprobe, pid);
-			if (fd < 0 && s->n_fds == 0)
-				return -EOPNOTSUPP; /* not in this kernel: use perf-event uprobes */
-			if (fd < 0) {
-				warn(s, quiet, "looptrace: attach: cannot probe %s in process %d (%s): "
-						"%u probes disabled\n", r->module[first], (int)pid, strerror(-fd), cnt);
-				continue;
-			}
-			if (add_fd(s, fd) != 0) {
-				close(fd);
-				return -ENOMEM;
-			}
-			s->attached += cnt;
+			int rc = attach_multi_program(s, pid, r, quiet, id, done);
+			if (rc != 0)
+				return rc;
 		}
-	}
 	return 0;
 }
 
 static int attach_perf(struct lt_attach_links *s, pid_t pid, const struct lt_probe_sites *r, int quiet)
 {
-	for (size_t p = 0; p < LT_N_PROBES; p++) {
-		if (!wanted(r, p))
-			continue;
-		enum lt_probe_prog ids[2] = {lt_probes[p].entry, lt_probes[p].ret};
-		for (int k = 0; k < 2; k++) {
-			if (ids[k] == PR_NONE)
+	for (int returns = 1; returns >= 0; returns--) /* returns first: is_return_program */
+		for (size_t p = 0; p < LT_N_PROBES; p++) {
+			enum lt_probe_prog id = returns ? (open_ended(p) ? PR_NONE : lt_probes[p].ret) : lt_probes[p].entry;
+			if (!wanted(s, r, p) || id == PR_NONE)
 				continue;
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = k == 1, .bpf_cookie = lt_probes[p].cookie);
-			struct bpf_link *l = bpf_program__attach_uprobe_opts(program(s->skel, ids[k]), pid,
-									     r->module[p], (size_t)r->offset[p], &uo);
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = returns, .bpf_cookie = lt_probes[p].cookie);
+			struct bpf_link *l = bpf_program__attach_uprobe_opts(program(s->skel, id), pid, r->module[p],
+									     (size_t)r->offset[p], &uo);
 			if (!l) {
 				int e = errno;
 				warn(s, quiet, "looptrace: attach: cannot probe %s in process %d (%s): "
@@ -313,7 +369,6 @@ static int attach_perf(struct lt_attach_links *s, pid_t pid, const struct lt_pro
 			}
 			s->attached++;
 		}
-	}
 	return 0;
 }
 
@@ -383,6 +438,7 @@ int lt_attach_links_load(struct lt_attach_links *s, const pid_t *pids, int n,
 		return -EIO;
 	}
 	s->skel->rodata->poll_fallback = fallback ? 1u : 0u;
+	s->skel->rodata->io_returns = io_returns() ? 1u : 0u;
 	if (multi) {
 		struct bpf_program *prog;
 		bpf_object__for_each_program(prog, s->skel->obj)

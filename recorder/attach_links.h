@@ -54,6 +54,7 @@ struct lt_attach_links {
 	char err[256];           /* why lt_attach_links_load failed */
 	char *warnings;          /* lines not yet taken */
 	size_t warn_len, warn_cap;
+	int microtasks;          /* set before load: probe microtask drains too */
 };
 
 /* The warning lines gathered since the last call ("" when none), each

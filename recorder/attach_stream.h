@@ -53,9 +53,12 @@ struct lt_attach_stream {
 	 * or the check phase */
 	int polling;
 
-	/* fallback mode (libuv's internals not probed): the poll phase's
-	 * callbacks as one "io" dispatch from the wait's end to the next probe */
-	int poll_dispatch;
+	/* the open dispatch has no end event and ends at the next probe that
+	 * sees the loop elsewhere (callback, check phase, poll): an I/O watcher
+	 * callback probed at entry only (LT_CB_OPEN_ENDED), or in fallback mode
+	 * (libuv's internals not probed) the poll phase's callbacks as one "io"
+	 * dispatch from the wait's end */
+	int ends_at_next_step;
 
 	/* the open top-level callback */
 	int open;

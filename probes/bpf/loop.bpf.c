@@ -3,8 +3,8 @@
  * loop.bpf.c — eBPF probes on a running node process's event loop.
  *
  * Uprobes on libuv, Node and V8 functions that run once per loop iteration
- * or once per callback (a uprobe costs about a microsecond a hit: never per
- * promise), a CPU-clock perf event that samples the loop thread's user stack
+ * or once per callback (a hit costs one to several microseconds: never per
+ * promise; return probes only where needed), a CPU-clock perf event that samples the loop thread's user stack
  * during long callbacks, and (fallback only, when uv__io_poll cannot be
  * probed) raw syscall tracepoints for the loop's epoll wait.  Each probe
  * turns what it sees into one struct lt_bpf_event (loop.h) in the `events`
@@ -31,6 +31,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before load: 1 when uv__io_poll could not be probed,
  * so every epoll wait of a main thread counts as the loop's wait. */
 const volatile __u32 poll_fallback = 0;
+/* Set by user space before load: 1 when the I/O watcher callbacks'
+ * uretprobes are attached too (LOOPTRACE_ATTACH_IO_RETURNS=1); 0: they are
+ * probed at entry only and end at the loop's next step (LT_CB_OPEN_ENDED). */
+const volatile __u32 io_returns = 0;
 /* Sample a callback's stack only once it has run this long (ns). */
 const volatile __u64 sample_after_ns = 10000000;
 
@@ -47,7 +51,9 @@ struct tstate {
 	__u8 phase;       /* enum lt_bpf_phase */
 	__u8 in_wait;     /* fallback mode: inside the main thread's epoll wait */
 	__u8 samples;     /* stacks sampled in the open top-level callback */
-	__u8 pad[3];
+	__u8 open_io;     /* an open-ended I/O callback began and the loop has
+	                     not been seen elsewhere since (depth stays 0) */
+	__u8 pad[2];
 	__u64 top_begin;  /* when the open top-level callback began */
 };
 
@@ -169,6 +175,7 @@ int BPF_KPROBE(io_poll_enter, void *loop, int timeout)
 	if (!st)
 		return 0;
 	st->phase = LT_PH_POLL;
+	st->open_io = 0;
 	if (!poll_fallback)
 		emit(id, LT_EV_POLL_BEGIN, 0, timeout, 0);
 	(void)loop;
@@ -184,6 +191,7 @@ static __always_inline int wait_enter(long timeout)
 	if (!st || st->depth)
 		return 0;
 	st->in_wait = 1;
+	st->open_io = 0;
 	st->phase = LT_PH_POLL;
 	emit(id, LT_EV_POLL_BEGIN, 0, (__s32)timeout, 0);
 	return 0;
@@ -239,8 +247,10 @@ int BPF_KPROBE(check_enter)
 {
 	TARGET_ONLY(id);
 	struct tstate *st = state_of(id);
-	if (st)
+	if (st) {
 		st->phase = LT_PH_CHECK;
+		st->open_io = 0;
+	}
 	emit(id, LT_EV_CHECK, 0, 0, 0);
 	return 0;
 }
@@ -251,7 +261,12 @@ int BPF_KPROBE(check_enter)
  * for LT_CB_IO (a libuv I/O watcher callback: uv__stream_io(loop, w, events)
  * and the like) bits 0..31 the offset of the uv__io_t in its handle (0: not
  * in a handle), bits 32..39 a fixed handle type (0: read it from the handle),
- * bit 40 a listening socket. */
+ * bit 40 a listening socket.
+ *
+ * Unless io_returns, the I/O watcher callbacks have no uretprobe: libuv calls
+ * them only from the loop (uv__io_poll, pending callbacks), never inside
+ * another callback, so one stays open (open_io) until the loop is seen
+ * elsewhere, and a probed callback entered meanwhile runs inside it. */
 SEC("uprobe")
 int BPF_KPROBE(cb_enter, void *arg0, void *watcher)
 {
@@ -259,10 +274,16 @@ int BPF_KPROBE(cb_enter, void *arg0, void *watcher)
 	struct tstate *st = state_of(id);
 	if (!st)
 		return 0;
-	if (st->depth++ != 0)
-		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u16 kind = (__u16)((cookie >> 48) & 0xff);
+	int open_ended = kind == LT_CB_IO && !io_returns;
+	if (open_ended) {
+		if (st->depth != 0)
+			return 0; /* no return probe to balance a depth count */
+		st->open_io = 1;
+	} else if (st->depth++ != 0 || st->open_io) {
+		return 0;
+	}
 	__s32 type = -1;
 	if (kind == LT_CB_IO) {
 		__u32 offset = (__u32)cookie;
@@ -274,6 +295,8 @@ int BPF_KPROBE(cb_enter, void *arg0, void *watcher)
 		}
 		if (cookie & (1ull << 40))
 			type |= 0x100;
+		if (open_ended)
+			type |= LT_CB_OPEN_ENDED;
 	} else if (kind == LT_CB_CALLBACK && st->phase == LT_PH_CHECK) {
 		kind = LT_CB_IMMEDIATE;
 	}
@@ -291,8 +314,8 @@ int BPF_KRETPROBE(cb_exit)
 	struct tstate *st = state_if_any(id);
 	if (!st || st->depth == 0)
 		return 0;
-	if (--st->depth != 0)
-		return 0;
+	if (--st->depth != 0 || st->open_io)
+		return 0; /* still inside the open-ended I/O callback */
 	emit(id, LT_EV_CB_END, st->top_kind, 0, 0);
 	return 0;
 }
@@ -390,7 +413,7 @@ int sample_stack(struct bpf_perf_event_data *ctx)
 {
 	TARGET_ONLY(id);
 	struct tstate *st = state_if_any(id);
-	if (!st || !st->depth || st->samples >= LT_SAMPLES_PER_CALLBACK)
+	if (!st || (!st->depth && !st->open_io) || st->samples >= LT_SAMPLES_PER_CALLBACK)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
 	if (now - st->top_begin < sample_after_ns)

@@ -18,7 +18,8 @@ enum lt_bpf_event_kind {
 	                          where the next callback or the check phase begins */
 	LT_EV_CB_BEGIN = 3,    /* a top-level callback began: aux = enum lt_bpf_cb,
 	                          arg = for LT_CB_IO the libuv handle type (bit 8: a
-	                          listening socket), else -1 */
+	                          listening socket; bit 9, LT_CB_OPEN_ENDED: no
+	                          LT_EV_CB_END follows), else -1 */
 	LT_EV_CB_END = 4,      /* the callback returned: aux = enum lt_bpf_cb */
 	LT_EV_MICRO_BEGIN = 5, /* a microtask drain began (any depth) */
 	LT_EV_MICRO_END = 6,
@@ -39,6 +40,12 @@ enum lt_bpf_event_kind {
 	                          for LT_SAMPLE_AFTER_NS: struct lt_bpf_stack_event,
 	                          arg = frames */
 };
+
+/* In LT_EV_CB_BEGIN's arg: an I/O watcher callback probed at its entry only
+ * (its return probe would be one more trap per request): it ends where the
+ * loop is next seen doing something else (the next top-level callback, the
+ * check phase, the next poll).  Nothing runs JavaScript in between. */
+#define LT_CB_OPEN_ENDED 0x200
 
 #define LT_STACK_FRAMES 32
 #define LT_SAMPLES_PER_CALLBACK 4

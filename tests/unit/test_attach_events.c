@@ -1,7 +1,8 @@
 /*
  * test_attach_events.c — eBPF loop events become capture files the importer
  * turns into the usual schema: iterations (the wait ends at the next
- * callback), dispatches by callback type, nested microtask drains (short
+ * callback), dispatches by callback type (I/O callbacks probed at entry
+ * only end at the loop's next step), nested microtask drains (short
  * empty ones dropped), handles opened and closed, rejections unhandled or
  * handled late, GC pauses, and nothing after the end of the window.
  */
@@ -119,6 +120,31 @@ static void test_fallback_poll_phase(void **state)
 					     " ((end_ns - begin_ns) / 1000000) FROM dispatches"), "io io poll 100");
 	assert_int_equal(test_int(f->t.db, "SELECT events FROM iterations WHERE n = 1"), 2);
 	assert_int_equal(test_int(f->t.db, "SELECT (poll_end_ns - poll_begin_ns) / 1000000 FROM iterations WHERE n = 1"), 4);
+}
+
+/* I/O watcher callbacks probed at entry only (LT_CB_OPEN_ENDED): each ends
+ * where the loop is next seen elsewhere: the next I/O callback, the check
+ * phase, the next poll; an end event (of a callback nested in it) does not
+ * end it early. */
+static void test_open_ended_io_callbacks(void **state)
+{
+	struct fixture *f = *state;
+	ev(f, T0 + 1 * MS, LT_EV_POLL_BEGIN, 0, 10, 0);
+	ev(f, T0 + 11 * MS, LT_EV_CB_BEGIN, LT_CB_IO, 12 | LT_CB_OPEN_ENDED, 0);
+	ev(f, T0 + 15 * MS, LT_EV_CB_END, LT_CB_IO, 0, 0);
+	ev(f, T0 + 31 * MS, LT_EV_CB_BEGIN, LT_CB_IO, 12 | 0x100 | LT_CB_OPEN_ENDED, 0);
+	ev(f, T0 + 36 * MS, LT_EV_CHECK, 0, 0, 0);
+	ev(f, T0 + 40 * MS, LT_EV_POLL_BEGIN, 0, 0, 0);
+	ev(f, T0 + 41 * MS, LT_EV_CB_BEGIN, LT_CB_IO, 7 | LT_CB_OPEN_ENDED, 0);
+	ev(f, T0 + 141 * MS, LT_EV_POLL_BEGIN, 0, 0, 0);
+	finish(f, T0 + 150 * MS);
+
+	assert_int_equal(test_int(f->t.db, "SELECT count(*) FROM dispatches"), 3);
+	assert_string_equal(test_text(f->t.db, "SELECT group_concat(type || ' ' || phase || ' ' ||"
+					     " ((end_ns - begin_ns) / 1000000), ', ') FROM"
+					     " (SELECT * FROM dispatches ORDER BY seq)"),
+			    "TCPWRAP poll 20, TCPSERVERWRAP poll 5, PIPEWRAP poll 100");
+	assert_int_equal(test_int(f->t.db, "SELECT max(depth) FROM dispatches"), 1);
 }
 
 static void test_short_empty_drains_dropped(void **state)
@@ -300,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_iterations_and_dispatches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_poll_phase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_ended_io_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_empty_drains_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
