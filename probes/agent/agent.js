@@ -248,9 +248,9 @@
   // Whether the shared and the resume budgets are open, as last computed
   // (one performance.now() per coarse-clock tick rather than two per
   // resumed reaction: an await-heavy program resumes a million times a
-  // second, and once the budgets are spent that was a fifth of the agent's
-  // cost).  A capture forgets it (resumeTick = -1), so the budgets are
-  // never overdrawn by more than before.
+  // second, and the calls went on once the budgets were spent).  A capture
+  // forgets it (resumeTick = -1), so the budgets are never overdrawn by
+  // more than before.
   let resumeTick = -1;
   let sharedOpenNow = false;
   let resumeOpenNow = false;
