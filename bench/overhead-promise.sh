@@ -4,14 +4,21 @@
 # `looptrace record`, interleaved (plain, recorded, plain, recorded, ...) for
 # ROUNDS rounds (default 5).  Prints every round, then medians of:
 #   - in-program time: the ms promise-micro.js prints for its timed loop;
-#     ratio recorded/plain (target: at most 5x)
+#     ratio recorded/plain (target: at most 3x, issue 14)
+#   - in-program CPU: the CPU ms the process used during that loop (all its
+#     threads), which the run queue of a shared machine does not inflate
 #   - whole run: wall time of the whole process as seen from here, node
 #     start-up included, and for the recorded run the import into SQLite too
 #     (also shown without the import)
 #   - raw capture bytes per event (target: at most 32)
 #   - import rate, events / import seconds from looptrace's summary line
 #     (target: at least 1M events/s)
-# Knobs: ROUNDS, ITERATIONS, TIMEOUT (seconds per run, default 60), LOOPTRACE.
+# With BASELINE=path (another looptrace build), each round also records
+# under it (plain, recorded, baseline) and its ratio is printed beside:
+# before/after in one invocation.
+# Knobs: ROUNDS, ITERATIONS, TIMEOUT (seconds per run, default 60), NODE
+# (node binary; default Node 24 of tests/node-versions when installed, else
+# node), BASELINE, LOOPTRACE.
 # Reports only: the exit status never depends on timings.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -23,7 +30,14 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+node24="$root/tests/node-versions/node_modules/node24/bin/node"
+if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$node24; else nodebin=$(command -v node); fi
+[ -x "$nodebin" ] || { echo "NODE=$nodebin is not an executable" >&2; exit 2; }
+[ -z "${BASELINE:-}" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 2; }
+echo "promise-micro.js, $iterations iterations, $rounds rounds, node $("$nodebin" --version) ($nodebin), load: $(uptime | sed 's/.*load average: //')"
+
 micro="$here/promise-micro.js"
+base_ms=() base_ratio=() base_cpu=() base_cpu_ratio=() plain_cpu=() traced_cpu=() cpu_ratio=()
 round_ratio=() plain_ms=() traced_ms=() plain_wall=() traced_wall=() traced_run=()
 per_event=() import_rate=() events_all=() import_all=()
 problems=0
@@ -31,31 +45,33 @@ problems=0
 for r in $(seq "$rounds"); do
   # plain
   t0=$(now_ms)
-  rc=0; p=$(timeout -k 5 "$run_timeout" node "$micro" "$iterations") || rc=$?
+  rc=0; out=$(timeout -k 5 "$run_timeout" "$nodebin" "$micro" "$iterations") || rc=$?
+  read -r p pc <<< "$out"
   t1=$(now_ms)
-  if [ "$rc" -ne 0 ] || ! is_number "$p"; then
-    echo "error: plain run failed (exit $rc, output '$p')" >&2
+  if [ "$rc" -ne 0 ] || ! is_number "$p" || ! is_number "$pc"; then
+    echo "error: plain run failed (exit $rc, output '$out')" >&2
     exit 1
   fi
   # recorded (no -q: the summary line carries B/event and the import time)
   rm -f "$work/t.db"
   t2=$(now_ms)
   rc=0
-  t=$(timeout -k 10 "$run_timeout" "$looptrace" record -o "$work/t.db" -- node "$micro" "$iterations" \
+  out=$(timeout -k 10 "$run_timeout" "$looptrace" record -o "$work/t.db" -- "$nodebin" "$micro" "$iterations" \
         2>"$work/stderr") || rc=$?
   t3=$(now_ms)
+  read -r t tc <<< "$out"
   line=$(grep -E '^looptrace: [0-9]+ events' "$work/stderr" | tail -n1 || true)
   ev=$(sed -n 's/^looptrace: \([0-9]*\) events.*/\1/p' <<<"$line")
   bpe=$(sed -n 's/.*(\([0-9.]*\) B\/event).*/\1/p' <<<"$line")
   imp=$(sed -n 's/.*imported in \([0-9.]*\) s.*/\1/p' <<<"$line")
   db_events=$( [ -f "$work/t.db" ] && meta "$work/t.db" events || true)
-  if [ "$rc" -ne 0 ] || ! is_number "$t" || [ -z "$line" ] || [ ! -s "$work/t.db" ]; then
+  if [ "$rc" -ne 0 ] || ! is_number "$t" || ! is_number "$tc" || [ -z "$line" ] || [ ! -s "$work/t.db" ]; then
     problems=$((problems + 1))
     {
       echo "LOOPTRACE PROBLEM in round $r: exit $rc (124/137 = killed by the ${run_timeout}s timeout),"
       echo "  program output '$t', trace $( [ -s "$work/t.db" ] && echo present || echo MISSING ), summary line '${line:-none}'"
       echo "  stderr: $(tail -n5 "$work/stderr" | tr '\n' ' ')"
-      echo "  reproduce: $looptrace record -o /tmp/t.db -- node $micro $iterations"
+      echo "  reproduce: $looptrace record -o /tmp/t.db -- $nodebin $micro $iterations"
     } >&2
     continue
   fi
@@ -65,13 +81,29 @@ for r in $(seq "$rounds"); do
   damaged=$(meta "$work/t.db" damaged_streams)
   [ "${damaged:-0}" = 0 ] || echo "warning: round $r: $damaged damaged stream(s) in the trace" >&2
 
+  b=""
+  if [ -n "${BASELINE:-}" ]; then
+    rm -rf "$work/b.db" "$work/b.db.raw"
+    rc=0; out=$(timeout -k 10 "$run_timeout" "$BASELINE" record -q -o "$work/b.db" -- "$nodebin" "$micro" "$iterations" \
+        2>"$work/b.stderr") || rc=$?
+    read -r b bc <<< "$out"
+    if [ "$rc" -ne 0 ] || ! is_number "$b" || ! is_number "$bc"; then
+      echo "warning: round $r: the BASELINE run failed (exit $rc): $(tail -n2 "$work/b.stderr" | tr '\n' ' ')" >&2
+      b=""
+    else
+      base_ms+=("$b"); base_ratio+=("$(ratio "$b" "$p")"); base_cpu+=("$bc"); base_cpu_ratio+=("$(ratio "$bc" "$pc")")
+    fi
+  fi
   rate=$(awk -v e="$ev" -v s="$imp" 'BEGIN {if (s > 0) printf "%.2f", e/s/1e6; else print "n/a"}')
   run_only=$(awk -v w=$((t3 - t2)) -v s="$imp" 'BEGIN {printf "%d", w - s*1000}')
   plain_ms+=("$p"); traced_ms+=("$t"); round_ratio+=("$(ratio "$t" "$p")")
+  plain_cpu+=("$pc"); traced_cpu+=("$tc"); cpu_ratio+=("$(ratio "$tc" "$pc")")
   plain_wall+=("$((t1 - t0))"); traced_wall+=("$((t3 - t2))"); traced_run+=("$run_only")
   per_event+=("$bpe"); import_rate+=("$rate"); events_all+=("$ev"); import_all+=("$imp")
   printf 'round %d: in-program plain %s ms, recorded %s ms (%sx) | whole run plain %d ms, recorded %d ms (%d ms without import) | %s events, %s B/event, import %s s = %sM events/s\n' \
     "$r" "$p" "$t" "$(ratio "$t" "$p")" "$((t1 - t0))" "$((t3 - t2))" "$run_only" "$ev" "$bpe" "$imp" "$rate"
+  printf 'round %d: in-program CPU plain %s ms, recorded %s ms (%sx)\n' "$r" "$pc" "$tc" "$(ratio "$tc" "$pc")"
+  [ -z "$b" ] || printf 'round %d: baseline recorded %s ms (%sx), CPU %s ms (%sx)\n' "$r" "$b" "$(ratio "$b" "$p")" "$bc" "$(ratio "$bc" "$pc")"
 done
 
 if [ "${#traced_ms[@]}" -eq 0 ]; then
@@ -87,12 +119,19 @@ r_prog=$(ratio "$tm" "$pm"); r_wall=$(ratio "$tw" "$pw"); r_run=$(ratio "$tr" "$
 echo
 failed=""; [ "$problems" -eq 0 ] || failed=" ($problems recorded run(s) failed, see above)"
 echo "promise micro benchmark, $iterations iterations, median of $n rounds$failed"
-echo "  in-program time (timed loop): plain $pm ms, recorded $tm ms, ratio ${r_prog}x (target <= 5x); median of the per-round ratios $(median "${round_ratio[@]}")x"
+echo "  in-program time (timed loop): plain $pm ms, recorded $tm ms, ratio ${r_prog}x (target <= 3x); median of the per-round ratios $(median "${round_ratio[@]}")x"
+pcm=$(median "${plain_cpu[@]}"); tcm=$(median "${traced_cpu[@]}")
+echo "  in-program CPU (all threads): plain $pcm ms, recorded $tcm ms, ratio $(ratio "$tcm" "$pcm")x; median of the per-round ratios $(median "${cpu_ratio[@]}")x"
+if [ "${#base_ms[@]}" -gt 0 ]; then
+  echo "  BASELINE ($BASELINE) recorded $(median "${base_ms[@]}") ms, ratio $(ratio "$(median "${base_ms[@]}")" "$pm")x (per-round median $(median "${base_ratio[@]}")x);"
+  echo "    CPU $(median "${base_cpu[@]}") ms, ratio $(ratio "$(median "${base_cpu[@]}")" "$pcm")x (per-round median $(median "${base_cpu_ratio[@]}")x)"
+fi
 echo "  whole process (start-up + import): plain $pw ms, recorded $tw ms, ratio ${r_wall}x; without the import: $tr ms, ${r_run}x"
 echo "  raw capture: $ev events, $bpe B/event (target <= 32)"
 echo "  import: $ev events in $imp s = ${rate}M events/s (target >= 1M)"
 
-result "promise: in-program time" "$pm ms" "$tm ms" "${r_prog}x" "<= 5x" "$(meets "$r_prog" '<=' 5)"
+result "promise: in-program time" "$pm ms" "$tm ms" "${r_prog}x" "<= 3x" "$(meets "$r_prog" "<=" 3)"
+result "promise: in-program CPU" "$pcm ms" "$tcm ms" "$(ratio "$tcm" "$pcm")x" "-" "-"
 result "promise: whole process, incl. import" "$pw ms" "$tw ms" "${r_wall}x" "-" "-"
 result "promise: raw bytes/event" "-" "$ev events" "$bpe B" "<= 32 B" "$(meets "$bpe" '<=' 32)"
 result "promise: import rate" "-" "$imp s" "${rate}M ev/s" ">= 1M ev/s" "$(meets "$rate" '>=' 1)"

@@ -144,6 +144,7 @@
     } finally {
       if (forResume) resumeSpentMs += cpuMs() - c0;
       else stackSpentMs += cpuMs() - c0;
+      resumeTick = -1;
     }
   }
   function captureStack(skipFn) {
@@ -239,15 +240,25 @@
     resumeSpentMs = 0;
     budgetBase = performance.now();
     budgetTick = -1;
+    resumeTick = -1;
   }
   let budgetTick = -1;
   let resourceStacks = 0;
   let promiseStacks = 0;
-  function budgetOpen() {
-    return stackSpentMs < STACK_BURST_MS + STACK_SHARE * (performance.now() - budgetBase);
-  }
-  function resumeBudgetOpen() {
-    return resumeSpentMs < RESUME_BURST_MS + RESUME_SHARE * (performance.now() - budgetBase);
+  // Whether the shared and the resume budgets are open, as last computed
+  // (one performance.now() per coarse-clock tick rather than two per
+  // resumed reaction: an await-heavy program resumes a million times a
+  // second, and the calls went on once the budgets were spent).  A capture
+  // forgets it (resumeTick = -1), so the budgets are never overdrawn by
+  // more than before.
+  let resumeTick = -1;
+  let sharedOpenNow = false;
+  let resumeOpenNow = false;
+  function checkBudgets(now) {
+    const t = performance.now() - budgetBase;
+    resumeTick = now;
+    sharedOpenNow = stackSpentMs < STACK_BURST_MS + STACK_SHARE * t;
+    resumeOpenNow = resumeSpentMs < RESUME_BURST_MS + RESUME_SHARE * t;
   }
   function newTick(now) {
     budgetTick = now;
@@ -372,8 +383,9 @@
     let first = false, ownBudget = false;
     if (resumed) {
       resumed = false;
-      first = budgetOpen();
-      ownBudget = !first && resumeBudgetOpen();
+      if (now !== resumeTick) checkBudgets(now);
+      first = sharedOpenNow;
+      ownBudget = !first && resumeOpenNow;
     }
     if (first || ownBudget || takePromiseStackToken(now)) {
       const sid = stackId(promiseInit, ownBudget);
@@ -398,16 +410,21 @@
   // --- the handler a promise was chained with ----------------------------------
   // A rejection nobody handled, of a promise made by `.then(f)` / `.catch(f)`,
   // belongs at the user line that chained it; creation stacks are sampled and
-  // seldom reach it.  So the last THEN_RING promises made by an explicit then
-  // (catch and finally call it too) remember the handler they were made
-  // with, and at the rejection the watchdog module says where that function
-  // is defined (for an inline handler, the line of the `.then`).  A Proxy
-  // keeps then's name, length and "[native code]"; the ring holds at most
-  // THEN_RING handlers alive, no other reference to the program's objects.
-  const THEN_RING = 4096;
-  const thenIds = new Int32Array(THEN_RING);
-  const thenFns = new Array(THEN_RING);
-  let thenNext = 0;
+  // seldom reach it.  So a promise made by an explicit then (catch and
+  // finally call it too) keeps the handler it was made with in a private
+  // field of its own, and at the rejection the watchdog module says where
+  // that function is defined (for an inline handler, the line of the
+  // `.then`).  A Proxy keeps then's name, length and "[native code]".
+  // The handler lives as long as the promise made with it, which the
+  // parent's reaction kept alive anyway until it ran: no other reference to
+  // the program's objects.  (It used to be a ring of the last 4096
+  // handlers: that kept the closures of ~1000 requests alive, and their
+  // contexts, and the collector paid for it on every server.)
+  class HandlerTag extends ReturnTarget {
+    #fn;
+    constructor(o, fn) { super(o); this.#fn = fn; }
+    static of(o) { return #fn in o ? o.#fn : undefined; }
+  }
   if (watchdog && typeof watchdog.where === 'function') {
     const desc = Object.getOwnPropertyDescriptor(Promise.prototype, 'then');
     if (desc && typeof desc.value === 'function' && desc.writable && desc.configurable) {
@@ -416,12 +433,9 @@
           const derived = Reflect.apply(target, self, args);
           const fn = typeof args[0] === 'function' ? args[0] : args[1];
           if (typeof fn === 'function' && derived !== null && typeof derived === 'object') {
-            const id = PromiseTag.id(derived);
-            if (id !== 0) {
-              const k = thenNext++ & (THEN_RING - 1);
-              thenIds[k] = id;
-              thenFns[k] = fn;
-            }
+            // A subclass's species constructor may hand out the same
+            // object twice (the field is there already) or a proxy.
+            try { new HandlerTag(derived, fn); } catch { /* not remembered */ } // eslint-disable-line no-new
           }
           return derived;
         },
@@ -429,19 +443,16 @@
       Object.defineProperty(Promise.prototype, 'then', { ...desc, value: new Proxy(desc.value, thenTrap) });
     }
   }
-  // Stack id of one frame, the handler promise `id` was made with; 0 if not
-  // remembered or not a function of a script.
-  function handlerStackId(id) {
-    if (id === 0) return 0;
-    for (let n = 0; n < THEN_RING && n < thenNext; n++) {
-      const k = (thenNext - 1 - n) & (THEN_RING - 1);
-      if (thenIds[k] !== id) continue;
-      let at;
-      try { at = watchdog.where(thenFns[k]); } catch { at = undefined; }
-      if (!Array.isArray(at) || typeof at[1] !== 'string' || at[1] === '') return 0;
-      return internStack([String(at[0] || ''), at[1], at[2] | 0, at[3] | 0]);
-    }
-    return 0;
+  // Stack id of one frame, the handler `promise` was made with; 0 if it was
+  // not made by then or the handler is not a function of a script.
+  function handlerStackId(promise) {
+    if (promise === null || typeof promise !== 'object') return 0;
+    const fn = HandlerTag.of(promise);
+    if (fn === undefined) return 0;
+    let at;
+    try { at = watchdog.where(fn); } catch { at = undefined; }
+    if (!Array.isArray(at) || typeof at[1] !== 'string' || at[1] === '') return 0;
+    return internStack([String(at[0] || ''), at[1], at[2] | 0, at[3] | 0]);
   }
 
   promiseHooks.createHook({
@@ -796,7 +807,7 @@
     const rid = withReason ? str(reasonSummary(reason)) : 0;
     // An unhandled rejection is detected where Node drains its queues, a
     // place of no interest: the handler's place is recorded when known.
-    const sid = (kind === REJECT_UNHANDLED && handlerStackId(pid)) || stackId(recordReject);
+    const sid = (kind === REJECT_UNHANDLED && handlerStackId(promise)) || stackId(recordReject);
     const ordinal = ++rejectOrdinal;
     if (withReason && reason instanceof Error) pendingDetails.push(ordinal, reason);
     const i = room(7);

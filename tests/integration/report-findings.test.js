@@ -212,3 +212,32 @@ test('filters: --include/--exclude on the location, --user-code, bad values exit
     assert.strictEqual(b.stderr.trim().split('\n').length, 1, 'one line');
   }
 });
+
+// The handler a then-made promise was chained with travels with that promise
+// (agent.js HandlerTag), however many other `.then` calls come before it
+// rejects: the agent used to keep only the last 4096 handlers, and placed
+// this one at `save` (line 3), where the chain's creation stacks lead.
+test('an unhandled .then rejection is placed at its handler after thousands of other thens', () => {
+  const dir = tmpdir();
+  const prog = path.join(dir, 'many-thens.js');
+  fs.writeFileSync(prog, [
+    "'use strict';",
+    "const { setTimeout: sleep } = require('node:timers/promises');",
+    "async function save(x) { await sleep(200); throw new Error('save failed: ' + x); }",
+    'const pending = save(1);',
+    "pending.then(() => console.log('saved')); // HERE: line 5, no rejection handler",
+    '(async () => {',
+    '  for (let i = 0; i < 6000; i++) await Promise.resolve(i).then((v) => v + 1);',
+    "  console.log('6000 thens done');",
+    '})();',
+    '',
+  ].join('\n'));
+  const r = record([TEST_NODE, '--unhandled-rejections=warn', prog], { cwd: dir, env: testNodeEnv() });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const j = report(r.db);
+  const rejections = j.findings.filter((f) => f.kind === 'unhandled-rejection');
+  assert.strictEqual(rejections.length, 1, JSON.stringify(j.findings.map((f) => f.message)));
+  assert.match(rejections[0].message, /save failed: 1/);
+  assert.deepStrictEqual([rejections[0].location.file, rejections[0].location.line], [prog, 5],
+    JSON.stringify(rejections[0]));
+});
