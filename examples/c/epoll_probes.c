@@ -6,10 +6,13 @@
  *     (blocking-task, at its LOOPTRACE_TASK_ENQUEUE line);
  *   - an eventfd is opened and never closed (leaked-handle, at its
  *     LOOPTRACE_HANDLE_OPEN line).
+ * `epoll_probes DELAY_MS` waits that long before it starts (time for
+ * `looptrace attach` to attach).
  * Build: cc -g -O0 -I<looptrace>/probes epoll_probes.c -o epoll_probes
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -70,8 +73,15 @@ static void run_tasks(void)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long delay_ms = argc > 1 ? atol(argv[1]) : 0;
+	if (delay_ms > 0) {
+		printf("waiting\n");
+		fflush(stdout);
+		struct timespec nap = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+		nanosleep(&nap, NULL);
+	}
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	LOOPTRACE_HANDLE_OPEN(tfd + 1, "timerfd");
