@@ -212,7 +212,7 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 		 (unsigned long long)tp->by_kind[LT_WORK_DNS], (unsigned long long)tp->by_kind[LT_WORK_RANDOM]);
 	snprintf(tp_wait, sizeof(tp_wait), "p50 %.3f p99 %.3f max %.3f", tp->wait_p50, tp->wait_p99, tp->wait_max);
 	snprintf(tp_run, sizeof(tp_run), "p50 %.3f p99 %.3f max %.3f", tp->run_p50, tp->run_p99, tp->run_max);
-	char uv_mode[64] = "", uv_callbacks[64] = "";
+	char uv_mode[64] = "", uv_callbacks[160] = "";
 	struct lt_meta_entry meta[14] = {
 		{"command", command}, {"duration_ns", duration}, {"capture", "bpf"},
 		{"attached_pids", pids}, {"bpf_missing_symbols", s->links.missing},
@@ -225,8 +225,7 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 		const struct lt_attach_uv_links *ul = &s->uv_links;
 		snprintf(uv_mode, sizeof(uv_mode), "%s%s%s", ul->api_probes ? "libuv-api" : "",
 			 ul->api_probes && ul->usdt_probes ? "," : "", ul->usdt_probes ? "usdt" : "");
-		snprintf(uv_callbacks, sizeof(uv_callbacks), "%u probed, %u not probed", ul->callback_probes,
-			 ul->callback_failures);
+		lt_attach_uv_summary(&s->uv, uv_callbacks, sizeof(uv_callbacks));
 		meta[n++] = (struct lt_meta_entry){"attach_probes", uv_mode};
 		meta[n++] = (struct lt_meta_entry){"uv_callbacks", uv_callbacks};
 		if (s->targets_exited)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../probes/wire.h"
 #include "attach_stream.h"
@@ -26,6 +27,8 @@ struct lt_uv_object {
 	unsigned char kind; /* enum obj_kind; 0xff = removed */
 	unsigned char api; /* enum lt_uv_api that made it */
 	unsigned char closing, request, one_shot;
+	unsigned char htype;  /* its uv_handle_type when a call told it, else 0 */
+	unsigned char dead;   /* LT_R_DESTROY written */
 	uint32_t rid;      /* its resource id in tid's stream (0: destroyed) */
 	uint32_t outer;    /* probe API: the dispatch its begin interrupted */
 };
@@ -197,7 +200,6 @@ static uint32_t site_of(struct lt_uv_proc *p, struct lt_uv_thread *t, struct lt_
 	if (t->sites[slot].addr == addr && t->sites[slot].stack)
 		return t->sites[slot].stack;
 	struct lt_proc_module *m = lt_proc_modules_find(&p->mods, addr);
-	if (getenv("LT_UV_DEBUG")) fprintf(stderr, "site %llx -> %p (%zu mods) %s\n", (unsigned long long)addr, (void*)m, p->mods.n, m ? m->path : "");
 	if (!m)
 		return 0;
 	uint64_t link = lt_proc_module_link_address(&p->mods, m, addr);
@@ -294,13 +296,31 @@ static const char *type_name(unsigned api, unsigned htype)
 	}
 }
 
+/* ... and by its uv_handle_type (a handle first seen when it closes). */
+static const char *type_of_handle(unsigned htype)
+{
+	static const char *const names[] = {
+		[1] = "uv_async", [2] = "uv_check", [3] = "FSEVENTWRAP", [4] = "STATWATCHER", [6] = "uv_idle",
+		[7] = "PIPEWRAP", [8] = "uv_poll", [9] = "uv_prepare", [10] = "PROCESSWRAP", [12] = "TCPWRAP",
+		[13] = "Timeout", [14] = "TTYWRAP", [15] = "UDPWRAP", [16] = "SIGNALWRAP",
+	};
+	return htype < sizeof(names) / sizeof(names[0]) && names[htype] ? names[htype] : "uv_handle";
+}
+
 static int is_request(unsigned api)
 {
 	return api >= LT_API_WRITE && api <= LT_API_GETADDRINFO;
 }
 
 /* A callback address: known, or learnt now (its probes attached). */
-static void note_callback(struct lt_attach_uv *u, struct lt_uv_proc *p, uint64_t cb, unsigned api)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void note_callback(struct lt_attach_uv *u, struct lt_uv_proc *p, uint64_t cb, unsigned api, uint64_t seen_ns)
 {
 	if (!cb)
 		return;
@@ -322,10 +342,15 @@ static void note_callback(struct lt_attach_uv *u, struct lt_uv_proc *p, uint64_t
 	p->cb_addr[p->n_cb] = cb;
 	p->cb_api[p->n_cb] = (unsigned char)api;
 	p->n_cb++;
-	if (u->learn && u->learn(u->learn_ctx, p->pid, cb, (uint32_t)p->n_cb) == 0)
+	if (u->learn && u->learn(u->learn_ctx, p->pid, cb, (uint32_t)p->n_cb) == 0) {
 		u->callbacks_learnt++;
-	else
+		uint64_t now = mono_ns(), took = now > seen_ns ? now - seen_ns : 0;
+		u->learn_ns_sum += took;
+		if (took > u->learn_ns_max)
+			u->learn_ns_max = took;
+	} else if (u->learn) {
 		u->callbacks_failed++;
+	}
 }
 
 /* A handle or request opened by a call of the program's at `caller`. */
@@ -353,7 +378,7 @@ static void open_object(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_
 	o->tid = s->tid;
 	o->api = (unsigned char)api;
 	o->request = (unsigned char)is_request(api);
-	o->closing = 0;
+	o->closing = o->dead = 0;
 }
 
 static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_thread *t,
@@ -361,8 +386,7 @@ static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 {
 	unsigned api = e->hdr.aux;
 	int internal = e->hdr.arg != 0;
-	if (getenv("LT_UV_DEBUG")) fprintf(stderr, "call api %u ptr %llx int %d cb %llx caller %llx x1 %llu\n", api, (unsigned long long)e->hdr.ptr, internal, (unsigned long long)e->cb, (unsigned long long)e->caller, (unsigned long long)e->x1);
-	note_callback(u, p, e->cb, api == LT_API_TIMER_STOP ? LT_API_TIMER_START : api);
+	note_callback(u, p, e->cb, api == LT_API_TIMER_STOP ? LT_API_TIMER_START : api, e->hdr.ts);
 	struct lt_uv_object *o = obj_find(u, p->pid, OBJ_UV, e->hdr.ptr);
 	if (internal)
 		return; /* libuv's own handles and re-arms: the program did not ask */
@@ -379,10 +403,22 @@ static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 			open_object(u, p, t, s, e, ts);
 		break;
 	case LT_API_CLOSE:
+		if (!o && e->cb) {
+			/* made before the session: its close callback makes it known */
+			o = obj_get(u, p->pid, OBJ_UV, e->hdr.ptr);
+			if (!o)
+				break;
+			o->api = LT_API_CLOSE;
+			o->htype = (unsigned char)e->htype;
+			o->closing = 1;
+			break;
+		}
 		if (!o)
 			break;
-		if (o->tid == s->tid)
+		if (o->tid == s->tid && !o->dead) {
 			destroyed(s, o->rid, ts);
+			o->dead = 1;
+		}
 		o->rid = o->tid == s->tid ? o->rid : 0;
 		if (e->cb)
 			o->closing = 1; /* its close callback is still to come */
@@ -390,7 +426,7 @@ static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 			obj_forget(u, o);
 		break;
 	case LT_API_TIMER_STOP: /* a live timer cleared */
-		if (o && o->rid && o->tid == s->tid && (e->hflags & UV_HANDLE_ACTIVE)) {
+		if (o && o->rid && o->tid == s->tid && !o->dead && (e->hflags & UV_HANDLE_ACTIVE)) {
 			destroyed(s, o->rid, ts);
 			o->rid = 0;
 		}
@@ -417,8 +453,15 @@ static void cb_begin(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_
 	if (!o->rid || o->tid != s->tid) {
 		/* made before the session (or on another thread): learnt now */
 		unsigned a = o->api ? o->api : api;
-		o->rid = resource(t, s, type_string(t, s, type_name(a, 0), 0), 0, callback_string(p, s, index >= 1 && index <= p->n_cb ? p->cb_addr[index - 1] : 0), -1, 0, ts);
+		const char *type = o->htype ? type_of_handle(o->htype) : type_name(a, 0);
+		uint64_t cb = index >= 1 && index <= p->n_cb && !o->closing ? p->cb_addr[index - 1] : 0;
+		o->rid = resource(t, s, type_string(t, s, type, 0), 0, callback_string(p, s, cb), -1, 0, ts);
 		o->tid = s->tid;
+		o->dead = 0;
+		if (o->closing) { /* closed before we knew it */
+			destroyed(s, o->rid, ts);
+			o->dead = 1;
+		}
 		o->api = (unsigned char)a;
 		o->request = (unsigned char)is_request(a);
 	}
@@ -444,7 +487,7 @@ static void cb_end(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_th
 	lt_astream_r_event(s, LT_R_AFTER, 0, s->open_rid, ts);
 	struct lt_uv_object *o = obj_find(u, p->pid, OBJ_UV, t->open_key);
 	if (o && o->rid == s->open_rid && o->tid == s->tid) {
-		if (o->request)
+		if (o->request && !o->dead)
 			destroyed(s, o->rid, ts);
 		if (o->request || o->closing)
 			obj_forget(u, o);
@@ -591,6 +634,14 @@ int lt_attach_uv_event(struct lt_attach_uv *u, struct lt_attach_stream *s, const
 		break;
 	}
 	return 0;
+}
+
+void lt_attach_uv_summary(const struct lt_attach_uv *u, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu callbacks probed (%llu not), registration to probe: mean %.2f ms, max %.2f ms",
+		 (unsigned long long)u->callbacks_learnt, (unsigned long long)u->callbacks_failed,
+		 u->callbacks_learnt ? (double)u->learn_ns_sum / (double)u->callbacks_learnt / 1e6 : 0.0,
+		 (double)u->learn_ns_max / 1e6);
 }
 
 void lt_attach_uv_free(struct lt_attach_uv *u)

@@ -69,7 +69,9 @@ struct lt_attach_uv {
 	size_t cap_objs, n_objs;
 	struct lt_uv_thread *threads;
 	size_t n_threads, cap_threads;
-	uint64_t callbacks_learnt, callbacks_failed, dispatches, dispatches_first_missed;
+	uint64_t callbacks_learnt, callbacks_failed, dispatches;
+	uint64_t learn_ns_max, learn_ns_sum; /* from a registration's event to its
+	                                        callback's probes in place */
 };
 
 void lt_attach_uv_init(struct lt_attach_uv *u, lt_uv_learn_fn learn, void *ctx);
@@ -77,6 +79,10 @@ void lt_attach_uv_init(struct lt_attach_uv *u, lt_uv_learn_fn learn, void *ctx);
 /* One event of kind >= LT_EV_UV_CALL, for stream s (its thread). */
 int lt_attach_uv_event(struct lt_attach_uv *u, struct lt_attach_stream *s, const struct lt_bpf_event *e,
 		       uint64_t ts);
+
+/* "N callbacks probed (M not), registration to probe: mean A ms, max B ms"
+ * for the trace's meta. */
+void lt_attach_uv_summary(const struct lt_attach_uv *u, char *buf, size_t len);
 
 void lt_attach_uv_free(struct lt_attach_uv *u);
 
