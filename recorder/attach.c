@@ -47,6 +47,7 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 #include "attach_links.h"
 #include "attach_uv.h"
 #include "attach_uv_events.h"
+#include "uv_loop_walk.h"
 
 static int has_capabilities(void)
 {
@@ -387,6 +388,12 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 				  (int)strcspn(s.uv_links.notes, "\n"), s.uv_links.notes);
 		if (rc != 0)
 			goto release;
+		/* handles made before the session: their callbacks now */
+		for (int i = 0; i < s.uv_links.n_targets; i++) {
+			const struct lt_attach_uv_target *t = &s.uv_links.targets[i];
+			if (t->default_loop_fn)
+				lt_attach_uv_walk_loop(&s.uv, t->pid, lt_uv_default_loop(t->pid, t->default_loop_fn));
+		}
 		if (!o->quiet)
 			lt_notice(&o->notices, LT_NOTICE_INFO,
 				  "attach: %u libuv API probes, %u USDT probes, %u loop-wait probes; callbacks are "

@@ -149,10 +149,25 @@ static void attach_api(struct lt_attach_uv_links *ul, const struct lt_attach_uv_
 	uint64_t offs[N_API];
 	for (size_t i = 0; i < N_API; i++)
 		names[i] = api_probes[i].symbol;
-	if (lt_elf_find_functions(path, names, N_API, offs) <= 0) {
-		note(ul, "attach: no uv_* functions found in %.400s (process %d)\n", t->libuv, (int)t->pid);
+	int found = lt_elf_find_functions(path, names, N_API, offs);
+	if (found <= 0) {
+		char what[480];
+		snprintf(what, sizeof(what), "%.400s (%s)", t->libuv, found ? strerror(-found) : "no symbols");
+		note(ul, "attach: no uv_* functions found in %s (process %d)\n", what, (int)t->pid);
 		return;
 	}
+	static const char *const default_loop[] = {"uv_default_loop"};
+	uint64_t dl;
+	const struct lt_proc_module *lm = NULL;
+	for (size_t i = 0; i < t->mods.n && !lm; i++)
+		if (!strcmp(t->mods.m[i].path, t->libuv))
+			lm = &t->mods.m[i];
+	if (lm && lt_elf_find_functions(path, default_loop, 1, &dl) == 1)
+		for (size_t i = 0; i < t->mods.n; i++) {
+			const struct lt_proc_module *m = &t->mods.m[i];
+			if (!strcmp(m->path, t->libuv) && dl >= m->offset && dl - m->offset < m->end - m->start)
+				ul->targets[ul->n_targets - 1].default_loop_fn = m->start + (dl - m->offset);
+		}
 	struct lt_uv_text text = {t->lo, t->hi};
 	__u32 tgid = (__u32)t->pid;
 	bpf_map_update_elem(bpf_map__fd(ul->skel->maps.uv_text), &tgid, &text, BPF_ANY);

@@ -40,13 +40,14 @@ struct lt_attach_uv_target {
 	char libuv[PATH_MAX]; /* the mapped libuv.so ("" none) */
 	uint64_t lo, hi;    /* its executable mapping */
 	int usdt_modules;   /* files with looptrace USDT notes */
+	uint64_t default_loop_fn; /* uv_default_loop's address in it (after load) */
 	struct lt_proc_modules mods;
 };
 
 struct lt_attach_uv_links {
 	struct uvapi_bpf *skel;
 	struct lt_attach_links *session; /* borrowed */
-	struct lt_attach_uv_target targets[16];
+	struct lt_attach_uv_target targets[16]; /* (default_loop_fn filled) */
 	int n_targets;
 	unsigned api_probes, usdt_probes, wait_probes, callback_probes, callback_failures;
 	char notes[1024];   /* one-line summary for the session's notices */

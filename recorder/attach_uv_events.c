@@ -12,6 +12,7 @@
 
 #include "../probes/wire.h"
 #include "attach_stream.h"
+#include "uv_loop_walk.h"
 
 #define UV_HANDLE_ACTIVE 0x4u /* libuv 1.x's handle flag */
 #define SITE_CACHE 256u
@@ -381,6 +382,38 @@ static void open_object(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_
 	o->closing = o->dead = 0;
 }
 
+static int walk_loop(struct lt_attach_uv *u, struct lt_uv_proc *p, uint64_t loop)
+{
+	if (!loop)
+		return 0;
+	for (unsigned i = 0; i < p->n_loops; i++)
+		if (p->loops[i] == loop)
+			return 0;
+	if (p->n_loops < sizeof(p->loops) / sizeof(p->loops[0]))
+		p->loops[p->n_loops++] = loop;
+	static struct lt_uv_walked seen[4096];
+	int n = lt_uv_loop_handles(p->pid, loop, seen, sizeof(seen) / sizeof(seen[0]));
+	uint64_t now = mono_ns();
+	for (int i = 0; i < n; i++) {
+		const struct lt_uv_walked *w = &seen[i];
+		struct lt_uv_object *o = obj_get(u, p->pid, OBJ_UV, w->handle);
+		if (!o || o->rid || o->api)
+			continue;
+		int server = (w->type == 12 || w->type == 7) && w->cb[1] && !w->cb[0];
+		o->htype = server ? 0 : (unsigned char)w->type;
+		o->api = server ? LT_API_LISTEN : LT_API_STOP; /* typed by htype */
+		note_callback(u, p, w->cb[0], o->api, now);
+		note_callback(u, p, w->cb[1], LT_API_LISTEN, now);
+	}
+	return n;
+}
+
+int lt_attach_uv_walk_loop(struct lt_attach_uv *u, pid_t pid, uint64_t loop)
+{
+	struct lt_uv_proc *p = proc_of(u, pid);
+	return p ? walk_loop(u, p, loop) : -ENOMEM;
+}
+
 static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_thread *t,
 		    struct lt_attach_stream *s, const struct lt_bpf_uv_event *e, uint64_t ts)
 {
@@ -388,6 +421,8 @@ static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 	int internal = e->hdr.arg != 0;
 	note_callback(u, p, e->cb, api == LT_API_TIMER_STOP ? LT_API_TIMER_START : api, e->hdr.ts);
 	struct lt_uv_object *o = obj_find(u, p->pid, OBJ_UV, e->hdr.ptr);
+	if (api == LT_API_RUN && u->learn)
+		walk_loop(u, p, e->hdr.ptr); /* a loop not seen yet: its handles */
 	if (internal)
 		return; /* libuv's own handles and re-arms: the program did not ask */
 	switch (api) {

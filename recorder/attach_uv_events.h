@@ -58,6 +58,8 @@ struct lt_uv_proc {
 	uint64_t *cb_addr;  /* callback index - 1 -> address */
 	unsigned char *cb_api; /* ... -> the enum lt_uv_api that registered it */
 	size_t n_cb, cap_cb;
+	uint64_t loops[8];  /* loops whose handles were read (lt_attach_uv_walk_loop) */
+	unsigned n_loops;
 };
 
 struct lt_attach_uv {
@@ -79,6 +81,11 @@ void lt_attach_uv_init(struct lt_attach_uv *u, lt_uv_learn_fn learn, void *ctx);
 /* One event of kind >= LT_EV_UV_CALL, for stream s (its thread). */
 int lt_attach_uv_event(struct lt_attach_uv *u, struct lt_attach_stream *s, const struct lt_bpf_event *e,
 		       uint64_t ts);
+
+/* Learn the handles loop `loop` of process pid has open now (made before
+ * the session: uv_loop_walk.h), and probe their callbacks; each loop once.
+ * Returns how many handles, or -errno. */
+int lt_attach_uv_walk_loop(struct lt_attach_uv *u, pid_t pid, uint64_t loop);
 
 /* "N callbacks probed (M not), registration to probe: mean A ms, max B ms"
  * for the trace's meta. */
