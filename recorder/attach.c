@@ -262,6 +262,16 @@ static void release_uv(struct session *s)
 	s->n_uv = 0;
 }
 
+/* Whether the sites found include Node's own functions: a Node on a shared
+ * libuv keeps the Node probes (and the fallback for libuv's internals). */
+static int is_node(const struct lt_probe_sites *r)
+{
+	for (size_t p = 0; p < LT_N_PROBES; p++)
+		if (r->offset[p] && !strncmp(lt_probes[p].symbols[0], "_ZN4node", 8))
+			return 1;
+	return 0;
+}
+
 /* The warning lines attach_links.c collected ("looptrace: ...\n" each),
  * handed up one by one. */
 static void hand_up_warnings(struct lt_attach_links *links, const struct lt_attach_opts *o)
@@ -295,8 +305,8 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		rc = lt_probes_resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
 		/* a shared libuv with its API only, or the probe API's USDT probes */
 		struct lt_attach_uv_target *ut = &s.uv_targets[s.n_uv];
-		if ((rc == 0 || rc == -ENOEXEC) && !o->exe &&
-		    lt_attach_uv_mode(o->pids[i], rc == 0 && res[i].offset[0] != 0, ut)) {
+		int internals = rc == 0 && (res[i].offset[0] != 0 || is_node(&res[i]));
+		if ((rc == 0 || rc == -ENOEXEC) && !o->exe && lt_attach_uv_mode(o->pids[i], internals, ut)) {
 			uv_api[i] = (char)ut->api_mode;
 			if (ut->api_mode || rc == -ENOEXEC)
 				memset(&res[i], 0, sizeof(res[i])); /* replaced by attach_uv's probes */
@@ -312,8 +322,8 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		}
 		if (rc == -ENOEXEC) {
 			lt_notice(&o->notices, LT_NOTICE_ERROR,
-				  "attach: process %d is not a Node.js or libuv process (no uv_run in its binary or "
-				  "libraries) and has no looptrace USDT probes", (int)o->pids[i]);
+				  "attach: process %d is not a Node.js process, nor a libuv program (no uv_run in its "
+				  "binary or libraries), and has no looptrace USDT probes", (int)o->pids[i]);
 			return rc;
 		}
 		if (!uv_api[i] && res[i].found)

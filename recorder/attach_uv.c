@@ -282,9 +282,10 @@ int lt_attach_uv_learn(void *ctx, pid_t pid, uint64_t addr, uint32_t index)
 	char path[PATH_MAX + 64];
 	lt_proc_module_open_path(&t->mods, m, path, sizeof(path));
 	uint64_t off = lt_proc_module_file_offset(m, addr);
-	int rc = uprobe(ul, ul->skel->progs.cb_enter, pid, path, off, index, 0);
+	/* the return probe first: an entry seen without it would stay open */
+	int rc = uprobe(ul, ul->skel->progs.cb_exit, pid, path, off, index, 1);
 	if (rc == 0)
-		rc = uprobe(ul, ul->skel->progs.cb_exit, pid, path, off, index, 1);
+		rc = uprobe(ul, ul->skel->progs.cb_enter, pid, path, off, index, 0);
 	if (rc != 0) {
 		ul->callback_failures++;
 		return rc;

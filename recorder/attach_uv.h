@@ -54,7 +54,7 @@ struct lt_attach_uv_links {
 };
 
 /* What process pid needs: API mode when it maps a libuv.so whose
- * internals (uv__io_poll) the catalog could not find (`have_internals`
+ * internals (uv__io_poll) the catalog could not find, and it is not Node (`have_internals`
  * 0), and whether any mapped file has looptrace USDT notes.  Returns 1
  * when attach_uv has something to attach in it, 0 if not. */
 int lt_attach_uv_mode(pid_t pid, int have_internals, struct lt_attach_uv_target *t);

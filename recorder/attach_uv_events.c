@@ -37,7 +37,7 @@ struct lt_uv_object {
 struct lt_uv_thread {
 	int pid, tid;
 	uint32_t current; /* the open dispatch (trigger of what it creates) */
-	uint32_t open_key_rid;
+	int open_closing;  /* the open dispatch is a close callback */
 	uint64_t open_key;
 	struct { uint64_t addr; uint32_t stack; } sites[SITE_CACHE];
 	struct { uint64_t start; uint32_t path; } modules[MODULE_CACHE];
@@ -511,6 +511,7 @@ static void cb_begin(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_
 	s->open_rid = o->rid;
 	t->current = o->rid;
 	t->open_key = e->ptr;
+	t->open_closing = o->closing;
 	u->dispatches++;
 }
 
@@ -524,7 +525,8 @@ static void cb_end(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_th
 	if (o && o->rid == s->open_rid && o->tid == s->tid) {
 		if (o->request && !o->dead)
 			destroyed(s, o->rid, ts);
-		if (o->request || o->closing)
+		/* (a handle closed inside its own callback waits for its close callback) */
+		if (o->request || t->open_closing)
 			obj_forget(u, o);
 	}
 	s->open = 0;

@@ -13,7 +13,7 @@
  *                new callback address it learns this way
  *   cb_enter     a callback's entry; counted only when libuv called it (the
  *                return address lies in libuv's code, `uv_text`) and no
- *                other callback is open on the thread
+ *                other callback is open deeper in the thread's stack
  *   cb_exit      its return (matched by the stack pointer)
  *   wait_enter   libc's epoll_wait/epoll_pwait on a loop thread, outside
  *   wait_exit    callbacks: the loop's wait
@@ -205,13 +205,19 @@ int BPF_KPROBE(api_call)
 SEC("uprobe")
 int BPF_KPROBE(cb_enter, void *arg0)
 {
+	/* read before any branch: the verifier refuses a ctx pointer the
+	 * compiler offset once for two paths */
+	__u64 sp = PT_REGS_SP(ctx);
+	barrier_var(sp);
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_target(id) || !in_libuv(id, return_address(ctx)))
 		return 0;
 	struct uthread *t = uthread_of(id, 1);
-	if (!t || t->open_sp)
+	/* one open already, deeper in the stack: a nested callback.  One at
+	 * the same depth or above is over (its return was not seen). */
+	if (!t || (t->open_sp && sp < t->open_sp))
 		return 0;
-	t->open_sp = PT_REGS_SP(ctx);
+	t->open_sp = sp;
 	t->open_cb = (__u32)bpf_get_attach_cookie(ctx);
 	t->loop = 1;
 	emit(id, LT_EV_UV_CB_BEGIN, 0, (__s32)t->open_cb, (__u64)arg0);
