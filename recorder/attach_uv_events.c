@@ -423,6 +423,11 @@ static void on_call(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 	struct lt_uv_object *o = obj_find(u, p->pid, OBJ_UV, e->hdr.ptr);
 	if (api == LT_API_RUN && u->learn)
 		walk_loop(u, p, e->hdr.ptr); /* a loop not seen yet: its handles */
+	else if (!p->n_loops && u->learn && e->htype >= 1 && e->htype <= 16 && !is_request(api) &&
+		 api != LT_API_TCP_INIT && api != LT_API_PIPE_INIT && api != LT_API_UDP_INIT &&
+		 api != LT_API_ASYNC_INIT)
+		/* not the default loop (uvloop, luv's own): the first handle tells it */
+		walk_loop(u, p, lt_uv_handle_loop(p->pid, e->hdr.ptr));
 	if (internal)
 		return; /* libuv's own handles and re-arms: the program did not ask */
 	switch (api) {

@@ -39,6 +39,12 @@ uint64_t lt_uv_default_loop(pid_t pid, uint64_t fn)
 	return 0;
 }
 
+uint64_t lt_uv_handle_loop(pid_t pid, uint64_t handle)
+{
+	uint64_t loop = 0;
+	return handle && peek(pid, handle + 8, &loop, sizeof(loop)) == 0 ? loop : 0;
+}
+
 int lt_uv_loop_handles(pid_t pid, uint64_t loop, struct lt_uv_walked *out, size_t max)
 {
 	uint64_t head = loop + 16, q[2];

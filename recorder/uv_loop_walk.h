@@ -29,6 +29,10 @@ struct lt_uv_walked {
  * yet. */
 uint64_t lt_uv_default_loop(pid_t pid, uint64_t fn);
 
+/* The loop of an initialised handle (uv_handle_t.loop, at 8); 0 when
+ * unreadable. */
+uint64_t lt_uv_handle_loop(pid_t pid, uint64_t handle);
+
 /* The loop's handles that are active and not libuv's own (at most max).
  * Returns how many, or -errno (the loop is not readable as one). */
 int lt_uv_loop_handles(pid_t pid, uint64_t loop, struct lt_uv_walked *out, size_t max);

@@ -238,3 +238,45 @@ bpfTest('nvim --headless attached: a luv timer started after the attach, every r
   assert.ok(its >= 20, `iterations with a wait: ${its}`);
   assert.deepStrictEqual(loud(report(db).findings), []);
 });
+
+const UVLOOP = '/usr/lib/python3/dist-packages/uvloop';
+bpfTest('python3-uvloop attached: asyncio timers and a blocking call_later callback', { skip: !fs.existsSync(UVLOOP) && 'python3-uvloop not installed' }, async () => {
+  const script = path.join(tmpdir(), 'uvloop_attach.py');
+  fs.writeFileSync(script, [
+    'import asyncio, time, uvloop',
+    'async def tick(n):',
+    '    for i in range(n):',
+    '        await asyncio.sleep(0.01)',
+    'def block():',
+    '    time.sleep(0.1)',
+    'async def main():',
+    '    print("started", flush=True)',
+    '    await asyncio.sleep(3)  # made before the attach: learnt from the loop',
+    '    loop = asyncio.get_running_loop()',
+    '    await asyncio.gather(tick(5), tick(5))',
+    '    loop.call_later(0.02, block)',
+    '    await asyncio.sleep(0.2)',
+    '    print("done", flush=True)',
+    'uvloop.install()',
+    'asyncio.run(main())', ''].join('\n'));
+  const { child, output } = await start('/usr/bin/python3', [script]);
+  const db = path.join(tmpdir(), 'uvloop.db');
+  const session = attachUntilExit(child.pid, db);
+  const readyMs = await session.attached;
+  assert.ok(readyMs >= 0 && readyMs < 3000, `attached after ${readyMs} ms`);
+  const [code, r] = await Promise.all([exited(child), session.done]);
+  assert.strictEqual(code, 0);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(output(), /done/);
+  // as under record (libuv.test.js): 10 sleeps of 10 ms, the call_later,
+  // the final sleep, one uv timer each.  The 3 s sleep's run is missed:
+  // uvloop's loop is not the default one, so it is found (and its timer
+  // callback probed) only when libuv runs that timer
+  const timers = sql(db, "SELECT count(*) AS n FROM dispatches WHERE queue = 'timer' AND type = 'Timeout'")[0].n;
+  assert.strictEqual(timers, 12);
+  assert.strictEqual(sql(db, "SELECT count(*) AS n FROM dispatches WHERE queue = 'exit' AND type = 'beforeExit'")[0].n, 1,
+    'asyncio.run\'s uv_run(UV_RUN_DEFAULT) ran dry');
+  const l = loud(report(db).findings);
+  assert.deepStrictEqual(l.map((f) => f.kind), ['blocking-task'], JSON.stringify(l, null, 1));
+  assert.ok(l[0].duration_ms >= 95, `blocked ${l[0].duration_ms} ms`);
+});
