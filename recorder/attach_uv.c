@@ -291,6 +291,9 @@ int lt_attach_uv_learn(void *ctx, pid_t pid, uint64_t addr, uint32_t index)
 		return rc;
 	}
 	ul->callback_probes++;
+	__u8 one = 1;
+	__u64 key = addr;
+	bpf_map_update_elem(bpf_map__fd(ul->skel->maps.known_cb), &key, &one, BPF_ANY);
 	return 0;
 }
 

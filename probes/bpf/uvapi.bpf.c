@@ -58,6 +58,15 @@ struct {
 	__type(value, struct lt_uv_text);
 } uv_text SEC(".maps");
 
+/* Callback addresses already probed (user space adds them): registering
+ * one of them again needs no wakeup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} known_cb SEC(".maps");
+
 struct uthread {
 	__u64 open_sp; /* the open callback's stack pointer at entry (0: none) */
 	__u32 open_cb; /* its index */
@@ -197,8 +206,10 @@ int BPF_KPROBE(api_call)
 		bpf_probe_read_user(&e->hflags, sizeof(e->hflags), (void *)(obj + 88));
 	}
 	e->text[0] = '\0';
-	/* a registration: wake user space, which attaches the callback's probe */
-	bpf_ringbuf_submit(e, e->cb ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	/* a new callback: wake user space, which attaches its probes */
+	__u64 cb = e->cb;
+	int fresh = cb && !bpf_map_lookup_elem(&known_cb, &cb);
+	bpf_ringbuf_submit(e, fresh ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
