@@ -149,14 +149,17 @@ static const char leaks_sql_fmt[] =
 	" ORDER BY count(*) DESC";
 
 /* The trace is a window on a running process (eBPF attach, or a flight
- * recorder's dump taken while the program ran). */
+ * recorder's dump taken while the program ran); an attach session that
+ * lasted until its targets exited (meta targets_exited, written for shared
+ * libuv and USDT programs) saw their end, as a recording does. */
 static int is_window(sqlite3 *db)
 {
-	char capture[16];
+	char capture[16], exited[8];
 	struct lt_window w;
 	lt_store_get_meta(db, "capture", capture, sizeof(capture));
+	lt_store_get_meta(db, "targets_exited", exited, sizeof(exited));
 	lt_window_read(db, &w);
-	return !strcmp(capture, "bpf") || w.running;
+	return (!strcmp(capture, "bpf") && strcmp(exited, "1") != 0) || w.running;
 }
 
 /* Some thread stream was damaged: a close may have fallen in the gap. */

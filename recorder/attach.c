@@ -45,6 +45,9 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 #else
 
 #include "attach_links.h"
+#include "attach_uv.h"
+#include "attach_uv_events.h"
+#include "uv_loop_walk.h"
 
 static int has_capabilities(void)
 {
@@ -127,6 +130,12 @@ struct session {
 	char capture[PATH_MAX];
 	struct lt_flight_session flight; /* attach --ring */
 	int ring;
+	/* shared-libuv API and USDT probes (attach_uv.h), when a target needs them */
+	struct lt_attach_uv_target uv_targets[LT_ATTACH_MAX_PIDS];
+	int n_uv;
+	struct lt_attach_uv_links uv_links;
+	struct lt_attach_uv uv;
+	int targets_exited; /* every target ended during the session */
 };
 
 static int alive(pid_t pid)
@@ -143,9 +152,7 @@ static void run_loop(struct session *s, const struct lt_attach_opts *o, int *chi
 	for (;;) {
 		/* The probes do not wake us (BPF_RB_NO_WAKEUP): drain every 20 ms;
 		 * the 8 MiB ring holds about 260k events. */
-		struct timespec nap = {0, 20 * 1000 * 1000};
-		nanosleep(&nap, NULL);
-		lt_attach_links_drain(&s->links);
+		lt_attach_links_wait(&s->links, 20);
 		if (s->ring) {
 			sig_atomic_t req = dump_requests;
 			lt_flight_session_poll(&s->flight);
@@ -172,8 +179,10 @@ static void run_loop(struct session *s, const struct lt_attach_opts *o, int *chi
 		int any = 0;
 		for (int i = 0; i < o->n_pids; i++)
 			any |= alive(o->pids[i]);
-		if (!any)
+		if (!any) {
+			s->targets_exited = 1;
 			return;
+		}
 	}
 }
 
@@ -204,7 +213,8 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 		 (unsigned long long)tp->by_kind[LT_WORK_DNS], (unsigned long long)tp->by_kind[LT_WORK_RANDOM]);
 	snprintf(tp_wait, sizeof(tp_wait), "p50 %.3f p99 %.3f max %.3f", tp->wait_p50, tp->wait_p99, tp->wait_max);
 	snprintf(tp_run, sizeof(tp_run), "p50 %.3f p99 %.3f max %.3f", tp->run_p50, tp->run_p99, tp->run_max);
-	struct lt_meta_entry meta[11] = {
+	char uv_mode[64] = "", uv_callbacks[160] = "";
+	struct lt_meta_entry meta[14] = {
 		{"command", command}, {"duration_ns", duration}, {"capture", "bpf"},
 		{"attached_pids", pids}, {"bpf_missing_symbols", s->links.missing},
 		{"threadpool_items", tp_items}, {"threadpool_queue_wait_ms", tp_wait},
@@ -212,6 +222,16 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 		{"bpf_lost_events", lost},
 	};
 	size_t n = 10;
+	if (s->n_uv) {
+		const struct lt_attach_uv_links *ul = &s->uv_links;
+		snprintf(uv_mode, sizeof(uv_mode), "%s%s%s", ul->api_probes ? "libuv-api" : "",
+			 ul->api_probes && ul->usdt_probes ? "," : "", ul->usdt_probes ? "usdt" : "");
+		lt_attach_uv_summary(&s->uv, uv_callbacks, sizeof(uv_callbacks));
+		meta[n++] = (struct lt_meta_entry){"attach_probes", uv_mode};
+		meta[n++] = (struct lt_meta_entry){"uv_callbacks", uv_callbacks};
+		if (s->targets_exited)
+			meta[n++] = (struct lt_meta_entry){"targets_exited", "1"};
+	}
 	if (child_done) {
 		snprintf(exit_status, sizeof(exit_status), "%d",
 			 WIFEXITED(child_status) ? WEXITSTATUS(child_status) : 128 + WTERMSIG(child_status));
@@ -230,6 +250,25 @@ static int write_trace(struct session *s, const struct lt_attach_opts *o, double
 			  "%u threads, imported in %.2f s -> %s", elapsed, s->links.attached,
 			  (unsigned long long)stats.events, (unsigned long long)stats.dispatches, stats.streams,
 			  import_s, o->output);
+	return 0;
+}
+
+static void release_uv(struct session *s)
+{
+	lt_attach_uv_links_free(&s->uv_links);
+	lt_attach_uv_free(&s->uv);
+	for (int i = 0; i < s->n_uv; i++)
+		lt_proc_modules_free(&s->uv_targets[i].mods);
+	s->n_uv = 0;
+}
+
+/* Whether the sites found include Node's own functions: a Node on a shared
+ * libuv keeps the Node probes (and the fallback for libuv's internals). */
+static int is_node(const struct lt_probe_sites *r)
+{
+	for (size_t p = 0; p < LT_N_PROBES; p++)
+		if (r->offset[p] && !strncmp(lt_probes[p].symbols[0], "_ZN4node", 8))
+			return 1;
 	return 0;
 }
 
@@ -258,9 +297,24 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		return rc;
 	}
 	static struct lt_probe_sites res[LT_ATTACH_MAX_PIDS];
+	static struct session s;
+	memset(&s, 0, sizeof(s));
 	int fallback = 0;
+	char uv_api[LT_ATTACH_MAX_PIDS] = {0};
 	for (int i = 0; i < o->n_pids; i++) {
 		rc = lt_probes_resolve(o->pids[i], i == 0 ? o->exe : NULL, &res[i]);
+		/* a shared libuv with its API only, or the probe API's USDT probes */
+		struct lt_attach_uv_target *ut = &s.uv_targets[s.n_uv];
+		int internals = rc == 0 && (res[i].offset[0] != 0 || is_node(&res[i]));
+		if ((rc == 0 || rc == -ENOEXEC) && !o->exe && lt_attach_uv_mode(o->pids[i], internals, ut)) {
+			uv_api[i] = (char)ut->api_mode;
+			if (ut->api_mode || rc == -ENOEXEC)
+				memset(&res[i], 0, sizeof(res[i])); /* replaced by attach_uv's probes */
+			s.n_uv++;
+			rc = 0;
+		} else {
+			lt_proc_modules_free(&ut->mods);
+		}
 		if (rc == -ESRCH) {
 			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: no process %d (or its binary cannot be read)",
 				  (int)o->pids[i]);
@@ -268,15 +322,13 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		}
 		if (rc == -ENOEXEC) {
 			lt_notice(&o->notices, LT_NOTICE_ERROR,
-				  "attach: process %d is not a Node.js process (no uv_run in its binary or "
-				  "libraries)", (int)o->pids[i]);
+				  "attach: process %d is not a Node.js process, nor a libuv program (no uv_run in its "
+				  "binary or libraries), and has no looptrace USDT probes", (int)o->pids[i]);
 			return rc;
 		}
-		fallback |= res[i].offset[0] == 0;
+		if (!uv_api[i] && res[i].found)
+			fallback |= res[i].offset[0] == 0;
 	}
-
-	static struct session s;
-	memset(&s, 0, sizeof(s));
 	snprintf(s.capture, sizeof(s.capture), "/dev/shm/looptrace-attach-XXXXXX");
 	if (!mkdtemp(s.capture)) {
 		snprintf(s.capture, sizeof(s.capture), "/tmp/looptrace-attach-XXXXXX");
@@ -289,7 +341,8 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	}
 	s.links.microtasks = o->microtasks;
 	for (int i = 0; i < o->n_pids; i++)
-		lt_attach_links_note_missing(&s.links, o->pids[i], &res[i], o->quiet);
+		if (res[i].found)
+			lt_attach_links_note_missing(&s.links, o->pids[i], &res[i], o->quiet);
 	hand_up_warnings(&s.links, o);
 	uint64_t start = mono_ns();
 	lt_attach_events_init(&s.ev, s.capture, start);
@@ -337,6 +390,27 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 			lt_notice(&o->notices, LT_NOTICE_ERROR, "%s", s.links.err);
 		goto release;
 	}
+	if (s.n_uv) {
+		lt_attach_uv_init(&s.uv, lt_attach_uv_learn, &s.uv_links);
+		s.ev.uv = &s.uv;
+		rc = lt_attach_uv_load(&s.uv_links, &s.links, s.uv_targets, s.n_uv, o->quiet);
+		if (s.uv_links.notes[0] && (rc != 0 || !o->quiet))
+			lt_notice(&o->notices, rc ? LT_NOTICE_ERROR : LT_NOTICE_INFO, "%.*s",
+				  (int)strcspn(s.uv_links.notes, "\n"), s.uv_links.notes);
+		if (rc != 0)
+			goto release;
+		/* handles made before the session: their callbacks now */
+		for (int i = 0; i < s.uv_links.n_targets; i++) {
+			const struct lt_attach_uv_target *t = &s.uv_links.targets[i];
+			if (t->default_loop_fn)
+				lt_attach_uv_walk_loop(&s.uv, t->pid, lt_uv_default_loop(t->pid, t->default_loop_fn));
+		}
+		if (!o->quiet)
+			lt_notice(&o->notices, LT_NOTICE_INFO,
+				  "attach: %u libuv API probes, %u USDT probes, %u loop-wait probes; callbacks are "
+				  "probed as they are registered (a callback's first run may be missed)",
+				  s.uv_links.api_probes, s.uv_links.usdt_probes, s.uv_links.wait_probes);
+	}
 	if (o->release_fd >= 0) { /* record --bpf: the command may run now */
 		char go = 1;
 		if (write(o->release_fd, &go, 1) != 1)
@@ -367,9 +441,12 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 	run_loop(&s, o, child_status, &child_done);
 	uint64_t end = mono_ns();
 	s.ev.stop_ns = end;
+	s.uv.learn = NULL; /* no more callbacks to probe */
 	lt_attach_links_detach(&s.links);
 	/* What the probes wrote before the end. */
 	lt_attach_links_drain(&s.links);
+	if (s.n_uv && s.targets_exited)
+		s.ev.close_flags = LT_FILE_CLOSED;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	forward_to = 0;
@@ -388,11 +465,13 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		lt_flight_session_close(&s.flight);
 	}
 	lt_attach_links_free(&s.links);
+	release_uv(&s);
 	lt_capture_dir_remove(s.capture);
 	return rc;
 
 release:
 	lt_attach_links_free(&s.links);
+	release_uv(&s);
 	lt_attach_events_close(&s.ev, mono_ns());
 	if (s.ring)
 		lt_flight_session_close(&s.flight);

@@ -11,6 +11,9 @@
  *   attach_events.c       event decoding into raw capture files (with
  *                         attach_stream.c, a thread's file and its record
  *                         writers, attach_handles.c and attach_work.c)
+ *   attach_uv.c           programs on a shared libuv that exports only its
+ *                         API, and the probe API's USDT probes (uvapi.bpf.c;
+ *                         attach_uv_events.c decodes their events)
  *
  * lt_attach_run checks the privileges and kernel support, resolves the probed
  * functions in each target's binary and libraries, loads and attaches the

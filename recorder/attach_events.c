@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "attach_stream.h"
+#include "attach_uv_events.h"
 #include "attach_work.h"
 
 static const char *const handle_names[] = {
@@ -232,6 +233,11 @@ int lt_attach_events_add(struct lt_attach_events *ae, const struct lt_bpf_event 
 	ae->events++;
 	uint64_t ts = e->ts < s->last_ts ? s->last_ts : e->ts;
 	s->last_ts = ts;
+	if (e->kind >= LT_EV_UV_CALL) { /* a shared libuv's API, USDT probes */
+		if (ae->uv)
+			fail(ae, lt_attach_uv_event(ae->uv, s, e, ts));
+		return fail(ae, s->w.error);
+	}
 	if (s->micro_pending && e->kind != LT_EV_MICRO_END && e->kind != LT_EV_MICRO_BEGIN)
 		micro_flush(s);
 	/* The wait ended where the loop did something again. */
@@ -373,7 +379,7 @@ int lt_attach_events_close(struct lt_attach_events *ae, uint64_t end_ns)
 			s->n_pending = 0; /* Node had not decided about them yet */
 			lt_astream_r_event(s, LT_R_AFTER, 0, s->open_rid, ts);
 		}
-		fail(ae, lt_raw_writer_close(&s->w, 0));
+		fail(ae, lt_raw_writer_close(&s->w, ae->close_flags));
 		lt_handles_free(&s->handles);
 		lt_perf_map_free(&s->perf_map);
 	}

@@ -52,6 +52,7 @@
 #define LT_ATTACH_MICRO_MIN_NS 20000u
 
 struct lt_attach_stream;
+struct lt_attach_uv;
 struct lt_flight;
 
 struct lt_attach_events {
@@ -69,6 +70,11 @@ struct lt_attach_events {
 	/* attach --ring: streams write into this flight recorder (flight.h),
 	 * not into files in dir; borrowed. */
 	struct lt_flight *flight;
+	/* attach_uv.h's events (kinds >= LT_EV_UV_CALL) go to it; borrowed,
+	 * NULL when no target needs it */
+	struct lt_attach_uv *uv;
+	uint32_t close_flags; /* enum lt_file_flags for every stream at close
+	                         (LT_FILE_CLOSED: the targets exited) */
 };
 
 /* Capture files go to `dir` (which must exist). */

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach_events.h"
+#include "../probes/bpf/uvapi.h"
 #include "loop.skel.h"
 #include "perf_map.h"
 
@@ -92,7 +93,8 @@ const char *lt_attach_links_take_warnings(struct lt_attach_links *s)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct lt_bpf_event *e = data;
-	if (size < sizeof(*e) || (e->kind == LT_EV_STACK && size < sizeof(struct lt_bpf_stack_event)))
+	if (size < sizeof(*e) || (e->kind == LT_EV_STACK && size < sizeof(struct lt_bpf_stack_event)) ||
+	    ((e->kind == LT_EV_UV_CALL || e->kind == LT_EV_USDT) && size < sizeof(struct lt_bpf_uv_event)))
 		return 0;
 	lt_attach_events_add(ctx, e);
 	return 0;
@@ -481,6 +483,22 @@ int lt_attach_links_load(struct lt_attach_links *s, const pid_t *pids, int n,
 int lt_attach_links_drain(struct lt_attach_links *s)
 {
 	return ring_buffer__consume(s->rb);
+}
+
+int lt_attach_links_wait(struct lt_attach_links *s, int ms)
+{
+	/* poll only hands over the rings that woke it: consume the rest too */
+	int woken = ring_buffer__poll(s->rb, ms);
+	int rest = ring_buffer__consume(s->rb);
+	return woken < 0 ? woken : rest < 0 ? rest : woken + rest;
+}
+
+int lt_attach_links_adopt(struct lt_attach_links *s, struct bpf_link *link)
+{
+	if (add_link(s, link) != 0)
+		return -ENOMEM;
+	s->attached++;
+	return 0;
 }
 
 void lt_attach_links_detach(struct lt_attach_links *s)

@@ -81,6 +81,15 @@ int lt_attach_links_load(struct lt_attach_links *l, const pid_t *pids, int n,
  * events or -errno. */
 int lt_attach_links_drain(struct lt_attach_links *l);
 
+/* Wait up to ms for a probe that wakes user space (uvapi.bpf.c's
+ * registrations), then hand over what the ring holds, as
+ * lt_attach_links_drain. */
+int lt_attach_links_wait(struct lt_attach_links *l, int ms);
+
+/* Make a link made elsewhere (attach_uv.c) part of the session: detached
+ * and destroyed with its own.  0 or -ENOMEM (the caller keeps it). */
+int lt_attach_links_adopt(struct lt_attach_links *l, struct bpf_link *link);
+
 /* Remove every probe (all at once: each waits for a grace period). */
 void lt_attach_links_detach(struct lt_attach_links *l);
 

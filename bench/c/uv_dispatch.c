@@ -3,10 +3,12 @@
  * idle handle whose callback runs N times (default 200000) and a timer
  * restarted from its own callback N/10 times (one new resource each).
  * Build: cc -O2 uv_dispatch.c -luv -o uv_dispatch; run plain and under
- * `looptrace record`, interleaved (bench/README.md).
+ * `looptrace record`, interleaved (bench/README.md).  `uv_dispatch N
+ * DELAY_MS` sleeps DELAY_MS first (time for `looptrace attach -p`).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <uv.h>
 
 static uv_idle_t idle;
@@ -30,6 +32,10 @@ static void on_timer(uv_timer_t *t)
 int main(int argc, char **argv)
 {
 	n = argc > 1 ? atol(argv[1]) : 200000;
+	long delay_ms = argc > 2 ? atol(argv[2]) : 0;
+	struct timespec nap = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+	if (delay_ms > 0)
+		nanosleep(&nap, NULL);
 	uv_loop_t *loop = uv_default_loop();
 	uv_idle_init(loop, &idle);
 	uv_idle_start(&idle, on_idle);

@@ -6,10 +6,14 @@
  *     (blocking-task, at its LOOPTRACE_TASK_ENQUEUE line);
  *   - an eventfd is opened and never closed (leaked-handle, at its
  *     LOOPTRACE_HANDLE_OPEN line).
+ * `epoll_probes DELAY_MS` waits that long (or until a SIGUSR1) before it
+ * starts (time for `looptrace attach` to attach).
  * Build: cc -g -O0 -I<looptrace>/probes epoll_probes.c -o epoll_probes
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -37,6 +41,8 @@ static void busy_wait_ms(long ms)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < ms);
 }
+
+static void on_usr1(int sig) { (void)sig; } /* ends the start delay */
 
 static void quick_task(struct task *t) { printf("task %d\n", t->tick); }
 
@@ -70,8 +76,17 @@ static void run_tasks(void)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long delay_ms = argc > 1 ? atol(argv[1]) : 0;
+	if (delay_ms > 0) {
+		struct sigaction sa = {.sa_handler = on_usr1}; /* no SA_RESTART: the nap ends */
+		sigaction(SIGUSR1, &sa, NULL);
+		printf("waiting\n");
+		fflush(stdout);
+		struct timespec nap = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+		nanosleep(&nap, NULL);
+	}
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	LOOPTRACE_HANDLE_OPEN(tfd + 1, "timerfd");

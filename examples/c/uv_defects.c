@@ -7,14 +7,19 @@
  * It also runs ordinary work: a few short timers, an idle handle, a
  * threadpool job, a check handle and a file opened and closed through
  * uv_fs_open/uv_fs_close, all closed.
+ * `uv_defects WARMUP_MS` first runs the loop that long (or until a SIGUSR1)
+ * with a ticking timer (UV_RUN_ONCE turns), so that `looptrace attach` can
+ * attach to a running loop before the defects are planted.
  * Build: cc -g -O0 uv_defects.c -luv -o uv_defects
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <uv.h>
 
-static uv_timer_t ticker, blocker, stopper, leaked;
+static uv_timer_t ticker, blocker, stopper, leaked, warmup;
 static uv_idle_t idler;
 static uv_check_t checker;
 static uv_work_t job;
@@ -44,6 +49,11 @@ static void on_block(uv_timer_t *t)
 }
 
 static void on_leaked(uv_timer_t *t) { (void)t; }
+
+static void on_warmup(uv_timer_t *t) { (void)t; }
+
+static volatile sig_atomic_t warm;
+static void on_usr1(int sig) { warm = sig; }
 
 static void on_idle(uv_idle_t *h)
 {
@@ -91,9 +101,21 @@ static void on_stop(uv_timer_t *t)
 	uv_stop(t->loop); /* `leaked` is still open and would keep the loop alive */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uv_loop_t *loop = uv_default_loop();
+	long warmup_ms = argc > 1 ? atol(argv[1]) : 0;
+	if (warmup_ms > 0) {
+		signal(SIGUSR1, on_usr1);
+		uv_timer_init(loop, &warmup);
+		uv_timer_start(&warmup, on_warmup, 10, 10);
+		printf("warming up\n");
+		fflush(stdout);
+		uint64_t until = uv_now(loop) + (uint64_t)warmup_ms;
+		while (!warm && uv_now(loop) < until)
+			uv_run(loop, UV_RUN_ONCE);
+		uv_timer_stop(&warmup);
+	}
 	uv_timer_init(loop, &ticker);
 	uv_timer_start(&ticker, on_tick, 10, 10);
 	uv_timer_init(loop, &blocker);
