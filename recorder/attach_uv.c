@@ -199,6 +199,16 @@ static void attach_waits(struct lt_attach_uv_links *ul, const struct lt_attach_u
 			if (offs[k] && uprobe(ul, ul->skel->progs.wait_enter, t->pid, path, offs[k], 0, 0) == 0 &&
 			    uprobe(ul, ul->skel->progs.wait_exit, t->pid, path, offs[k], 0, 1) == 0)
 				ul->wait_probes += 2;
+		/* a probe-API loop may wait in poll, ppoll, select or pselect */
+		static const char *const others[] = {"poll", "ppoll", "select", "pselect"};
+		uint64_t other_offs[4];
+		if (t->usdt_modules > 0 && lt_elf_find_functions(path, others, 4, other_offs) > 0)
+			for (int k = 0; k < 4; k++) {
+				struct bpf_program *enter = k == 0 ? ul->skel->progs.poll_enter : ul->skel->progs.select_enter;
+				if (other_offs[k] && uprobe(ul, enter, t->pid, path, other_offs[k], 0, 0) == 0 &&
+				    uprobe(ul, ul->skel->progs.wait_exit, t->pid, path, other_offs[k], 0, 1) == 0)
+					ul->wait_probes += 2;
+			}
 		return;
 	}
 	note(ul, "attach: no libc epoll_wait%s in process %d: loop waits are not recorded\n", "", (int)t->pid);

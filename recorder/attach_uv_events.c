@@ -550,6 +550,8 @@ static void on_usdt(struct lt_attach_uv *u, struct lt_uv_proc *p, struct lt_uv_t
 	char text[LT_UV_TEXT];
 	memcpy(text, e->text, sizeof(text));
 	text[sizeof(text) - 1] = '\0';
+	if (!text[0] && e->x1)
+		(void)lt_uv_remote_string(p->pid, e->x1, text, sizeof(text));
 	unsigned kind = e->hdr.aux;
 	uint64_t key = e->hdr.ptr;
 	struct lt_uv_object *o;

@@ -20,6 +20,29 @@ static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }
 
+int lt_uv_remote_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+{
+	if (!cap)
+		return -EINVAL;
+	memset(out, 0, cap);
+	if (!addr)
+		return -EINVAL;
+	/* Up to the page's end first: the next page may not be mapped (the
+	 * string then ends at the boundary).  The read faults the page in, so
+	 * BPF reads the same literal itself next time. */
+	size_t first = 4096u - (size_t)(addr & 4095u);
+	size_t want = cap - 1 < first ? cap - 1 : first;
+	int r = peek(pid, addr, out, want);
+	if (r != 0) {
+		out[0] = '\0';
+		return r;
+	}
+	if (want < cap - 1 && !memchr(out, '\0', want) && peek(pid, addr + want, out + want, cap - 1 - want) != 0)
+		memset(out + want, 0, cap - want);
+	out[cap - 1] = '\0';
+	return 0;
+}
+
 uint64_t lt_uv_default_loop(pid_t pid, uint64_t fn)
 {
 	unsigned char code[32];

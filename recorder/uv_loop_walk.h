@@ -37,4 +37,9 @@ uint64_t lt_uv_handle_loop(pid_t pid, uint64_t handle);
  * Returns how many, or -errno (the loop is not readable as one). */
 int lt_uv_loop_handles(pid_t pid, uint64_t loop, struct lt_uv_walked *out, size_t max);
 
+/* The NUL-terminated string at `addr` in process pid (a USDT probe's type
+ * literal that BPF could not read), at most cap - 1 bytes, into out.
+ * Returns 0 or -errno (out is "" then). */
+int lt_uv_remote_string(pid_t pid, uint64_t addr, char *out, size_t cap);
+
 #endif

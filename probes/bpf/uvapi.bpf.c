@@ -73,7 +73,7 @@ struct uthread {
 	__u8 loop;     /* a loop thread: uv_run or a libuv callback ran on it */
 	__u8 in_wait;
 	__u8 run_mode; /* the uv_run_mode of the last uv_run entered */
-	__u8 pad;
+	__u8 probe_loop; /* a USDT begin ran on it: its poll/select waits are its loop's */
 };
 
 struct {
@@ -268,6 +268,34 @@ int BPF_KPROBE(wait_enter, int epfd, void *evs, int maxevents, int timeout)
 	return 0;
 }
 
+/* poll, ppoll, select, pselect: a hand-written loop's wait, on a thread that
+ * told its tasks through the probe API (as the preload library records them).
+ * The timeout is poll's third argument; the others' is a pointer (-1). */
+static __always_inline int other_wait_enter(int timeout)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_target(id))
+		return 0;
+	struct uthread *t = uthread_of(id, 0);
+	if (!t || !t->probe_loop || t->open_sp)
+		return 0;
+	t->in_wait = 1;
+	emit(id, LT_EV_UV_WAIT_BEGIN, 0, timeout, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(poll_enter, void *fds, unsigned long nfds, int timeout)
+{
+	return other_wait_enter(timeout);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(select_enter)
+{
+	return other_wait_enter(-1);
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(wait_exit, long ret)
 {
@@ -310,12 +338,16 @@ int BPF_USDT(usdt_probe, __u64 obj, const char *text)
 	e->htype = e->hflags = 0;
 	e->caller = PT_REGS_IP(ctx);
 	e->text[0] = '\0';
-	if (text)
-		bpf_probe_read_user_str(e->text, sizeof(e->text), text);
+	/* A literal on a page the program never touched is not resident: the
+	 * read fails here (no faulting in a uprobe) and user space reads it. */
+	if (text && bpf_probe_read_user_str(e->text, sizeof(e->text), text) <= 0)
+		e->x1 = (__u64)(unsigned long)text;
 	if (kind == 4 /* LOOPTRACE_PROBE_BEGIN */) {
 		struct uthread *t = uthread_of(id, 1);
-		if (t)
+		if (t) {
 			t->loop = 1;
+			t->probe_loop = 1;
+		}
 	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -64,7 +64,8 @@ struct lt_bpf_uv_event {
 	struct lt_bpf_event hdr;
 	__u64 cb;      /* the callback registered (0: none) */
 	__u64 caller;  /* the return address (the call site), or the USDT probe's address */
-	__u64 x1, x2;  /* the extra arguments (LT_UVC_X1/X2) */
+	__u64 x1, x2;  /* the extra arguments (LT_UVC_X1/X2); USDT: x1 the text's
+	                  address when BPF could not read it (not resident) */
 	__u32 htype;   /* the handle's uv_handle_type (handle calls), else 0 */
 	__u32 hflags;  /* the handle's flags word */
 	char text[LT_UV_TEXT]; /* USDT: the type or name (NUL-terminated) */
