@@ -301,3 +301,64 @@ bpfTest('python3-uvloop attached: asyncio timers and a blocking call_later callb
   assert.deepStrictEqual(l.map((f) => f.kind), ['blocking-task'], JSON.stringify(l, null, 1));
   assert.ok(l[0].duration_ms >= 95, `blocked ${l[0].duration_ms} ms`);
 });
+
+// A poll() loop built with -O1 whose type literals sit on pages the program
+// never reads (BPF cannot fault them in: the session reads them from the
+// process), attached: its poll waits are its iterations, as under record.
+bpfTest('a poll() loop of its own attached: iterations from poll, type literals read', {}, async () => {
+  const source = [
+    '#include <looptrace.h>',
+    '#include <poll.h>',
+    '#include <signal.h>',
+    '#include <stdio.h>',
+    '#include <time.h>',
+    '#include <unistd.h>',
+    'static volatile sig_atomic_t go;',
+    'static void on_usr1(int s) { (void)s; go = 1; }',
+    'static void spin(int ms) {',
+    '  struct timespec a, b;',
+    '  clock_gettime(CLOCK_MONOTONIC, &a);',
+    '  do clock_gettime(CLOCK_MONOTONIC, &b);',
+    '  while ((b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);',
+    '}',
+    'static int jobs[30], conn;',
+    '/* 1 MiB from any other data: a page the program itself never faults in */',
+    'static const char job_type[] __attribute__((aligned(1 << 20))) = "poll-job";',
+    'static const char conn_type[] = "never-closed";',
+    'int main(void) {',
+    '  signal(SIGUSR1, on_usr1);',
+    '  printf("ready\\n"); fflush(stdout);',
+    '  for (int i = 0; i < 6000 && !go; i++) usleep(10000);',
+    '  LOOPTRACE_HANDLE_OPEN(&conn, conn_type); /* the planted leak */',
+    '  for (int r = 0; r < 30; r++) {',
+    '    LOOPTRACE_TASK_ENQUEUE(&jobs[r], job_type);',
+    '    poll(NULL, 0, 5);',
+    '    LOOPTRACE_BEGIN(&jobs[r]);',
+    '    spin(r == 15 ? 150 : 1);',
+    '    LOOPTRACE_END(&jobs[r]);',
+    '  }',
+    '  return 0;',
+    '}', ''].join('\n');
+  const src = path.join(tmpdir(), 'poll_loop_attach.c');
+  fs.writeFileSync(src, source);
+  const prog = path.join(tmpdir(), 'poll_loop_attach');
+  const cc = run('cc', ['-g', '-O1', '-I', path.join(SOURCE_DIR, 'probes'), '-o', prog, src]);
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const { child } = await start(prog, []);
+  const db = path.join(tmpdir(), 'poll_loop_attach.db');
+  const session = attachUntilExit(child.pid, db);
+  await go(session, child);
+  const [code, r] = await Promise.all([exited(child), session.done]);
+  assert.strictEqual(code, 0);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const types = sql(db, "SELECT type, count(*) AS n FROM resources WHERE type LIKE 'usdt:%' GROUP BY type ORDER BY type");
+  assert.deepStrictEqual(types, [{ type: 'usdt:never-closed', n: 1 }, { type: 'usdt:poll-job', n: 30 }]);
+  const iterations = sql(db, 'SELECT count(*) AS n FROM iterations')[0].n;
+  assert.ok(iterations >= 29, `${iterations} iterations for 30 polls`);
+  const { findings } = report(db);
+  const blocking = findings.find((f) => f.kind === 'blocking-task');
+  assert.ok(blocking && blocking.duration_ms >= 140, JSON.stringify(findings, null, 1));
+  const leak = findings.find((f) => f.kind === 'leaked-handle');
+  assert.ok(leak, JSON.stringify(findings, null, 1));
+  assert.strictEqual(leak.location.line, source.split('\n').findIndex((l) => l.includes('the planted leak')) + 1);
+});
