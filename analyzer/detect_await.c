@@ -22,6 +22,7 @@
 #include "detectors.h"
 #include "idle_time.h"
 #include "locations.h"
+#include "lookup.h"
 
 #define MIN_WAITS 3
 #define SUGGESTED_CONCURRENCY 4
@@ -42,6 +43,7 @@ struct await {
 	double wait_ms; /* the awaited operation's own wait */
 	unsigned char waited; /* resumed in a later loop iteration than T was made */
 	unsigned char has_prev, x_read;
+	unsigned char dropped; /* while loading: its T or T's creator is missing */
 };
 
 struct run {
@@ -62,14 +64,20 @@ struct runs {
 	size_t n, cap;
 };
 
-static const char awaits_sql[] =
-	"SELECT t.id, t.created_seq, t.created_ns, d.seq, d.begin_ns,"
-	" COALESCE(d.iteration, 0) > COALESCE(c.iteration, 0),"
-	" COALESCE(t.parent_id, 0), COALESCE(t.stack_id, 0), d.pid, d.tid,"
-	" c.depth, COALESCE(c.parent_seq, c.seq)"
-	" FROM dispatches d JOIN promises t ON t.id = d.promise_id"
-	" JOIN dispatches c ON c.seq = t.created_seq"
-	" WHERE d.promise_id IS NOT NULL AND d.depth = 1 ORDER BY d.seq";
+/* The awaits are read in three ordered passes instead of one query that
+ * joined every resumption to its promise T and T's creating dispatch: the
+ * join's two b-tree descents per await (7M of them on a big trace, each a
+ * page read) were most of the detector's time.  Rows kept are the join's:
+ * a resumption whose T, or T's creating dispatch, is missing is dropped. */
+static const char resumptions_sql[] =
+	"SELECT seq, promise_id, begin_ns, iteration, pid, tid FROM dispatches"
+	" WHERE promise_id IS NOT NULL AND depth = 1 ORDER BY seq";
+static const char awaited_sql[] =
+	"SELECT id, created_seq, created_ns, parent_id, stack_id FROM promises WHERE id >= ?1 ORDER BY id";
+static const char creators_sql[] =
+	"SELECT seq, iteration, depth, COALESCE(parent_seq, seq) FROM dispatches WHERE seq >= ?1 ORDER BY seq";
+/* Awaits looked up per pass: bounds the lookup's key arrays. */
+#define LOOKUP_CHUNK (1u << 20)
 
 /* The awaited operation X of an await (its promise, T's parent) is looked
  * up only for the awaits that need it (those that waited, and those of the
@@ -122,10 +130,48 @@ static int resolve_roots(sqlite3 *db, struct await *v, size_t n)
 	return 0;
 }
 
-static int load(sqlite3 *db, struct await **out, size_t *n_out)
+/* A chunk of awaits being completed: v + base is item 0. */
+struct pass {
+	struct await *v;
+	size_t base;
+};
+
+/* T's row: its creation, its parent X and its stack. */
+static int awaited_found(void *ctx, uint32_t item, sqlite3_stmt *row)
+{
+	struct pass *p = ctx;
+	struct await *a = &p->v[p->base + item];
+	if (!row || sqlite3_column_type(row, 1) == SQLITE_NULL) {
+		a->dropped = 1;
+		return 0;
+	}
+	a->cseq = sqlite3_column_int64(row, 1);
+	a->cns = sqlite3_column_int64(row, 2);
+	a->x = sqlite3_column_int64(row, 3);
+	a->tstack = sqlite3_column_int64(row, 4);
+	return 0;
+}
+
+/* The dispatch that created T: whether the loop went round before the
+ * resumption (its iteration, held in croot until now), and the outermost
+ * dispatch around it as far as the row tells. */
+static int creator_found(void *ctx, uint32_t item, sqlite3_stmt *row)
+{
+	struct pass *p = ctx;
+	struct await *a = &p->v[p->base + item];
+	if (!row) {
+		a->dropped = 1;
+		return 0;
+	}
+	a->waited = a->croot > sqlite3_column_int64(row, 1);
+	a->croot = sqlite3_column_int64(row, 2) > 1 ? sqlite3_column_int64(row, 3) : a->cseq;
+	return 0;
+}
+
+static int read_resumptions(sqlite3 *db, struct await **out, size_t *n_out)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, awaits_sql, -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, resumptions_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	struct await *v = NULL;
 	size_t n = 0, cap = 0;
@@ -141,29 +187,78 @@ static int load(sqlite3 *db, struct await **out, size_t *n_out)
 			v = grown;
 		}
 		struct await *a = &v[n++];
-		a->t = sqlite3_column_int64(s, 0);
-		a->cseq = sqlite3_column_int64(s, 1);
-		a->cns = sqlite3_column_int64(s, 2);
-		a->rseq = sqlite3_column_int64(s, 3);
-		a->rns = sqlite3_column_int64(s, 4);
-		a->waited = sqlite3_column_int64(s, 5) != 0;
-		a->x = sqlite3_column_int64(s, 6);
-		a->tstack = sqlite3_column_int64(s, 7);
-		a->pid = sqlite3_column_int64(s, 8);
-		a->tid = sqlite3_column_int64(s, 9);
+		memset(a, 0, sizeof(*a));
+		a->rseq = sqlite3_column_int64(s, 0);
+		a->t = sqlite3_column_int64(s, 1);
+		a->rns = sqlite3_column_int64(s, 2);
+		a->croot = sqlite3_column_int64(s, 3); /* the resumption's iteration, for creator_found */
+		a->pid = sqlite3_column_int64(s, 4);
+		a->tid = sqlite3_column_int64(s, 5);
 		a->next = -1;
-		a->croot = sqlite3_column_int64(s, 10) > 1 ? sqlite3_column_int64(s, 11) : a->cseq;
 		a->xseq = -1;
-		a->xsite = 0;
-		a->x_read = 0;
-		a->wait_ms = 0;
-		a->has_prev = 0;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = -EIO;
 	sqlite3_finalize(s);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Each await's T, then T's creating dispatch, a chunk at a time. */
+static int complete(sqlite3 *db, struct await *v, size_t n)
+{
+	struct lt_lookup l = {0};
+	sqlite3_stmt *awaited = NULL, *creators = NULL;
+	int rc = lt_lookup_reserve(&l, n < LOOKUP_CHUNK ? n : LOOKUP_CHUNK);
+	if (rc == 0 && (sqlite3_prepare_v2(db, awaited_sql, -1, &awaited, NULL) != SQLITE_OK ||
+			sqlite3_prepare_v2(db, creators_sql, -1, &creators, NULL) != SQLITE_OK))
+		rc = -EIO;
+	for (size_t base = 0; base < n && rc == 0; base += LOOKUP_CHUNK) {
+		size_t end = n - base < LOOKUP_CHUNK ? n : base + LOOKUP_CHUNK;
+		struct pass p = {.v = v, .base = base};
+		l.n = 0;
+		for (size_t i = base; i < end; i++) {
+			l.key[l.n] = v[i].t;
+			l.item[l.n++] = (uint32_t)(i - base);
+		}
+		rc = lt_lookup_run(&l, awaited, awaited_found, &p);
+		if (rc != 0)
+			break;
+		l.n = 0;
+		for (size_t i = base; i < end; i++)
+			if (!v[i].dropped) {
+				l.key[l.n] = v[i].cseq;
+				l.item[l.n++] = (uint32_t)(i - base);
+			}
+		rc = lt_lookup_run(&l, creators, creator_found, &p);
+	}
+	sqlite3_finalize(awaited);
+	sqlite3_finalize(creators);
+	lt_lookup_free(&l);
+	return rc;
+}
+
+static int load(sqlite3 *db, struct await **out, size_t *n_out)
+{
+	struct await *v = NULL;
+	size_t n = 0;
+	int rc = read_resumptions(db, &v, &n);
+	if (rc != 0)
+		return rc;
+	rc = complete(db, v, n);
+	size_t kept = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!v[i].dropped)
+			v[kept++] = v[i];
+	n = kept;
 	if (rc == 0)
 		rc = resolve_roots(db, v, n);
+	sqlite3_stmt *s;
 	if (rc == 0 && sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
 		rc = -EIO;
 	if (rc == 0) {
@@ -213,10 +308,13 @@ static void link_chains(struct await *v, size_t n)
 
 static double wait_ms(const struct await *a) { return a->wait_ms; }
 
-/* Each await's wait: the poll time its pending span covered. */
+/* Each await's wait: the poll time its pending span covered.  Only the
+ * awaits that waited are counted (wait_ms reads no other). */
 static void measure_waits(struct await *v, size_t n, const struct lt_polls *p)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (!v[i].waited)
+			continue;
 		double span = (double)(v[i].rns - v[i].cns) / 1e6;
 		double idle = lt_idle_between(p, v[i].pid, v[i].tid, v[i].cns, v[i].rns);
 		v[i].wait_ms = idle >= 0 ? idle : span > 0 ? span : 0;

@@ -63,6 +63,10 @@ static const char index_sql[] =
 	"CREATE INDEX blocking_by_dispatch ON blocking_calls(dispatch_seq);"
 	"CREATE INDEX samples_by_dispatch ON samples(dispatch_seq);";
 
+/* 64 KiB pages: a big trace's tables are read in whole scans, one read
+ * per page. */
+#define LT_STORE_PAGE_SIZE 65536
+
 static int exec_sql(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
@@ -85,12 +89,16 @@ int lt_store_create(const char *path, sqlite3 **db)
 		unlink(path);
 		return -EIO;
 	}
+	/* The page size first: it is fixed by the first write to the file
+	 * (application_id writes the header), and it was: every trace had
+	 * SQLite's default 4 KiB pages, and a scan of a big trace's dispatches
+	 * was 120k reads. */
 	char pragmas[256];
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA application_id=%d; PRAGMA user_version=%d; PRAGMA page_size=65536;"
+		 "PRAGMA page_size=%d; PRAGMA application_id=%d; PRAGMA user_version=%d;"
 		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
 		 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;",
-		 LT_STORE_APP_ID, LT_STORE_VERSION);
+		 LT_STORE_PAGE_SIZE, LT_STORE_APP_ID, LT_STORE_VERSION);
 	if (exec_sql(h, pragmas) != 0 || exec_sql(h, schema_sql) != 0) {
 		sqlite3_close(h);
 		unlink(path);
@@ -264,7 +272,7 @@ static int open_fd(const char *path, int fd, const struct stat *st_, sqlite3 **d
 		sqlite3_close(h);
 		return fail(err, errlen, -EIO, path, "cannot open the database");
 	}
-	if (lt_store_harden(h) != 0) {
+	if (lt_store_harden(h) != 0 || lt_store_read_settings(h) != 0) {
 		sqlite3_close(h);
 		return fail(err, errlen, -EIO, path, "cannot open the database");
 	}

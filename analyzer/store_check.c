@@ -26,11 +26,18 @@ struct column {
 	int64_t min, max; /* INT only */
 };
 
-/* A rule about a whole row: `bad` is an SQL condition true for a bad row. */
+/* A rule about a whole row: `bad` is an SQL condition true for a bad row,
+ * or, when `names` is set instead, the text column `column` must be one of
+ * them (tested in C: an SQL `NOT IN` list is a lookup in a temporary index
+ * per row). */
 struct row_rule {
 	const char *bad;
 	const char *problem;
+	const char *const *names; /* NULL-terminated */
+	const char *column;
 };
+
+#define MAX_RULES 8 /* per table */
 
 struct table {
 	const char *name;
@@ -59,8 +66,8 @@ static const struct column threads_cols[] = {
 	OPT_STR("thread_name"), OPT_STR("exec_path"), OPT_STR("end_reason"), END,
 };
 static const struct row_rule threads_rules[] = {
-	{"end_ns < start_ns", "ends before it starts"},
-	{NULL, NULL},
+	{"end_ns < start_ns", "ends before it starts", NULL, NULL},
+	{NULL, NULL, NULL, NULL},
 };
 
 static const struct column stacks_cols[] = {
@@ -87,13 +94,14 @@ static const struct column dispatches_cols[] = {
 	OPT_ID("trigger_seq"), ID("iteration"), STR("phase"), TIME("begin_ns"), TIME("end_ns"), END,
 };
 /* analyzer/queue.c's names. */
+static const char *const queue_names[] = {"main", "nextTick", "microtask", "timer", "immediate", "io", "close",
+					  "exit", NULL};
+static const char *const phase_names[] = {"main", "timers", "pending", "poll", "check", "close", "exit", NULL};
 static const struct row_rule dispatches_rules[] = {
-	{"queue NOT IN ('main', 'nextTick', 'microtask', 'timer', 'immediate', 'io', 'close', 'exit')",
-	 "queue is not a known queue"},
-	{"phase NOT IN ('main', 'timers', 'pending', 'poll', 'check', 'close', 'exit')",
-	 "phase is not a known loop phase"},
-	{"end_ns < begin_ns", "ends before it begins"},
-	{NULL, NULL},
+	{NULL, "queue is not a known queue", queue_names, "queue"},
+	{NULL, "phase is not a known loop phase", phase_names, "phase"},
+	{"end_ns < begin_ns", "ends before it begins", NULL, NULL},
+	{NULL, NULL, NULL, NULL},
 };
 
 static const struct column output_cols[] = {
@@ -106,9 +114,9 @@ static const struct column iterations_cols[] = {
 	TIME("end_ns"), OPT_INT("timeout_ms"), OPT_INT("events"), END,
 };
 static const struct row_rule iterations_rules[] = {
-	{"end_ns < begin_ns", "ends before it begins"},
-	{"poll_end_ns < poll_begin_ns", "its poll ends before it begins"},
-	{NULL, NULL},
+	{"end_ns < begin_ns", "ends before it begins", NULL, NULL},
+	{"poll_end_ns < poll_begin_ns", "its poll ends before it begins", NULL, NULL},
+	{NULL, NULL, NULL, NULL},
 };
 
 static const struct column rejections_cols[] = {
@@ -121,8 +129,8 @@ static const struct column blocking_cols[] = {
 	END,
 };
 static const struct row_rule span_rules[] = {
-	{"end_ns < begin_ns", "ends before it begins"},
-	{NULL, NULL},
+	{"end_ns < begin_ns", "ends before it begins", NULL, NULL},
+	{NULL, NULL, NULL, NULL},
 };
 
 static const struct column lineage_cols[] = {
@@ -147,7 +155,7 @@ static const struct column stream_gaps_cols[] = {
 
 static const struct column meta_cols[] = {STR("key"), OPT_STR("value"), END};
 
-static const struct row_rule no_rules[] = {{NULL, NULL}};
+static const struct row_rule no_rules[] = {{NULL, NULL, NULL, NULL}};
 
 /* A key column in a message, when it is an integer. */
 #define K(c) "CASE typeof(" c ") WHEN 'integer' THEN " c " ELSE '?' END"
@@ -202,12 +210,27 @@ int lt_store_harden(sqlite3 *db)
 	return ok ? 0 : -EIO;
 }
 
+/* A reader's connection keeps the shared lock it takes at its first read
+ * until it is closed (a trace is read while nothing writes it): without
+ * it every statement took and gave back the lock, looked for a hot journal
+ * and read the header again (fcntl, fstat and pread per statement: 6% of a
+ * report on a big trace, which runs hundreds of thousands of lookups). */
+int lt_store_read_settings(sqlite3 *db)
+{
+	return sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 /* A column's problem, written into why; 0 when its value is fine.  Called
  * before any other sqlite3_column_* on the column, so the type is the one
- * stored (what typeof() says). */
+ * stored (what typeof() says).  One sqlite3_column_value, then the value's
+ * own accessors: each sqlite3_column_* call does the API's bookkeeping
+ * again (two of them per column were a quarter of the check).  The value
+ * is SQLite's "unprotected" kind, which is fine on a connection only this
+ * thread uses. */
 static int column_problem(sqlite3_stmt *s, int i, const struct column *c, char *why, size_t n)
 {
-	int type = sqlite3_column_type(s, i);
+	sqlite3_value *value = sqlite3_column_value(s, i);
+	int type = sqlite3_value_type(value);
 	if (type == SQLITE_NULL) {
 		if (c->nullable)
 			return 0;
@@ -225,11 +248,32 @@ static int column_problem(sqlite3_stmt *s, int i, const struct column *c, char *
 		return 1;
 	}
 	int64_t min = c->kind == NS ? 0 : c->min, max = c->kind == NS ? LT_CHECK_MAX_NS : c->max;
-	int64_t v = sqlite3_column_int64(s, i);
+	int64_t v = sqlite3_value_int64(value);
 	if (v >= min && v <= max)
 		return 0;
 	snprintf(why, n, "%s %lld is out of range", c->name, (long long)v);
 	return 1;
+}
+
+/* Whether the text value is one of names (compared as SQL does: every
+ * byte, NULs too). */
+static int is_one_of(sqlite3_value *value, const char *const *names)
+{
+	const unsigned char *text = sqlite3_value_text(value);
+	size_t len = (size_t)sqlite3_value_bytes(value);
+	for (; *names; names++)
+		if (text && strlen(*names) == len && memcmp(*names, text, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The index of the column called name, or -1. */
+static int column_index(const struct table *t, const char *name)
+{
+	for (int i = 0; t->columns[i].name; i++)
+		if (!strcmp(t->columns[i].name, name))
+			return i;
+	return -1;
 }
 
 /* One scan of a table: the first bad row and what is wrong with it.  The
@@ -244,8 +288,11 @@ static int check_table(sqlite3 *db, const struct table *t, int64_t lo, int64_t h
 	add(&q, "SELECT ");
 	for (const struct column *c = t->columns; c->name; c++, ncols++)
 		add(&q, "%s\"%s\"", c == t->columns ? "" : ", ", c->name);
-	for (const struct row_rule *r = t->rules; r->bad; r++)
-		add(&q, ", CASE WHEN %s THEN 1 END", r->bad);
+	for (const struct row_rule *r = t->rules; r->problem; r++)
+		if (r->bad)
+			add(&q, ", CASE WHEN %s THEN 1 END", r->bad);
+		else
+			add(&q, ", NULL");
 	add(&q, ", %s FROM \"%s\"", t->row, t->name);
 	if (lo <= hi)
 		add(&q, " WHERE rowid BETWEEN %lld AND %lld", (long long)lo, (long long)hi);
@@ -258,9 +305,9 @@ static int check_table(sqlite3 *db, const struct table *t, int64_t lo, int64_t h
 		snprintf(err, errlen, "%s: %s", t->name, sqlite3_errmsg(db));
 		return -EIO;
 	}
-	int nrules = 0;
-	while (t->rules[nrules].bad)
-		nrules++;
+	int nrules = 0, name_column[MAX_RULES];
+	for (; t->rules[nrules].problem && nrules < MAX_RULES; nrules++)
+		name_column[nrules] = t->rules[nrules].names ? column_index(t, t->rules[nrules].column) : -1;
 	int rc, ret = 0;
 	char why[256];
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -268,7 +315,8 @@ static int check_table(sqlite3 *db, const struct table *t, int64_t lo, int64_t h
 		for (int i = 0; i < ncols && !bad; i++)
 			bad = column_problem(s, i, &t->columns[i], why, sizeof(why));
 		for (int r = 0; r < nrules && !bad; r++)
-			if (sqlite3_column_type(s, ncols + r) != SQLITE_NULL) {
+			if (name_column[r] >= 0 ? !is_one_of(sqlite3_column_value(s, name_column[r]), t->rules[r].names)
+						: sqlite3_value_type(sqlite3_column_value(s, ncols + r)) != SQLITE_NULL) {
 				snprintf(why, sizeof(why), "%s", t->rules[r].problem);
 				bad = 1;
 			}
@@ -351,7 +399,7 @@ static void *worker(void *arg)
 	sqlite3 *db = NULL;
 	int open_rc = sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (open_rc == SQLITE_OK)
-		open_rc = lt_store_harden(db) == 0 ? SQLITE_OK : SQLITE_ERROR;
+		open_rc = lt_store_harden(db) == 0 && lt_store_read_settings(db) == 0 ? SQLITE_OK : SQLITE_ERROR;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next < p->n && !p->failed ? p->next++ : p->n;

@@ -39,6 +39,11 @@
  * Returns 0 or -EIO. */
 int lt_store_harden(sqlite3 *db);
 
+/* Settings of a connection that only reads a finished trace: the shared
+ * lock is kept from the first read until the connection closes.  Returns
+ * 0 or -EIO. */
+int lt_store_read_settings(sqlite3 *db);
+
 /* Check every value.  Returns 0, or -EINVAL with "TABLE row N: problem" (no newline) in err;
  * -EIO when the trace could not be read (SQLite's message in err).
  * `again` (may be NULL) names the same file for the check's threads to

@@ -185,6 +185,23 @@ static void created_private(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* The page size is set before anything writes the file (it is fixed by
+ * the first write): big traces are read in whole-table scans, a read per
+ * page. */
+static void created_with_big_pages(void **state)
+{
+	(void)state;
+	make_trace(1);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 65536);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 static void create_refuses_a_link(void **state)
 {
 	(void)state;
@@ -280,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(damaged_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(directory_is_not_a_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(created_with_big_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(create_refuses_a_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(column_values_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(fifo_is_not_opened, setup, teardown),
