@@ -3,27 +3,14 @@
  */
 #include "elf_symbols.h"
 
+#include "elf_image.h"
+
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-struct image {
-	const unsigned char *base;
-	size_t size;
-	const Elf64_Ehdr *eh;
-};
-
-static int in_file(const struct image *im, uint64_t off, uint64_t len)
-{
-	return off <= im->size && len <= im->size - off;
-}
 
 /* Virtual address -> file offset through the loadable segments. */
-static uint64_t file_offset(const struct image *im, uint64_t vaddr)
+static uint64_t file_offset(const struct lt_elf_image *im, uint64_t vaddr)
 {
 	const Elf64_Ehdr *eh = im->eh;
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
@@ -35,16 +22,16 @@ static uint64_t file_offset(const struct image *im, uint64_t vaddr)
 	return 0;
 }
 
-static void scan_table(const struct image *im, const Elf64_Shdr *symtab, const char *const *names,
+static void scan_table(const struct lt_elf_image *im, const Elf64_Shdr *symtab, const char *const *names,
 		       const size_t *lens, size_t n, uint64_t *offsets, int *found)
 {
 	const Elf64_Ehdr *eh = im->eh;
 	if (symtab->sh_entsize != sizeof(Elf64_Sym) || symtab->sh_link >= eh->e_shnum ||
-	    !in_file(im, symtab->sh_offset, symtab->sh_size))
+	    !lt_elf_in_file(im, symtab->sh_offset, symtab->sh_size))
 		return;
 	const Elf64_Shdr *strtab =
 		(const Elf64_Shdr *)(im->base + eh->e_shoff + (uint64_t)symtab->sh_link * eh->e_shentsize);
-	if (!in_file(im, strtab->sh_offset, strtab->sh_size) || strtab->sh_size == 0)
+	if (!lt_elf_in_file(im, strtab->sh_offset, strtab->sh_size) || strtab->sh_size == 0)
 		return;
 	const char *strs = (const char *)im->base + strtab->sh_offset;
 	const Elf64_Sym *syms = (const Elf64_Sym *)(im->base + symtab->sh_offset);
@@ -78,30 +65,11 @@ int lt_elf_find_functions(const char *path, const char *const *names, size_t n, 
 		return -E2BIG;
 	for (size_t i = 0; i < n; i++)
 		lens[i] = strlen(names[i]);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = -ENOEXEC;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(Elf64_Ehdr))
-		goto close_fd;
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		goto close_fd;
-	}
-	struct image im = {map, (size_t)st.st_size, map};
+	struct lt_elf_image im;
+	int rc = lt_elf_image_open(path, &im);
+	if (rc != 0)
+		return rc;
 	const Elf64_Ehdr *eh = im.eh;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    !in_file(&im, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) ||
-	    !in_file(&im, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-		goto unmap;
 	int found = 0;
 	/* .symtab first: it has the static functions .dynsym lacks. */
 	for (unsigned pass = 0; pass < 2; pass++)
@@ -110,10 +78,6 @@ int lt_elf_find_functions(const char *path, const char *const *names, size_t n, 
 			if (sh->sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM))
 				scan_table(&im, sh, names, lens, n, offsets, &found);
 		}
-	rc = found;
-unmap:
-	munmap(map, (size_t)st.st_size);
-close_fd:
-	close(fd);
-	return rc;
+	lt_elf_image_close(&im);
+	return found;
 }

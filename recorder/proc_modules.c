@@ -4,6 +4,8 @@
  */
 #include "proc_modules.h"
 
+#include "elf_image.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -81,65 +83,14 @@ uint64_t lt_proc_module_file_offset(const struct lt_proc_module *m, uint64_t add
 
 /* --- ELF files --- */
 
-struct image {
-	const unsigned char *base;
-	size_t size;
-	const Elf64_Ehdr *eh;
-};
-
-static int in_file(const struct image *im, uint64_t off, uint64_t len)
-{
-	return off <= im->size && len <= im->size - off;
-}
-
-/* Map a 64-bit little-endian ELF file and check its tables fit. */
-static int image_open(const char *path, struct image *im)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = -ENOEXEC;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(Elf64_Ehdr))
-		goto close_fd;
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		goto close_fd;
-	}
-	*im = (struct image){map, (size_t)st.st_size, map};
-	const Elf64_Ehdr *eh = im->eh;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    !in_file(im, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) ||
-	    !in_file(im, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr))) {
-		munmap(map, (size_t)st.st_size);
-		goto close_fd;
-	}
-	rc = 0;
-close_fd:
-	close(fd);
-	return rc;
-}
-
-static void image_close(struct image *im)
-{
-	munmap((void *)im->base, im->size);
-}
-
 uint64_t lt_proc_module_link_address(const struct lt_proc_modules *mods, struct lt_proc_module *m, uint64_t addr)
 {
 	if (!m->bias_known) {
 		char path[PATH_MAX + 64];
-		struct image im;
+		struct lt_elf_image im;
 		lt_proc_module_open_path(mods, m, path, sizeof(path));
 		m->bias_known = -1;
-		if (image_open(path, &im) == 0) {
+		if (lt_elf_image_open(path, &im) == 0) {
 			/* the loadable segment holding the mapping's first byte */
 			for (unsigned i = 0; i < im.eh->e_phnum; i++) {
 				const Elf64_Phdr *ph = (const Elf64_Phdr *)(im.base + im.eh->e_phoff +
@@ -151,7 +102,7 @@ uint64_t lt_proc_module_link_address(const struct lt_proc_modules *mods, struct 
 					break;
 				}
 			}
-			image_close(&im);
+			lt_elf_image_close(&im);
 		}
 	}
 	return m->bias_known == 1 ? addr - m->bias : 0;
@@ -162,9 +113,9 @@ static size_t align4(size_t n) { return (n + 3u) & ~(size_t)3u; }
 /* Whether one SHT_NOTE section holds a stapsdt note of `provider`: each
  * note's descriptor is three addresses (pc, base, semaphore) then the
  * provider, name and argument strings. */
-static int notes_have_provider(const struct image *im, const Elf64_Shdr *sh, const char *provider)
+static int notes_have_provider(const struct lt_elf_image *im, const Elf64_Shdr *sh, const char *provider)
 {
-	if (!in_file(im, sh->sh_offset, sh->sh_size))
+	if (!lt_elf_in_file(im, sh->sh_offset, sh->sh_size))
 		return 0;
 	const unsigned char *p = im->base + sh->sh_offset, *end = p + sh->sh_size;
 	size_t plen = strlen(provider);
@@ -185,8 +136,8 @@ static int notes_have_provider(const struct image *im, const Elf64_Shdr *sh, con
 
 int lt_elf_has_usdt_provider(const char *path, const char *provider)
 {
-	struct image im;
-	int rc = image_open(path, &im);
+	struct lt_elf_image im;
+	int rc = lt_elf_image_open(path, &im);
 	if (rc != 0)
 		return rc;
 	const Elf64_Ehdr *eh = im.eh;
@@ -197,12 +148,12 @@ int lt_elf_has_usdt_provider(const char *path, const char *provider)
 		const Elf64_Shdr *sh = (const Elf64_Shdr *)(im.base + eh->e_shoff + (uint64_t)i * sizeof(Elf64_Shdr));
 		static const char want[] = ".note.stapsdt";
 		if (sh->sh_type != SHT_NOTE || sh->sh_name >= names->sh_size ||
-		    !in_file(&im, names->sh_offset + sh->sh_name, sizeof(want)) ||
+		    !lt_elf_in_file(&im, names->sh_offset + sh->sh_name, sizeof(want)) ||
 		    memcmp(im.base + names->sh_offset + sh->sh_name, want, sizeof(want)) != 0)
 			continue;
 		found = notes_have_provider(&im, sh, provider);
 	}
-	image_close(&im);
+	lt_elf_image_close(&im);
 	return found;
 }
 

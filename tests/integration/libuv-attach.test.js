@@ -16,30 +16,9 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { SOURCE_DIR, LOOPTRACE, looptrace, run, sql, tmpdir } = require('./lib');
 
-const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
+const { buildExample, buildSource, lineOf, report, loud } = require('./c_programs');
 
-function build(name, extra = []) {
-  const out = path.join(tmpdir(), name);
-  const r = run('cc', ['-g', '-O0', '-I', path.join(SOURCE_DIR, 'probes'), '-o', out,
-    path.join(EXAMPLES, `${name}.c`), ...extra]);
-  assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, systemtap-sdt-dev: scripts/setup.sh): ${r.stderr}`);
-  return out;
-}
-
-function lineOf(file, text) {
-  const lines = fs.readFileSync(path.join(EXAMPLES, file), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `${text} in ${file}`);
-  return i + 1;
-}
-
-function report(db) {
-  const r = looptrace(['report', '--format', 'json', db]);
-  assert.strictEqual(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
-const loud = (findings) => findings.filter((f) => f.severity !== 'info');
+const build = (name, libs = []) => buildExample(name, { libs });
 
 // Start a program; resolves with it once its first stdout line is out.
 function start(cmd, args) {
@@ -339,11 +318,7 @@ bpfTest('a poll() loop of its own attached: iterations from poll, type literals 
     '  }',
     '  return 0;',
     '}', ''].join('\n');
-  const src = path.join(tmpdir(), 'poll_loop_attach.c');
-  fs.writeFileSync(src, source);
-  const prog = path.join(tmpdir(), 'poll_loop_attach');
-  const cc = run('cc', ['-g', '-O1', '-I', path.join(SOURCE_DIR, 'probes'), '-o', prog, src]);
-  assert.strictEqual(cc.status, 0, cc.stderr);
+  const { out: prog } = buildSource('poll_loop_attach', source);
   const { child } = await start(prog, []);
   const db = path.join(tmpdir(), 'poll_loop_attach.db');
   const session = attachUntilExit(child.pid, db);

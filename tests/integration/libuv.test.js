@@ -8,30 +8,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { SOURCE_DIR, run, record, looptrace, replayJson, sql, tmpdir } = require('./lib');
 
-const EXAMPLES = path.join(SOURCE_DIR, 'examples/c');
+const { EXAMPLES, buildExample, buildSource, lineOf, report, loud } = require('./c_programs');
 
-function build(name, flags = ['-O0']) {
-  const out = path.join(tmpdir(), name);
-  const r = run('cc', ['-g', ...flags, '-o', out, path.join(EXAMPLES, `${name}.c`), '-luv']);
-  assert.strictEqual(r.status, 0, `cc ${name}.c (libuv1-dev, scripts/setup.sh): ${r.stderr}`);
-  return out;
-}
-
-// The 1-based line of the first line of examples/c/FILE holding `text`.
-function lineOf(file, text) {
-  const lines = fs.readFileSync(path.join(EXAMPLES, file), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `${text} in ${file}`);
-  return i + 1;
-}
-
-function report(db) {
-  const r = looptrace(['report', '--format', 'json', db]);
-  assert.strictEqual(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
-const loud = (findings) => findings.filter((f) => f.severity !== 'info');
+const build = (name, flags) => buildExample(name, flags ? { flags } : {});
 
 test('uv_defects: the blocking timer callback and the leaked timer, at their lines', () => {
   const prog = build('uv_defects');
@@ -315,18 +294,7 @@ test('neovim: a luv timer script in nvim --headless', { skip: !hasFile('/usr/bin
   assert.ok(iterations >= 5, `${iterations} loop iterations for 5 timer runs`);
 });
 
-// A program written here, built with -O1 (a typical optimised build, no frame
-// pointers): a poll() loop of its own told through the probe API.
-function buildInline(name, source, libs = []) {
-  const dir = tmpdir();
-  const src = path.join(dir, `${name}.c`);
-  fs.writeFileSync(src, source);
-  const out = path.join(dir, name);
-  const r = run('cc', ['-g', '-O1', '-I', path.join(SOURCE_DIR, 'probes'), '-o', out, src, ...libs]);
-  assert.strictEqual(r.status, 0, `cc ${name}.c: ${r.stderr}`);
-  return { out, src };
-}
-
+// Programs written here (buildSource: -O1, no frame pointers).
 test('a poll() loop of its own: iterations, lag, and the sampled line of a slow job', () => {
   const source = [
     '#include <looptrace.h>',
@@ -351,7 +319,7 @@ test('a poll() loop of its own: iterations, lag, and the sampled line of a slow 
     '  printf("ran 30 jobs\\n");',
     '  return 0;',
     '}', ''].join('\n');
-  const { out, src } = buildInline('poll_loop', source);
+  const { out, src } = buildSource('poll_loop', source);
   const r = record([out]);
   assert.strictEqual(r.status, 0, r.stderr);
   assert.match(r.stdout, /ran 30 jobs/);
@@ -400,7 +368,7 @@ test('a program that profiles itself with SIGPROF keeps it: the sampler stays of
     '  printf("profiled %s\\n", hits > 0 ? "yes" : "no");',
     '  return 0;',
     '}', ''].join('\n');
-  const { out } = buildInline('self_profiling', source, ['-luv']);
+  const { out } = buildSource('self_profiling', source, ['-luv']);
   const r = record([out]);
   assert.strictEqual(r.status, 0, r.stderr);
   assert.match(r.stdout, /profiled yes/);
