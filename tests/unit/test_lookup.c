@@ -35,7 +35,10 @@ static int found(void *ctx, uint32_t item, sqlite3_stmt *row)
 	return 0;
 }
 
-/* A table holding the keys `present` with value key * 10 + 1. */
+/* The value stored with key k: k * 10 + 1, wrapping (the wide keys). */
+static int64_t value_of(int64_t k) { return (int64_t)((uint64_t)k * 10u + 1u); }
+
+/* A table holding the keys `present` with value value_of(key). */
 static sqlite3 *table_of(const int64_t *present, size_t n)
 {
 	sqlite3 *db;
@@ -46,7 +49,7 @@ static sqlite3 *table_of(const int64_t *present, size_t n)
 	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?, ?)", -1, &s, NULL), SQLITE_OK);
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(s, 1, present[i]);
-		sqlite3_bind_int64(s, 2, present[i] * 10 + 1);
+		sqlite3_bind_int64(s, 2, value_of(present[i]));
 		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 		sqlite3_reset(s);
 	}
@@ -75,7 +78,7 @@ static void check(const int64_t *present, size_t np, const int64_t *keys, size_t
 		for (size_t j = 0; j < np; j++)
 			there |= present[j] == keys[i];
 		assert_int_equal(seen.calls[i], 1);
-		assert_int_equal(seen.value[i], there ? keys[i] * 10 + 1 : -1);
+		assert_int_equal(seen.value[i], there ? value_of(keys[i]) : -1);
 	}
 	assert_true(seen.in_order);
 	free(seen.value);
@@ -135,7 +138,7 @@ static void many_keys(void **state)
 		int64_t k = keys[i];
 		int there = k >= 100000 && (k - 100000) % 7 == 0 && (k - 100000) / 7 < N;
 		assert_int_equal(seen.calls[i], 1);
-		assert_int_equal(seen.value[i], there ? k * 10 + 1 : -1);
+		assert_int_equal(seen.value[i], there ? value_of(k) : -1);
 	}
 	assert_true(seen.in_order);
 	free(seen.value);
