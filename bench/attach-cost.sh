@@ -22,8 +22,6 @@ source "$(dirname "$0")/lib.sh"
 app=${APP:-fastify}
 cycles=${CYCLES:-5}
 window=${WINDOW:-3}
-node24="$root/tests/node-versions/node_modules/node24/bin/node"
-if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$node24; else nodebin=$(command -v node); fi
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "attach-cost.sh: attach needs root" >&2; exit 2; }
 [ "${HITS:-0}" = 0 ] || command -v bpftool >/dev/null || { echo "HITS=1 needs bpftool" >&2; exit 2; }

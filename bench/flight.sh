@@ -6,7 +6,8 @@
 # then the dumps (trigger, window) and what `report` found in the lag dump.
 #
 #   bench/flight.sh [MINUTES] [express|fastify] [SIZE]
-#   (MINUTES may be a fraction: 0.5 for 30 s)
+#   (MINUTES may be a fraction: 0.5 for 30 s; NODE: the node binary, default
+#   Node 24 of tests/node-versions)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
@@ -26,7 +27,7 @@ trap 'kill $rec_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 FLIGHT_SPIKE_AT=$((secs / 2)) "$looptrace" record --ring "$size" --trigger-lag 200ms -o "$work/flight.db" -- \
-  node "$root/bench/flight-app.js" "$app" > "$work/port" 2> "$work/record.err" &
+  "$nodebin" "$root/bench/flight-app.js" "$app" > "$work/port" 2> "$work/record.err" &
 rec_pid=$!
 port=""
 for _ in $(seq 300); do

@@ -10,6 +10,12 @@ looptrace=${LOOPTRACE:-$root/build/looptrace}
 command -v node >/dev/null || { echo "node is needed" >&2; exit 2; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)" >&2; exit 2; }
 
+# The node the benchmarks run: NODE, else Node 24 of tests/node-versions
+# (scripts/setup.sh installs it), else the node on PATH.
+node24="$root/tests/node-versions/node_modules/node24/bin/node"
+if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$node24; else nodebin=$(command -v node); fi
+[ -x "$nodebin" ] || { echo "NODE=$nodebin is not an executable" >&2; exit 2; }
+
 # median of the numbers given as arguments (anything not a number is skipped)
 median() {
   printf '%s\n' "$@" | awk '$1 ~ /^[0-9]+(\.[0-9]+)?$/' | sort -g |

@@ -34,9 +34,6 @@ connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
 stop_timeout=${STOP_TIMEOUT:-60}
 read -r -a apps <<< "${APPS:-express fastify}"
-node24="$root/tests/node-versions/node_modules/node24/bin/node"
-if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$node24; else nodebin=$(command -v node); fi
-[ -x "$nodebin" ] || { echo "NODE=$nodebin is not an executable" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
 [ -z "${BASELINE:-}" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 2; }
 [ -z "${ATTACH_BASELINE:-}" ] || [ -x "$ATTACH_BASELINE" ] || { echo "ATTACH_BASELINE=$ATTACH_BASELINE is not an executable" >&2; exit 2; }

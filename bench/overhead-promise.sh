@@ -30,9 +30,6 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-node24="$root/tests/node-versions/node_modules/node24/bin/node"
-if [ -n "${NODE:-}" ]; then nodebin=$NODE; elif [ -x "$node24" ]; then nodebin=$node24; else nodebin=$(command -v node); fi
-[ -x "$nodebin" ] || { echo "NODE=$nodebin is not an executable" >&2; exit 2; }
 [ -z "${BASELINE:-}" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 2; }
 echo "promise-micro.js, $iterations iterations, $rounds rounds, node $("$nodebin" --version) ($nodebin), load: $(uptime | sed 's/.*load average: //')"
 

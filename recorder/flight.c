@@ -28,6 +28,8 @@ struct stream {
 	uint64_t js_base;          /* LT_JS_START's time: the base of rel64 times */
 	uint64_t poll_exit_ns;     /* out of epoll since (0: in it, or unknown) */
 	uint64_t evicted_to_ns;    /* records before this were evicted */
+	uint32_t server_types[8];  /* string ids naming a listening handle's type */
+	unsigned n_server_types;
 	int closed;                /* lt_flight_close_stream: hdr and tail below */
 	struct lt_file_header hdr;
 	uint32_t *last;            /* the unfinished chunk at the close */
@@ -122,6 +124,38 @@ static int set_trigger(struct lt_flight *f, enum lt_flight_trigger t, uint64_t n
 	return 1;
 }
 
+/* The agent names a resource's type by a string id: remember the ids of
+ * the types a listening service has (a server socket or pipe, a UDP
+ * socket), whose creation records are kept past their chunk (evict). */
+static void note_server_type(struct stream *s, const uint32_t *p, size_t w)
+{
+	static const char *const names[] = {"TCPSERVERWRAP", "PIPESERVERWRAP", "UDPWRAP"};
+	if (w < 3 || s->n_server_types == sizeof(s->server_types) / sizeof(s->server_types[0]))
+		return;
+	size_t len = p[2];
+	if (len > (w - 3) * 4u)
+		return;
+	const char *text = (const char *)(p + 3);
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (len == strlen(names[k]) && !memcmp(text, names[k], len)) {
+			s->server_types[s->n_server_types++] = p[1];
+			return;
+		}
+}
+
+/* A resource record of a listening handle: the service's server socket is
+ * made once at start-up, and a window without it would read as a batch run
+ * (nothing listens), not as a service whose loop lagged. */
+static int is_server_handle(const struct stream *s, const uint32_t *p, size_t w)
+{
+	if (lt_record_kind(p[0]) != LT_R_INIT || w < 4)
+		return 0;
+	for (unsigned k = 0; k < s->n_server_types; k++)
+		if (p[3] == s->server_types[k])
+			return 1;
+	return 0;
+}
+
 void lt_flight_scan(struct lt_flight *f, size_t i, const uint32_t *p, size_t n)
 {
 	if (i >= f->n)
@@ -131,6 +165,9 @@ void lt_flight_scan(struct lt_flight *f, size_t i, const uint32_t *p, size_t n)
 	for (; (w = record_len(p, n)) != 0; p += w, n -= w) {
 		unsigned kind = lt_record_kind(p[0]);
 		switch (kind) {
+		case LT_STRING:
+			note_server_type(s, p, w);
+			break;
 		case LT_POLL_EXIT:
 			if (w >= 3)
 				s->last_ns = s->poll_exit_ns = ts64(p + 1);
@@ -206,7 +243,7 @@ static void evict(struct lt_flight *f, struct stream *s)
 	const uint32_t *p = c->w;
 	size_t n = LT_CHUNK_WORDS, w;
 	for (; (w = record_len(p, n)) != 0; p += w, n -= w)
-		if (is_definition(lt_record_kind(p[0])))
+		if (is_definition(lt_record_kind(p[0])) || is_server_handle(s, p, w))
 			pin(f, s, p, w);
 	if (c->last_ns > s->evicted_to_ns)
 		s->evicted_to_ns = c->last_ns;

@@ -78,7 +78,7 @@ static void handle_record(struct lt_importer *im, struct lt_stream *s, const uin
 	if (ts < im->window_from_ns && !is_definition(kind)) {
 		s->last_ts = ts; /* coarse times widen against it */
 		if (kind == LT_R_INIT)
-			lt_on_r_init_before_window(im, s, r);
+			lt_on_r_init_before_window(im, s, r, ts);
 		track_before_window(s, kind, r);
 		return;
 	}

@@ -22,7 +22,8 @@ void lt_on_r_update(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 
 /* An LT_R_INIT before a flight recorder's window: its type, queue and
  * site are remembered for its callbacks in the window; it gets no row (its
- * life is not in the trace). */
-void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r);
+ * life is not in the trace), except a listening handle's (a server socket:
+ * the process is a service), which gets its row at its own time ts. */
+void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts);
 
 #endif

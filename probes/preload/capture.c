@@ -2,6 +2,8 @@
  * capture.c — per-thread capture logs backed by shared file mappings.
  */
 #include "capture.h"
+#include "helper_thread.h"
+#include "page_warmer.h"
 #include "state.h"
 
 #include <dlfcn.h>
@@ -44,6 +46,7 @@ struct lt_log {
 	uint32_t *ring;       /* `slots` chunk slots */
 	uint32_t *scratch;    /* one private chunk, mapped at the first gap */
 	uint32_t chunk;       /* index of the chunk being written */
+	uint32_t populated;   /* slots handed to the page warmer (first pass) */
 	uint32_t next_string;
 	uint64_t busy_since; /* see looptrace_log_busy_since */
 	struct lt_log *next_log; /* every log of the process, for the exit count */
@@ -229,6 +232,23 @@ static void count_dropped(struct lt_log *log, uint32_t words)
 	g->end_ns = now;
 }
 
+/* Have the pages of the slots up to the one after `chunk` touched (by the
+ * page warmer's thread) before this thread writes there: a first write to a
+ * page of the ring costs 5-15 us on a paravirtualized VM, and the 8192 pages
+ * of a 32 MiB ring were more than the whole untraced run of the promise
+ * microbench.  Only the first pass of the ring needs it; a thread that
+ * writes a few records warms two slots, not eight. */
+static void warm_ahead(struct lt_log *log, uint32_t chunk)
+{
+	uint32_t want = chunk + 2 < log->slots ? chunk + 2 : log->slots;
+	if (log->populated >= want)
+		return;
+	char *from = (char *)slot_of(log, log->populated);
+	size_t bytes = (size_t)(want - log->populated) * CHUNK_BYTES;
+	log->populated = want;
+	lt_warm_pages(from, bytes);
+}
+
 /* Map the scratch chunk (private memory: it never touches the ring file). */
 static int scratch_ready(struct lt_log *log)
 {
@@ -276,8 +296,10 @@ LT_EXPORT int looptrace_log_advance(struct lt_log *log, uint32_t words)
 	__atomic_store_n(&log->hdr->ring_written, log->chunk + 1, __ATOMIC_RELEASE);
 	uint32_t why = wait_for_slot(log, log->chunk + 1);
 	log->chunk++;
-	if (why == 0)
+	if (why == 0) {
+		warm_ahead(log, log->chunk);
 		return 0;
+	}
 	if (scratch_ready(log) != 0) {
 		log->disabled = 1;
 		log->hdr->flags |= LT_FILE_LOST;
@@ -309,26 +331,6 @@ static void *clock_main(void *arg)
 		syscall(SYS_nanosleep, &period, NULL);
 	}
 	return NULL;
-}
-
-LT_EXPORT int looptrace_helper_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t thread;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	/* A helper must not trace itself or take signals the program relies on. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	/* The real pthread_create: the thread is ours, not the program's. */
-	__typeof__(pthread_create) *create =
-		(__typeof__(pthread_create) *)dlsym(RTLD_NEXT, "pthread_create");
-	int rc = create ? create(&thread, &attr, fn, arg) : ENOSYS;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return rc;
 }
 
 LT_EXPORT const volatile uint32_t *looptrace_coarse_clock(void)
@@ -417,6 +419,8 @@ static int ring_create(struct lt_log *log, const char *dir, uint32_t slots, pid_
 	log->slots = slots;
 	log->map_bytes = bytes;
 	log->fd = fd;
+	log->populated = 0;
+	warm_ahead(log, 0);
 	return 0;
 
 close_fd:
@@ -542,6 +546,7 @@ void lt_capture_after_fork_child(void)
 	 * first use.  The clock thread did not survive the fork. */
 	tls_log = NULL;
 	atomic_store(&clock_state, 0);
+	lt_warm_after_fork_child();
 }
 
 void lt_capture_at_exit(void)

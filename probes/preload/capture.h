@@ -65,9 +65,7 @@ uint64_t looptrace_now_ns(void);
 uint64_t *looptrace_log_busy_since(struct lt_log *log);
 void lt_capture_set_busy(struct lt_log *log, uint64_t since);
 
-/* Start a detached helper thread of ours (not the program's: no lineage
- * record, every signal blocked, small stack).  Returns 0 or an errno. */
-int looptrace_helper_thread(void *(*fn)(void *), void *arg);
+/* looptrace_helper_thread: see helper_thread.h. */
 
 /* --- C-side record writing (used by the interposers) --- */
 

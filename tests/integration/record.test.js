@@ -337,9 +337,10 @@ setTimeout(function poolLoop() {
   // sampled too, which is right but not what this test is about.
   // Every sample lies after the three waits (each times out after 200 ms:
   // at least 600 ms into the callback), in the 150 ms spin: none while the
-  // worker waited.  Its innermost frame is spin, or poolLoop itself for a
-  // profiler tick in poolLoop's own code between the wait and the spin
-  // (shown at poolLoop's most-hit line, as V8 keeps no line per sample).
+  // worker waited.  Most are in spin; a profiler tick may also land in
+  // poolLoop's own code between the wait and the spin, or, at load, in the
+  // timers' code just after poolLoop returned: what the test is about is
+  // when they fall, not their innermost frame.
   const rows = sql(r.db, `SELECT t.thread_name, st.function, (s.ts_ns - d.begin_ns) / 1e6 AS at_ms FROM samples s
     JOIN threads t ON t.pid = s.pid AND t.tid = s.tid
     JOIN stacks st ON st.stack_id = s.stack_id AND st.depth = 0
@@ -347,6 +348,5 @@ setTimeout(function poolLoop() {
   assert.ok(rows.some((x) => x.thread_name === 'worker 1' && x.function === 'spin'), JSON.stringify(rows));
   for (const x of rows) {
     assert.ok(x.at_ms >= 595, `a sample ${x.at_ms} ms into the callback, while the worker waited: ${JSON.stringify(rows)}`);
-    assert.ok(['spin', 'poolLoop'].includes(x.function), JSON.stringify(rows));
   }
 });
