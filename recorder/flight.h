@@ -14,8 +14,9 @@
  * record, across threads) while more than limit_bytes are kept, and, with
  * window_ns, once their last record is older than the window.  The records
  * later ones refer to (strings, stacks, process and thread starts, JS start,
- * sampling mode) are copied out of an evicted chunk into the thread's
- * "pinned" records, which count against limit_bytes too and may use at most
+ * sampling mode) and the creation records of listening sockets (a
+ * service's server, made long before the window) are copied out of an
+ * evicted chunk into the thread's "pinned" records, which count against limit_bytes too and may use at most
  * a quarter of it (beyond, they are dropped and counted).
  *
  * A dump writes each thread as a flat capture file (probes/wire.h): the

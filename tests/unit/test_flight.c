@@ -230,6 +230,64 @@ static void size_evicts_oldest_and_pins_definitions(void **state)
 	lt_flight_free(f);
 }
 
+/* A listening socket's creation outlives its chunk; other resources' do not. */
+static void evicted_server_sockets_are_pinned(void **state)
+{
+	(void)state;
+	struct lt_flight *f = flight(4 * MIB + 64 * 1024, 0, 0);
+	struct chunk c;
+	chunk_new(&c);
+	put_string(&c, 7, "TCPSERVERWRAP");
+	put_string(&c, 8, "Timeout");
+	put_string(&c, 9, "TCPSERVERWRAPX"); /* not the name: no prefix match */
+	for (uint32_t type = 7; type <= 9; type++) {
+		uint32_t *r = put(&c, LT_R_INIT, 0, 9);
+		r[1] = 40 + type; /* async id */
+		r[3] = type;
+	}
+	put_ts(&c, LT_POLL_EXIT, 1000000000u);
+	pad_out(&c);
+	lt_flight_scan(f, 0, c.w, c.n);
+	assert_int_equal(lt_flight_keep(f, 0, c.w), 0);
+	free(c.w);
+	keep_chunk(f, 2); /* evicts the first chunk */
+	struct lt_flight_stats st;
+	lt_flight_stats(f, &st);
+	assert_int_equal(st.evicted_chunks, 1);
+
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir());
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	struct lt_file_header h = {0};
+	memcpy(h.magic, LT_MAGIC, sizeof(h.magic));
+	h.version = LT_WIRE_VERSION;
+	h.header_bytes = LT_HEADER_BYTES;
+	h.chunk_words = LT_CHUNK_WORDS;
+	h.pid = h.tid = 10;
+	unlinkat(dfd, "10-10-srv.ltr", 0);
+	assert_int_equal(lt_flight_write_stream(f, 0, dfd, "10-10-srv.ltr", &h, NULL, 0), 0);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/10-10-srv.ltr", dir);
+	struct lt_raw_file rf;
+	assert_int_equal(lt_raw_open(&rf, path), 0);
+	const uint32_t *rec;
+	unsigned inits = 0, server = 0;
+	int rc;
+	while ((rc = lt_raw_next(&rf, &rec)) == 1)
+		if (lt_record_kind(rec[0]) == LT_R_INIT) {
+			inits++;
+			server = rec[1];
+		}
+	assert_int_equal(rc, 0);
+	assert_int_equal(inits, 1);
+	assert_int_equal(server, 47);
+	lt_raw_close(&rf);
+	unlinkat(dfd, "10-10-srv.ltr", 0);
+	close(dfd);
+	lt_flight_free(f);
+}
+
 static void duration_evicts_what_left_the_window(void **state)
 {
 	(void)state;
@@ -304,6 +362,7 @@ int main(void)
 		cmocka_unit_test(unhandled_rejection_triggers),
 		cmocka_unit_test(hostile_records_end_the_scan),
 		cmocka_unit_test(size_evicts_oldest_and_pins_definitions),
+		cmocka_unit_test(evicted_server_sockets_are_pinned),
 		cmocka_unit_test(duration_evicts_what_left_the_window),
 		cmocka_unit_test(closed_streams_keep_their_last_chunk),
 		cmocka_unit_test(ring_and_lag_values),
