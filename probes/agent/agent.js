@@ -746,6 +746,9 @@
       init: resourceInit,
       before(asyncId) {
         if ((sampleFlag[0] | sampleFlag[1]) !== 0) flushSamples(false);
+        // A callback runs after a rejection: it was not fatal (Node has
+        // printed what it prints), so its stack may be read now.
+        if (pendingDetails.length !== 0) flushRejectDetails();
         if (asyncId !== mainEndTickId) resourceEvent(K.R_BEFORE, isClosing(asyncId), asyncId);
       },
       after(asyncId) {
@@ -790,7 +793,10 @@
   // --- rejections and exit, by wrapping process.emit ---------------------------
   let lastReason;
   let rejectOrdinal = 0;
-  const pendingDetails = []; // ordinal, reason, ...
+  // ordinal, reason, ...: flushed at exit, or at the next callback (a
+  // service that lives on through its rejections keeps none of them, and a
+  // flight recorder's dump has their stacks).
+  const pendingDetails = [];
   // Only name and message now: reading err.stack before Node prints a fatal
   // rejection changes the source line Node shows.  The stack is recorded at
   // exit (flushRejectDetails), after Node has printed.

@@ -207,6 +207,10 @@ test('an unhandled rejection triggers a dump that reports it at its line', () =>
   const rej = rep.findings.find((f) => f.kind === 'unhandled-rejection');
   assert.ok(rej, JSON.stringify(rep.findings.map((f) => f.kind)));
   assert.strictEqual(rej.location.line, 6);
+  // The program lives on: the error's stack is written at its next
+  // callback, not kept until exit, so the dump a second later has it.
+  const [row] = sql(dump, 'SELECT reason FROM rejections');
+  assert.match(row.reason, /^Error: planted rejection\n\s+at .*flight-reject\.js:6/, row.reason);
   assert.strictEqual(meta(path.join(dir, 'rej-2.db')).trigger, 'exit');
 });
 
