@@ -545,6 +545,17 @@
   // through Symbol.toPrimitive): those are remembered weakly when converted.
   function wrapClears(timeoutProto, immediateProto, idSymbol) {
     const byNumber = new Map(); // async id -> WeakRef(Timeout)
+    // A service that converts every request's timer to a number (a timer as
+    // a property key) would grow the map for ever: the timers that ran,
+    // were cleared or are gone are swept whenever it doubles.
+    let pruneAt = 1024;
+    function pruneNumbers() {
+      for (const [n, ref] of byNumber) {
+        const t = ref.deref();
+        if (t === undefined || t._destroyed) byNumber.delete(n);
+      }
+      pruneAt = Math.max(1024, 2 * byNumber.size);
+    }
     function liveId(o, proto) {
       if (o === null || typeof o !== 'object' || Object.getPrototypeOf(o) !== proto) return 0;
       return o._destroyed ? 0 : o[idSymbol] | 0;
@@ -565,7 +576,10 @@
       const wrapper = {
         [Symbol.toPrimitive]() {
           const n = Reflect.apply(toPrimitive, this, arguments);
-          if (typeof n === 'number' && !byNumber.has(n)) byNumber.set(n, new WeakRef(this));
+          if (typeof n === 'number' && !byNumber.has(n)) {
+            if (byNumber.size >= pruneAt) pruneNumbers();
+            byNumber.set(n, new WeakRef(this));
+          }
           return n;
         },
       }[Symbol.toPrimitive];

@@ -291,6 +291,27 @@ server.listen(0, () => { clearTimeout(t); clearTimeout(byNumber); console.log('l
   assert.strictEqual(srv.destroyed_ns, null, 'the server was still listening');
 });
 
+test('timers converted to numbers are remembered weakly and swept: a long-running service keeps none', () => {
+  // 200k timers made, converted to their number and run; clearing a live
+  // timer by its number still works.  Unswept, the agent's map kept 15 MB.
+  const r = record(['node', '--expose-gc', '-e', `
+function one() { return +setTimeout(() => {}, 0); }
+(async () => {
+  for (let i = 0; i < 2000; i++) {
+    for (let k = 0; k < 100; k++) one();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  globalThis.gc();
+  const live = setTimeout(() => console.log('cleared timer ran'), 50);
+  clearTimeout(+live);
+  console.log(Math.round(process.memoryUsage().heapUsed / 1e6));
+})();`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /cleared timer ran/);
+  const mb = Number(r.stdout.trim());
+  assert.ok(mb > 0 && mb < 10, `heap ${mb} MB after 200k timers (3 MB untraced)`);
+});
+
 test('clearTimeout and friends keep their name and length, globally and in timers', () => {
   const r = record(['node', '-e', `const t = require('timers');
 console.log([clearTimeout, clearInterval, clearImmediate].map((f) => f.name + '/' + f.length).join(' '),
