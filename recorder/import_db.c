@@ -4,6 +4,7 @@
  */
 #include "import_db.h"
 
+#include "import_order.h"
 #include "import_queue.h"
 
 #include <errno.h>
@@ -80,6 +81,52 @@ static int prepare_batch(struct lt_import_db *d, enum lt_import_batch_id b, enum
 enum { OP_HEAD = -3, TARGET_ROW = ST_COUNT, TARGET_FLUSH = ST_COUNT + BATCH_COUNT };
 
 static void run_chunk(void *ctx, struct lt_import_chunk *chunk);
+static struct lt_import_cell *queue_op(struct lt_import_db *d, int target, int n);
+
+/* Rowids in order within this many: 32K rows of a batch held (11 MB). */
+#define ORDER_WINDOW 32768u
+
+static void queue_dispatch_row(void *ctx, const struct lt_import_cell *cells)
+{
+	struct lt_import_db *d = ctx;
+	memcpy(queue_op(d, TARGET_ROW + BATCH_DISPATCH, d->batch[BATCH_DISPATCH].columns), cells,
+	       (size_t)d->batch[BATCH_DISPATCH].columns * sizeof(*cells));
+}
+
+static void queue_promise_row(void *ctx, const struct lt_import_cell *cells)
+{
+	struct lt_import_db *d = ctx;
+	memcpy(queue_op(d, TARGET_ROW + BATCH_PROMISE, d->batch[BATCH_PROMISE].columns), cells,
+	       (size_t)d->batch[BATCH_PROMISE].columns * sizeof(*cells));
+}
+
+static int start_orders(struct lt_import_db *d)
+{
+	static const lt_import_emit_fn emit[BATCH_COUNT] = {
+		[BATCH_DISPATCH] = queue_dispatch_row,
+		[BATCH_PROMISE] = queue_promise_row,
+	};
+	for (int b = 0; b < BATCH_COUNT; b++) {
+		d->order[b] = malloc(sizeof(*d->order[b]));
+		if (!d->order[b] ||
+		    lt_import_order_init(d->order[b], d->batch[b].columns, ORDER_WINDOW, emit[b], d) != 0) {
+			free(d->order[b]);
+			d->order[b] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void free_orders(struct lt_import_db *d)
+{
+	for (int b = 0; b < BATCH_COUNT; b++) {
+		if (d->order[b])
+			lt_import_order_free(d->order[b]);
+		free(d->order[b]);
+		d->order[b] = NULL;
+	}
+}
 
 /* The rowid SQLite gives the next row of rejections (max + 1). */
 static int next_rejection_rowid(sqlite3 *db, int64_t *out)
@@ -108,6 +155,8 @@ int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db)
 	    prepare_batch(d, BATCH_PROMISE, ST_PROMISE) != 0 ||
 	    next_rejection_rowid(db, &d->next_rejection_rowid) != 0)
 		return -EIO;
+	if (start_orders(d) != 0)
+		return -ENOMEM;
 	d->queue = malloc(sizeof(*d->queue));
 	if (!d->queue)
 		return -ENOMEM;
@@ -141,6 +190,7 @@ void lt_import_db_finish_writes(struct lt_import_db *d)
 void lt_import_db_finalize(struct lt_import_db *d)
 {
 	stop_writer(d);
+	free_orders(d);
 	for (int i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(d->st[i]);
 		d->st[i] = NULL;
@@ -173,13 +223,15 @@ struct lt_import_cell *lt_import_op(struct lt_import_db *d, enum lt_import_stmt 
 	return queue_op(d, which, d->columns[which]);
 }
 
-struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b)
+struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b, int64_t rowid)
 {
-	return queue_op(d, TARGET_ROW + b, d->batch[b].columns);
+	struct lt_import_cell *held = lt_import_order_put(d->order[b], rowid);
+	return held ? held : queue_op(d, TARGET_ROW + b, d->batch[b].columns);
 }
 
 void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b)
 {
+	lt_import_order_drain(d->order[b]);
 	queue_op(d, TARGET_FLUSH + b, 0);
 }
 

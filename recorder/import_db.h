@@ -18,6 +18,7 @@
 #include <string.h>
 
 struct lt_import_queue;
+struct lt_import_order;
 
 enum lt_import_stmt {
 	ST_THREAD,
@@ -76,6 +77,7 @@ struct lt_import_db {
 	int columns[ST_COUNT];
 	struct lt_import_batch batch[BATCH_COUNT]; /* writer */
 	struct lt_import_queue *queue;             /* NULL once stopped */
+	struct lt_import_order *order[BATCH_COUNT]; /* the batches' rows back in rowid order */
 	int64_t next_rejection_rowid; /* the rowid the next ST_REJECTION row gets */
 	int failed;       /* the replay failed (memory): the import is rolled back */
 	int write_failed; /* writer: a statement failed */
@@ -93,8 +95,11 @@ void lt_import_db_finalize(struct lt_import_db *d);
  * to be filled before the next row is asked for. */
 struct lt_import_cell *lt_import_op(struct lt_import_db *d, enum lt_import_stmt which);
 /* The cells of a new row of batch b (columns of the one-row statement, in
- * order).  Its texts must outlive the import (no lt_cell_text_copy). */
-struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b);
+ * order; the first is the row's rowid, given here too), to be filled
+ * before the next row is asked for.  Its texts must outlive the import (no
+ * lt_cell_text_copy).  Rows of a batch may be written in another order
+ * (import_order.h): anything that updates their table flushes first. */
+struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b, int64_t rowid);
 /* Write the rows of batch b still held (before anything updates its
  * table). */
 void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b);

@@ -29,7 +29,7 @@ static void write_dispatch(struct lt_importer *im, struct lt_stream *s,
 			   const struct lt_open_dispatch *d, int depth, uint64_t end_ns,
 			   uint64_t resource_id, uint64_t promise_id)
 {
-	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_DISPATCH);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_DISPATCH, d->seq);
 	lt_cell_int(&c[0], d->seq);
 	lt_cell_int(&c[1], s->pid);
 	lt_cell_int(&c[2], s->tid);

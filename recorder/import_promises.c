@@ -11,7 +11,7 @@
 static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t id,
 			  struct lt_promise_info *p, uint64_t settled_ns)
 {
-	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_PROMISE);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_PROMISE, (int64_t)(s->promise_base + id));
 	lt_cell_int(&c[0], (int64_t)(s->promise_base + id));
 	lt_cell_int(&c[1], s->pid);
 	lt_cell_int(&c[2], s->tid);
