@@ -49,9 +49,11 @@ static void emit_slot(struct lt_import_order *o, uint64_t slot)
 }
 
 /* Hand on the rows below new_low (at most size slots above low), in rowid
- * order, and move low there. */
-static void advance_to(struct lt_import_order *o, int64_t new_low)
+ * order, and move low there.  Returns the rowid after the last row handed
+ * on (low when none was). */
+static int64_t advance_to(struct lt_import_order *o, int64_t new_low)
 {
+	int64_t after_last = o->low;
 	uint64_t n = (uint64_t)(new_low - o->low), mask = o->size - 1;
 	for (uint64_t i = 0; i < n && o->held;) {
 		uint64_t slot = ((uint64_t)o->low + i) & mask;
@@ -65,8 +67,10 @@ static void advance_to(struct lt_import_order *o, int64_t new_low)
 			break;
 		emit_slot(o, ((uint64_t)o->low + i) & mask);
 		i++;
+		after_last = o->low + (int64_t)i;
 	}
 	o->low = new_low;
+	return after_last;
 }
 
 /* Hand on the complete run at low. */
@@ -79,10 +83,12 @@ static void emit_ready(struct lt_import_order *o)
 	}
 }
 
+/* Everything held goes; the window then starts after the last row handed
+ * on, so that the rows still to come above it stay in order. */
 void lt_import_order_drain(struct lt_import_order *o)
 {
 	if (o->held)
-		advance_to(o, o->low + (int64_t)o->size);
+		o->low = advance_to(o, o->low + (int64_t)o->size);
 }
 
 struct lt_import_cell *lt_import_order_put(struct lt_import_order *o, int64_t rowid)
