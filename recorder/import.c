@@ -216,7 +216,9 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 		im.db.failed = 1;
 	stats->streams = (unsigned)n;
 	if (im.db.failed || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		/* the writer's first failure is the cause (a full disk) */
+		snprintf(err, errlen, "database error: %s",
+			 im.db.write_error[0] ? im.db.write_error : sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		rc = -EIO;
 	}

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,10 +274,17 @@ static void bind_cell(sqlite3_stmt *s, int col, const struct lt_import_cell *c)
 		sqlite3_bind_text(s, col, c->s, c->n, SQLITE_STATIC);
 }
 
+/* Step s; after a failure nothing more is stepped (the import is rolled
+ * back, and going on after SQLITE_FULL only buries its message under
+ * others), and the first message is kept for the caller. */
 static void step(struct lt_import_db *d, sqlite3_stmt *s)
 {
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if (d->write_failed)
+		return;
+	if (sqlite3_step(s) != SQLITE_DONE) {
 		d->write_failed = 1;
+		snprintf(d->write_error, sizeof(d->write_error), "%s", sqlite3_errmsg(d->db));
+	}
 	sqlite3_reset(s);
 }
 

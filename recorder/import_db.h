@@ -80,7 +80,8 @@ struct lt_import_db {
 	struct lt_import_order *order[BATCH_COUNT]; /* the batches' rows back in rowid order */
 	int64_t next_rejection_rowid; /* the rowid the next ST_REJECTION row gets */
 	int failed;       /* the replay failed (memory): the import is rolled back */
-	int write_failed; /* writer: a statement failed */
+	int write_failed; /* writer: a statement failed (the writer then steps nothing more) */
+	char write_error[160]; /* writer: SQLite's message of that first failure */
 };
 
 /* Prepare the statements and start the writer.  0, -EIO or -ENOMEM. */
