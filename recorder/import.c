@@ -206,7 +206,8 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 	merge(&im, streams, n);
 	for (size_t i = 0; i < n; i++)
 		lt_finish_stream(&im, streams, n, i);
-	lt_import_flush_all(&im.db);
+	/* the connection is this thread's again from here */
+	lt_import_db_finish_writes(&im.db);
 	im.db.failed |= lt_import_losses(db, streams, n) != 0;
 	if (sqlite3_exec(db, "UPDATE threads SET end_reason = (SELECT m.end_reason FROM threads m"
 			     " WHERE m.pid = threads.pid AND m.is_main_thread = 1) WHERE is_main_thread = 0",
@@ -215,7 +216,9 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 		im.db.failed = 1;
 	stats->streams = (unsigned)n;
 	if (im.db.failed || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		/* the writer's first failure is the cause (a full disk) */
+		snprintf(err, errlen, "database error: %s",
+			 im.db.write_error[0] ? im.db.write_error : sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		rc = -EIO;
 	}

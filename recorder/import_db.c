@@ -1,10 +1,15 @@
 /*
- * import_db.c — the importer's prepared statements.
+ * import_db.c — the importer's prepared statements: rows queued by the
+ * replay, bound and stepped by the writer thread (import_queue.c).
  */
 #include "import_db.h"
 
+#include "import_order.h"
+#include "import_queue.h"
+
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +66,7 @@ static int prepare_batch(struct lt_import_db *d, enum lt_import_batch_id b, enum
 	struct lt_import_batch *bt = &d->batch[b];
 	bt->single = single;
 	bt->rows = 0;
-	bt->columns = sqlite3_bind_parameter_count(d->st[single]);
+	bt->columns = d->columns[single];
 	if (bt->columns <= 0 || bt->columns > LT_IMPORT_BATCH_COLUMNS)
 		return -EIO;
 	char *sql = many_rows_sql(stmt_sql[single], bt->columns, LT_IMPORT_BATCH_ROWS);
@@ -72,26 +77,121 @@ static int prepare_batch(struct lt_import_db *d, enum lt_import_batch_id b, enum
 	return rc == SQLITE_OK ? 0 : -EIO;
 }
 
+/* An operation's head cell names its target: a statement, a batch's row, a
+ * batch's flush. */
+enum { OP_HEAD = -3, TARGET_ROW = ST_COUNT, TARGET_FLUSH = ST_COUNT + BATCH_COUNT };
+
+static void run_chunk(void *ctx, struct lt_import_chunk *chunk);
+static struct lt_import_cell *queue_op(struct lt_import_db *d, int target, int n);
+
+/* Rowids in order within this many: 32K rows of a batch held (11 MB). */
+#define ORDER_WINDOW 32768u
+
+static void queue_dispatch_row(void *ctx, const struct lt_import_cell *cells)
+{
+	struct lt_import_db *d = ctx;
+	memcpy(queue_op(d, TARGET_ROW + BATCH_DISPATCH, d->batch[BATCH_DISPATCH].columns), cells,
+	       (size_t)d->batch[BATCH_DISPATCH].columns * sizeof(*cells));
+}
+
+static void queue_promise_row(void *ctx, const struct lt_import_cell *cells)
+{
+	struct lt_import_db *d = ctx;
+	memcpy(queue_op(d, TARGET_ROW + BATCH_PROMISE, d->batch[BATCH_PROMISE].columns), cells,
+	       (size_t)d->batch[BATCH_PROMISE].columns * sizeof(*cells));
+}
+
+static int start_orders(struct lt_import_db *d)
+{
+	static const lt_import_emit_fn emit[BATCH_COUNT] = {
+		[BATCH_DISPATCH] = queue_dispatch_row,
+		[BATCH_PROMISE] = queue_promise_row,
+	};
+	for (int b = 0; b < BATCH_COUNT; b++) {
+		d->order[b] = malloc(sizeof(*d->order[b]));
+		if (!d->order[b] ||
+		    lt_import_order_init(d->order[b], d->batch[b].columns, ORDER_WINDOW, emit[b], d) != 0) {
+			free(d->order[b]);
+			d->order[b] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void free_orders(struct lt_import_db *d)
+{
+	for (int b = 0; b < BATCH_COUNT; b++) {
+		if (d->order[b])
+			lt_import_order_free(d->order[b]);
+		free(d->order[b]);
+		d->order[b] = NULL;
+	}
+}
+
+/* The rowid SQLite gives the next row of rejections (max + 1). */
+static int next_rejection_rowid(sqlite3 *db, int64_t *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(rowid), 0) + 1 FROM rejections", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db)
 {
+	memset(d, 0, sizeof(*d));
 	d->db = db;
-	d->failed = 0;
-	for (int i = 0; i < ST_COUNT; i++)
-		d->st[i] = NULL;
-	for (int b = 0; b < BATCH_COUNT; b++)
-		d->batch[b].many = NULL;
-	for (int i = 0; i < ST_COUNT; i++)
+	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &d->st[i], NULL) !=
 		    SQLITE_OK)
 			return -EIO;
+		d->columns[i] = sqlite3_bind_parameter_count(d->st[i]);
+	}
 	if (prepare_batch(d, BATCH_DISPATCH, ST_DISPATCH) != 0 ||
-	    prepare_batch(d, BATCH_PROMISE, ST_PROMISE) != 0)
+	    prepare_batch(d, BATCH_PROMISE, ST_PROMISE) != 0 ||
+	    next_rejection_rowid(db, &d->next_rejection_rowid) != 0)
 		return -EIO;
+	if (start_orders(d) != 0)
+		return -ENOMEM;
+	d->queue = malloc(sizeof(*d->queue));
+	if (!d->queue)
+		return -ENOMEM;
+	if (lt_import_queue_start(d->queue, run_chunk, d) != 0) {
+		free(d->queue);
+		d->queue = NULL;
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+static void stop_writer(struct lt_import_db *d)
+{
+	if (!d->queue)
+		return;
+	lt_import_queue_stop(d->queue);
+	free(d->queue);
+	d->queue = NULL;
+	d->failed |= d->write_failed;
+}
+
+void lt_import_db_finish_writes(struct lt_import_db *d)
+{
+	if (!d->queue)
+		return;
+	for (int b = 0; b < BATCH_COUNT; b++)
+		lt_import_flush(d, (enum lt_import_batch_id)b);
+	stop_writer(d);
 }
 
 void lt_import_db_finalize(struct lt_import_db *d)
 {
+	stop_writer(d);
+	free_orders(d);
 	for (int i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(d->st[i]);
 		d->st[i] = NULL;
@@ -101,6 +201,68 @@ void lt_import_db_finalize(struct lt_import_db *d)
 		d->batch[b].many = NULL;
 	}
 }
+
+/* ---- the replay's side: rows into the current chunk ---- */
+
+/* An operation of n value cells on target, at the end of the current chunk. */
+static struct lt_import_cell *queue_op(struct lt_import_db *d, int target, int n)
+{
+	struct lt_import_chunk *c = lt_import_queue_current(d->queue);
+	if (c->n_cells + 1 + (size_t)n > LT_IMPORT_CHUNK_CELLS) {
+		lt_import_queue_submit(d->queue);
+		c = lt_import_queue_current(d->queue);
+	}
+	struct lt_import_cell *head = &c->cells[c->n_cells];
+	head->n = OP_HEAD;
+	head->i = target;
+	c->n_cells += 1 + (size_t)n;
+	return head + 1;
+}
+
+struct lt_import_cell *lt_import_op(struct lt_import_db *d, enum lt_import_stmt which)
+{
+	return queue_op(d, which, d->columns[which]);
+}
+
+struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b, int64_t rowid)
+{
+	struct lt_import_cell *held = lt_import_order_put(d->order[b], rowid);
+	return held ? held : queue_op(d, TARGET_ROW + b, d->batch[b].columns);
+}
+
+void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b)
+{
+	lt_import_order_drain(d->order[b]);
+	queue_op(d, TARGET_FLUSH + b, 0);
+}
+
+void lt_cell_text_copy(struct lt_import_db *d, struct lt_import_cell *c, const char *s, int n)
+{
+	struct lt_import_chunk *chunk = lt_import_queue_current(d->queue);
+	if (n < 0)
+		n = (int)strlen(s);
+	char *copy;
+	int owned = 0;
+	if ((size_t)n <= LT_IMPORT_CHUNK_TEXT - chunk->text_used) {
+		copy = chunk->text + chunk->text_used;
+		chunk->text_used += (size_t)n;
+	} else {
+		copy = malloc(n ? (size_t)n : 1);
+		if (!copy) {
+			d->failed = 1;
+			lt_cell_null(c);
+			return;
+		}
+		owned = 1;
+	}
+	if (n)
+		memcpy(copy, s, (size_t)n);
+	c->s = copy;
+	c->n = n;
+	c->owned = owned;
+}
+
+/* ---- the writer's side ---- */
 
 static void bind_cell(sqlite3_stmt *s, int col, const struct lt_import_cell *c)
 {
@@ -112,22 +274,24 @@ static void bind_cell(sqlite3_stmt *s, int col, const struct lt_import_cell *c)
 		sqlite3_bind_text(s, col, c->s, c->n, SQLITE_STATIC);
 }
 
+/* Step s; after a failure nothing more is stepped (the import is rolled
+ * back, and going on after SQLITE_FULL only buries its message under
+ * others), and the first message is kept for the caller. */
 static void step(struct lt_import_db *d, sqlite3_stmt *s)
 {
-	if (sqlite3_step(s) != SQLITE_DONE)
-		d->failed = 1;
+	if (d->write_failed)
+		return;
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		d->write_failed = 1;
+		snprintf(d->write_error, sizeof(d->write_error), "%s", sqlite3_errmsg(d->db));
+	}
 	sqlite3_reset(s);
 }
 
-struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b)
+static void add_row(struct lt_import_db *d, enum lt_import_batch_id b, const struct lt_import_cell *row)
 {
 	struct lt_import_batch *bt = &d->batch[b];
-	return &bt->cells[bt->rows * bt->columns];
-}
-
-void lt_import_row_done(struct lt_import_db *d, enum lt_import_batch_id b)
-{
-	struct lt_import_batch *bt = &d->batch[b];
+	memcpy(&bt->cells[bt->rows * bt->columns], row, (size_t)bt->columns * sizeof(*row));
 	if (++bt->rows < LT_IMPORT_BATCH_ROWS)
 		return;
 	int n = bt->rows * bt->columns;
@@ -137,7 +301,7 @@ void lt_import_row_done(struct lt_import_db *d, enum lt_import_batch_id b)
 	bt->rows = 0;
 }
 
-void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b)
+static void flush_batch(struct lt_import_db *d, enum lt_import_batch_id b)
 {
 	struct lt_import_batch *bt = &d->batch[b];
 	sqlite3_stmt *one = d->st[bt->single];
@@ -149,24 +313,34 @@ void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b)
 	bt->rows = 0;
 }
 
-void lt_import_flush_all(struct lt_import_db *d)
+static void run_statement(struct lt_import_db *d, int which, struct lt_import_cell *cells)
 {
-	for (int b = 0; b < BATCH_COUNT; b++)
-		lt_import_flush(d, (enum lt_import_batch_id)b);
+	sqlite3_stmt *st = d->st[which];
+	int n = d->columns[which];
+	for (int i = 0; i < n; i++)
+		bind_cell(st, i + 1, &cells[i]);
+	step(d, st);
+	for (int i = 0; i < n; i++)
+		if (cells[i].owned)
+			free((void *)cells[i].s);
 }
 
-void lt_import_bind_opt(sqlite3_stmt *s, int col, int present, int64_t v)
+static void run_chunk(void *ctx, struct lt_import_chunk *chunk)
 {
-	if (present)
-		sqlite3_bind_int64(s, col, v);
-	else
-		sqlite3_bind_null(s, col);
-}
-
-void lt_import_db_run(struct lt_import_db *d, enum lt_import_stmt which)
-{
-	sqlite3_stmt *s = d->st[which];
-	if (sqlite3_step(s) != SQLITE_DONE)
-		d->failed = 1;
-	sqlite3_reset(s);
+	struct lt_import_db *d = ctx;
+	size_t k = 0;
+	while (k < chunk->n_cells) {
+		int target = (int)chunk->cells[k].i;
+		struct lt_import_cell *cells = &chunk->cells[k + 1];
+		if (target < TARGET_ROW) {
+			run_statement(d, target, cells);
+			k += 1 + (size_t)d->columns[target];
+		} else if (target < TARGET_FLUSH) {
+			add_row(d, (enum lt_import_batch_id)(target - TARGET_ROW), cells);
+			k += 1 + (size_t)d->batch[target - TARGET_ROW].columns;
+		} else {
+			flush_batch(d, (enum lt_import_batch_id)(target - TARGET_FLUSH));
+			k++;
+		}
+	}
 }

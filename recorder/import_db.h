@@ -1,10 +1,14 @@
 /*
  * import_db.h — the importer's SQLite writing: one prepared statement per
- * kind of row, bound and stepped by the record handlers.
+ * kind of row; the record handlers fill rows of cells, a writer thread
+ * binds and steps them in order (import_queue.h).
  *
- * Ownership: lt_import_db_prepare borrows the caller's open database and
- * owns the statements (and the batches' cells) until lt_import_db_finalize.  Errors: a failed step
- * sets `failed` (the import then rolls back); prepare returns 0 or -EIO.
+ * Ownership: lt_import_db_prepare borrows the caller's open database (the
+ * writer thread uses it until lt_import_db_finish_writes: the caller must
+ * not) and owns the statements, the queue and the batches' cells until
+ * lt_import_db_finalize.  Errors: a failed step sets `write_failed`, folded
+ * into `failed` when the writer ends (the import then rolls back); prepare
+ * returns 0, -EIO or -ENOMEM.
  */
 #ifndef LOOPTRACE_IMPORT_DB_H
 #define LOOPTRACE_IMPORT_DB_H
@@ -12,6 +16,9 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <string.h>
+
+struct lt_import_queue;
+struct lt_import_order;
 
 enum lt_import_stmt {
 	ST_THREAD,
@@ -36,18 +43,21 @@ enum lt_import_stmt {
 
 /* The two big tables are written LT_IMPORT_BATCH_ROWS rows per statement
  * (one multi-row INSERT keeps SQLite's cursor at the end of the table:
- * about twice the rows per second of one INSERT per row).  A row is filled
- * cell by cell; texts are kept by pointer until the batch is written, so
- * they must outlive it (static, or the streams' string storage). */
+ * about twice the rows per second of one INSERT per row). */
 #define LT_IMPORT_BATCH_ROWS 64
 #define LT_IMPORT_BATCH_COLUMNS 14
 
 enum lt_import_batch_id { BATCH_DISPATCH, BATCH_PROMISE, BATCH_COUNT };
 
+/* One value of a row: an integer, NULL or a text.  A text is kept by
+ * pointer until the writer has stepped its statement: it must be static,
+ * in the streams' string storage (which outlives the writer), or copied
+ * with lt_cell_text_copy. */
 struct lt_import_cell {
 	int64_t i;
 	const char *s;
-	int n; /* -1 NULL, -2 integer, >= 0 text of n bytes */
+	int n;     /* -1 NULL, -2 integer, >= 0 text of n bytes; -3 an operation's head */
+	int owned; /* s was malloc'd for this cell: the writer frees it */
 };
 
 struct lt_import_batch {
@@ -57,45 +67,69 @@ struct lt_import_batch {
 	struct lt_import_cell cells[LT_IMPORT_BATCH_ROWS * LT_IMPORT_BATCH_COLUMNS];
 };
 
+/* The replay (the record handlers) asks for the cells of a row and fills
+ * them; the row goes into the queue (import_queue.h) and the writer thread
+ * binds and steps it, in the order the rows were asked for.  Fields marked
+ * "writer" are the writer thread's while the queue runs. */
 struct lt_import_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
-	struct lt_import_batch batch[BATCH_COUNT];
-	int failed; /* a statement failed: the import is rolled back */
+	int columns[ST_COUNT];
+	struct lt_import_batch batch[BATCH_COUNT]; /* writer */
+	struct lt_import_queue *queue;             /* NULL once stopped */
+	struct lt_import_order *order[BATCH_COUNT]; /* the batches' rows back in rowid order */
+	int64_t next_rejection_rowid; /* the rowid the next ST_REJECTION row gets */
+	int failed;       /* the replay failed (memory): the import is rolled back */
+	int write_failed; /* writer: a statement failed (the writer then steps nothing more) */
+	char write_error[160]; /* writer: SQLite's message of that first failure */
 };
 
+/* Prepare the statements and start the writer.  0, -EIO or -ENOMEM. */
 int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db);
+/* Write what is queued (the batches' last rows too) and end the writer;
+ * the connection is the caller's again.  A write failure sets d->failed. */
+void lt_import_db_finish_writes(struct lt_import_db *d);
+/* End the writer if it runs, finalize the statements. */
 void lt_import_db_finalize(struct lt_import_db *d);
 
-/* Bind v, or NULL when !present. */
-void lt_import_bind_opt(sqlite3_stmt *s, int col, int present, int64_t v);
-/* Step and reset statement `which`; a failure sets d->failed. */
-void lt_import_db_run(struct lt_import_db *d, enum lt_import_stmt which);
-
+/* The cells of a new row of statement `which` (its parameters in order),
+ * to be filled before the next row is asked for. */
+struct lt_import_cell *lt_import_op(struct lt_import_db *d, enum lt_import_stmt which);
 /* The cells of a new row of batch b (columns of the one-row statement, in
- * order); lt_import_row_done adds it (writing the batch when full). */
-struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b);
-void lt_import_row_done(struct lt_import_db *d, enum lt_import_batch_id b);
-/* Write the rows of batch b still held (before anything reads or updates
- * its table). */
+ * order; the first is the row's rowid, given here too), to be filled
+ * before the next row is asked for.  Its texts must outlive the import (no
+ * lt_cell_text_copy).  Rows of a batch may be written in another order
+ * (import_order.h): anything that updates their table flushes first. */
+struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batch_id b, int64_t rowid);
+/* Write the rows of batch b still held (before anything updates its
+ * table). */
 void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b);
-void lt_import_flush_all(struct lt_import_db *d);
+/* A copy of text s (n bytes) in cell c of the row asked for last. */
+void lt_cell_text_copy(struct lt_import_db *d, struct lt_import_cell *c, const char *s, int n);
 
 static inline void lt_cell_int(struct lt_import_cell *c, int64_t v)
 {
 	c->i = v;
 	c->n = -2;
+	c->owned = 0;
 }
-static inline void lt_cell_null(struct lt_import_cell *c) { c->n = -1; }
+static inline void lt_cell_null(struct lt_import_cell *c)
+{
+	c->n = -1;
+	c->owned = 0;
+}
 static inline void lt_cell_opt(struct lt_import_cell *c, int present, int64_t v)
 {
 	c->i = v;
 	c->n = present ? -2 : -1;
+	c->owned = 0;
 }
+/* A text that outlives the import (static or in a stream's storage). */
 static inline void lt_cell_text(struct lt_import_cell *c, const char *s, int n)
 {
 	c->s = s;
 	c->n = n < 0 ? (int)strlen(s) : n;
+	c->owned = 0;
 }
 
 #endif

@@ -29,7 +29,7 @@ static void write_dispatch(struct lt_importer *im, struct lt_stream *s,
 			   const struct lt_open_dispatch *d, int depth, uint64_t end_ns,
 			   uint64_t resource_id, uint64_t promise_id)
 {
-	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_DISPATCH);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_DISPATCH, d->seq);
 	lt_cell_int(&c[0], d->seq);
 	lt_cell_int(&c[1], s->pid);
 	lt_cell_int(&c[2], s->tid);
@@ -44,7 +44,6 @@ static void write_dispatch(struct lt_importer *im, struct lt_stream *s,
 	lt_cell_text(&c[11], lt_phase_name(d->phase), -1);
 	lt_cell_int(&c[12], (int64_t)d->begin_ns);
 	lt_cell_int(&c[13], (int64_t)end_ns);
-	lt_import_row_done(&im->db, BATCH_DISPATCH);
 	im->stats->dispatches++;
 }
 
@@ -76,17 +75,16 @@ static void flush_iteration(struct lt_importer *im, struct lt_stream *s, uint64_
 {
 	if (s->iteration == 0)
 		return;
-	sqlite3_stmt *st = im->db.st[ST_ITERATION];
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	sqlite3_bind_int64(st, 3, s->iteration);
-	sqlite3_bind_int64(st, 4, (int64_t)s->it_begin);
-	lt_import_bind_opt(st, 5, s->polled, (int64_t)s->it_poll_begin);
-	lt_import_bind_opt(st, 6, s->polled && s->it_poll_end, (int64_t)s->it_poll_end);
-	sqlite3_bind_int64(st, 7, (int64_t)end);
-	lt_import_bind_opt(st, 8, s->polled, s->it_timeout);
-	lt_import_bind_opt(st, 9, s->polled && s->it_poll_end, s->it_events);
-	lt_import_db_run(&im->db, ST_ITERATION);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_ITERATION);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_int(&c[2], s->iteration);
+	lt_cell_int(&c[3], (int64_t)s->it_begin);
+	lt_cell_opt(&c[4], s->polled, (int64_t)s->it_poll_begin);
+	lt_cell_opt(&c[5], s->polled && s->it_poll_end, (int64_t)s->it_poll_end);
+	lt_cell_int(&c[6], (int64_t)end);
+	lt_cell_opt(&c[7], s->polled, s->it_timeout);
+	lt_cell_opt(&c[8], s->polled && s->it_poll_end, s->it_events);
 }
 
 static void start_iteration(struct lt_importer *im, struct lt_stream *s, uint64_t ts)
@@ -230,32 +228,30 @@ void lt_on_sample(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	uint64_t ts = lt_ts64(r + 1);
 	uint64_t stack = lt_stack_of(s, r[3]);
 	uint32_t seq = dispatch_at(s, ts);
-	sqlite3_stmt *st = im->db.st[ST_SAMPLE];
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	sqlite3_bind_int64(st, 3, (int64_t)ts);
-	lt_import_bind_opt(st, 4, seq != NO_SEQ, seq);
-	lt_import_bind_opt(st, 5, stack != 0, (int64_t)stack);
-	sqlite3_bind_int64(st, 6, r[4]);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_SAMPLE);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_int(&c[2], (int64_t)ts);
+	lt_cell_opt(&c[3], seq != NO_SEQ, seq);
+	lt_cell_opt(&c[4], stack != 0, (int64_t)stack);
+	lt_cell_int(&c[5], r[4]);
 	/* on-CPU and run-queue time of the busy period, when the probe knew them */
 	int sched = lt_record_words(r[0]) >= 7 && r[5] != UINT32_MAX && r[6] != UINT32_MAX;
-	lt_import_bind_opt(st, 7, sched, sched ? r[5] : 0);
-	lt_import_bind_opt(st, 8, sched, sched ? r[6] : 0);
-	lt_import_db_run(&im->db, ST_SAMPLE);
+	lt_cell_opt(&c[6], sched, sched ? r[5] : 0);
+	lt_cell_opt(&c[7], sched, sched ? r[6] : 0);
 }
 
 static void write_blocking(struct lt_importer *im, struct lt_stream *s, const char *call,
 			   uint64_t begin, uint64_t end)
 {
-	sqlite3_stmt *st = im->db.st[ST_BLOCKING];
 	uint32_t seq = lt_current_seq(s);
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	lt_import_bind_opt(st, 3, seq != NO_SEQ, seq);
-	sqlite3_bind_text(st, 4, call, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (int64_t)begin);
-	sqlite3_bind_int64(st, 6, (int64_t)end);
-	lt_import_db_run(&im->db, ST_BLOCKING);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_BLOCKING);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_opt(&c[2], seq != NO_SEQ, seq);
+	lt_cell_text(&c[3], call, -1); /* static names */
+	lt_cell_int(&c[4], (int64_t)begin);
+	lt_cell_int(&c[5], (int64_t)end);
 }
 
 void lt_on_blocking(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)

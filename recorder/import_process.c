@@ -64,14 +64,14 @@ void lt_on_exit_done(struct lt_importer *im, struct lt_stream *s, uint64_t ts)
 
 static void flush_output(struct lt_importer *im, struct lt_stream *s, int fd, uint64_t ts, uint32_t seq)
 {
-	sqlite3_stmt *st = im->db.st[ST_OUTPUT];
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	lt_import_bind_opt(st, 3, seq != NO_SEQ, seq);
-	sqlite3_bind_int(st, 4, fd);
-	sqlite3_bind_int64(st, 5, (int64_t)ts);
-	sqlite3_bind_text(st, 6, s->out_buf ? s->out_buf : "", (int)s->out_len, SQLITE_STATIC);
-	lt_import_db_run(&im->db, ST_OUTPUT);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_OUTPUT);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_opt(&c[2], seq != NO_SEQ, seq);
+	lt_cell_int(&c[3], fd);
+	lt_cell_int(&c[4], (int64_t)ts);
+	/* the stream's buffer is reused for the next output: a copy */
+	lt_cell_text_copy(&im->db, &c[5], s->out_buf ? s->out_buf : "", (int)s->out_len);
 	s->out_len = 0;
 	im->stats->outputs++;
 }
@@ -110,18 +110,16 @@ void lt_on_output(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 static void write_lineage(struct lt_importer *im, struct lt_stream *s, unsigned kind, uint64_t ts,
 			  uint32_t child_pid, struct lt_text exec_path)
 {
-	sqlite3_stmt *st = im->db.st[ST_LINEAGE];
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	sqlite3_bind_text(st, 3, kind == LT_FORK ? "fork" : kind == LT_EXEC ? "exec" : "thread", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)ts);
-	lt_import_bind_opt(st, 5, kind == LT_FORK, child_pid);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_LINEAGE);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_text(&c[2], kind == LT_FORK ? "fork" : kind == LT_EXEC ? "exec" : "thread", -1);
+	lt_cell_int(&c[3], (int64_t)ts);
+	lt_cell_opt(&c[4], kind == LT_FORK, child_pid);
 	if (kind == LT_EXEC)
-		sqlite3_bind_text(st, 6, exec_path.s, (int)exec_path.n, SQLITE_STATIC);
+		lt_cell_text(&c[5], exec_path.s, (int)exec_path.n);
 	else
-		sqlite3_bind_null(st, 6);
-	lt_import_db_run(&im->db, ST_LINEAGE);
+		lt_cell_null(&c[5]);
 }
 
 /* An exec attempt is kept pending: a record saying it failed drops it, any
@@ -214,61 +212,58 @@ static int superseded(const struct lt_stream *streams, size_t n, size_t i)
 static void write_thread(struct lt_importer *im, struct lt_stream *s, uint64_t end)
 {
 	const struct lt_file_header *h = s->raw.hdr;
-	sqlite3_stmt *st = im->db.st[ST_THREAD];
-	sqlite3_bind_int(st, 1, h->pid);
-	sqlite3_bind_int(st, 2, h->tid);
-	sqlite3_bind_int(st, 3, h->ppid);
-	lt_import_bind_opt(st, 4, h->parent_tid != 0, h->parent_tid);
-	sqlite3_bind_int(st, 5, (h->flags & LT_FILE_MAIN_THREAD) ? 1 : 0);
-	lt_import_bind_opt(st, 6, s->is_js, s->js_thread_id);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_THREAD);
+	lt_cell_int(&c[0], h->pid);
+	lt_cell_int(&c[1], h->tid);
+	lt_cell_int(&c[2], h->ppid);
+	lt_cell_opt(&c[3], h->parent_tid != 0, h->parent_tid);
+	lt_cell_int(&c[4], (h->flags & LT_FILE_MAIN_THREAD) ? 1 : 0);
+	lt_cell_opt(&c[5], s->is_js, s->js_thread_id);
 	/* argv is NUL-separated on the wire; store it space-separated. */
-	char *argv = s->argv.n ? malloc(s->argv.n) : NULL;
-	if (argv)
-		memcpy(argv, s->argv.s, s->argv.n);
-	for (uint32_t i = 0; argv && i < s->argv.n; i++)
-		if (argv[i] == '\0')
-			argv[i] = ' ';
-	if (argv)
-		sqlite3_bind_text(st, 7, argv, (int)s->argv.n, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 7);
+	if (s->argv.n) {
+		lt_cell_text_copy(&im->db, &c[6], s->argv.s, (int)s->argv.n);
+		char *argv = (char *)c[6].s;
+		for (uint32_t i = 0; c[6].n >= 0 && i < s->argv.n; i++)
+			if (argv[i] == '\0')
+				argv[i] = ' ';
+	} else {
+		lt_cell_null(&c[6]);
+	}
 	if (s->is_js)
-		sqlite3_bind_text(st, 8, s->main_script.s, (int)s->main_script.n, SQLITE_STATIC);
+		lt_cell_text(&c[7], s->main_script.s, (int)s->main_script.n);
 	else
-		sqlite3_bind_null(st, 8);
+		lt_cell_null(&c[7]);
 	/* In a flight recorder's window, the thread is seen from the window's
 	 * start (or its own, if later). */
 	uint64_t start = h->start_ns > im->window_from_ns ? h->start_ns : im->window_from_ns;
 	if (start > end)
 		start = end;
-	sqlite3_bind_int64(st, 9, (int64_t)start);
-	sqlite3_bind_int64(st, 10, (int64_t)end);
-	sqlite3_bind_int(st, 11, (h->flags & LT_FILE_CLOSED) ? 1 : 0);
-	sqlite3_bind_int64(st, 12, (int64_t)s->events);
-	sqlite3_bind_int64(st, 13, (int64_t)lt_raw_written_bytes(&s->raw));
+	lt_cell_int(&c[8], (int64_t)start);
+	lt_cell_int(&c[9], (int64_t)end);
+	lt_cell_int(&c[10], (h->flags & LT_FILE_CLOSED) ? 1 : 0);
+	lt_cell_int(&c[11], (int64_t)s->events);
+	lt_cell_int(&c[12], (int64_t)lt_raw_written_bytes(&s->raw));
 	char name[96];
 	if (s->is_js && (s->js_thread_id == 0 || (h->flags & LT_FILE_MAIN_THREAD)))
-		sqlite3_bind_text(st, 14, "main", -1, SQLITE_STATIC);
+		lt_cell_text(&c[13], "main", -1);
 	else if (s->is_js && s->worker_name.n &&
 		 snprintf(name, sizeof(name), "worker %u (%.*s)", s->js_thread_id,
 			  (int)(s->worker_name.n < 64 ? s->worker_name.n : 64), s->worker_name.s) > 0)
-		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
+		lt_cell_text_copy(&im->db, &c[13], name, -1);
 	else if (s->is_js && snprintf(name, sizeof(name), "worker %u", s->js_thread_id) > 0)
-		sqlite3_bind_text(st, 14, name, -1, SQLITE_TRANSIENT);
+		lt_cell_text_copy(&im->db, &c[13], name, -1);
 	else
-		sqlite3_bind_null(st, 14);
+		lt_cell_null(&c[13]);
 	if (s->ended_by_exec)
-		sqlite3_bind_text(st, 15, s->exec_path.s, (int)s->exec_path.n, SQLITE_STATIC);
+		lt_cell_text(&c[14], s->exec_path.s, (int)s->exec_path.n);
 	else
-		sqlite3_bind_null(st, 15);
+		lt_cell_null(&c[14]);
 	/* Other threads of the process take the main thread's reason (import.c). */
 	const char *reason = s->ended_by_exec ? "exec" : (h->flags & LT_FILE_CLOSED) ? "exit" : "killed";
 	if (h->flags & LT_FILE_MAIN_THREAD)
-		sqlite3_bind_text(st, 16, reason, -1, SQLITE_STATIC);
+		lt_cell_text(&c[15], reason, -1);
 	else
-		sqlite3_bind_null(st, 16);
-	lt_import_db_run(&im->db, ST_THREAD);
-	free(argv);
+		lt_cell_null(&c[15]);
 }
 
 void lt_finish_stream(struct lt_importer *im, struct lt_stream *streams, size_t n, size_t i)

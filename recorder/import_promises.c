@@ -11,7 +11,7 @@
 static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t id,
 			  struct lt_promise_info *p, uint64_t settled_ns)
 {
-	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_PROMISE);
+	struct lt_import_cell *c = lt_import_row(&im->db, BATCH_PROMISE, (int64_t)(s->promise_base + id));
 	lt_cell_int(&c[0], (int64_t)(s->promise_base + id));
 	lt_cell_int(&c[1], s->pid);
 	lt_cell_int(&c[2], s->tid);
@@ -23,7 +23,6 @@ static void write_promise(struct lt_importer *im, struct lt_stream *s, uint32_t 
 	lt_cell_text(&c[8], settled_ns ? "settled" : "pending", -1);
 	lt_cell_opt(&c[9], p->stack != 0, p->stack);
 	lt_cell_opt(&c[10], p->site != 0, p->site);
-	lt_import_row_done(&im->db, BATCH_PROMISE);
 	p->inserted = 1;
 	im->stats->promises++;
 }
@@ -98,11 +97,10 @@ void lt_on_p_settle(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 	/* forgotten: its row was written pending */
 	lt_import_flush(&im->db, BATCH_PROMISE);
 	uint32_t seq = lt_current_seq(s);
-	sqlite3_stmt *st = im->db.st[ST_PROMISE_SETTLED];
-	sqlite3_bind_int64(st, 1, (int64_t)ts);
-	lt_import_bind_opt(st, 2, seq != NO_SEQ, seq);
-	sqlite3_bind_int64(st, 3, (int64_t)(s->promise_base + id));
-	lt_import_db_run(&im->db, ST_PROMISE_SETTLED);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_PROMISE_SETTLED);
+	lt_cell_int(&c[0], (int64_t)ts);
+	lt_cell_opt(&c[1], seq != NO_SEQ, seq);
+	lt_cell_int(&c[2], (int64_t)(s->promise_base + id));
 }
 
 void lt_on_p_before(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
@@ -133,20 +131,21 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	uint32_t pid = promise_id(s, r[1]);
 	struct lt_text reason = lt_string_of(s, r[2]);
 	uint64_t stack = lt_stack_of(s, r[3]);
-	sqlite3_stmt *st = im->db.st[ST_REJECTION];
-	sqlite3_bind_int(st, 1, s->pid);
-	sqlite3_bind_int(st, 2, s->tid);
-	sqlite3_bind_text(st, 3, kind < 3 ? kinds[kind] : "unknown", -1, SQLITE_STATIC);
-	lt_import_bind_opt(st, 4, pid != 0, (int64_t)(s->promise_base + pid));
-	if (lt_record_aux(r[0]) == LT_REJECT_HANDLED_LATE)
-		sqlite3_bind_null(st, 5);
-	else
-		sqlite3_bind_text(st, 5, reason.s, (int)reason.n, SQLITE_STATIC);
-	lt_import_bind_opt(st, 6, stack != 0, (int64_t)stack);
-	sqlite3_bind_int64(st, 7, (int64_t)ts);
 	uint32_t seq = lt_current_seq(s);
-	lt_import_bind_opt(st, 8, seq != NO_SEQ, seq);
-	lt_import_db_run(&im->db, ST_REJECTION);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_REJECTION);
+	lt_cell_int(&c[0], s->pid);
+	lt_cell_int(&c[1], s->tid);
+	lt_cell_text(&c[2], kind < 3 ? kinds[kind] : "unknown", -1);
+	lt_cell_opt(&c[3], pid != 0, (int64_t)(s->promise_base + pid));
+	if (lt_record_aux(r[0]) == LT_REJECT_HANDLED_LATE)
+		lt_cell_null(&c[4]);
+	else
+		lt_cell_text(&c[4], reason.s, (int)reason.n);
+	lt_cell_opt(&c[5], stack != 0, (int64_t)stack);
+	lt_cell_int(&c[6], (int64_t)ts);
+	lt_cell_opt(&c[7], seq != NO_SEQ, seq);
+	/* the writer inserts it later: its rowid is known (max + 1) */
+	int64_t rowid = im->db.next_rejection_rowid++;
 	uint32_t ordinal = r[6];
 	if (ordinal) {
 		int64_t *row = lt_id_map_put(&s->rejections, ordinal, NULL);
@@ -154,7 +153,7 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 			im->db.failed = 1;
 			return;
 		}
-		*row = sqlite3_last_insert_rowid(im->db.db);
+		*row = rowid;
 	}
 	if (pid && kind == LT_REJECT_UNHANDLED) {
 		struct lt_promise_info *p = lt_id_map_get(&s->prom, pid);
@@ -167,9 +166,8 @@ void lt_on_reject(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 			write_promise(im, s, pid, &none, ts);
 		}
 		lt_import_flush(&im->db, BATCH_PROMISE);
-		st = im->db.st[ST_PROMISE_REJECTED];
-		sqlite3_bind_int64(st, 1, (int64_t)(s->promise_base + pid));
-		lt_import_db_run(&im->db, ST_PROMISE_REJECTED);
+		c = lt_import_op(&im->db, ST_PROMISE_REJECTED);
+		lt_cell_int(&c[0], (int64_t)(s->promise_base + pid));
 	}
 }
 
@@ -180,10 +178,9 @@ void lt_on_reject_detail(struct lt_importer *im, struct lt_stream *s, const uint
 		return;
 	int64_t rowid = *row;
 	struct lt_text text = lt_string_of(s, r[2]);
-	sqlite3_stmt *st = im->db.st[ST_REJECTION_DETAIL];
-	sqlite3_bind_text(st, 1, text.s, (int)text.n, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, rowid);
-	lt_import_db_run(&im->db, ST_REJECTION_DETAIL);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_REJECTION_DETAIL);
+	lt_cell_text(&c[0], text.s, (int)text.n);
+	lt_cell_int(&c[1], rowid);
 }
 
 struct pending_ctx {

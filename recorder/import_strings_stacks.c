@@ -125,15 +125,14 @@ void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 	}
 	im->next_stack = gid;
 	*local = gid;
-	sqlite3_stmt *st = im->db.st[ST_STACK];
 	for (uint32_t f = 0; f < frames; f++) {
 		const uint32_t *w = r + 3 + (size_t)f * 4;
 		struct lt_text fn = lt_string_of(s, w[0]), file = lt_string_of(s, w[1]);
 		int64_t line = w[2], column = w[3];
 		struct lt_native_place place;
-		sqlite3_destructor_type keep = SQLITE_STATIC; /* the stream's text outlives the statement */
+		int copy = 0; /* the stream's text outlives the import; a native place does not */
 		if (w[3] == LT_FRAME_NATIVE) {
-			keep = SQLITE_TRANSIENT;
+			copy = 1;
 			lt_native_frame_place(&im->native, file.s, file.n, w[2], fn.s, fn.n, &place);
 			fn = (struct lt_text){place.function, (uint32_t)strlen(place.function)};
 			file = (struct lt_text){place.file, (uint32_t)strlen(place.file)};
@@ -142,13 +141,18 @@ void lt_on_stack(struct lt_importer *im, struct lt_stream *s, const uint32_t *r)
 		}
 		if (is_user_file(file))
 			im->user_stack[gid] = 1;
-		sqlite3_bind_int64(st, 1, (int64_t)gid);
-		sqlite3_bind_int(st, 2, (int)f);
-		sqlite3_bind_text(st, 3, fn.s, (int)fn.n, keep);
-		sqlite3_bind_text(st, 4, file.s, (int)file.n, keep);
-		sqlite3_bind_int64(st, 5, line);
-		sqlite3_bind_int64(st, 6, column);
-		lt_import_db_run(&im->db, ST_STACK);
+		struct lt_import_cell *c = lt_import_op(&im->db, ST_STACK);
+		lt_cell_int(&c[0], (int64_t)gid);
+		lt_cell_int(&c[1], (int)f);
+		if (copy) {
+			lt_cell_text_copy(&im->db, &c[2], fn.s, (int)fn.n);
+			lt_cell_text_copy(&im->db, &c[3], file.s, (int)file.n);
+		} else {
+			lt_cell_text(&c[2], fn.s, (int)fn.n);
+			lt_cell_text(&c[3], file.s, (int)file.n);
+		}
+		lt_cell_int(&c[4], line);
+		lt_cell_int(&c[5], column);
 	}
 }
 

@@ -56,17 +56,17 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 
 	struct lt_text cb = lt_string_of(s, r[8]);
 	int32_t delay = (int32_t)r[7];
-	sqlite3_stmt *st = im->db.st[ST_RESOURCE];
-	sqlite3_bind_int64(st, 1, (int64_t)(s->resource_base + id));
-	sqlite3_bind_int(st, 2, s->pid);
-	sqlite3_bind_int(st, 3, s->tid);
-	sqlite3_bind_int64(st, 4, id);
-	sqlite3_bind_text(st, 5, type.s, (int)type.n, SQLITE_STATIC);
-	lt_import_bind_opt(st, 6, trigger_seen, (int64_t)(s->resource_base + trigger));
-	sqlite3_bind_int64(st, 7, (int64_t)ts);
-	lt_import_bind_opt(st, 8, ri->created_seq != NO_SEQ, ri->created_seq);
 	uint64_t stack = lt_stack_of(s, r[4]);
-	lt_import_bind_opt(st, 9, stack != 0, (int64_t)stack);
+	struct lt_import_cell *c = lt_import_op(&im->db, ST_RESOURCE);
+	lt_cell_int(&c[0], (int64_t)(s->resource_base + id));
+	lt_cell_int(&c[1], s->pid);
+	lt_cell_int(&c[2], s->tid);
+	lt_cell_int(&c[3], id);
+	lt_cell_text(&c[4], type.s, (int)type.n);
+	lt_cell_opt(&c[5], trigger_seen, (int64_t)(s->resource_base + trigger));
+	lt_cell_int(&c[6], (int64_t)ts);
+	lt_cell_opt(&c[7], ri->created_seq != NO_SEQ, ri->created_seq);
+	lt_cell_opt(&c[8], stack != 0, (int64_t)stack);
 	/* Node schedules some work on the program's behalf (the later steps of
 	 * fs.readFile, stream ticks): such a resource is placed where its
 	 * trigger was. */
@@ -74,18 +74,17 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 		ri->site = (uint32_t)stack;
 	else if (trigger_seen)
 		ri->site = trigger_site;
-	lt_import_bind_opt(st, 10, ri->site != 0, ri->site);
+	lt_cell_opt(&c[9], ri->site != 0, ri->site);
 	char native_cb[256];
 	if (cb.n && lt_native_callback_name(&im->native, cb.s, cb.n, native_cb, sizeof(native_cb)) == 0)
-		sqlite3_bind_text(st, 11, native_cb, -1, SQLITE_TRANSIENT);
+		lt_cell_text_copy(&im->db, &c[10], native_cb, -1);
 	else if (cb.n)
-		sqlite3_bind_text(st, 11, cb.s, (int)cb.n, SQLITE_STATIC);
+		lt_cell_text(&c[10], cb.s, (int)cb.n);
 	else
-		sqlite3_bind_null(st, 11);
-	lt_import_bind_opt(st, 12, delay >= 0, delay);
-	lt_import_bind_opt(st, 13, delay >= 0, (lt_record_aux(r[0]) & 2) ? 1 : 0);
-	sqlite3_bind_int(st, 14, (lt_record_aux(r[0]) & 1) ? 0 : 1);
-	lt_import_db_run(&im->db, ST_RESOURCE);
+		lt_cell_null(&c[10]);
+	lt_cell_opt(&c[11], delay >= 0, delay);
+	lt_cell_opt(&c[12], delay >= 0, (lt_record_aux(r[0]) & 2) ? 1 : 0);
+	lt_cell_int(&c[13], (lt_record_aux(r[0]) & 1) ? 0 : 1);
 	im->stats->resources++;
 }
 
@@ -157,8 +156,7 @@ void lt_on_r_update(struct lt_importer *im, struct lt_stream *s, const uint32_t 
 	 * clearImmediate (or close()) on it while it was live. */
 	int cleared = destroy && (ri->queue == LT_QUEUE_TIMER || ri->queue == LT_QUEUE_IMMEDIATE);
 	enum lt_import_stmt which = cleared ? ST_RESOURCE_CLEAR : destroy ? ST_RESOURCE_DESTROY : ST_RESOURCE_REF;
-	sqlite3_stmt *st = im->db.st[which];
-	sqlite3_bind_int64(st, 1, destroy ? (int64_t)ts : (int64_t)lt_record_aux(r[0]));
-	sqlite3_bind_int64(st, 2, (int64_t)(s->resource_base + id));
-	lt_import_db_run(&im->db, which);
+	struct lt_import_cell *c = lt_import_op(&im->db, which);
+	lt_cell_int(&c[0], destroy ? (int64_t)ts : (int64_t)lt_record_aux(r[0]));
+	lt_cell_int(&c[1], (int64_t)(s->resource_base + id));
 }
