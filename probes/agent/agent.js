@@ -116,6 +116,15 @@
     if (id !== undefined) return id;
     id = ++nextString;
     strings.set(s, id);
+    return writeString(s, id);
+  }
+  // A string met once (a rejection's message or stack, which may carry a
+  // request's data): written, never remembered, so a service that lives on
+  // through its errors keeps none of them.
+  function strOnce(s) {
+    return writeString(s, ++nextString);
+  }
+  function writeString(s, id) {
     if (s.length > MAX_STRING_CHARS) s = s.slice(0, MAX_STRING_CHARS);
     const maxWords = 3 + Math.ceil((s.length * 3) / 4);
     const i = room(maxWords);
@@ -838,7 +847,7 @@
   }
   function recordReject(kind, promise, reason, withReason) {
     const pid = promise && typeof promise === 'object' ? PromiseTag.id(promise) : 0;
-    const rid = withReason ? str(reasonSummary(reason)) : 0;
+    const rid = withReason ? strOnce(reasonSummary(reason)) : 0;
     // An unhandled rejection is detected where Node drains its queues, a
     // place of no interest: the handler's place is recorded when known.
     const sid = (kind === REJECT_UNHANDLED && handlerStackId(promise)) || stackId(recordReject);
@@ -861,7 +870,7 @@
         const cls = typeof name === 'string' ? errorClass(reason, name) : '';
         if (cls !== name && text.startsWith(`${name}:`)) text = cls + text.slice(name.length);
       } catch { continue; }
-      const sid = str(text);
+      const sid = strOnce(text);
       const i = room(3);
       W[i + 1] = pendingDetails[k]; W[i + 2] = sid;
       commit(i, hdr(K.REJECT_DETAIL, 0, 3), 3);
