@@ -54,7 +54,7 @@ static void warms_every_page(void **state)
 	assert_int_equal(resident_pages(m, PAGES), 0);
 	lt_warm_pages(m, (size_t)PAGES * 4096u);
 	assert_int_equal(wait_resident(m, PAGES), PAGES);
-	munmap(m, (size_t)PAGES * 4096u);
+	/* Never unmapped: requests must name memory that stays mapped. */
 }
 
 static void keeps_what_the_writer_wrote(void **state)
@@ -70,7 +70,7 @@ static void keeps_what_the_writer_wrote(void **state)
 		assert_int_equal(m[i], 0xabcd0000u + i);
 	for (size_t i = 4096; i < (size_t)PAGES * 1024u; i++)
 		assert_int_equal(m[i], 0);
-	munmap(m, (size_t)PAGES * 4096u);
+	/* Never unmapped: requests must name memory that stays mapped. */
 }
 
 static void many_requests_never_block(void **state)
@@ -90,7 +90,7 @@ static void many_requests_never_block(void **state)
 		nanosleep(&nap, NULL);
 	}
 	assert_int_equal(resident_pages(m, 1), 1);
-	munmap(m, (size_t)N * 4096u);
+	/* Not unmapped: some requests may still be in the warmer's hands. */
 }
 
 int main(void)
