@@ -34,6 +34,11 @@
 /* Nested dispatches each hold JavaScript frames: V8's stack ends far sooner. */
 #define LT_CHECK_MAX_DEPTH 100000
 
+/* The revision of the rules below: bump it when lt_store_check tests
+ * anything new, so that traces recorded as checked by an older looptrace
+ * (checked_traces.h) are checked again. */
+#define LT_CHECK_RULES_REVISION 1
+
 /* SQLite settings for a trace from anywhere (no functions, virtual tables,
  * triggers or views run from its schema; corrupt pages caught early).
  * Returns 0 or -EIO. */
