@@ -4,42 +4,27 @@
  */
 #include "graph.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../analyzer/locations.h"
 #include "../analyzer/queue.h"
+#include "causality_items.h"
 #include "graph_dot.h"
 #include "graph_fold.h"
 
 #define FOLD_GENERATIONS 4 /* how far up a repeating chain is looked for */
 
-static const char causality_sql[] =
-	"WITH drained AS (SELECT DISTINCT pid FROM dispatches WHERE queue = 'exit' AND type = 'beforeExit')"
-	" SELECT 'r', r.id, r.type, r.trigger_id, COALESCE(r.callback, ''), u.file, u.line,"
-	"  r.destroyed_ns IS NULL AND r.ref = 1 AND r.pid NOT IN (SELECT pid FROM drained)"
-	"   AND r.type IN ('TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP',"
-	"   'PROCESSWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'SIGNALWRAP', 'WORKER'), 0, r.created_seq"
-	" FROM resources r LEFT JOIN temp.user_frame u ON u.stack_id = r.site_stack_id"
-	" WHERE r.created_seq >= ?1 AND r.created_seq <= ?2"
-	" UNION ALL SELECT 'p', p.id, p.state, p.parent_id, '', u.file, u.line, 0,"
-	"  EXISTS (SELECT 1 FROM rejections j WHERE j.promise_id = p.id AND j.kind = 'unhandled'),"
-	"  p.created_seq"
-	" FROM promises p LEFT JOIN temp.user_frame u ON u.stack_id = p.site_stack_id"
-	" WHERE p.created_seq >= ?1 AND p.created_seq <= ?2"
-	" ORDER BY 10, 1, 2";
-
-Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct lt_graph_stats *st,
-			     char *err, size_t errlen)
+/* The view from the items in creation order; NULL with *rc set (-EAGAIN:
+ * the unsorted scan met a row out of order, start again sorted). */
+static Agraph_t *draw(sqlite3 *db, const struct lt_graph_opts *o, int sorted, struct lt_graph_stats *st, int *rc)
 {
 	memset(st, 0, sizeof(*st));
-	sqlite3_stmt *s;
-	if (lt_locations_prepare(db) != 0 || sqlite3_prepare_v2(db, causality_sql, -1, &s, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+	struct lt_causality_items *it;
+	if ((*rc = lt_causality_items_open(db, o->from_seq > 0 ? o->from_seq : 0, o->to_seq > 0 ? o->to_seq : INT64_MAX,
+					   sorted, &it)) != 0)
 		return NULL;
-	}
-	sqlite3_bind_int64(s, 1, o->from_seq > 0 ? o->from_seq : 0);
-	sqlite3_bind_int64(s, 2, o->to_seq > 0 ? o->to_seq : INT64_MAX);
 	agseterr(AGMAX);
 	Agraph_t *g = agopen("causality", Agdirected, NULL);
 	lt_dot_set(g, "rankdir", "LR");
@@ -49,22 +34,20 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 	agattr(g, AGNODE, "fontname", "Helvetica");
 	agattr(g, AGNODE, "fontsize", "9");
 	struct lt_fold fold = {0};
-	int step, oom = 0;
-	while (!oom && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int is_promise = ((const char *)sqlite3_column_text(s, 0))[0] == 'p';
-		int64_t id = sqlite3_column_int64(s, 1);
-		const char *what = (const char *)sqlite3_column_text(s, 2);
-		what = what ? what : "";
+	int got, oom = 0;
+	struct lt_causality_item item;
+	while (!oom && (got = lt_causality_items_next(it, &item)) == 1) {
+		int is_promise = item.is_promise;
+		int64_t id = item.id;
+		const char *what = item.what;
 		/* Node's silent housekeeping resources: not worth a node */
-		if (!o->show_all && !is_promise && !strcmp(what, "TickObject") && sqlite3_column_type(s, 5) == SQLITE_NULL)
+		if (!o->show_all && !is_promise && !strcmp(what, "TickObject") && !item.file)
 			continue;
-		Agnode_t *from = sqlite3_column_type(s, 3) == SQLITE_NULL
-					 ? NULL
-					 : lt_fold_node_of(&fold, sqlite3_column_int64(s, 3), is_promise);
-		int open_at_end = !is_promise && sqlite3_column_int(s, 7);
-		int unhandled = is_promise && sqlite3_column_int(s, 8);
-		const char *callback = (const char *)sqlite3_column_text(s, 4);
-		const char *file = (const char *)sqlite3_column_text(s, 5);
+		Agnode_t *from = item.has_from ? lt_fold_node_of(&fold, item.from, is_promise) : NULL;
+		int open_at_end = item.open_at_end;
+		int unhandled = item.unhandled;
+		const char *callback = item.callback;
+		const char *file = item.file;
 		/* everything the node says but its id, then the marks */
 		char tail[LT_DOT_LABEL_BYTES] = "";
 		if (callback && *callback) {
@@ -73,7 +56,7 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 		}
 		if (file) {
 			char where[64];
-			snprintf(where, sizeof(where), ":%lld", (long long)sqlite3_column_int64(s, 6));
+			snprintf(where, sizeof(where), ":%lld", (long long)item.line);
 			lt_dot_label_raw(tail, sizeof(tail), "\\n");
 			lt_dot_label_add(tail, sizeof(tail), lt_dot_base_name(file));
 			lt_dot_label_raw(tail, sizeof(tail), where);
@@ -158,15 +141,9 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 		oom = lt_fold_set_node(&fold, id, is_promise, join) != 0;
 	}
 	lt_fold_free(&fold);
-	if (oom) {
-		sqlite3_finalize(s);
-		snprintf(err, errlen, "out of memory");
-		agclose(g);
-		return NULL;
-	}
-	sqlite3_finalize(s);
-	if (step != SQLITE_DONE) {
-		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
+	lt_causality_items_close(it);
+	*rc = oom ? -ENOMEM : got < 0 ? got : 0;
+	if (*rc != 0) {
 		agclose(g);
 		return NULL;
 	}
@@ -178,5 +155,19 @@ Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct 
 		lt_dot_set(n, "label", note);
 		lt_dot_set(n, "shape", "note");
 	}
+	return g;
+}
+
+Agraph_t *lt_graph_causality(sqlite3 *db, const struct lt_graph_opts *o, struct lt_graph_stats *st,
+			     char *err, size_t errlen)
+{
+	int rc = lt_locations_prepare(db);
+	Agraph_t *g = rc == 0 ? draw(db, o, 0, st, &rc) : NULL;
+	if (rc == -EAGAIN) /* not in creation order by rowid: let SQLite sort */
+		g = draw(db, o, 1, st, &rc);
+	if (!g)
+		snprintf(err, errlen, "%s", rc == -ENOMEM ? "out of memory" : "");
+	if (!g && rc != -ENOMEM)
+		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
 	return g;
 }
