@@ -188,6 +188,8 @@ struct lt_fold_rec *lt_fold_bind(Agnode_t *n, Agnode_t *parent, uint64_t shape)
 		r->shape = shape;
 		r->count = 1;
 		r->slot = 0;
+		r->fold_label = NULL;
+		r->fold_label_of = NULL;
 	}
 	return r;
 }

@@ -41,6 +41,12 @@ struct lt_fold_rec {
 	uint64_t shape;   /* hash of its pattern without the parent */
 	int64_t count;    /* items drawn as this node */
 	uint32_t slot;    /* 1 + its index in lt_fold.drawn; 0 until an item is drawn as it */
+	/* The label of a node items folded into, set once at the end: the
+	 * last folded item's words before and after the count ("what\0tail",
+	 * malloc'd, freed by whoever set it) and the description it was made
+	 * from (graph_causality.c; NULL: compare the text). */
+	char *fold_label;
+	const void *fold_label_of;
 };
 
 /* The record of a node drawn by the fold (NULL for others). */
