@@ -261,6 +261,11 @@ int lt_checked_traces_add(int fd, const struct lt_trace_key *checked)
 		return rc;
 	if (checked && memcmp(checked, &key, sizeof(key)) != 0)
 		return -ESTALE;
+	/* Unchecked, vouched for as written by us: it must be a file only we
+	 * can write (not one planted under the name we wrote). */
+	if (!checked && (key.uid != (uint64_t)geteuid() || (key.mode & (S_IWGRP | S_IWOTH)) != 0 ||
+			 !S_ISREG((mode_t)key.mode)))
+		return -EPERM;
 	if ((rc = settle(&key)) != 0)
 		return rc;
 	struct lt_trace_key settled;

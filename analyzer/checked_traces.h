@@ -60,7 +60,9 @@ int lt_trace_key_read(int fd, struct lt_trace_key *key);
 int lt_checked_traces_find(const struct lt_trace_key *key);
 
 /* Record the file open on fd as checked.  When `checked` is not NULL it is
- * the key taken before the check, and the file must still have it.  Waits
+ * the key taken before the check, and the file must still have it; when
+ * NULL (the importer's own file) the file must be ours and writable by
+ * nobody else (-EPERM).  Waits
  * (at most LT_CHECKED_TRACES_SETTLE_MS) until the clock has passed the
  * file's ctime; a file changed less recently is not recorded (-EAGAIN).
  * Returns 0, -ESTALE (the file changed), -EAGAIN, -EPERM (a directory

@@ -206,6 +206,23 @@ static void no_home_or_the_opt_out_means_no_record(void **state)
 	}
 }
 
+static void a_written_trace_others_may_write_is_not_vouched_for(void **state)
+{
+	(void)state;
+	make_trace(path, 10);
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_int_equal(add_path(path), -EPERM);
+	assert_int_equal(known(path), 0);
+	/* after a check (a key taken before it) another's file may be recorded */
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct lt_trace_key key;
+	assert_int_equal(lt_trace_key_read(fd, &key), 0);
+	assert_int_equal(lt_checked_traces_add(fd, &key), 0);
+	close(fd);
+	assert_int_equal(known(path), 1);
+}
+
 static void a_key_that_changed_during_the_check_is_not_recorded(void **state)
 {
 	(void)state;
@@ -283,6 +300,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_corrupt_or_short_record_is_ignored_and_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_linked_or_shared_record_directory_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_home_or_the_opt_out_means_no_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_written_trace_others_may_write_is_not_vouched_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_key_that_changed_during_the_check_is_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_record_keeps_the_newest_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_skips_the_value_check_only_for_the_recorded_bytes, setup,
