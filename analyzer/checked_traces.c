@@ -237,6 +237,24 @@ static int write_record(int dir, const struct record *r)
 	return rc;
 }
 
+/* Lock the record's directory, waiting at most LOCK_WAIT_MS: a looptrace
+ * stopped while it holds the lock must not hang every other one (the key is
+ * then not recorded).  0 or -errno. */
+#define LOCK_WAIT_MS 200
+static int lock_briefly(int dir)
+{
+	for (int waited = 0;; waited++) {
+		if (flock(dir, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (waited == LOCK_WAIT_MS)
+			return -EWOULDBLOCK;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+}
+
 /* Put key last in r: an older key of the same file goes, and the oldest
  * beyond LT_CHECKED_TRACES_MAX. */
 static void remember(struct record *r, const struct lt_trace_key *key)
@@ -282,10 +300,8 @@ int lt_checked_traces_add(int fd, const struct lt_trace_key *checked)
 		goto close_dir;
 	}
 	/* Two looptraces registering at once: one after the other. */
-	if (flock(dir, LOCK_EX) != 0) {
-		rc = -errno;
+	if ((rc = lock_briefly(dir)) != 0)
 		goto free_record;
-	}
 	read_record(dir, r);
 	remember(r, &key);
 	rc = write_record(dir, r);

@@ -23,7 +23,8 @@
  * `looptrace` 0700 and never follows a link in them.  The file, binary
  * (a header with a checksum, then up to LT_CHECKED_TRACES_MAX keys, the
  * newest last), is replaced atomically (temporary file + rename) under an
- * flock of the directory; a record that is short, corrupt, of another
+ * flock of the directory (waited for at most 200 ms, then the key is not
+ * recorded); a record that is short, corrupt, of another
  * revision or not ours is ignored and rewritten by the next registration.
  * A record that cannot be read or written (no HOME, read-only file system)
  * only means every open checks.

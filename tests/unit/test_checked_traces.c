@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +224,26 @@ static void a_written_trace_others_may_write_is_not_vouched_for(void **state)
 	assert_int_equal(known(path), 1);
 }
 
+static void a_record_locked_for_long_is_left_alone(void **state)
+{
+	(void)state;
+	char other[4300], d[4300];
+	snprintf(other, sizeof(other), "%s/other.db", dir);
+	make_trace(other, 10);
+	assert_int_equal(add_path(other), 0); /* makes the directory */
+	make_trace(path, 10);
+	snprintf(d, sizeof(d), "%s/looptrace", cache);
+	int held = open(d, O_RDONLY | O_DIRECTORY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0); /* a looptrace stopped while registering */
+	assert_int_equal(add_path(path), -EWOULDBLOCK);
+	assert_int_equal(known(path), 0);
+	assert_int_equal(known(other), 1); /* reading needs no lock */
+	close(held);
+	assert_int_equal(add_path(path), 0);
+	assert_int_equal(known(path), 1);
+}
+
 static void a_key_that_changed_during_the_check_is_not_recorded(void **state)
 {
 	(void)state;
@@ -301,6 +322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_linked_or_shared_record_directory_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_home_or_the_opt_out_means_no_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_written_trace_others_may_write_is_not_vouched_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_record_locked_for_long_is_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_key_that_changed_during_the_check_is_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_record_keeps_the_newest_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_skips_the_value_check_only_for_the_recorded_bytes, setup,
