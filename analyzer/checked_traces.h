@@ -4,8 +4,9 @@
  *
  * lt_store_check scans every value of a trace (about 11 CPU s on a
  * 43M-event trace).  A trace whose bytes have not changed since a check
- * passed, or since this user's importer wrote it, need not be scanned
- * again.  "Not changed" is decided as git's index does with stat data: a
+ * passed need not be scanned again.  (The importer does not vouch for what
+ * it wrote: the values come from the traced program, which may be
+ * hostile, and the importer does not hold them to the check's rules.)  "Not changed" is decided as git's index does with stat data: a
  * trace is known by its key (struct lt_trace_key: device, inode, owner,
  * mode, size, mtime, ctime and the 100-byte SQLite header, which holds
  * the file change counter, the page count and the schema cookie), taken
@@ -62,8 +63,9 @@ int lt_checked_traces_find(const struct lt_trace_key *key);
 
 /* Record the file open on fd as checked.  When `checked` is not NULL it is
  * the key taken before the check, and the file must still have it; when
- * NULL (the importer's own file) the file must be ours and writable by
- * nobody else (-EPERM).  Waits
+ * NULL (a writer vouching for its own file: one whose writer guarantees
+ * the check's rules) the file must be ours and writable by nobody else
+ * (-EPERM).  Waits
  * (at most LT_CHECKED_TRACES_SETTLE_MS) until the clock has passed the
  * file's ctime; a file changed less recently is not recorded (-EAGAIN).
  * Returns 0, -ESTALE (the file changed), -EAGAIN, -EPERM (a directory

@@ -5,14 +5,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../analyzer/checked_traces.h"
 #include "../analyzer/store.h"
 #include "../cli/cli.h"
 #include "../probes/wire.h"
@@ -82,18 +80,10 @@ int lt_write_trace_window(const char *capture_dir, uint64_t from_ns, const char 
 		rc = -EIO;
 		snprintf(err, errlen, "cannot finish %s", tmp);
 	}
-	/* The file written, held open across the rename: it is recorded as
-	 * checked (its readers skip the value scan), whatever the name then
-	 * points at. */
-	int written = rc == 0 ? open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	if (rc == 0 && rename(tmp, output) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot write %s: %s", output, strerror(errno));
 	}
-	if (rc == 0 && written >= 0)
-		lt_checked_traces_add(written, NULL);
-	if (written >= 0)
-		close(written);
 	if (rc != 0)
 		unlink(tmp);
 	return rc;

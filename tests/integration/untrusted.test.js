@@ -101,13 +101,17 @@ test('NULL, mistyped and unknown column values: exit 2 naming the table and row,
   }
 });
 
-test('a trace known as checked is checked again after any write, even with its size, header and mtime put back', () => {
+test('a trace on the record of checked traces is checked again after any write, even with its size, header and mtime put back', () => {
   const cache = tmpdir(); // 0700, ours
   const env = { ...process.env, XDG_CACHE_HOME: cache };
   const r = record(['node', path.join(FIXTURES, 'output-mix.js')], { env });
   assert.strictEqual(r.status, 0, r.stderr);
-  // the recorder's own trace is on the record: every reader reads it
+  // the recorder vouches for nothing (the program wrote the values): the
+  // first reader checks the trace and puts it on the record
   const known = path.join(cache, 'looptrace', 'checked-traces');
+  assert.ok(!fs.existsSync(known));
+  const first = measured(['report', r.db], { env });
+  assert.strictEqual(first.status, 0, first.stderr);
   assert.strictEqual(fs.statSync(known).mode & 0o777, 0o600);
   assert.strictEqual(fs.statSync(path.dirname(known)).mode & 0o777, 0o700);
   for (const args of READERS) {
@@ -143,6 +147,7 @@ test('a trace known as checked is checked again after any write, even with its s
   const off = { ...env, LOOPTRACE_FULL_CHECK: '1', XDG_CACHE_HOME: tmpdir() };
   const fresh = record(['node', path.join(FIXTURES, 'output-mix.js')], { env: off });
   assert.strictEqual(fresh.status, 0, fresh.stderr);
+  assert.strictEqual(measured(['report', fresh.db], { env: off }).status, 0);
   assert.deepStrictEqual(fs.readdirSync(off.XDG_CACHE_HOME), []);
 });
 
