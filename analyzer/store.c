@@ -3,6 +3,7 @@
  */
 #include "store.h"
 
+#include "checked_traces.h"
 #include "store_check.h"
 
 #include <errno.h>
@@ -261,6 +262,10 @@ static int open_fd(const char *path, int fd, const struct stat *st_, sqlite3 **d
 		   size_t errlen)
 {
 	const struct stat st = *st_;
+	/* What identifies these bytes, taken before SQLite reads any of them:
+	 * a trace recorded as checked with this key skips the value check. */
+	struct lt_trace_key key;
+	int keyed = lt_trace_key_read(fd, &key) == 0;
 	/* SQLite opens the file just checked (through /proc, so that it cannot
 	 * be swapped for a FIFO in between); it holds its own descriptor once
 	 * sqlite3_open_v2 returns, before taking any lock.  Ours stays open
@@ -307,10 +312,13 @@ static int open_fd(const char *path, int fd, const struct stat *st_, sqlite3 **d
 	if (rc != 0)
 		return refuse_open(h, rc, path, NULL, what, err, errlen);
 	char why[512];
-	if (check_values) {
+	if (check_values && !(keyed && lt_checked_traces_find(&key))) {
 		rc = lt_store_check(h, proc ? self : NULL, why, sizeof(why));
 		if (rc != 0)
 			return refuse_open(h, rc, path, why, why, err, errlen);
+		/* Checked: the next open of these bytes need not scan them. */
+		if (keyed)
+			lt_checked_traces_add(fd, &key);
 	}
 	*db = h;
 	return 0;

@@ -26,8 +26,11 @@ int lt_store_create(const char *path, sqlite3 **db);
 int lt_store_finish(sqlite3 *db);
 
 /* Open an existing trace read-only, checking that it is a complete SQLite
- * database of ours at a version we read.  On failure returns -errno and
- * writes a one-line reason (no trailing newline) into err. */
+ * database of ours at a version we read, with the schema we create, and
+ * every value (lt_store_check) unless these very bytes are on the record
+ * of checked traces (checked_traces.h); a check that passes puts them
+ * there.  On failure returns -errno and writes a one-line reason (no
+ * trailing newline) into err. */
 int lt_store_open(const char *path, sqlite3 **db, char *err, size_t errlen);
 
 /* The same for a trace this process has just written itself (the import's

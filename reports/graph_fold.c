@@ -26,7 +26,7 @@ uint64_t lt_fold_hash(const char *s)
 
 static uint64_t item_key(int64_t id, int is_promise) { return ((uint64_t)id << 1 | (is_promise ? 1u : 0u)) + 2; }
 
-Agnode_t *lt_fold_node_of(const struct lt_fold *f, int64_t id, int is_promise)
+static Agnode_t *hashed_node_of(const struct lt_fold *f, int64_t id, int is_promise)
 {
 	if (!f->cap_items)
 		return NULL;
@@ -48,7 +48,7 @@ static void put_item(struct lt_fold_item *t, size_t cap, uint64_t key, Agnode_t 
 	t[i].node = node;
 }
 
-int lt_fold_set_node(struct lt_fold *f, int64_t id, int is_promise, Agnode_t *node)
+static int hashed_set_node(struct lt_fold *f, int64_t id, int is_promise, Agnode_t *node)
 {
 	if (2 * (f->n_items + 1) > f->cap_items) {
 		size_t cap = f->cap_items ? 2 * f->cap_items : 1024;
@@ -63,9 +63,83 @@ int lt_fold_set_node(struct lt_fold *f, int64_t id, int is_promise, Agnode_t *no
 		f->cap_items = cap;
 	}
 	uint64_t key = item_key(id, is_promise);
-	if (!lt_fold_node_of(f, id, is_promise))
+	if (!hashed_node_of(f, id, is_promise))
 		f->n_items++;
 	put_item(f->items, f->cap_items, key, node);
+	return 0;
+}
+
+#define DENSE_SLACK ((size_t)1 << 20)
+
+static int is_dense(const struct lt_fold *f, int64_t id, int is_promise)
+{
+	return id >= 0 && (uint64_t)id < f->cap_dense[is_promise ? 1 : 0];
+}
+
+Agnode_t *lt_fold_node_of(const struct lt_fold *f, int64_t id, int is_promise)
+{
+	if (is_dense(f, id, is_promise)) {
+		uint32_t slot = f->dense[is_promise ? 1 : 0][id];
+		if (slot)
+			return f->drawn[slot - 1];
+	}
+	return hashed_node_of(f, id, is_promise);
+}
+
+/* Make room in the dense table of a kind for id, when the bound allows.
+ * Returns 1 when id has a dense place, 0 when it goes to the hash table,
+ * -ENOMEM. */
+static int dense_room(struct lt_fold *f, int64_t id, int kind)
+{
+	if (id < 0)
+		return 0;
+	if ((uint64_t)id < f->cap_dense[kind])
+		return 1;
+	if ((uint64_t)id >= 4 * (f->n_set + 1) + DENSE_SLACK)
+		return 0;
+	size_t cap = f->cap_dense[kind] ? f->cap_dense[kind] : 1024;
+	while (cap <= (uint64_t)id)
+		cap *= 2;
+	uint32_t *t = realloc(f->dense[kind], cap * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + f->cap_dense[kind], 0, (cap - f->cap_dense[kind]) * sizeof(*t));
+	f->dense[kind] = t;
+	f->cap_dense[kind] = cap;
+	return 1;
+}
+
+/* The node's slot, given one on first use; 0 when out of memory. */
+static uint32_t slot_of(struct lt_fold *f, struct lt_fold_rec *r, Agnode_t *node)
+{
+	if (r->slot)
+		return r->slot;
+	if (f->n_drawn == f->cap_drawn) {
+		size_t cap = f->cap_drawn ? 2 * f->cap_drawn : 256;
+		Agnode_t **t = cap <= UINT32_MAX ? realloc(f->drawn, cap * sizeof(*t)) : NULL;
+		if (!t)
+			return 0;
+		f->drawn = t;
+		f->cap_drawn = cap;
+	}
+	f->drawn[f->n_drawn++] = node;
+	return r->slot = (uint32_t)f->n_drawn;
+}
+
+int lt_fold_set_node(struct lt_fold *f, int64_t id, int is_promise, Agnode_t *node)
+{
+	int kind = is_promise ? 1 : 0;
+	struct lt_fold_rec *r = lt_fold_rec(node);
+	int dense = r ? dense_room(f, id, kind) : 0;
+	if (dense < 0)
+		return dense;
+	f->n_set++;
+	if (!dense)
+		return hashed_set_node(f, id, is_promise, node);
+	uint32_t slot = slot_of(f, r, node);
+	if (!slot)
+		return -ENOMEM;
+	f->dense[kind][id] = slot;
 	return 0;
 }
 
@@ -113,6 +187,9 @@ struct lt_fold_rec *lt_fold_bind(Agnode_t *n, Agnode_t *parent, uint64_t shape)
 		r->parent = parent;
 		r->shape = shape;
 		r->count = 1;
+		r->slot = 0;
+		r->fold_label = NULL;
+		r->fold_label_of = NULL;
 	}
 	return r;
 }
@@ -136,5 +213,8 @@ void lt_fold_free(struct lt_fold *f)
 		free(f->patterns[i].key);
 	free(f->patterns);
 	free(f->items);
+	free(f->dense[0]);
+	free(f->dense[1]);
+	free(f->drawn);
 	memset(f, 0, sizeof(*f));
 }

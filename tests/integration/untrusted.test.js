@@ -101,6 +101,56 @@ test('NULL, mistyped and unknown column values: exit 2 naming the table and row,
   }
 });
 
+test('a trace on the record of checked traces is checked again after any write, even with its size, header and mtime put back', () => {
+  const cache = tmpdir(); // 0700, ours
+  const env = { ...process.env, XDG_CACHE_HOME: cache };
+  const r = record(['node', path.join(FIXTURES, 'output-mix.js')], { env });
+  assert.strictEqual(r.status, 0, r.stderr);
+  // the recorder vouches for nothing (the program wrote the values): the
+  // first reader checks the trace and puts it on the record
+  const known = path.join(cache, 'looptrace', 'checked-traces');
+  assert.ok(!fs.existsSync(known));
+  const first = measured(['report', r.db], { env });
+  assert.strictEqual(first.status, 0, first.stderr);
+  assert.strictEqual(fs.statSync(known).mode & 0o777, 0o600);
+  assert.strictEqual(fs.statSync(path.dirname(known)).mode & 0o777, 0o700);
+  for (const args of READERS) {
+    const ok = measured([...args, r.db], { env });
+    assert.strictEqual(ok.status, 0, `${args.join(' ')}: ${ok.stderr}`);
+  }
+  // a bad copy's bytes written over it in place: same inode and size, the
+  // recorded trace's 100-byte header, and its timestamps put back
+  const dir = tmpdir();
+  const bad = path.join(dir, 'bad.db');
+  fs.copyFileSync(r.db, bad);
+  const u = run('sqlite3', [bad, "UPDATE dispatches SET begin_ns = 'soon' WHERE seq = 2"]);
+  assert.strictEqual(u.status, 0, u.stderr);
+  const bytes = fs.readFileSync(bad);
+  const original = fs.readFileSync(r.db);
+  assert.strictEqual(bytes.length, original.length);
+  original.copy(bytes, 0, 0, 100);
+  const stamp = path.join(dir, 'stamp');
+  fs.writeFileSync(stamp, '');
+  assert.strictEqual(run('touch', ['-r', r.db, stamp]).status, 0);
+  const before = fs.statSync(r.db, { bigint: true });
+  const fd = fs.openSync(r.db, 'r+');
+  fs.writeSync(fd, bytes, 0, bytes.length, 0);
+  fs.closeSync(fd);
+  assert.strictEqual(run('touch', ['-r', stamp, r.db]).status, 0);
+  const after = fs.statSync(r.db, { bigint: true });
+  assert.strictEqual(after.ino, before.ino);
+  assert.strictEqual(after.size, before.size);
+  assert.strictEqual(after.mtimeNs, before.mtimeNs);
+  for (const args of READERS)
+    refused(measured([...args, r.db], { env }), /dispatches row 2: begin_ns is not an integer$/m, `${args.join(' ')} after an in-place write`);
+  // the paranoid's switch: no record read or written
+  const off = { ...env, LOOPTRACE_FULL_CHECK: '1', XDG_CACHE_HOME: tmpdir() };
+  const fresh = record(['node', path.join(FIXTURES, 'output-mix.js')], { env: off });
+  assert.strictEqual(fresh.status, 0, fresh.stderr);
+  assert.strictEqual(measured(['report', fresh.db], { env: off }).status, 0);
+  assert.deepStrictEqual(fs.readdirSync(off.XDG_CACHE_HOME), []);
+});
+
 test('time bombs: one poll end moved by 1e15 or 1e17 ns costs nothing', () => {
   for (const shift of ['1000000000000000', '100000000000000000']) {
     const { db } = handMade(`UPDATE iterations SET poll_end_ns = poll_end_ns + ${shift}
