@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detectors.h"
 #include "locations.h"
@@ -41,6 +43,35 @@ static void keep_filtered_processes(const struct lt_filter *f, struct lt_process
 	p->n = kept;
 }
 
+/* LOOPTRACE_STEP_CLOCKS=1: each step's wall and CPU seconds (every thread
+ * of the process) on stderr, for measuring big traces (bench/README.md). */
+struct step_clock {
+	int on;
+	struct timespec wall, cpu;
+};
+
+static void step_clock_start(struct step_clock *c)
+{
+	if (!c->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &c->wall);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c->cpu);
+}
+
+static double seconds_since(clockid_t id, const struct timespec *from)
+{
+	struct timespec now;
+	clock_gettime(id, &now);
+	return (double)(now.tv_sec - from->tv_sec) + (double)(now.tv_nsec - from->tv_nsec) / 1e9;
+}
+
+static void step_clock_report(const struct step_clock *c, const char *step)
+{
+	if (c->on)
+		fprintf(stderr, "looptrace: step %-18s %7.3f s wall %7.3f s cpu\n", step,
+			seconds_since(CLOCK_MONOTONIC, &c->wall), seconds_since(CLOCK_PROCESS_CPUTIME_ID, &c->cpu));
+}
+
 int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
 	       size_t errlen)
 {
@@ -59,19 +90,35 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		{"floods", lt_detect_floods},
 		{"flight window", lt_detect_window},
 	};
+	const char *clocks = getenv("LOOPTRACE_STEP_CLOCKS");
+	struct step_clock clock = {.on = clocks && clocks[0] == '1'};
+	step_clock_start(&clock);
 	if (lt_locations_prepare_for(db, &opts->user_code) != 0) {
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
+	step_clock_report(&clock, "locations");
+	step_clock_start(&clock);
+	int loaded = lt_dispatch_table_load(db, &out->dispatches);
+	if (loaded != 0) {
+		snprintf(err, errlen, "dispatches: %s", loaded == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+		return loaded;
+	}
+	step_clock_report(&clock, "dispatch table");
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		step_clock_start(&clock);
 		int rc = steps[i].run(out);
+		step_clock_report(&clock, steps[i].name);
 		if (rc != 0) {
 			snprintf(err, errlen, "%s: %s", steps[i].name,
 				 rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 			return rc;
 		}
 	}
-	int rc = lt_metrics_compute_for(db, &opts->filter, &out->metrics);
+	step_clock_start(&clock);
+	int rc = lt_metrics_compute_with(db, &out->dispatches, &opts->filter, &out->metrics);
+	step_clock_report(&clock, "metrics");
+	lt_dispatch_table_free(&out->dispatches); /* its last reader is done */
 	if (rc != 0) {
 		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
 		return rc;
@@ -86,9 +133,11 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		snprintf(err, errlen, "losses: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
+	step_clock_start(&clock);
 	name_threads(db, &out->findings);
 	lt_filter_findings(&opts->filter, &out->findings);
 	lt_findings_rank(&out->findings);
+	step_clock_report(&clock, "processes, names");
 	return 0;
 }
 
@@ -96,4 +145,5 @@ void lt_analysis_free(struct lt_analysis *a)
 {
 	lt_findings_free(&a->findings);
 	lt_processes_free(&a->processes);
+	lt_dispatch_table_free(&a->dispatches);
 }

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "dispatch_table.h"
 #include "filter.h"
 #include "findings.h"
 #include "losses.h"
@@ -32,6 +33,7 @@ struct lt_analysis {
 	struct lt_metrics metrics;
 	struct lt_processes processes; /* every traced process, by start time */
 	struct lt_losses losses;       /* where the recording dropped events */
+	struct lt_dispatch_table dispatches; /* every dispatch, read once for the detectors */
 };
 
 void lt_analysis_defaults(struct lt_analysis_opts *o);

@@ -68,14 +68,11 @@ struct runs {
  * joined every resumption to its promise T and T's creating dispatch: the
  * join's two b-tree descents per await (7M of them on a big trace, each a
  * page read) were most of the detector's time.  Rows kept are the join's:
- * a resumption whose T, or T's creating dispatch, is missing is dropped. */
-static const char resumptions_sql[] =
-	"SELECT seq, promise_id, begin_ns, iteration, pid, tid FROM dispatches"
-	" WHERE promise_id IS NOT NULL AND depth = 1 ORDER BY seq";
+ * a resumption whose T, or T's creating dispatch, is missing is dropped.
+ * The resumptions (top-level dispatches with a promise) and the creating
+ * dispatches come from the analysis's dispatch table. */
 static const char awaited_sql[] =
 	"SELECT id, created_seq, created_ns, parent_id, stack_id FROM promises WHERE id >= ?1 ORDER BY id";
-static const char creators_sql[] =
-	"SELECT seq, iteration, depth, COALESCE(parent_seq, seq) FROM dispatches WHERE seq >= ?1 ORDER BY seq";
 /* Awaits looked up per pass: bounds the lookup's key arrays. */
 #define LOOKUP_CHUNK (1u << 20)
 
@@ -108,26 +105,21 @@ static int read_operation(sqlite3_stmt *s, struct await *a)
  * callback's scope, as node:test and AsyncResource users do) belongs to the
  * outermost dispatch around it: that is the resumption that made it.  Rows
  * give the direct parent; deeper nesting is walked up here. */
-static int resolve_roots(sqlite3 *db, struct await *v, size_t n)
+static void resolve_roots(const struct lt_dispatch_table *t, struct await *v, size_t n)
 {
-	sqlite3_stmt *s = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].croot == v[i].cseq)
 			continue;
 		for (int hops = 0; hops < 64; hops++) {
-			if (!s && sqlite3_prepare_v2(db, "SELECT depth, COALESCE(parent_seq, seq) FROM dispatches"
-						     " WHERE seq = ?", -1, &s, NULL) != SQLITE_OK)
-				return -EIO;
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, v[i].croot);
-			if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int64(s, 0) <= 1 ||
-			    sqlite3_column_int64(s, 1) >= v[i].croot)
+			int64_t row = lt_dispatch_index(t, v[i].croot);
+			if (row < 0 || t->depth[row] <= 1)
 				break;
-			v[i].croot = sqlite3_column_int64(s, 1);
+			int64_t parent = lt_dispatch_parent(t, (size_t)row);
+			if (parent >= v[i].croot)
+				break;
+			v[i].croot = parent;
 		}
 	}
-	sqlite3_finalize(s);
-	return 0;
 }
 
 /* A chunk of awaits being completed: v + base is item 0. */
@@ -155,68 +147,52 @@ static int awaited_found(void *ctx, uint32_t item, sqlite3_stmt *row)
 /* The dispatch that created T: whether the loop went round before the
  * resumption (its iteration, held in croot until now), and the outermost
  * dispatch around it as far as the row tells. */
-static int creator_found(void *ctx, uint32_t item, sqlite3_stmt *row)
+static void find_creator(const struct lt_dispatch_table *t, struct await *a)
 {
-	struct pass *p = ctx;
-	struct await *a = &p->v[p->base + item];
-	if (!row) {
+	int64_t row = lt_dispatch_index(t, a->cseq);
+	if (row < 0) {
 		a->dropped = 1;
-		return 0;
+		return;
 	}
-	a->waited = a->croot > sqlite3_column_int64(row, 1);
-	a->croot = sqlite3_column_int64(row, 2) > 1 ? sqlite3_column_int64(row, 3) : a->cseq;
-	return 0;
+	a->waited = a->croot > t->iteration[row];
+	a->croot = t->depth[row] > 1 ? lt_dispatch_parent(t, (size_t)row) : a->cseq;
 }
 
-static int read_resumptions(sqlite3 *db, struct await **out, size_t *n_out)
+static int read_resumptions(const struct lt_dispatch_table *t, struct await **out, size_t *n_out)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, resumptions_sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	struct await *v = NULL;
-	size_t n = 0, cap = 0;
-	int step, rc = 0;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			struct await *grown = realloc(v, cap * sizeof(*grown));
-			if (!grown) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = grown;
-		}
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->promise_id[i] >= 0 && t->depth[i] == 1;
+	struct await *v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->promise_id[i] < 0 || t->depth[i] != 1)
+			continue;
 		struct await *a = &v[n++];
 		memset(a, 0, sizeof(*a));
-		a->rseq = sqlite3_column_int64(s, 0);
-		a->t = sqlite3_column_int64(s, 1);
-		a->rns = sqlite3_column_int64(s, 2);
-		a->croot = sqlite3_column_int64(s, 3); /* the resumption's iteration, for creator_found */
-		a->pid = sqlite3_column_int64(s, 4);
-		a->tid = sqlite3_column_int64(s, 5);
+		a->rseq = lt_dispatch_seq(t, i);
+		a->t = t->promise_id[i];
+		a->rns = t->begin_ns[i];
+		a->croot = t->iteration[i]; /* the resumption's iteration, for find_creator */
+		a->pid = t->threads[t->thread[i]].pid;
+		a->tid = t->threads[t->thread[i]].tid;
 		a->next = -1;
 		a->xseq = -1;
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = -EIO;
-	sqlite3_finalize(s);
-	if (rc != 0) {
-		free(v);
-		return rc;
 	}
 	*out = v;
 	*n_out = n;
 	return 0;
 }
 
-/* Each await's T, then T's creating dispatch, a chunk at a time. */
-static int complete(sqlite3 *db, struct await *v, size_t n)
+/* Each await's T, a chunk at a time, then T's creating dispatch. */
+static int complete(sqlite3 *db, const struct lt_dispatch_table *t, struct await *v, size_t n)
 {
 	struct lt_lookup l = {0};
-	sqlite3_stmt *awaited = NULL, *creators = NULL;
+	sqlite3_stmt *awaited = NULL;
 	int rc = lt_lookup_reserve(&l, n < LOOKUP_CHUNK ? n : LOOKUP_CHUNK);
-	if (rc == 0 && (sqlite3_prepare_v2(db, awaited_sql, -1, &awaited, NULL) != SQLITE_OK ||
-			sqlite3_prepare_v2(db, creators_sql, -1, &creators, NULL) != SQLITE_OK))
+	if (rc == 0 && sqlite3_prepare_v2(db, awaited_sql, -1, &awaited, NULL) != SQLITE_OK)
 		rc = -EIO;
 	for (size_t base = 0; base < n && rc == 0; base += LOOKUP_CHUNK) {
 		size_t end = n - base < LOOKUP_CHUNK ? n : base + LOOKUP_CHUNK;
@@ -227,37 +203,30 @@ static int complete(sqlite3 *db, struct await *v, size_t n)
 			l.item[l.n++] = (uint32_t)(i - base);
 		}
 		rc = lt_lookup_run(&l, awaited, awaited_found, &p);
-		if (rc != 0)
-			break;
-		l.n = 0;
-		for (size_t i = base; i < end; i++)
-			if (!v[i].dropped) {
-				l.key[l.n] = v[i].cseq;
-				l.item[l.n++] = (uint32_t)(i - base);
-			}
-		rc = lt_lookup_run(&l, creators, creator_found, &p);
 	}
 	sqlite3_finalize(awaited);
-	sqlite3_finalize(creators);
 	lt_lookup_free(&l);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!v[i].dropped)
+			find_creator(t, &v[i]);
 	return rc;
 }
 
-static int load(sqlite3 *db, struct await **out, size_t *n_out)
+static int load(sqlite3 *db, const struct lt_dispatch_table *t, struct await **out, size_t *n_out)
 {
 	struct await *v = NULL;
 	size_t n = 0;
-	int rc = read_resumptions(db, &v, &n);
+	int rc = read_resumptions(t, &v, &n);
 	if (rc != 0)
 		return rc;
-	rc = complete(db, v, n);
+	rc = complete(db, t, v, n);
 	size_t kept = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (!v[i].dropped)
 			v[kept++] = v[i];
 	n = kept;
 	if (rc == 0)
-		rc = resolve_roots(db, v, n);
+		resolve_roots(t, v, n);
 	sqlite3_stmt *s;
 	if (rc == 0 && sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
 		rc = -EIO;
@@ -719,7 +688,7 @@ int lt_detect_sequential_await(struct lt_analysis *a)
 {
 	struct await *v = NULL;
 	size_t n = 0;
-	int rc = load(a->db, &v, &n);
+	int rc = load(a->db, &a->dispatches, &v, &n);
 	if (rc != 0)
 		return rc;
 	link_chains(v, n);
