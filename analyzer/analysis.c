@@ -105,24 +105,29 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		return loaded;
 	}
 	step_clock_report(&clock, "dispatch table");
+	/* The metrics add no finding: they go first, while every column of
+	 * the table is there. */
+	step_clock_start(&clock);
+	int rc = lt_metrics_compute_with(db, &out->dispatches, &opts->filter, &out->metrics);
+	step_clock_report(&clock, "metrics");
+	if (rc != 0) {
+		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
+		return rc;
+	}
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		step_clock_start(&clock);
-		int rc = steps[i].run(out);
+		rc = steps[i].run(out);
 		step_clock_report(&clock, steps[i].name);
 		if (rc != 0) {
 			snprintf(err, errlen, "%s: %s", steps[i].name,
 				 rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 			return rc;
 		}
+		if (steps[i].run == lt_detect_leaks) /* their last reader */
+			lt_dispatch_table_forget(&out->dispatches, LT_DISPATCH_RESOURCE_IDS | LT_DISPATCH_FLAGS);
 	}
-	step_clock_start(&clock);
-	int rc = lt_metrics_compute_with(db, &out->dispatches, &opts->filter, &out->metrics);
-	step_clock_report(&clock, "metrics");
 	lt_dispatch_table_free(&out->dispatches); /* its last reader is done */
-	if (rc != 0) {
-		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
-		return rc;
-	}
+	step_clock_start(&clock);
 	rc = lt_processes_load(db, &out->processes);
 	if (rc != 0) {
 		snprintf(err, errlen, "processes: %s", rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));

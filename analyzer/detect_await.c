@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "big_array.h"
 #include "detectors.h"
 #include "idle_time.h"
 #include "locations.h"
@@ -33,18 +34,33 @@
  * bar on a loaded machine; overlapping those saves nothing measurable. */
 #define MIN_SPAN_SHARE 0.15
 
-/* One per await: 7M of them in a 45M-event trace, so kept small. */
+/* One per await: 7M of them in a 45M-event trace, so kept small (88 B):
+ * the resumption is its row in the analysis's dispatch table (its seq,
+ * start and thread are read there). */
 struct await {
-	int64_t t, cseq, cns, rseq, rns, tstack, pid, tid;
+	int64_t t, cseq, cns, tstack;
 	int64_t x; /* the awaited promise, 0 when none */
 	int64_t xseq, xsite; /* its creation and site: read for the awaits that need them */
 	int64_t croot; /* the outermost dispatch around cseq (cseq unless nested) */
-	int64_t next; /* index of the invocation's next await, -1 */
 	double wait_ms; /* the awaited operation's own wait */
+	uint32_t row; /* the resumption R's row in the dispatch table */
+	int32_t next; /* index of the invocation's next await, -1 */
 	unsigned char waited; /* resumed in a later loop iteration than T was made */
 	unsigned char has_prev, x_read;
 	unsigned char dropped; /* while loading: its T or T's creator is missing */
 };
+
+static int64_t rseq_of(const struct lt_dispatch_table *t, const struct await *a)
+{
+	return lt_dispatch_seq(t, a->row);
+}
+
+static int64_t rns_of(const struct lt_dispatch_table *t, const struct await *a) { return t->begin_ns[a->row]; }
+
+static const struct lt_dispatch_thread *thread_of(const struct lt_dispatch_table *t, const struct await *a)
+{
+	return &t->threads[t->thread[a->row]];
+}
 
 struct run {
 	char key[4400];
@@ -163,23 +179,19 @@ static int read_resumptions(const struct lt_dispatch_table *t, struct await **ou
 	size_t n = 0;
 	for (size_t i = 0; i < t->n; i++)
 		n += t->promise_id[i] >= 0 && t->depth[i] == 1;
-	struct await *v = malloc((n ? n : 1) * sizeof(*v));
+	if (n > INT32_MAX || t->n > UINT32_MAX)
+		return -ENOMEM; /* next and row are 32-bit */
+	struct await *v = lt_big_array(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	n = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->promise_id[i] < 0 || t->depth[i] != 1)
 			continue;
-		struct await *a = &v[n++];
-		memset(a, 0, sizeof(*a));
-		a->rseq = lt_dispatch_seq(t, i);
-		a->t = t->promise_id[i];
-		a->rns = t->begin_ns[i];
-		a->croot = t->iteration[i]; /* the resumption's iteration, for find_creator */
-		a->pid = t->threads[t->thread[i]].pid;
-		a->tid = t->threads[t->thread[i]].tid;
-		a->next = -1;
-		a->xseq = -1;
+		/* every field, without zeroing the array first */
+		v[n++] = (struct await){.row = (uint32_t)i, .t = t->promise_id[i],
+					/* the resumption's iteration, for find_creator */
+					.croot = t->iteration[i], .next = -1, .xseq = -1};
 	}
 	*out = v;
 	*n_out = n;
@@ -245,30 +257,55 @@ static int load(sqlite3 *db, const struct lt_dispatch_table *t, struct await **o
 	return 0;
 }
 
-/* Index of the await whose resumption is dispatch `seq` (rows are in seq
- * order), or -1. */
-static int64_t resumed_in(const struct await *v, size_t n, int64_t seq)
+/* Index of the await whose resumption is dispatch `seq` (awaits are in
+ * row order), or -1.  It is searched for from await `near` outwards (the
+ * resumption that made an await is usually a few awaits before it), then
+ * by halves. */
+static int64_t resumed_in(const struct lt_dispatch_table *t, const struct await *v, size_t n, int64_t seq,
+			  size_t near)
 {
+	int64_t row = lt_dispatch_index(t, seq);
+	if (row < 0)
+		return -1;
 	size_t lo = 0, hi = n;
+	if (v[near].row >= (uint32_t)row) {
+		hi = near + 1;
+		for (size_t step = 1; step <= near; step *= 2) {
+			if (v[near - step].row < (uint32_t)row) {
+				lo = near - step;
+				break;
+			}
+			hi = near - step + 1;
+		}
+	} else {
+		lo = near;
+		for (size_t step = 1; near + step < n; step *= 2) {
+			if (v[near + step].row >= (uint32_t)row) {
+				hi = near + step + 1;
+				break;
+			}
+			lo = near + step;
+		}
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].rseq < seq)
+		if (v[mid].row < (uint32_t)row)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo].rseq == seq ? (int64_t)lo : -1;
+	return lo < n && v[lo].row == (uint32_t)row ? (int64_t)lo : -1;
 }
 
-static void link_chains(struct await *v, size_t n)
+static void link_chains(const struct lt_dispatch_table *t, struct await *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int64_t j = resumed_in(v, n, v[i].croot);
+		int64_t j = resumed_in(t, v, n, v[i].croot, i);
 		if (j < 0 || (size_t)j == i)
 			continue;
 		/* The resumed function's own next await is the last one it made. */
 		if (v[j].next < 0 || v[v[j].next].t < v[i].t)
-			v[j].next = (int64_t)i;
+			v[j].next = (int32_t)i;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i].next >= 0)
@@ -279,13 +316,14 @@ static double wait_ms(const struct await *a) { return a->wait_ms; }
 
 /* Each await's wait: the poll time its pending span covered.  Only the
  * awaits that waited are counted (wait_ms reads no other). */
-static void measure_waits(struct await *v, size_t n, const struct lt_polls *p)
+static void measure_waits(const struct lt_dispatch_table *t, struct await *v, size_t n, const struct lt_polls *p)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].waited)
 			continue;
-		double span = (double)(v[i].rns - v[i].cns) / 1e6;
-		double idle = lt_idle_between(p, v[i].pid, v[i].tid, v[i].cns, v[i].rns);
+		int64_t rns = rns_of(t, &v[i]);
+		double span = (double)(rns - v[i].cns) / 1e6;
+		double idle = lt_idle_between(p, thread_of(t, &v[i])->pid, thread_of(t, &v[i])->tid, v[i].cns, rns);
 		v[i].wait_ms = idle >= 0 ? idle : span > 0 ? span : 0;
 	}
 }
@@ -470,7 +508,7 @@ out:
 	free(lines);
 }
 
-static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
+static int add_run(const struct lt_dispatch_table *t, struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
 		   int64_t last, int64_t origin)
 {
 	if (waits < MIN_WAITS)
@@ -488,18 +526,18 @@ static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_
 	r->first = first;
 	r->waits = waits;
 	r->serial_ms = serial;
-	r->pid = v[first].pid;
-	r->tid = v[first].tid;
+	r->pid = thread_of(t, &v[first])->pid;
+	r->tid = thread_of(t, &v[first])->tid;
 	r->origin = origin;
 	r->begin_ms = (double)v[first].cns / 1e6;
-	r->end_ms = (double)v[last].rns / 1e6;
+	r->end_ms = (double)rns_of(t, &v[last]) / 1e6;
 	int k = waits < SUGGESTED_CONCURRENCY ? (int)waits : SUGGESTED_CONCURRENCY;
 	r->overlapped_ms = overlapped_ms(v, first, waits, k);
 	return 0;
 }
 
 /* Split each chain into runs of serial real waits. */
-static int find_runs(const struct await *v, size_t n, struct runs *rs)
+static int find_runs(const struct lt_dispatch_table *t, const struct await *v, size_t n, struct runs *rs)
 {
 	for (size_t s = 0; s < n; s++) {
 		if (v[s].has_prev)
@@ -509,11 +547,11 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 		for (int64_t i = (int64_t)s; i >= 0; i = v[i].next) {
 			if (!v[i].waited)
 				continue; /* resolved without the loop going round: no wait */
-			int serial_start = prev_real < 0 || v[i].xseq >= v[prev_real].rseq;
+			int serial_start = prev_real < 0 || v[i].xseq >= rseq_of(t, &v[prev_real]);
 			if (!serial_start) {
 				/* Its operation began before the previous await resumed:
 				 * the work overlapped. */
-				int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
+				int rc = add_run(t, rs, v, first, waits, serial, last, v[s].cseq);
 				if (rc)
 					return rc;
 				first = -1;
@@ -527,7 +565,7 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 			prev_real = i;
 			last = i;
 		}
-		int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
+		int rc = add_run(t, rs, v, first, waits, serial, last, v[s].cseq);
 		if (rc)
 			return rc;
 	}
@@ -691,17 +729,17 @@ int lt_detect_sequential_await(struct lt_analysis *a)
 	int rc = load(a->db, &a->dispatches, &v, &n);
 	if (rc != 0)
 		return rc;
-	link_chains(v, n);
+	link_chains(&a->dispatches, v, n);
 	struct lt_polls polls;
 	rc = lt_polls_load(a->db, &polls);
 	if (rc != 0) {
 		free(v);
 		return rc;
 	}
-	measure_waits(v, n, &polls);
+	measure_waits(&a->dispatches, v, n, &polls);
 	lt_polls_free(&polls);
 	struct runs rs = {0};
-	rc = find_runs(v, n, &rs);
+	rc = find_runs(&a->dispatches, v, n, &rs);
 	if (rc == 0)
 		rc = read_run_operations(a->db, v, &rs);
 	if (rc == 0) {

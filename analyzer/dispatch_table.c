@@ -10,10 +10,11 @@
  */
 #include "dispatch_table.h"
 
+#include "big_array.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* The rows a dispatches table of this file can hold at most. */
 static int row_bound(sqlite3 *db, size_t *bound)
@@ -44,23 +45,8 @@ static int row_bound(sqlite3 *db, size_t *bound)
 	return rc;
 }
 
-/* An array of n elements for rows written in order: big ones are asked for
- * transparent huge pages (a fresh 4 KiB page costs ~15 us on a
- * paravirtualized VM, a huge page much less per byte). */
-static void *column(size_t n, size_t size)
-{
-	size_t bytes = n * size;
-	if (!bytes)
-		bytes = size;
-	void *p = malloc(bytes);
-	if (p && bytes >= (8u << 20)) {
-		uintptr_t page = 4096, lo = ((uintptr_t)p + page - 1) & ~(page - 1);
-		uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
-		if (hi > lo)
-			(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	}
-	return p;
-}
+/* An array of n elements for rows written in order (big_array.h). */
+static void *column(size_t n, size_t size) { return lt_big_array(n, size); }
 
 static int allocate(struct lt_dispatch_table *t, size_t cap)
 {
@@ -294,6 +280,18 @@ void lt_dispatch_table_free(struct lt_dispatch_table *t)
 	free(t->nested_row);
 	free(t->nested_parent);
 	memset(t, 0, sizeof(*t));
+}
+
+void lt_dispatch_table_forget(struct lt_dispatch_table *t, unsigned columns)
+{
+	if (columns & LT_DISPATCH_RESOURCE_IDS) {
+		free(t->resource_id);
+		t->resource_id = NULL;
+	}
+	if (columns & LT_DISPATCH_FLAGS) {
+		free(t->flags);
+		t->flags = NULL;
+	}
 }
 
 int64_t lt_dispatch_index(const struct lt_dispatch_table *t, int64_t seq)

@@ -17,7 +17,9 @@
  * Ownership: lt_dispatch_table_load fills a caller's struct and owns every
  * array in it until lt_dispatch_table_free; nothing points into the
  * database.  lt_analyze loads one per analysis, before the first detector,
- * and frees it with the analysis.
+ * and frees it after its last reader (the metrics run first, so the
+ * resource ids and flags go after the leaks detector, before
+ * sequential-await needs its memory).
  */
 #ifndef LOOPTRACE_DISPATCH_TABLE_H
 #define LOOPTRACE_DISPATCH_TABLE_H
@@ -69,6 +71,12 @@ static inline int64_t lt_dispatch_seq(const struct lt_dispatch_table *t, size_t 
  * then empty and needs no free). */
 int lt_dispatch_table_load(sqlite3 *db, struct lt_dispatch_table *t);
 void lt_dispatch_table_free(struct lt_dispatch_table *t);
+
+/* Columns a caller can give back early (lt_dispatch_table_forget): the
+ * array becomes NULL, and reading it after that is a bug. */
+#define LT_DISPATCH_RESOURCE_IDS 1u
+#define LT_DISPATCH_FLAGS 2u
+void lt_dispatch_table_forget(struct lt_dispatch_table *t, unsigned columns);
 
 /* The row index of dispatch `seq`, or -1 when there is none. */
 int64_t lt_dispatch_index(const struct lt_dispatch_table *t, int64_t seq);
