@@ -162,23 +162,35 @@ static int64_t thread_of(struct thread_map *m, struct lt_dispatch_table *t, int6
 	return (int64_t)t->n_threads++;
 }
 
-static uint8_t queue_code(sqlite3_stmt *s, int col)
+/* The queue names with their lengths, looked up once per load. */
+struct queue_names {
+	const char *name[LT_QUEUE_COUNT];
+	size_t len[LT_QUEUE_COUNT];
+};
+
+static void queue_names_init(struct queue_names *q)
 {
-	const unsigned char *q = sqlite3_column_text(s, col);
+	for (int k = 0; k < LT_QUEUE_COUNT; k++) {
+		q->name[k] = lt_queue_name((enum lt_queue)k);
+		q->len[k] = strlen(q->name[k]);
+	}
+}
+
+static uint8_t queue_code(const struct queue_names *names, sqlite3_value *v)
+{
+	const unsigned char *q = sqlite3_value_text(v);
 	if (!q)
 		return LT_DISPATCH_QUEUE_NULL;
-	int len = sqlite3_column_bytes(s, col);
-	for (int k = 0; k < LT_QUEUE_COUNT; k++) {
-		const char *name = lt_queue_name((enum lt_queue)k);
-		if (name[0] == (char)q[0] && (int)strlen(name) == len && !memcmp(name, q, (size_t)len))
+	size_t len = (size_t)sqlite3_value_bytes(v);
+	for (int k = 0; k < LT_QUEUE_COUNT; k++)
+		if (names->len[k] == len && !memcmp(names->name[k], q, len))
 			return (uint8_t)k;
-	}
 	return LT_DISPATCH_QUEUE_OTHER;
 }
 
-static uint8_t exit_flags(sqlite3_stmt *s, int col)
+static uint8_t exit_flags(sqlite3_value *v)
 {
-	const char *type = (const char *)sqlite3_column_text(s, col);
+	const char *type = (const char *)sqlite3_value_text(v);
 	if (!type)
 		return 0;
 	if (!strcmp(type, "beforeExit"))
@@ -188,21 +200,21 @@ static uint8_t exit_flags(sqlite3_stmt *s, int col)
 	return 0;
 }
 
-static int64_t id_or_none(sqlite3_stmt *s, int col)
-{
-	return sqlite3_column_type(s, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, col);
-}
+/* One sqlite3_column_value per column and the value's own accessors: each
+ * sqlite3_column_* call repeats the API's bookkeeping. */
+static int64_t id_or_none(sqlite3_value *v) { return sqlite3_value_type(v) == SQLITE_NULL ? -1 : sqlite3_value_int64(v); }
 
 static int32_t clamp32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v; }
 
-static const char scan_sql[] =
-	"SELECT seq, pid, tid, queue, resource_id, promise_id, depth, COALESCE(parent_seq, seq), iteration,"
-	" begin_ns, end_ns, CASE WHEN queue = 'exit' THEN type END FROM dispatches ORDER BY seq";
+static const char scan_sql[] = "SELECT seq, pid, tid, queue, resource_id, promise_id, depth, parent_seq, iteration,"
+			       " begin_ns, end_ns, type FROM dispatches";
 
 static int scan(sqlite3 *db, struct lt_dispatch_table *t)
 {
 	sqlite3_stmt *s;
 	struct thread_map map = {0};
+	struct queue_names names;
+	queue_names_init(&names);
 	if (sqlite3_prepare_v2(db, scan_sql, -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	int rc = thread_map_grow(&map, t), step;
@@ -213,14 +225,15 @@ static int scan(sqlite3 *db, struct lt_dispatch_table *t)
 			rc = -EIO; /* more rows than the file can hold: it changed under us */
 			break;
 		}
-		int64_t seq = sqlite3_column_int64(s, 0);
+		int64_t seq = sqlite3_value_int64(sqlite3_column_value(s, 0));
 		if (i == 0)
 			t->first_seq = seq;
 		if (!t->seq && (uint64_t)seq != (uint64_t)t->first_seq + i && (rc = keep_seqs(t, i)) != 0)
 			break;
 		if (t->seq)
 			t->seq[i] = seq;
-		int64_t pid = sqlite3_column_int64(s, 1), tid = sqlite3_column_int64(s, 2);
+		int64_t pid = sqlite3_value_int64(sqlite3_column_value(s, 1));
+		int64_t tid = sqlite3_value_int64(sqlite3_column_value(s, 2));
 		if (last_thread < 0 || pid != last_pid || tid != last_tid) {
 			last_thread = thread_of(&map, t, pid, tid);
 			if (last_thread < 0) {
@@ -231,16 +244,20 @@ static int scan(sqlite3 *db, struct lt_dispatch_table *t)
 			last_tid = tid;
 		}
 		t->thread[i] = (uint32_t)last_thread;
-		t->queue[i] = queue_code(s, 3);
-		t->resource_id[i] = id_or_none(s, 4);
-		t->promise_id[i] = id_or_none(s, 5);
-		t->depth[i] = clamp32(sqlite3_column_int64(s, 6));
-		if (t->depth[i] > 1 && (rc = add_nested(t, i, sqlite3_column_int64(s, 7))) != 0)
-			break;
-		t->iteration[i] = sqlite3_column_int64(s, 8);
-		t->begin_ns[i] = sqlite3_column_int64(s, 9);
-		t->end_ns[i] = sqlite3_column_int64(s, 10);
-		t->flags[i] = t->queue[i] == LT_QUEUE_EXIT ? exit_flags(s, 11) : 0;
+		t->queue[i] = queue_code(&names, sqlite3_column_value(s, 3));
+		t->resource_id[i] = id_or_none(sqlite3_column_value(s, 4));
+		t->promise_id[i] = id_or_none(sqlite3_column_value(s, 5));
+		t->depth[i] = clamp32(sqlite3_value_int64(sqlite3_column_value(s, 6)));
+		if (t->depth[i] > 1) {
+			sqlite3_value *parent = sqlite3_column_value(s, 7); /* COALESCE(parent_seq, seq) */
+			rc = add_nested(t, i, sqlite3_value_type(parent) == SQLITE_NULL ? seq : sqlite3_value_int64(parent));
+			if (rc != 0)
+				break;
+		}
+		t->iteration[i] = sqlite3_value_int64(sqlite3_column_value(s, 8));
+		t->begin_ns[i] = sqlite3_value_int64(sqlite3_column_value(s, 9));
+		t->end_ns[i] = sqlite3_value_int64(sqlite3_column_value(s, 10));
+		t->flags[i] = t->queue[i] == LT_QUEUE_EXIT ? exit_flags(sqlite3_column_value(s, 11)) : 0;
 		t->n++;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
