@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,17 +42,14 @@ static void keep_filtered_processes(const struct lt_filter *f, struct lt_process
 	p->n = kept;
 }
 
-/* LOOPTRACE_STEP_CLOCKS=1: each step's wall and CPU seconds (every thread
- * of the process) on stderr, for measuring big traces (bench/README.md). */
+/* Each step's wall and CPU seconds (every thread of the process), kept in
+ * the analysis for whoever measures (report prints them on request). */
 struct step_clock {
-	int on;
 	struct timespec wall, cpu;
 };
 
 static void step_clock_start(struct step_clock *c)
 {
-	if (!c->on)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &c->wall);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c->cpu);
 }
@@ -65,11 +61,14 @@ static double seconds_since(clockid_t id, const struct timespec *from)
 	return (double)(now.tv_sec - from->tv_sec) + (double)(now.tv_nsec - from->tv_nsec) / 1e9;
 }
 
-static void step_clock_report(const struct step_clock *c, const char *step)
+static void step_clock_report(const struct step_clock *c, struct lt_analysis *a, const char *step)
 {
-	if (c->on)
-		fprintf(stderr, "looptrace: step %-18s %7.3f s wall %7.3f s cpu\n", step,
-			seconds_since(CLOCK_MONOTONIC, &c->wall), seconds_since(CLOCK_PROCESS_CPUTIME_ID, &c->cpu));
+	if (a->n_step_times == LT_ANALYSIS_STEPS)
+		return;
+	struct lt_step_time *t = &a->step_times[a->n_step_times++];
+	t->name = step;
+	t->wall_s = seconds_since(CLOCK_MONOTONIC, &c->wall);
+	t->cpu_s = seconds_since(CLOCK_PROCESS_CPUTIME_ID, &c->cpu);
 }
 
 int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analysis *out, char *err,
@@ -90,26 +89,25 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		{"floods", lt_detect_floods},
 		{"flight window", lt_detect_window},
 	};
-	const char *clocks = getenv("LOOPTRACE_STEP_CLOCKS");
-	struct step_clock clock = {.on = clocks && clocks[0] == '1'};
+	struct step_clock clock;
 	step_clock_start(&clock);
 	if (lt_locations_prepare_for(db, &opts->user_code) != 0) {
 		snprintf(err, errlen, "cannot read the trace: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
-	step_clock_report(&clock, "locations");
+	step_clock_report(&clock, out, "locations");
 	step_clock_start(&clock);
 	int loaded = lt_dispatch_table_load(db, &out->dispatches);
 	if (loaded != 0) {
 		snprintf(err, errlen, "dispatches: %s", loaded == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 		return loaded;
 	}
-	step_clock_report(&clock, "dispatch table");
+	step_clock_report(&clock, out, "dispatch table");
 	/* The metrics add no finding: they go first, while every column of
 	 * the table is there. */
 	step_clock_start(&clock);
 	int rc = lt_metrics_compute_with(db, &out->dispatches, &opts->filter, &out->metrics);
-	step_clock_report(&clock, "metrics");
+	step_clock_report(&clock, out, "metrics");
 	if (rc != 0) {
 		snprintf(err, errlen, "metrics: %s", sqlite3_errmsg(db));
 		return rc;
@@ -117,7 +115,7 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		step_clock_start(&clock);
 		rc = steps[i].run(out);
-		step_clock_report(&clock, steps[i].name);
+		step_clock_report(&clock, out, steps[i].name);
 		if (rc != 0) {
 			snprintf(err, errlen, "%s: %s", steps[i].name,
 				 rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
@@ -138,11 +136,10 @@ int lt_analyze(sqlite3 *db, const struct lt_analysis_opts *opts, struct lt_analy
 		snprintf(err, errlen, "losses: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
-	step_clock_start(&clock);
 	name_threads(db, &out->findings);
 	lt_filter_findings(&opts->filter, &out->findings);
 	lt_findings_rank(&out->findings);
-	step_clock_report(&clock, "processes, names");
+	step_clock_report(&clock, out, "processes, names");
 	return 0;
 }
 

@@ -218,16 +218,17 @@ static int busy_and_queues(sqlite3 *db, const struct lt_dispatch_table *d, struc
 	return 0;
 }
 
-/* Time in the thread's main-queue dispatches (any depth), -1 when the sum
- * overflows. */
-static int64_t main_ns(const struct lt_dispatch_table *d, int64_t pid, int64_t tid)
+/* Time in the thread's main-queue dispatches (any depth) into *sum;
+ * -EOVERFLOW when it does not fit, as SQLite's sum() fails. */
+static int main_ns(const struct lt_dispatch_table *d, int64_t pid, int64_t tid, int64_t *sum)
 {
-	int64_t thread = lt_dispatch_thread_index(d, pid, tid), sum = 0;
+	int64_t thread = lt_dispatch_thread_index(d, pid, tid);
+	*sum = 0;
 	for (size_t i = 0; thread >= 0 && i < d->n; i++)
 		if (d->thread[i] == (uint32_t)thread && d->queue[i] == LT_QUEUE_MAIN &&
-		    __builtin_add_overflow(sum, d->end_ns[i] - d->begin_ns[i], &sum))
-			return -1; /* as SQLite's sum() error: no answer */
-	return sum;
+		    __builtin_add_overflow(*sum, d->end_ns[i] - d->begin_ns[i], sum))
+			return -EOVERFLOW;
+	return 0;
 }
 
 int lt_loop_mode_with(sqlite3 *db, const struct lt_dispatch_table *d, int64_t pid, int64_t tid,
@@ -249,10 +250,10 @@ int lt_loop_mode_with(sqlite3 *db, const struct lt_dispatch_table *d, int64_t pi
 	sqlite3_bind_int64(s, 2, tid);
 	sqlite3_bind_int(s, 3, d == NULL); /* with a table, summed from it */
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		int64_t main = d ? main_ns(d, pid, tid) : sqlite3_column_int64(s, 1);
-		if (main < 0) {
+		int64_t main = sqlite3_column_int64(s, 1);
+		if (d && main_ns(d, pid, tid, &main) != 0) {
 			sqlite3_finalize(s);
-			return 0;
+			return 0; /* no answer: a service, as when the query failed */
 		}
 		double life = (double)(sqlite3_column_int64(s, 0) - main);
 		double idle = (double)sqlite3_column_int64(s, 2);
