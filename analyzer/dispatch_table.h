@@ -11,8 +11,9 @@
  * iteration or depth is 0 (sqlite3_column_int64), a NULL resource or
  * promise id is -1 (ids are >= 0), a NULL parent_seq is the row's own seq
  * (COALESCE(parent_seq, seq)); the parent is kept only for nested rows
- * (depth > 1), the only ones whose parent a reader asks for.  A queue name queue.h does not know is
- * LT_DISPATCH_QUEUE_OTHER, a NULL queue LT_DISPATCH_QUEUE_NULL.
+ * (depth > 1), the only ones whose parent a reader asks for.  A queue name
+ * queue.h does not know is LT_DISPATCH_QUEUE_OTHER, a NULL queue
+ * LT_DISPATCH_QUEUE_NULL.
  *
  * Ownership: lt_dispatch_table_load fills a caller's struct and owns every
  * array in it until lt_dispatch_table_free; nothing points into the
