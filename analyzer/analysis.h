@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "dispatch_table.h"
 #include "filter.h"
 #include "findings.h"
 #include "losses.h"
@@ -25,6 +26,13 @@ struct lt_analysis_opts {
 	struct lt_filter filter;       /* which findings (and processes) the report shows */
 };
 
+/* What one step of lt_analyze took (for measuring big traces). */
+struct lt_step_time {
+	const char *name; /* static */
+	double wall_s, cpu_s; /* cpu: every thread of the process */
+};
+#define LT_ANALYSIS_STEPS 16
+
 struct lt_analysis {
 	sqlite3 *db;
 	struct lt_analysis_opts opts;
@@ -32,6 +40,9 @@ struct lt_analysis {
 	struct lt_metrics metrics;
 	struct lt_processes processes; /* every traced process, by start time */
 	struct lt_losses losses;       /* where the recording dropped events */
+	struct lt_dispatch_table dispatches; /* every dispatch, read once for the detectors */
+	struct lt_step_time step_times[LT_ANALYSIS_STEPS];
+	size_t n_step_times;
 };
 
 void lt_analysis_defaults(struct lt_analysis_opts *o);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "big_array.h"
 #include "detectors.h"
 #include "idle_time.h"
 #include "locations.h"
@@ -33,18 +34,89 @@
  * bar on a loaded machine; overlapping those saves nothing measurable. */
 #define MIN_SPAN_SHARE 0.15
 
-/* One per await: 7M of them in a 45M-event trace, so kept small. */
+/* One per await, 7M of them in a 45M-event trace: what linking needs
+ * (32 B).  The resumption is its row in the analysis's dispatch table (its
+ * seq, start and thread are read there); the rest is a detail, kept for the
+ * awaits that waited and read again for the few others a run needs. */
 struct await {
-	int64_t t, cseq, cns, rseq, rns, tstack, pid, tid;
-	int64_t x; /* the awaited promise, 0 when none */
-	int64_t xseq, xsite; /* its creation and site: read for the awaits that need them */
-	int64_t croot; /* the outermost dispatch around cseq (cseq unless nested) */
-	int64_t next; /* index of the invocation's next await, -1 */
-	double wait_ms; /* the awaited operation's own wait */
+	int64_t t; /* the throwaway promise T */
+	int64_t croot; /* the outermost dispatch around T's creation (while loading: R's iteration) */
+	uint32_t row; /* the resumption R's row in the dispatch table */
+	int32_t next; /* index of the invocation's next await, -1 */
+	uint32_t detail; /* 1 + its index in struct awaits' details, 0 while it has none */
 	unsigned char waited; /* resumed in a later loop iteration than T was made */
-	unsigned char has_prev, x_read;
+	unsigned char has_prev;
+	unsigned char nested; /* croot is not T's creating dispatch itself */
 	unsigned char dropped; /* while loading: its T or T's creator is missing */
 };
+
+_Static_assert(sizeof(struct await) == 32, "an await record is 32 bytes");
+
+struct detail {
+	int64_t cseq, cns, tstack; /* T's creation (dispatch, time) and stack */
+	int64_t x; /* the awaited promise, 0 when none */
+	int64_t xseq, xsite; /* its creation and site: read for the awaits that need them */
+	double wait_ms; /* the awaited operation's own wait (awaits that waited) */
+	int x_read;
+};
+
+/* The awaits and their details.  Details move when the array grows: code
+ * holds indexes, not pointers, across a call that can add one. */
+struct awaits {
+	struct await *v;
+	size_t n;
+	struct detail *d;
+	size_t nd, capd;
+	const struct lt_dispatch_table *t;
+	sqlite3_stmt *promise; /* T by id, for details read again */
+};
+
+static struct detail *detail_of(const struct awaits *aw, size_t i) { return &aw->d[aw->v[i].detail - 1]; }
+
+static int add_detail(struct awaits *aw, size_t i, int64_t cseq, int64_t cns, int64_t x, int64_t tstack)
+{
+	if (aw->nd == aw->capd) {
+		size_t cap = aw->capd ? aw->capd * 2 : 4096;
+		struct detail *grown = cap <= UINT32_MAX ? realloc(aw->d, cap * sizeof(*grown)) : NULL;
+		if (!grown)
+			return -ENOMEM;
+		aw->d = grown;
+		aw->capd = cap;
+	}
+	aw->d[aw->nd] = (struct detail){.cseq = cseq, .cns = cns, .x = x, .tstack = tstack, .xseq = -1};
+	aw->v[i].detail = (uint32_t)++aw->nd;
+	return 0;
+}
+
+static const char promise_sql[] = "SELECT created_seq, created_ns, parent_id, stack_id FROM promises WHERE id = ?";
+
+/* Await i's detail, read again from T's row when it has none yet. */
+static int need_detail(sqlite3 *db, struct awaits *aw, size_t i)
+{
+	if (aw->v[i].detail)
+		return 0;
+	if (!aw->promise && sqlite3_prepare_v2(db, promise_sql, -1, &aw->promise, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_reset(aw->promise);
+	sqlite3_bind_int64(aw->promise, 1, aw->v[i].t);
+	int step = sqlite3_step(aw->promise);
+	if (step != SQLITE_ROW)
+		return -EIO; /* it was there while loading */
+	return add_detail(aw, i, sqlite3_column_int64(aw->promise, 0), sqlite3_column_int64(aw->promise, 1),
+			  sqlite3_column_int64(aw->promise, 2), sqlite3_column_int64(aw->promise, 3));
+}
+
+static int64_t rseq_of(const struct lt_dispatch_table *t, const struct await *a)
+{
+	return lt_dispatch_seq(t, a->row);
+}
+
+static int64_t rns_of(const struct lt_dispatch_table *t, const struct await *a) { return t->begin_ns[a->row]; }
+
+static const struct lt_dispatch_thread *thread_of(const struct lt_dispatch_table *t, const struct await *a)
+{
+	return &t->threads[t->thread[a->row]];
+}
 
 struct run {
 	char key[4400];
@@ -53,6 +125,7 @@ struct run {
 	int has_library;
 	int library_run; /* no user function ran in its continuations */
 	int64_t line, column, pid, tid, origin;
+	int64_t origin_await; /* the invocation's first await: origin is its T's creating dispatch */
 	int64_t first, waits; /* first await index, number of serial waits */
 	double serial_ms, overlapped_ms, begin_ms, end_ms;
 	int dropped;
@@ -68,14 +141,11 @@ struct runs {
  * joined every resumption to its promise T and T's creating dispatch: the
  * join's two b-tree descents per await (7M of them on a big trace, each a
  * page read) were most of the detector's time.  Rows kept are the join's:
- * a resumption whose T, or T's creating dispatch, is missing is dropped. */
-static const char resumptions_sql[] =
-	"SELECT seq, promise_id, begin_ns, iteration, pid, tid FROM dispatches"
-	" WHERE promise_id IS NOT NULL AND depth = 1 ORDER BY seq";
+ * a resumption whose T, or T's creating dispatch, is missing is dropped.
+ * The resumptions (top-level dispatches with a promise) and the creating
+ * dispatches come from the analysis's dispatch table. */
 static const char awaited_sql[] =
 	"SELECT id, created_seq, created_ns, parent_id, stack_id FROM promises WHERE id >= ?1 ORDER BY id";
-static const char creators_sql[] =
-	"SELECT seq, iteration, depth, COALESCE(parent_seq, seq) FROM dispatches WHERE seq >= ?1 ORDER BY seq";
 /* Awaits looked up per pass: bounds the lookup's key arrays. */
 #define LOOKUP_CHUNK (1u << 20)
 
@@ -85,7 +155,7 @@ static const char creators_sql[] =
  * big trace. */
 static const char operation_sql[] = "SELECT created_seq, COALESCE(site_stack_id, 0) FROM promises WHERE id = ?";
 
-static int read_operation(sqlite3_stmt *s, struct await *a)
+static int read_operation(sqlite3_stmt *s, struct detail *a)
 {
 	if (a->x_read)
 		return 0;
@@ -108,222 +178,221 @@ static int read_operation(sqlite3_stmt *s, struct await *a)
  * callback's scope, as node:test and AsyncResource users do) belongs to the
  * outermost dispatch around it: that is the resumption that made it.  Rows
  * give the direct parent; deeper nesting is walked up here. */
-static int resolve_roots(sqlite3 *db, struct await *v, size_t n)
+static void resolve_roots(const struct lt_dispatch_table *t, struct await *v, size_t n)
 {
-	sqlite3_stmt *s = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].croot == v[i].cseq)
+		if (!v[i].nested)
 			continue;
 		for (int hops = 0; hops < 64; hops++) {
-			if (!s && sqlite3_prepare_v2(db, "SELECT depth, COALESCE(parent_seq, seq) FROM dispatches"
-						     " WHERE seq = ?", -1, &s, NULL) != SQLITE_OK)
-				return -EIO;
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, v[i].croot);
-			if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int64(s, 0) <= 1 ||
-			    sqlite3_column_int64(s, 1) >= v[i].croot)
+			int64_t row = lt_dispatch_index(t, v[i].croot);
+			if (row < 0 || t->depth[row] <= 1)
 				break;
-			v[i].croot = sqlite3_column_int64(s, 1);
+			int64_t parent = lt_dispatch_parent(t, (size_t)row);
+			if (parent >= v[i].croot)
+				break;
+			v[i].croot = parent;
 		}
 	}
-	sqlite3_finalize(s);
-	return 0;
 }
 
 /* A chunk of awaits being completed: v + base is item 0. */
 struct pass {
-	struct await *v;
+	struct awaits *aw;
 	size_t base;
 };
 
-/* T's row: its creation, its parent X and its stack. */
+/* The dispatch that created T (seq cseq): whether the loop went round
+ * before the resumption (its iteration, held in croot until now), and the
+ * outermost dispatch around it as far as the row tells. */
+static void find_creator(const struct lt_dispatch_table *t, struct await *a, int64_t cseq)
+{
+	int64_t row = lt_dispatch_index(t, cseq);
+	if (row < 0) {
+		a->dropped = 1;
+		return;
+	}
+	a->waited = a->croot > t->iteration[row];
+	a->croot = t->depth[row] > 1 ? lt_dispatch_parent(t, (size_t)row) : cseq;
+	a->nested = a->croot != cseq;
+}
+
+/* T's row: its creation, its parent X and its stack; then T's creating
+ * dispatch.  The detail is kept for an await that waited. */
 static int awaited_found(void *ctx, uint32_t item, sqlite3_stmt *row)
 {
 	struct pass *p = ctx;
-	struct await *a = &p->v[p->base + item];
+	size_t i = p->base + item;
+	struct await *a = &p->aw->v[i];
 	if (!row || sqlite3_column_type(row, 1) == SQLITE_NULL) {
 		a->dropped = 1;
 		return 0;
 	}
-	a->cseq = sqlite3_column_int64(row, 1);
-	a->cns = sqlite3_column_int64(row, 2);
-	a->x = sqlite3_column_int64(row, 3);
-	a->tstack = sqlite3_column_int64(row, 4);
-	return 0;
-}
-
-/* The dispatch that created T: whether the loop went round before the
- * resumption (its iteration, held in croot until now), and the outermost
- * dispatch around it as far as the row tells. */
-static int creator_found(void *ctx, uint32_t item, sqlite3_stmt *row)
-{
-	struct pass *p = ctx;
-	struct await *a = &p->v[p->base + item];
-	if (!row) {
-		a->dropped = 1;
+	int64_t cseq = sqlite3_column_int64(row, 1);
+	find_creator(p->aw->t, a, cseq);
+	if (a->dropped || !a->waited)
 		return 0;
-	}
-	a->waited = a->croot > sqlite3_column_int64(row, 1);
-	a->croot = sqlite3_column_int64(row, 2) > 1 ? sqlite3_column_int64(row, 3) : a->cseq;
-	return 0;
+	return add_detail(p->aw, i, cseq, sqlite3_column_int64(row, 2), sqlite3_column_int64(row, 3),
+			  sqlite3_column_int64(row, 4));
 }
 
-static int read_resumptions(sqlite3 *db, struct await **out, size_t *n_out)
+static int read_resumptions(struct awaits *aw)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, resumptions_sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	struct await *v = NULL;
-	size_t n = 0, cap = 0;
-	int step, rc = 0;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			struct await *grown = realloc(v, cap * sizeof(*grown));
-			if (!grown) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = grown;
-		}
-		struct await *a = &v[n++];
-		memset(a, 0, sizeof(*a));
-		a->rseq = sqlite3_column_int64(s, 0);
-		a->t = sqlite3_column_int64(s, 1);
-		a->rns = sqlite3_column_int64(s, 2);
-		a->croot = sqlite3_column_int64(s, 3); /* the resumption's iteration, for creator_found */
-		a->pid = sqlite3_column_int64(s, 4);
-		a->tid = sqlite3_column_int64(s, 5);
-		a->next = -1;
-		a->xseq = -1;
+	const struct lt_dispatch_table *t = aw->t;
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->promise_id[i] >= 0 && t->depth[i] == 1;
+	if (n > INT32_MAX || t->n > UINT32_MAX)
+		return -ENOMEM; /* next and row are 32-bit */
+	struct await *v = lt_big_array(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->promise_id[i] < 0 || t->depth[i] != 1)
+			continue;
+		/* every field, without zeroing the array first */
+		v[n++] = (struct await){.row = (uint32_t)i, .t = t->promise_id[i],
+					/* the resumption's iteration, for find_creator */
+					.croot = t->iteration[i], .next = -1};
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = -EIO;
-	sqlite3_finalize(s);
-	if (rc != 0) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n_out = n;
+	aw->v = v;
+	aw->n = n;
 	return 0;
 }
 
-/* Each await's T, then T's creating dispatch, a chunk at a time. */
-static int complete(sqlite3 *db, struct await *v, size_t n)
+/* Each await's T and T's creating dispatch, a chunk at a time. */
+static int complete(sqlite3 *db, struct awaits *aw)
 {
 	struct lt_lookup l = {0};
-	sqlite3_stmt *awaited = NULL, *creators = NULL;
+	sqlite3_stmt *awaited = NULL;
+	size_t n = aw->n;
 	int rc = lt_lookup_reserve(&l, n < LOOKUP_CHUNK ? n : LOOKUP_CHUNK);
-	if (rc == 0 && (sqlite3_prepare_v2(db, awaited_sql, -1, &awaited, NULL) != SQLITE_OK ||
-			sqlite3_prepare_v2(db, creators_sql, -1, &creators, NULL) != SQLITE_OK))
+	if (rc == 0 && sqlite3_prepare_v2(db, awaited_sql, -1, &awaited, NULL) != SQLITE_OK)
 		rc = -EIO;
 	for (size_t base = 0; base < n && rc == 0; base += LOOKUP_CHUNK) {
 		size_t end = n - base < LOOKUP_CHUNK ? n : base + LOOKUP_CHUNK;
-		struct pass p = {.v = v, .base = base};
+		struct pass p = {.aw = aw, .base = base};
 		l.n = 0;
 		for (size_t i = base; i < end; i++) {
-			l.key[l.n] = v[i].t;
+			l.key[l.n] = aw->v[i].t;
 			l.item[l.n++] = (uint32_t)(i - base);
 		}
 		rc = lt_lookup_run(&l, awaited, awaited_found, &p);
-		if (rc != 0)
-			break;
-		l.n = 0;
-		for (size_t i = base; i < end; i++)
-			if (!v[i].dropped) {
-				l.key[l.n] = v[i].cseq;
-				l.item[l.n++] = (uint32_t)(i - base);
-			}
-		rc = lt_lookup_run(&l, creators, creator_found, &p);
 	}
 	sqlite3_finalize(awaited);
-	sqlite3_finalize(creators);
 	lt_lookup_free(&l);
 	return rc;
 }
 
-static int load(sqlite3 *db, struct await **out, size_t *n_out)
+static void free_awaits(struct awaits *aw)
 {
-	struct await *v = NULL;
-	size_t n = 0;
-	int rc = read_resumptions(db, &v, &n);
+	free(aw->v);
+	free(aw->d);
+	sqlite3_finalize(aw->promise);
+	memset(aw, 0, sizeof(*aw));
+}
+
+static int load(sqlite3 *db, struct awaits *aw)
+{
+	int rc = read_resumptions(aw);
 	if (rc != 0)
 		return rc;
-	rc = complete(db, v, n);
+	rc = complete(db, aw);
 	size_t kept = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if (!v[i].dropped)
-			v[kept++] = v[i];
-	n = kept;
+	for (size_t i = 0; i < aw->n && rc == 0; i++)
+		if (!aw->v[i].dropped)
+			aw->v[kept++] = aw->v[i];
+	aw->n = kept;
 	if (rc == 0)
-		rc = resolve_roots(db, v, n);
+		resolve_roots(aw->t, aw->v, aw->n);
 	sqlite3_stmt *s;
 	if (rc == 0 && sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
 		rc = -EIO;
 	if (rc == 0) {
-		for (size_t i = 0; i < n && rc == 0; i++)
-			if (v[i].waited)
-				rc = read_operation(s, &v[i]);
+		for (size_t i = 0; i < aw->nd && rc == 0; i++)
+			rc = read_operation(s, &aw->d[i]); /* the awaits that waited */
 		sqlite3_finalize(s);
 	}
-	if (rc != 0) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
+	return rc;
 }
 
-/* Index of the await whose resumption is dispatch `seq` (rows are in seq
- * order), or -1. */
-static int64_t resumed_in(const struct await *v, size_t n, int64_t seq)
+/* Index of the await whose resumption is dispatch `seq` (awaits are in
+ * row order), or -1.  It is searched for from await `near` outwards (the
+ * resumption that made an await is usually a few awaits before it), then
+ * by halves. */
+static int64_t resumed_in(const struct lt_dispatch_table *t, const struct await *v, size_t n, int64_t seq,
+			  size_t near)
 {
+	int64_t row = lt_dispatch_index(t, seq);
+	if (row < 0)
+		return -1;
 	size_t lo = 0, hi = n;
+	if (v[near].row >= (uint32_t)row) {
+		hi = near + 1;
+		for (size_t step = 1; step <= near; step *= 2) {
+			if (v[near - step].row < (uint32_t)row) {
+				lo = near - step;
+				break;
+			}
+			hi = near - step + 1;
+		}
+	} else {
+		lo = near;
+		for (size_t step = 1; near + step < n; step *= 2) {
+			if (v[near + step].row >= (uint32_t)row) {
+				hi = near + step + 1;
+				break;
+			}
+			lo = near + step;
+		}
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].rseq < seq)
+		if (v[mid].row < (uint32_t)row)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo].rseq == seq ? (int64_t)lo : -1;
+	return lo < n && v[lo].row == (uint32_t)row ? (int64_t)lo : -1;
 }
 
-static void link_chains(struct await *v, size_t n)
+static void link_chains(const struct lt_dispatch_table *t, struct await *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int64_t j = resumed_in(v, n, v[i].croot);
+		int64_t j = resumed_in(t, v, n, v[i].croot, i);
 		if (j < 0 || (size_t)j == i)
 			continue;
 		/* The resumed function's own next await is the last one it made. */
 		if (v[j].next < 0 || v[v[j].next].t < v[i].t)
-			v[j].next = (int64_t)i;
+			v[j].next = (int32_t)i;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i].next >= 0)
 			v[v[i].next].has_prev = 1;
 }
 
-static double wait_ms(const struct await *a) { return a->wait_ms; }
+static double wait_ms(const struct awaits *aw, size_t i) { return detail_of(aw, i)->wait_ms; }
 
 /* Each await's wait: the poll time its pending span covered.  Only the
  * awaits that waited are counted (wait_ms reads no other). */
-static void measure_waits(struct await *v, size_t n, const struct lt_polls *p)
+static void measure_waits(struct awaits *aw, const struct lt_polls *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].waited)
+	for (size_t i = 0; i < aw->n; i++) {
+		if (!aw->v[i].waited)
 			continue;
-		double span = (double)(v[i].rns - v[i].cns) / 1e6;
-		double idle = lt_idle_between(p, v[i].pid, v[i].tid, v[i].cns, v[i].rns);
-		v[i].wait_ms = idle >= 0 ? idle : span > 0 ? span : 0;
+		struct detail *d = detail_of(aw, i);
+		const struct lt_dispatch_thread *th = thread_of(aw->t, &aw->v[i]);
+		int64_t rns = rns_of(aw->t, &aw->v[i]);
+		double span = (double)(rns - d->cns) / 1e6;
+		double idle = lt_idle_between(p, th->pid, th->tid, d->cns, rns);
+		d->wait_ms = idle >= 0 ? idle : span > 0 ? span : 0;
 	}
 }
 
 /* Makespan of the waits on k workers, longest first. */
-static double overlapped_ms(const struct await *v, int64_t first, int64_t waits, int k)
+static double overlapped_ms(const struct awaits *aw, int64_t first, int64_t waits, int k)
 {
+	const struct await *v = aw->v;
 	double *w = malloc((size_t)waits * sizeof(*w));
 	double load[SUGGESTED_CONCURRENCY] = {0};
 	if (!w)
@@ -331,7 +400,7 @@ static double overlapped_ms(const struct await *v, int64_t first, int64_t waits,
 	int64_t m = 0;
 	for (int64_t i = first; i >= 0 && m < waits; i = v[i].next)
 		if (v[i].waited)
-			w[m++] = wait_ms(&v[i]);
+			w[m++] = wait_ms(aw, (size_t)i);
 	for (int64_t a = 0; a < m; a++) /* selection sort is fine: runs are short */
 		for (int64_t b = a + 1; b < m; b++)
 			if (w[b] > w[a]) {
@@ -420,8 +489,9 @@ static int winner(const struct vote *c, int nc)
  * unplaced, an operation site) — a loop, or one helper in a loop — which is
  * what independent work looks like, as opposed to a sequence of distinct
  * steps that may each need the one before. */
-static void locate(sqlite3 *db, const struct await *v, struct run *r)
+static void locate(sqlite3 *db, const struct awaits *aw, struct run *r)
 {
+	const struct await *v = aw->v;
 	struct vote *fns = calloc(LOCATE_AWAITS, sizeof(*fns)), *lines = calloc(LOCATE_AWAITS, sizeof(*lines));
 	int nf = 0, nl = 0;
 	if (!fns || !lines)
@@ -429,7 +499,7 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 	int64_t seen = 0;
 	for (int64_t i = v[r->first].next; i >= 0 && seen < LOCATE_AWAITS; i = v[i].next, seen++) {
 		struct lt_user_frame f;
-		if (lt_running_frame_of(db, v[i].cseq, &f) == 0) {
+		if (lt_running_frame_of(db, detail_of(aw, (size_t)i)->cseq, &f) == 0) {
 			f.line = 0; /* vote on the function */
 			cast(fns, &nf, &f);
 		}
@@ -442,15 +512,15 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 		int found = -1;
 		if (fn >= 0) {
 			const char *name = fns[fn].f.function, *file = fns[fn].f.file;
-			if (v[i].tstack)
-				found = frame_in(db, 0, v[i].tstack, name, file, &f);
-			if (found != 0 && v[i].xsite)
-				found = frame_in(db, 0, v[i].xsite, name, file, &f);
+			if (detail_of(aw, (size_t)i)->tstack)
+				found = frame_in(db, 0, detail_of(aw, (size_t)i)->tstack, name, file, &f);
+			if (found != 0 && detail_of(aw, (size_t)i)->xsite)
+				found = frame_in(db, 0, detail_of(aw, (size_t)i)->xsite, name, file, &f);
 			if (found != 0)
-				found = frame_in(db, v[i].cseq, 0, name, file, &f);
-		} else if (v[i].xsite) {
+				found = frame_in(db, detail_of(aw, (size_t)i)->cseq, 0, name, file, &f);
+		} else if (detail_of(aw, (size_t)i)->xsite) {
 			/* A library's own awaits: placed at the user call that started them. */
-			found = lt_user_frame_of(db, v[i].xsite, &f);
+			found = lt_user_frame_of(db, detail_of(aw, (size_t)i)->xsite, &f);
 		}
 		if (found == 0)
 			cast(lines, &nl, &f);
@@ -473,7 +543,7 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->repeated && best < 0;
 	     i = v[i].next, seen++) {
 		struct lt_user_frame f;
-		if (!v[i].xsite || lt_user_frame_of(db, v[i].xsite, &f) != 0)
+		if (!detail_of(aw, (size_t)i)->xsite || lt_user_frame_of(db, detail_of(aw, (size_t)i)->xsite, &f) != 0)
 			continue;
 		if (same++ == 0)
 			first_op = f;
@@ -486,7 +556,7 @@ static void locate(sqlite3 *db, const struct await *v, struct run *r)
 	seen = 0;
 	for (int64_t i = r->first; i >= 0 && seen < LOCATE_AWAITS && !r->has_library; i = v[i].next, seen++) {
 		struct lt_place p;
-		int64_t stacks[2] = {v[i].xsite, v[i].tstack};
+		int64_t stacks[2] = {detail_of(aw, (size_t)i)->xsite, detail_of(aw, (size_t)i)->tstack};
 		for (int k = 0; k < 2 && !r->has_library; k++)
 			if (stacks[k] && lt_place_of_stack(db, stacks[k], &p) == 0 && p.has_library) {
 				r->library = p.library;
@@ -501,8 +571,8 @@ out:
 	free(lines);
 }
 
-static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_t waits, double serial,
-		   int64_t last, int64_t origin)
+static int add_run(const struct awaits *aw, struct runs *rs, int64_t first, int64_t waits, double serial,
+		   int64_t last, int64_t origin_await)
 {
 	if (waits < MIN_WAITS)
 		return 0;
@@ -519,19 +589,21 @@ static int add_run(struct runs *rs, const struct await *v, int64_t first, int64_
 	r->first = first;
 	r->waits = waits;
 	r->serial_ms = serial;
-	r->pid = v[first].pid;
-	r->tid = v[first].tid;
-	r->origin = origin;
-	r->begin_ms = (double)v[first].cns / 1e6;
-	r->end_ms = (double)v[last].rns / 1e6;
+	r->pid = thread_of(aw->t, &aw->v[first])->pid;
+	r->tid = thread_of(aw->t, &aw->v[first])->tid;
+	r->origin_await = origin_await; /* origin: read with the run's operations */
+	r->begin_ms = (double)detail_of(aw, (size_t)first)->cns / 1e6;
+	r->end_ms = (double)rns_of(aw->t, &aw->v[last]) / 1e6;
 	int k = waits < SUGGESTED_CONCURRENCY ? (int)waits : SUGGESTED_CONCURRENCY;
-	r->overlapped_ms = overlapped_ms(v, first, waits, k);
+	r->overlapped_ms = overlapped_ms(aw, first, waits, k);
 	return 0;
 }
 
 /* Split each chain into runs of serial real waits. */
-static int find_runs(const struct await *v, size_t n, struct runs *rs)
+static int find_runs(const struct awaits *aw, struct runs *rs)
 {
+	const struct await *v = aw->v;
+	size_t n = aw->n;
 	for (size_t s = 0; s < n; s++) {
 		if (v[s].has_prev)
 			continue;
@@ -540,11 +612,11 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 		for (int64_t i = (int64_t)s; i >= 0; i = v[i].next) {
 			if (!v[i].waited)
 				continue; /* resolved without the loop going round: no wait */
-			int serial_start = prev_real < 0 || v[i].xseq >= v[prev_real].rseq;
+			int serial_start = prev_real < 0 || detail_of(aw, (size_t)i)->xseq >= rseq_of(aw->t, &v[prev_real]);
 			if (!serial_start) {
 				/* Its operation began before the previous await resumed:
 				 * the work overlapped. */
-				int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
+				int rc = add_run(aw, rs, first, waits, serial, last, (int64_t)s);
 				if (rc)
 					return rc;
 				first = -1;
@@ -554,11 +626,11 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 			if (first < 0)
 				first = i;
 			waits++;
-			serial += wait_ms(&v[i]);
+			serial += wait_ms(aw, (size_t)i);
 			prev_real = i;
 			last = i;
 		}
-		int rc = add_run(rs, v, first, waits, serial, last, v[s].cseq);
+		int rc = add_run(aw, rs, first, waits, serial, last, (int64_t)s);
 		if (rc)
 			return rc;
 	}
@@ -566,7 +638,10 @@ static int find_runs(const struct await *v, size_t n, struct runs *rs)
 }
 
 /* The operations of the awaits locate() looks at in each run. */
-static int read_run_operations(sqlite3 *db, struct await *v, const struct runs *rs)
+/* The details and operations of each run's awaits (as far as locate
+ * walks: its first LOCATE_AWAITS, and the one after for the function vote)
+ * and of its invocation's first await, the run's origin. */
+static int read_run_operations(sqlite3 *db, struct awaits *aw, struct runs *rs)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db, operation_sql, -1, &s, NULL) != SQLITE_OK)
@@ -574,8 +649,15 @@ static int read_run_operations(sqlite3 *db, struct await *v, const struct runs *
 	int rc = 0;
 	for (size_t r = 0; r < rs->n && rc == 0; r++) {
 		int64_t seen = 0;
-		for (int64_t i = rs->v[r].first; i >= 0 && seen < LOCATE_AWAITS && rc == 0; i = v[i].next, seen++)
-			rc = read_operation(s, &v[i]);
+		for (int64_t i = rs->v[r].first; i >= 0 && seen <= LOCATE_AWAITS && rc == 0; i = aw->v[i].next, seen++) {
+			rc = need_detail(db, aw, (size_t)i);
+			if (rc == 0 && seen < LOCATE_AWAITS)
+				rc = read_operation(s, detail_of(aw, (size_t)i));
+		}
+		if (rc == 0)
+			rc = need_detail(db, aw, (size_t)rs->v[r].origin_await);
+		if (rc == 0)
+			rs->v[r].origin = detail_of(aw, (size_t)rs->v[r].origin_await)->cseq;
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -717,32 +799,33 @@ static void drop_concurrent(struct runs *rs)
 
 int lt_detect_sequential_await(struct lt_analysis *a)
 {
-	struct await *v = NULL;
-	size_t n = 0;
-	int rc = load(a->db, &v, &n);
-	if (rc != 0)
+	struct awaits aw = {.t = &a->dispatches};
+	int rc = load(a->db, &aw);
+	if (rc != 0) {
+		free_awaits(&aw);
 		return rc;
-	link_chains(v, n);
+	}
+	link_chains(aw.t, aw.v, aw.n);
 	struct lt_polls polls;
 	rc = lt_polls_load(a->db, &polls);
 	if (rc != 0) {
-		free(v);
+		free_awaits(&aw);
 		return rc;
 	}
-	measure_waits(v, n, &polls);
+	measure_waits(&aw, &polls);
 	lt_polls_free(&polls);
 	struct runs rs = {0};
-	rc = find_runs(v, n, &rs);
+	rc = find_runs(&aw, &rs);
 	if (rc == 0)
-		rc = read_run_operations(a->db, v, &rs);
+		rc = read_run_operations(a->db, &aw, &rs);
 	if (rc == 0) {
 		for (size_t i = 0; i < rs.n; i++)
-			locate(a->db, v, &rs.v[i]);
+			locate(a->db, &aw, &rs.v[i]);
 		drop_concurrent(&rs);
 		fold_library_runs(&rs);
 		report(a, &rs);
 	}
 	free(rs.v);
-	free(v);
+	free_awaits(&aw);
 	return rc;
 }

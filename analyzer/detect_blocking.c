@@ -61,6 +61,9 @@ struct dispatch {
 	int has_site;
 };
 
+/* One long dispatch with its callback and site: the dispatches to read are
+ * picked from the analysis's dispatch table (depth 1, not main or exit, at
+ * least block_ms long). */
 static const char dispatch_sql[] =
 	"SELECT d.seq, d.pid, d.tid, d.queue, d.type, d.begin_ns, d.end_ns, COALESCE(r.callback, ''),"
 	" u.function, u.file, u.line, u.column, COALESCE(d.iteration, 0)"
@@ -68,8 +71,7 @@ static const char dispatch_sql[] =
 	" LEFT JOIN resources r ON r.id = d.resource_id"
 	" LEFT JOIN promises p ON p.id = d.promise_id"
 	" LEFT JOIN temp.user_frame u ON u.stack_id = COALESCE(r.site_stack_id, p.site_stack_id)"
-	" WHERE d.depth = 1 AND d.queue NOT IN ('exit', 'main') AND d.end_ns - d.begin_ns >= ?"
-	" ORDER BY d.seq";
+	" WHERE d.seq = ?";
 
 static const char calls_sql[] =
 	"SELECT call, sum(end_ns - begin_ns) / 1e6 FROM blocking_calls WHERE dispatch_seq = ? GROUP BY call";
@@ -458,7 +460,7 @@ static enum lt_severity severity_of(struct lt_analysis *a, const struct site *s,
 static void describe(struct lt_analysis *a, const struct site *s, const char *state)
 {
 	enum lt_loop_mode mode = LT_MODE_SERVICE;
-	lt_loop_mode(a->db, s->pid, s->tid, &mode);
+	lt_loop_mode_with(a->db, &a->dispatches, s->pid, s->tid, &mode);
 	int tool = !s->file[0] && !lt_pid_ran_user_code(a->db, s->pid);
 	enum lt_severity sev = severity_of(a, s, mode, tool);
 	struct lt_finding *f = lt_findings_add(&a->findings, "blocking-task", sev);
@@ -572,11 +574,20 @@ int lt_detect_blocking(struct lt_analysis *a)
 	if (sqlite3_prepare_v2(a->db, dispatch_sql, -1, &ds, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(a->db, calls_sql, -1, &cs, NULL) != SQLITE_OK)
 		goto finalize;
-	sqlite3_bind_int64(ds, 1, (int64_t)(a->opts.block_ms * 1e6));
+	int64_t threshold = (int64_t)(a->opts.block_ms * 1e6);
 	char state[128];
 	lt_samples_state(a->db, state, sizeof(state));
-	int step;
-	while ((step = sqlite3_step(ds)) == SQLITE_ROW) {
+	const struct lt_dispatch_table *t = &a->dispatches;
+	for (size_t i = 0; i < t->n; i++) {
+		uint8_t q = t->queue[i];
+		if (t->depth[i] != 1 || q == LT_QUEUE_MAIN || q == LT_QUEUE_EXIT || q == LT_DISPATCH_QUEUE_NULL ||
+		    t->end_ns[i] - t->begin_ns[i] < threshold)
+			continue;
+		sqlite3_reset(ds);
+		sqlite3_bind_int64(ds, 1, lt_dispatch_seq(t, i));
+		rc = -EIO;
+		if (sqlite3_step(ds) != SQLITE_ROW)
+			goto finalize;
 		struct dispatch d;
 		read_dispatch(ds, &d);
 		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy, !strcmp(state, "on"));
@@ -584,8 +595,6 @@ int lt_detect_blocking(struct lt_analysis *a)
 			goto finalize;
 	}
 	rc = -EIO;
-	if (step != SQLITE_DONE)
-		goto finalize;
 	char capture[16];
 	lt_store_get_meta(a->db, "capture", capture, sizeof(capture));
 	if (!strcmp(capture, "bpf") && !strcmp(state, "absent"))

@@ -18,13 +18,10 @@
 #define MIN_FLOOD_DISPATCHES 1000
 #define MIN_FAN_OUT 200
 
-/* Dispatches in order, without their sites: joining every dispatch to its
- * resource and promise for the site cost a third of report on a big trace;
- * the site is looked up for the drains reported (site_sql). */
-static const char drains_sql[] =
-	"SELECT seq, pid, tid, queue, begin_ns, end_ns FROM dispatches WHERE depth = 1 ORDER BY seq";
-
-/* A drain is every top-level dispatch from its first to its last seq (any
+/* Drains are found in the analysis's dispatch table, without their sites:
+ * joining every dispatch to its resource and promise for the site cost a
+ * third of report on a big trace; the site is looked up for the drains
+ * reported.  A drain is every top-level dispatch from its first to its last seq (any
  * other would have ended it): its site is the first one sampled. */
 static const char site_sql[] =
 	"SELECT COALESCE(r.site_stack_id, p.site_stack_id) AS site"
@@ -85,32 +82,30 @@ static void report_drain(struct lt_analysis *a, const struct drain *d)
 
 static int starvation(struct lt_analysis *a)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(a->db, drains_sql, -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
+	const struct lt_dispatch_table *t = &a->dispatches;
 	struct drain cur = {0};
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *q = (const char *)sqlite3_column_text(s, 3);
-		int queued = q && (!strcmp(q, "nextTick") || !strcmp(q, "microtask"));
-		int64_t pid = sqlite3_column_int64(s, 1), tid = sqlite3_column_int64(s, 2);
-		if (!queued || pid != cur.pid || tid != cur.tid) {
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->depth[i] != 1)
+			continue;
+		int queued = t->queue[i] == LT_QUEUE_NEXTTICK || t->queue[i] == LT_QUEUE_MICROTASK;
+		const struct lt_dispatch_thread *th = &t->threads[t->thread[i]];
+		if (!queued || th->pid != cur.pid || th->tid != cur.tid) {
 			report_drain(a, &cur);
 			memset(&cur, 0, sizeof(cur));
 			if (!queued)
 				continue;
 		}
 		if (cur.count++ == 0) {
-			cur.pid = pid;
-			cur.tid = tid;
-			cur.first_seq = sqlite3_column_int64(s, 0);
-			cur.begin = sqlite3_column_int64(s, 4);
+			cur.pid = th->pid;
+			cur.tid = th->tid;
+			cur.first_seq = lt_dispatch_seq(t, i);
+			cur.begin = t->begin_ns[i];
 		}
-		cur.end = sqlite3_column_int64(s, 5);
-		cur.last_seq = sqlite3_column_int64(s, 0);
+		cur.end = t->end_ns[i];
+		cur.last_seq = lt_dispatch_seq(t, i);
 	}
 	report_drain(a, &cur);
-	return lt_store_scan_done(s, step);
+	return 0;
 }
 
 /* I/O operations (requests, connections) started together by one dispatch

@@ -111,12 +111,11 @@ static int made_inside_library(sqlite3 *db, int64_t stack_id)
 static const char leaks_sql_fmt[] =
 	"WITH ends AS (SELECT pid, max(end_ns) AS end_ns, min(start_ns) AS start_ns,"
 	"   max(is_main_thread = 1 AND %s) AS stopped, max(%s) AS execd FROM threads GROUP BY pid),"
-	" drained AS (SELECT DISTINCT pid FROM dispatches WHERE queue = 'exit' AND type = 'beforeExit'"
-	"   UNION SELECT DISTINCT r.pid FROM rejections r JOIN dispatches x ON x.pid = r.pid"
-	"   AND x.queue = 'exit' AND x.type = 'exit' WHERE r.kind IN ('unhandled', 'uncaught-exception')),"
-	" closed AS (SELECT DISTINCT resource_id FROM dispatches WHERE queue = 'close' AND resource_id IS NOT NULL),"
-	" runs AS (SELECT resource_id, count(*) AS n, max(begin_ns) AS last FROM dispatches"
-	"   WHERE queue = 'timer' GROUP BY resource_id),"
+	" drained AS (SELECT DISTINCT pid FROM temp.lt_leak_exits WHERE before_exit"
+	"   UNION SELECT DISTINCT r.pid FROM rejections r JOIN temp.lt_leak_exits x ON x.pid = r.pid"
+	"   AND NOT x.before_exit WHERE r.kind IN ('unhandled', 'uncaught-exception')),"
+	" closed AS (SELECT resource_id FROM temp.lt_leak_closed),"
+	" runs AS (SELECT resource_id, n, last FROM temp.lt_leak_runs),"
 	" live AS (SELECT r.id, r.pid, r.tid, r.type, r.created_ns, r.stack_id, r.site_stack_id,"
 	"   r.timer_delay_ms, COALESCE(r.timer_repeat, 0) AS timer_repeat, runs.n AS runs_n"
 	"  FROM resources r JOIN ends e ON e.pid = r.pid LEFT JOIN runs ON runs.resource_id = r.id"
@@ -207,6 +206,106 @@ static int place_handles(sqlite3 *db, struct lt_finding *f, int64_t user_stack, 
 			? "no frame of the program's own code in the stack that created it"
 			: "created after the stack-capture budget was spent: no creation stack");
 	return 0;
+}
+
+/* What the leaks query needs from the dispatches, in temporary tables
+ * filled from the analysis's dispatch table (three SQL scans of
+ * `dispatches` before): the pids with a beforeExit or exit dispatch, the
+ * resources with a close dispatch, and each timer's runs (count, last
+ * start). */
+static const char facts_sql[] =
+	"CREATE TEMP TABLE lt_leak_exits(pid INTEGER, before_exit INTEGER);"
+	"CREATE TEMP TABLE lt_leak_closed(resource_id INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE lt_leak_runs(resource_id INTEGER PRIMARY KEY, n INTEGER, last INTEGER);";
+
+static void drop_dispatch_facts(sqlite3 *db)
+{
+	sqlite3_exec(db,
+		     "DROP TABLE IF EXISTS temp.lt_leak_exits; DROP TABLE IF EXISTS temp.lt_leak_closed;"
+		     " DROP TABLE IF EXISTS temp.lt_leak_runs;",
+		     NULL, NULL, NULL);
+}
+
+struct timer_begin {
+	int64_t resource_id, begin_ns;
+};
+
+static int by_resource(const void *a, const void *b)
+{
+	const struct timer_begin *x = a, *y = b;
+	return x->resource_id < y->resource_id ? -1 : x->resource_id > y->resource_id;
+}
+
+static int insert_row(sqlite3_stmt *s, int64_t a, int64_t b, int64_t c)
+{
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	sqlite3_bind_int64(s, 3, c);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Each timer's runs, one row per resource: (id, count, latest begin). */
+static int insert_runs(sqlite3 *db, const struct lt_dispatch_table *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->queue[i] == LT_QUEUE_TIMER && t->resource_id[i] >= 0;
+	if (n == 0)
+		return 0;
+	struct timer_begin *v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->queue[i] == LT_QUEUE_TIMER && t->resource_id[i] >= 0)
+			v[n++] = (struct timer_begin){t->resource_id[i], t->begin_ns[i]};
+	qsort(v, n, sizeof(*v), by_resource);
+	sqlite3_stmt *s;
+	int rc = -EIO;
+	if (sqlite3_prepare_v2(db, "INSERT INTO temp.lt_leak_runs VALUES(?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
+		goto free_runs;
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t k = i;
+		int64_t last = v[i].begin_ns;
+		for (; k < n && v[k].resource_id == v[i].resource_id; k++)
+			if (v[k].begin_ns > last)
+				last = v[k].begin_ns;
+		rc = insert_row(s, v[i].resource_id, (int64_t)(k - i), last);
+		i = k;
+	}
+	sqlite3_finalize(s);
+free_runs:
+	free(v);
+	return rc;
+}
+
+static int fill_dispatch_facts(sqlite3 *db, const struct lt_dispatch_table *t)
+{
+	drop_dispatch_facts(db);
+	if (sqlite3_exec(db, facts_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_stmt *exits = NULL, *closed = NULL;
+	int rc = -EIO;
+	if (sqlite3_prepare_v2(db, "INSERT INTO temp.lt_leak_exits VALUES(?, ?)", -1, &exits, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.lt_leak_closed VALUES(?)", -1, &closed, NULL) !=
+		    SQLITE_OK)
+		goto finalize;
+	rc = 0;
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		if (t->queue[i] == LT_QUEUE_EXIT && t->flags[i])
+			rc = insert_row(exits, t->threads[t->thread[i]].pid,
+					(t->flags[i] & LT_DISPATCH_BEFORE_EXIT) != 0, 0);
+		else if (t->queue[i] == LT_QUEUE_CLOSE && t->resource_id[i] >= 0)
+			rc = insert_row(closed, t->resource_id[i], 0, 0);
+	}
+	if (rc == 0)
+		rc = insert_runs(db, t);
+finalize:
+	sqlite3_finalize(exits);
+	sqlite3_finalize(closed);
+	return rc;
 }
 
 static int handles(struct lt_analysis *a)
@@ -367,6 +466,9 @@ static int pending_promises(struct lt_analysis *a)
 
 int lt_detect_leaks(struct lt_analysis *a)
 {
-	int rc = handles(a);
+	int rc = fill_dispatch_facts(a->db, &a->dispatches);
+	if (rc == 0)
+		rc = handles(a);
+	drop_dispatch_facts(a->db);
 	return rc ? rc : pending_promises(a);
 }

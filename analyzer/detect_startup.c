@@ -17,17 +17,17 @@
 
 #define LT_STARTUP_WARN_MS 2000.0
 
-static const char main_sql[] =
-	"SELECT d.pid, d.tid, d.begin_ns, d.end_ns, COALESCE(NULLIF(t.main_script, ''), t.argv, '')"
-	" FROM dispatches d LEFT JOIN threads t ON t.pid = d.pid AND t.tid = d.tid"
-	" WHERE d.depth = 1 AND d.queue = 'main' ORDER BY d.seq";
+/* The main dispatches (depth 1, queue main) come from the analysis's
+ * dispatch table; the script from the thread's row. */
+static const char script_sql[] =
+	"SELECT COALESCE(NULLIF(main_script, ''), argv, '') FROM threads WHERE pid = ? AND tid = ?";
 
 /* Module loading that ran after the main dispatch but before the first
- * iteration (ES modules evaluate in microtasks): it extends the startup. */
-static const char after_main_sql[] =
-	"SELECT begin_ns, end_ns, COALESCE((SELECT sum(b.end_ns - b.begin_ns) FROM blocking_calls b"
-	"   WHERE b.dispatch_seq = dispatches.seq), 0) FROM dispatches WHERE pid = ? AND tid = ? AND depth = 1"
-	" AND COALESCE(iteration, 0) = 0 AND queue NOT IN ('main', 'exit') AND end_ns - begin_ns >= ?";
+ * iteration (ES modules evaluate in microtasks) extends the startup: the
+ * thread's dispatches of depth 1 in iteration 0 (or none), not main or exit,
+ * at least block_ms long, with their time in blocking calls. */
+static const char blocked_sql[] =
+	"SELECT COALESCE(sum(end_ns - begin_ns), 0) FROM blocking_calls WHERE dispatch_seq = ?";
 
 static const char *text(sqlite3_stmt *s, int col)
 {
@@ -43,31 +43,39 @@ struct startup {
 	char script[4096];
 };
 
-static int add_module_loading(struct lt_analysis *a, sqlite3_stmt *after, struct startup *s, int sampling_on)
+static int add_module_loading(struct lt_analysis *a, sqlite3_stmt *blocked, struct startup *s, int sampling_on)
 {
-	sqlite3_bind_int64(after, 1, s->pid);
-	sqlite3_bind_int64(after, 2, s->tid);
-	sqlite3_bind_int64(after, 3, (int64_t)(a->opts.block_ms * 1e6));
-	int step;
-	while ((step = sqlite3_step(after)) == SQLITE_ROW) {
+	const struct lt_dispatch_table *t = &a->dispatches;
+	int64_t thread = lt_dispatch_thread_index(t, s->pid, s->tid);
+	int64_t threshold = (int64_t)(a->opts.block_ms * 1e6);
+	for (size_t i = 0; thread >= 0 && i < t->n; i++) {
+		uint8_t q = t->queue[i];
+		if (t->thread[i] != (uint32_t)thread || t->depth[i] != 1 || t->iteration[i] != 0 ||
+		    q == LT_QUEUE_MAIN || q == LT_QUEUE_EXIT || q == LT_DISPATCH_QUEUE_NULL ||
+		    t->end_ns[i] - t->begin_ns[i] < threshold)
+			continue;
+		int64_t begin = t->begin_ns[i], end = t->end_ns[i];
 		struct lt_sample_summary sum;
-		int rc = lt_samples_summarize(a->db, &a->opts.user_code, s->pid, s->tid,
-					      sqlite3_column_int64(after, 0), sqlite3_column_int64(after, 1), &sum);
-		if (rc != 0) {
-			sqlite3_reset(after);
+		int rc = lt_samples_summarize(a->db, &a->opts.user_code, s->pid, s->tid, begin, end, &sum);
+		if (rc != 0)
 			return rc;
+		int64_t blocked_ns = 0;
+		if (sum.samples == 0 && sampling_on) {
+			sqlite3_reset(blocked);
+			sqlite3_bind_int64(blocked, 1, lt_dispatch_seq(t, i));
+			if (sqlite3_step(blocked) != SQLITE_ROW)
+				return -EIO;
+			blocked_ns = sqlite3_column_int64(blocked, 0);
 		}
 		/* module loading, or a callback no sample saw (see detect_blocking) */
-		int unseen = sum.samples == 0 && sampling_on &&
-			     sqlite3_column_int64(after, 2) < (int64_t)(a->opts.block_ms * 1e6);
+		int unseen = sum.samples == 0 && sampling_on && blocked_ns < threshold;
 		if ((sum.samples && 2 * sum.module_samples > sum.samples) || unseen) {
-			s->ms += (double)(sqlite3_column_int64(after, 1) - sqlite3_column_int64(after, 0)) / 1e6;
+			s->ms += (double)(end - begin) / 1e6;
 			s->samples += sum.samples;
 			s->module_samples += sum.module_samples;
 		}
 	}
-	sqlite3_reset(after);
-	return step == SQLITE_DONE ? 0 : -EIO;
+	return 0;
 }
 
 static void describe(struct lt_analysis *a, const struct startup *s)
@@ -117,37 +125,46 @@ static void describe(struct lt_analysis *a, const struct startup *s)
 
 int lt_detect_startup(struct lt_analysis *a)
 {
-	sqlite3_stmt *ms = NULL, *after = NULL;
+	sqlite3_stmt *script = NULL, *blocked = NULL;
 	int rc = -EIO;
-	if (sqlite3_prepare_v2(a->db, main_sql, -1, &ms, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(a->db, after_main_sql, -1, &after, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(a->db, script_sql, -1, &script, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(a->db, blocked_sql, -1, &blocked, NULL) != SQLITE_OK)
 		goto finalize;
 	char state[128];
 	lt_samples_state(a->db, state, sizeof(state));
 	int sampling_on = !strcmp(state, "on");
-	int step;
-	while ((step = sqlite3_step(ms)) == SQLITE_ROW) {
+	const struct lt_dispatch_table *t = &a->dispatches;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->depth[i] != 1 || t->queue[i] != LT_QUEUE_MAIN)
+			continue;
 		struct startup s;
 		memset(&s, 0, sizeof(s));
-		s.pid = sqlite3_column_int64(ms, 0);
-		s.tid = sqlite3_column_int64(ms, 1);
-		int64_t begin = sqlite3_column_int64(ms, 2), end = sqlite3_column_int64(ms, 3);
+		s.pid = t->threads[t->thread[i]].pid;
+		s.tid = t->threads[t->thread[i]].tid;
+		int64_t begin = t->begin_ns[i], end = t->end_ns[i];
 		s.ms = (double)(end - begin) / 1e6;
-		snprintf(s.script, sizeof(s.script), "%s", text(ms, 4));
+		sqlite3_reset(script);
+		sqlite3_bind_int64(script, 1, s.pid);
+		sqlite3_bind_int64(script, 2, s.tid);
+		int step = sqlite3_step(script);
+		rc = -EIO;
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			goto finalize;
+		snprintf(s.script, sizeof(s.script), "%s", step == SQLITE_ROW ? text(script, 0) : "");
 		rc = lt_samples_summarize(a->db, &a->opts.user_code, s.pid, s.tid, begin, end, &s.sum);
 		if (rc != 0)
 			goto finalize;
 		s.samples = s.sum.samples;
 		s.module_samples = s.sum.module_samples;
-		rc = add_module_loading(a, after, &s, sampling_on);
+		rc = add_module_loading(a, blocked, &s, sampling_on);
 		if (rc != 0)
 			goto finalize;
 		if (s.ms >= a->opts.block_ms)
 			describe(a, &s);
 	}
-	rc = step == SQLITE_DONE ? 0 : -EIO;
+	rc = 0;
 finalize:
-	sqlite3_finalize(ms);
-	sqlite3_finalize(after);
+	sqlite3_finalize(script);
+	sqlite3_finalize(blocked);
 	return rc;
 }

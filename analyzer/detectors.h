@@ -1,7 +1,8 @@
 /*
  * detectors.h — the detectors `report` runs, one file each.  Every detector
- * reads the trace through a->db (streaming, no whole-trace loads), appends
- * to a->findings, and returns 0 or -errno.
+ * reads the dispatches from a->dispatches (read once per analysis:
+ * dispatch_table.h) and the rest of the trace through a->db, appends to
+ * a->findings, and returns 0 or -errno.
  */
 #ifndef LOOPTRACE_DETECTORS_H
 #define LOOPTRACE_DETECTORS_H

@@ -91,13 +91,19 @@ static int64_t find_thread(const struct thread_count *t, size_t n, int64_t pid, 
 
 /* The JS thread with the most dispatches (of the processes the filter
  * keeps; on a tie the first in (pid, tid) order): the loop the user cares
- * about.  Counted here in one scan: a GROUP BY sorted every dispatch. */
-static int pick_thread(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m)
+ * about.  Counted from the dispatch table: a GROUP BY sorted every dispatch. */
+static int pick_thread(sqlite3 *db, const struct lt_dispatch_table *d, const struct lt_filter *filter,
+		       struct lt_metrics *m)
 {
 	sqlite3_stmt *s;
 	struct thread_count *t = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0, step;
+	int64_t *per_thread = calloc(d->n_threads ? d->n_threads : 1, sizeof(*per_thread));
+	if (!per_thread)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		per_thread[d->thread[i]]++;
 	if (sqlite3_prepare_v2(db, "SELECT pid, tid, start_ns, end_ns FROM threads ORDER BY pid, tid", -1, &s,
 			       NULL) != SQLITE_OK)
 		return -EIO;
@@ -119,23 +125,11 @@ static int pick_thread(sqlite3 *db, const struct lt_filter *filter, struct lt_me
 	sqlite3_finalize(s);
 	if (rc != 0)
 		goto free_threads;
-	if (sqlite3_prepare_v2(db, "SELECT pid, tid FROM dispatches", -1, &s, NULL) != SQLITE_OK) {
-		rc = -EIO;
-		goto free_threads;
+	for (size_t k = 0; k < d->n_threads; k++) {
+		int64_t at = find_thread(t, n, d->threads[k].pid, d->threads[k].tid);
+		if (at >= 0)
+			t[at].n = per_thread[k];
 	}
-	int64_t last = -1;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t pid = sqlite3_column_int64(s, 0), tid = sqlite3_column_int64(s, 1);
-		if (last < 0 || t[last].pid != pid || t[last].tid != tid)
-			last = find_thread(t, n, pid, tid);
-		if (last >= 0)
-			t[last].n++;
-	}
-	if (step != SQLITE_DONE)
-		rc = -EIO;
-	sqlite3_finalize(s);
-	if (rc != 0)
-		goto free_threads;
 	int64_t best = -1;
 	for (size_t i = 0; i < n; i++)
 		if (t[i].n > 0 && (!filter || lt_filter_pid(filter, t[i].pid)) && (best < 0 || t[i].n > t[best].n))
@@ -148,6 +142,7 @@ static int pick_thread(sqlite3 *db, const struct lt_filter *filter, struct lt_me
 		m->wall_ms = (double)(t[best].end_ns - m->start_ns) / 1e6;
 	}
 free_threads:
+	free(per_thread);
 	free(t);
 	return rc;
 }
@@ -188,39 +183,21 @@ static int by_name(const void *a, const void *b)
 /* Top-level dispatches of the thread per queue: counts and busy time.  The
  * sums are added in queue-name order, as the GROUP BY did (same doubles);
  * a sum that overflows ends the list there, as SQLite's sum() error did. */
-static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
+static int busy_and_queues(sqlite3 *db, const struct lt_dispatch_table *d, struct lt_metrics *m)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT queue, end_ns - begin_ns FROM dispatches"
-			       " WHERE pid = ? AND tid = ? AND depth = 1",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, m->pid);
-	sqlite3_bind_int64(s, 2, m->tid);
+	int64_t thread = lt_dispatch_thread_index(d, m->pid, m->tid);
 	int64_t count[LT_QUEUE_COUNT] = {0}, sum[LT_QUEUE_COUNT] = {0};
-	int overflow[LT_QUEUE_COUNT] = {0}, unknown = 0, last = 0, step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *q = (const char *)sqlite3_column_text(s, 0);
-		if (!q || strcmp(q, lt_queue_name((enum lt_queue)last)) != 0) {
-			int k = 0;
-			while (q && k < LT_QUEUE_COUNT && strcmp(q, lt_queue_name((enum lt_queue)k)) != 0)
-				k++;
-			if (k == LT_QUEUE_COUNT || !q) {
-				unknown = 1;
-				break;
-			}
-			last = k;
-		}
-		count[last]++;
-		if (__builtin_add_overflow(sum[last], sqlite3_column_int64(s, 1), &sum[last]))
-			overflow[last] = 1;
+	int overflow[LT_QUEUE_COUNT] = {0};
+	for (size_t i = 0; thread >= 0 && i < d->n; i++) {
+		if (d->thread[i] != (uint32_t)thread || d->depth[i] != 1)
+			continue;
+		uint8_t q = d->queue[i];
+		if (q >= LT_QUEUE_COUNT)
+			return busy_and_queues_sql(db, m);
+		count[q]++;
+		if (__builtin_add_overflow(sum[q], d->end_ns[i] - d->begin_ns[i], &sum[q]))
+			overflow[q] = 1;
 	}
-	sqlite3_finalize(s);
-	if (unknown)
-		return busy_and_queues_sql(db, m);
-	if (step != SQLITE_DONE)
-		return 0; /* as the GROUP BY loop: what was read so far */
 	enum lt_queue order[LT_QUEUE_COUNT];
 	for (int k = 0; k < LT_QUEUE_COUNT; k++)
 		order[k] = (enum lt_queue)k;
@@ -241,12 +218,26 @@ static int busy_and_queues(sqlite3 *db, struct lt_metrics *m)
 	return 0;
 }
 
-int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
+/* Time in the thread's main-queue dispatches (any depth) into *sum;
+ * -EOVERFLOW when it does not fit, as SQLite's sum() fails. */
+static int main_ns(const struct lt_dispatch_table *d, int64_t pid, int64_t tid, int64_t *sum)
+{
+	int64_t thread = lt_dispatch_thread_index(d, pid, tid);
+	*sum = 0;
+	for (size_t i = 0; thread >= 0 && i < d->n; i++)
+		if (d->thread[i] == (uint32_t)thread && d->queue[i] == LT_QUEUE_MAIN &&
+		    __builtin_add_overflow(*sum, d->end_ns[i] - d->begin_ns[i], sum))
+			return -EOVERFLOW;
+	return 0;
+}
+
+int lt_loop_mode_with(sqlite3 *db, const struct lt_dispatch_table *d, int64_t pid, int64_t tid,
+		      enum lt_loop_mode *mode)
 {
 	static const char sql[] =
 		"SELECT (SELECT end_ns - start_ns FROM threads WHERE pid = ?1 AND tid = ?2),"
 		" (SELECT COALESCE(sum(end_ns - begin_ns), 0) FROM dispatches"
-		"   WHERE pid = ?1 AND tid = ?2 AND queue = 'main'),"
+		"   WHERE pid = ?1 AND tid = ?2 AND queue = 'main' AND ?3),"
 		" (SELECT COALESCE(sum(poll_end_ns - poll_begin_ns), 0) FROM iterations"
 		"   WHERE pid = ?1 AND tid = ?2 AND poll_end_ns > poll_begin_ns),"
 		" EXISTS (SELECT 1 FROM resources WHERE pid = ?1 AND tid = ?2"
@@ -257,8 +248,14 @@ int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_int64(s, 2, tid);
+	sqlite3_bind_int(s, 3, d == NULL); /* with a table, summed from it */
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		double life = (double)(sqlite3_column_int64(s, 0) - sqlite3_column_int64(s, 1));
+		int64_t main = sqlite3_column_int64(s, 1);
+		if (d && main_ns(d, pid, tid, &main) != 0) {
+			sqlite3_finalize(s);
+			return 0; /* no answer: a service, as when the query failed */
+		}
+		double life = (double)(sqlite3_column_int64(s, 0) - main);
 		double idle = (double)sqlite3_column_int64(s, 2);
 		int listened = sqlite3_column_int(s, 3);
 		if (!listened && life > 0 && idle < LT_BATCH_IDLE_SHARE * life)
@@ -266,6 +263,11 @@ int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
 	}
 	sqlite3_finalize(s);
 	return 0;
+}
+
+int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode)
+{
+	return lt_loop_mode_with(db, NULL, pid, tid, mode);
 }
 
 /* Batch runs: the sites whose callbacks took the most time, by where each
@@ -364,31 +366,79 @@ static int lag_and_iterations(sqlite3 *db, struct lt_metrics *m, struct samples 
 	return rc;
 }
 
-static int timer_lateness(sqlite3 *db, struct lt_metrics *m, struct samples *late)
+/* A timer dispatch of the thread: its resource and row. */
+struct timer_run {
+	int64_t resource_id;
+	size_t row;
+};
+
+static int by_resource_then_row(const void *a, const void *b)
 {
+	const struct timer_run *x = a, *y = b;
+	if (x->resource_id != y->resource_id)
+		return x->resource_id < y->resource_id ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The thread's top-level timer dispatches of timers with a delay, by timer
+ * then seq (the table gives the dispatches, one point query per timer its
+ * creation and delay). */
+static int timer_lateness(sqlite3 *db, const struct lt_dispatch_table *d, struct lt_metrics *m,
+			  struct samples *late)
+{
+	int64_t thread = lt_dispatch_thread_index(d, m->pid, m->tid);
+	size_t n = 0;
+	for (size_t i = 0; thread >= 0 && i < d->n; i++)
+		n += d->thread[i] == (uint32_t)thread && d->queue[i] == LT_QUEUE_TIMER && d->depth[i] == 1 &&
+		     d->resource_id[i] >= 0;
+	if (n == 0)
+		return 0;
+	struct timer_run *runs = malloc(n * sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->thread[i] == (uint32_t)thread && d->queue[i] == LT_QUEUE_TIMER && d->depth[i] == 1 &&
+		    d->resource_id[i] >= 0)
+			runs[n++] = (struct timer_run){d->resource_id[i], i};
+	qsort(runs, n, sizeof(*runs), by_resource_then_row);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT d.resource_id, d.begin_ns, r.created_ns, r.timer_delay_ms"
-			       " FROM dispatches d JOIN resources r ON r.id = d.resource_id"
-			       " WHERE d.pid = ? AND d.tid = ? AND d.queue = 'timer' AND d.depth = 1"
-			       " AND r.timer_delay_ms IS NOT NULL ORDER BY d.resource_id, d.seq",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, m->pid);
-	sqlite3_bind_int64(s, 2, m->tid);
-	int64_t last_id = -1, last_begin = 0;
 	int rc = 0;
-	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0), begin = sqlite3_column_int64(s, 1);
-		int64_t delay = sqlite3_column_int64(s, 3) * 1000000;
+	if (sqlite3_prepare_v2(db, "SELECT created_ns, timer_delay_ms FROM resources WHERE id = ?", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		rc = -EIO;
+		goto free_runs;
+	}
+	int64_t last_id = -1, last_begin = 0, created = 0, delay = 0;
+	int known = 0;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		int64_t id = runs[k].resource_id, begin = d->begin_ns[runs[k].row];
+		if (k == 0 || id != runs[k - 1].resource_id) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, id);
+			int step = sqlite3_step(s);
+			if (step != SQLITE_ROW && step != SQLITE_DONE) {
+				rc = -EIO;
+				break;
+			}
+			known = step == SQLITE_ROW && sqlite3_column_type(s, 1) != SQLITE_NULL;
+			if (known) {
+				created = sqlite3_column_int64(s, 0);
+				delay = sqlite3_column_int64(s, 1) * 1000000;
+			}
+		}
+		if (!known)
+			continue;
 		/* An interval is due one delay after its previous run started. */
-		int64_t due = (id == last_id ? last_begin : sqlite3_column_int64(s, 2)) + delay;
+		int64_t due = (id == last_id ? last_begin : created) + delay;
 		double ms = (double)(begin - due) / 1e6;
 		rc = push(late, ms > 0 ? ms : 0);
 		last_id = id;
 		last_begin = begin;
 	}
 	sqlite3_finalize(s);
+free_runs:
+	free(runs);
 	return rc;
 }
 
@@ -442,18 +492,32 @@ int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m) { return lt_metrics_co
 
 int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m)
 {
+	struct lt_dispatch_table d;
+	int rc = lt_dispatch_table_load(db, &d);
+	if (rc != 0) {
+		memset(m, 0, sizeof(*m));
+		return rc;
+	}
+	rc = lt_metrics_compute_with(db, &d, filter, m);
+	lt_dispatch_table_free(&d);
+	return rc;
+}
+
+int lt_metrics_compute_with(sqlite3 *db, const struct lt_dispatch_table *d, const struct lt_filter *filter,
+			    struct lt_metrics *m)
+{
 	memset(m, 0, sizeof(*m));
 	struct samples lag = {0}, late = {0}, busy = {0};
 	attach_summary(db, m);
-	int rc = pick_thread(db, filter, m);
+	int rc = pick_thread(db, d, filter, m);
 	if (rc == 0 && m->dispatches > 0) {
-		rc = busy_and_queues(db, m);
+		rc = busy_and_queues(db, d, m);
 		if (rc == 0)
 			rc = lag_and_iterations(db, m, &lag, &busy);
 		if (rc == 0)
-			rc = timer_lateness(db, m, &late);
+			rc = timer_lateness(db, d, m, &late);
 		if (rc == 0 && !m->attached)
-			rc = lt_loop_mode(db, m->pid, m->tid, &m->mode);
+			rc = lt_loop_mode_with(db, d, m->pid, m->tid, &m->mode);
 		if (rc == 0 && m->mode == LT_MODE_BATCH)
 			rc = hottest_sites(db, m);
 	}

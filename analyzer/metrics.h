@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dispatch_table.h"
 #include "filter.h"
 
 #define LT_LAG_RESOLUTION_MS 10.0
@@ -78,6 +79,10 @@ struct lt_metrics {
 int lt_metrics_compute(sqlite3 *db, struct lt_metrics *m);
 /* The same on the busiest thread of the processes the filter keeps (NULL: all). */
 int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct lt_metrics *m);
+/* The same with the trace's dispatches already read (the analysis's table,
+ * which stays the caller's). */
+int lt_metrics_compute_with(sqlite3 *db, const struct lt_dispatch_table *d, const struct lt_filter *filter,
+			    struct lt_metrics *m);
 
 /* The mode of one JS thread: batch when it never listened for connections
  * and spent under LT_BATCH_IDLE_SHARE of its life after startup waiting in
@@ -86,6 +91,9 @@ int lt_metrics_compute_for(sqlite3 *db, const struct lt_filter *filter, struct l
  * Returns 0 or -EIO. */
 #define LT_BATCH_IDLE_SHARE 0.25
 int lt_loop_mode(sqlite3 *db, int64_t pid, int64_t tid, enum lt_loop_mode *mode);
+/* The same, its main-queue time summed from the dispatch table d. */
+int lt_loop_mode_with(sqlite3 *db, const struct lt_dispatch_table *d, int64_t pid, int64_t tid,
+		      enum lt_loop_mode *mode);
 
 /* Percentiles of v[0..n) (sorted in place), values in ms. */
 void lt_percentiles_of(double *v, int64_t n, struct lt_percentiles *out);

@@ -155,6 +155,12 @@ int cmd_report(int argc, char **argv)
 		status = LT_EXIT_USAGE;
 		goto free_analysis;
 	}
+	/* LOOPTRACE_STEP_CLOCKS=1: what each analysis step took, on stderr
+	 * (bench/README.md, big traces). */
+	const char *clocks = getenv("LOOPTRACE_STEP_CLOCKS");
+	for (size_t i = 0; clocks && !strcmp(clocks, "1") && i < a.n_step_times; i++)
+		fprintf(stderr, "looptrace: step %-18s %7.3f s wall %7.3f s cpu\n", a.step_times[i].name,
+			a.step_times[i].wall_s, a.step_times[i].cpu_s);
 	struct lt_output_file out;
 	if ((status = lt_output_open(&out, &lt_command_report, s.output, s.trace)) != 0)
 		goto free_analysis;
