@@ -65,7 +65,8 @@ for db in $(ls -v "$work"/flight-*.db 2>/dev/null); do
   "$looptrace" report "$db" > "$work/report.txt" 2>/dev/null || true
   [ "$(meta "$db" trigger)" = lag ] && { grep -m1 -A2 -E "blocking-task" "$work/report.txt" | sed 's/^/    /' || true; }
   if [ -z "$spike" ] && grep -q plantedSpike "$work/report.txt"; then
-    spike="$(basename "$db") ($(meta "$db" trigger) dump): $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
+    severity=$(grep -B1 -m1 'in plantedSpike' "$work/report.txt" | head -1 | awk '{print $1}')
+    spike="$(basename "$db") ($(meta "$db" trigger) dump): $severity: $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
   fi
 done
 echo "the planted spike: ${spike:-not found in a dump}"

@@ -131,6 +131,10 @@ static int write_stacks(struct steps *st)
 static int one_step(void *ctx, const struct lt_dispatch *d, const struct lt_output *out, size_t n_out)
 {
 	struct steps *st = ctx;
+	if (st->shown + st->hidden >= LT_HTML_MAX_SCANNED) {
+		st->truncated = 1;
+		return 1;
+	}
 	if (!st->show_all && lt_replay_is_housekeeping(d, n_out)) {
 		st->hidden++;
 		return 0;
