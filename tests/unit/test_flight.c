@@ -155,6 +155,17 @@ static void hostile_records_end_the_scan(void **state)
 }
 
 /* Keep chunk number k: a string (a definition) and a poll at k seconds. */
+/* The control page a dump of stream 10/10 gets. */
+static void stream_header(struct lt_file_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, LT_MAGIC, sizeof(h->magic));
+	h->version = LT_WIRE_VERSION;
+	h->header_bytes = LT_HEADER_BYTES;
+	h->chunk_words = LT_CHUNK_WORDS;
+	h->pid = h->tid = 10;
+}
+
 static void keep_chunk(struct lt_flight *f, unsigned k)
 {
 	struct chunk c;
@@ -190,12 +201,8 @@ static void size_evicts_oldest_and_pins_definitions(void **state)
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir());
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_true(dfd >= 0);
-	struct lt_file_header h = {0};
-	memcpy(h.magic, LT_MAGIC, sizeof(h.magic));
-	h.version = LT_WIRE_VERSION;
-	h.header_bytes = LT_HEADER_BYTES;
-	h.chunk_words = LT_CHUNK_WORDS;
-	h.pid = h.tid = 10;
+	struct lt_file_header h;
+	stream_header(&h);
 	struct chunk tail;
 	chunk_new(&tail);
 	put_string(&tail, 999, "tail");
@@ -259,12 +266,8 @@ static void evicted_server_sockets_are_pinned(void **state)
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir());
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_true(dfd >= 0);
-	struct lt_file_header h = {0};
-	memcpy(h.magic, LT_MAGIC, sizeof(h.magic));
-	h.version = LT_WIRE_VERSION;
-	h.header_bytes = LT_HEADER_BYTES;
-	h.chunk_words = LT_CHUNK_WORDS;
-	h.pid = h.tid = 10;
+	struct lt_file_header h;
+	stream_header(&h);
 	unlinkat(dfd, "10-10-srv.ltr", 0);
 	assert_int_equal(lt_flight_write_stream(f, 0, dfd, "10-10-srv.ltr", &h, NULL, 0), 0);
 	char path[4200];
