@@ -36,6 +36,11 @@ static int is(const char *type, size_t len, const char *name)
 	return len == strlen(name) && memcmp(type, name, len) == 0;
 }
 
+int lt_type_listens(const char *type, size_t len)
+{
+	return is(type, len, "TCPSERVERWRAP") || is(type, len, "PIPESERVERWRAP") || is(type, len, "UDPWRAP");
+}
+
 enum lt_queue lt_queue_of_type(const char *type, size_t len)
 {
 	if (is(type, len, "Timeout"))

@@ -44,4 +44,8 @@ const char *lt_queue_canonical(const char *name);
  * string need not be NUL-terminated). */
 enum lt_queue lt_queue_of_type(const char *type, size_t len);
 
+/* Whether a resource of this type listens (a server socket or pipe, a UDP
+ * socket): a process with one is a service (see lt_loop_mode). */
+int lt_type_listens(const char *type, size_t len);
+
 #endif

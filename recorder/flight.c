@@ -3,6 +3,7 @@
  * and stream triggers.
  */
 #include "flight.h"
+#include "../analyzer/queue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,18 +130,13 @@ static int set_trigger(struct lt_flight *f, enum lt_flight_trigger t, uint64_t n
  * socket), whose creation records are kept past their chunk (evict). */
 static void note_server_type(struct stream *s, const uint32_t *p, size_t w)
 {
-	static const char *const names[] = {"TCPSERVERWRAP", "PIPESERVERWRAP", "UDPWRAP"};
 	if (w < 3 || s->n_server_types == sizeof(s->server_types) / sizeof(s->server_types[0]))
 		return;
 	size_t len = p[2];
 	if (len > (w - 3) * 4u)
 		return;
-	const char *text = (const char *)(p + 3);
-	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (len == strlen(names[k]) && !memcmp(text, names[k], len)) {
-			s->server_types[s->n_server_types++] = p[1];
-			return;
-		}
+	if (lt_type_listens((const char *)(p + 3), len))
+		s->server_types[s->n_server_types++] = p[1];
 }
 
 /* A resource record of a listening handle: the service's server socket is

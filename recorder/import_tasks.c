@@ -88,16 +88,6 @@ void lt_on_r_init(struct lt_importer *im, struct lt_stream *s, const uint32_t *r
 	im->stats->resources++;
 }
 
-/* A listening handle's type: a server socket or pipe, a UDP socket. */
-static int listens(const struct lt_resource_info *ri)
-{
-	static const char *const types[] = {"TCPSERVERWRAP", "PIPESERVERWRAP", "UDPWRAP"};
-	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
-		if (ri->type_len == strlen(types[k]) && !memcmp(ri->type, types[k], ri->type_len))
-			return 1;
-	return 0;
-}
-
 void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, const uint32_t *r, uint64_t ts)
 {
 	int trigger_seen;
@@ -108,7 +98,7 @@ void lt_on_r_init_before_window(struct lt_importer *im, struct lt_stream *s, con
 	/* A service's server socket, made at start-up long before the window:
 	 * its row says the process listens (a service whose loop lagged, not
 	 * a batch run), and the flight recorder keeps its record for that. */
-	if (listens(ri)) {
+	if (lt_type_listens(ri->type, ri->type_len)) {
 		lt_on_r_init(im, s, r, ts);
 		return;
 	}
