@@ -4,10 +4,12 @@
  *
  * lt_store_check scans every value of a trace (about 11 CPU s on a
  * 43M-event trace).  A trace whose bytes have not changed since a check
- * passed need not be scanned again.  (The importer does not vouch for what
- * it wrote: the values come from the traced program, which may be
- * hostile, and the importer does not hold them to the check's rules.)  "Not changed" is decided as git's index does with stat data: a
- * trace is known by its key (struct lt_trace_key: device, inode, owner,
+ * passed need not be scanned again; nor need a trace whose importer
+ * tested every value it wrote against the same rules (recorder/
+ * import_vouch.h: the values come from the traced program, which may be
+ * hostile, so having written them proves nothing by itself).
+ * "Not changed" is decided as git's index does with stat data: a trace is
+ * known by its key (struct lt_trace_key: device, inode, owner,
  * mode, size, mtime, ctime and the 100-byte SQLite header, which holds
  * the file change counter, the page count and the schema cookie), taken
  * from the open descriptor.  Any write to the file sets its ctime to the

@@ -60,4 +60,50 @@ int lt_store_read_settings(sqlite3 *db);
  * NULL, or one core, db is scanned alone. */
 int lt_store_check(sqlite3 *db, const char *again, char *err, size_t errlen);
 
+/* ---- The same rules for a writer that vouches for its rows ----
+ * The importer tests every value it writes into a table against that
+ * table's rules as it writes it (recorder/import_vouch.h); a trace whose
+ * writer saw no value break them is recorded as checked at once
+ * (checked_traces.h), after lt_store_check_except has scanned the tables
+ * it did not vouch for.  The rules are these declarations, so the two
+ * sides cannot drift apart. */
+
+/* One column's rule; NULL when the table or column is unknown.  Static:
+ * never freed. */
+struct lt_check_column;
+const struct lt_check_column *lt_check_column_find(const char *table, const char *column);
+/* The name of column i of table (its order in the check, which is the
+ * schema's), NULL past the last. */
+const char *lt_check_column_name(const char *table, int i);
+
+/* A value as the importer's cells hold it: n is LT_CHECK_NULL, LT_CHECK_INTEGER
+ * (the value v) or, >= 0, a text of n bytes. */
+#define LT_CHECK_NULL (-1)
+#define LT_CHECK_INTEGER (-2)
+/* 1 when column c may hold the value, else 0. */
+int lt_check_value(const struct lt_check_column *c, int n, int64_t v);
+/* Column c's rule as plain limits, for a writer's inner loop: a text, or
+ * an integer in [min, max]; NULL allowed when nullable. */
+struct lt_check_limits {
+	int text, nullable;
+	int64_t min, max;
+};
+void lt_check_column_limits(const struct lt_check_column *c, struct lt_check_limits *out);
+
+/* Rule i (from 0) about whole rows of table: either the integer column
+ * `then` is not less than `first` when both are set, or the text column
+ * `column` is one of `names` (NULL-terminated).  1 when rule i exists. */
+struct lt_check_row_rule {
+	const char *first, *then;
+	const char *column;
+	const char *const *names;
+};
+int lt_check_row_rule(const char *table, int i, struct lt_check_row_rule *out);
+/* 1 when the text s of n bytes is one of names (every byte compared). */
+int lt_check_name(const char *const *names, const char *s, int n);
+
+/* lt_store_check of the tables not named in `vouched` (NULL-terminated),
+ * one scan each on db.  Returns as lt_store_check. */
+int lt_store_check_except(sqlite3 *db, const char *const *vouched, char *err, size_t errlen);
+
 #endif

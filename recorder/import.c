@@ -195,7 +195,7 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 	}
 	if (lt_import_db_prepare(&im.db, db) != 0 ||
 	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "database error: %s", im.db.write_error[0] ? im.db.write_error : sqlite3_errmsg(db));
 		rc = -EIO;
 		goto finalize;
 	}
@@ -222,6 +222,8 @@ static int import_files(sqlite3 *db, char *const *paths, size_t n, uint64_t from
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		rc = -EIO;
 	}
+	stats->unvouched = im.db.unvouched;
+	stats->vouched = rc == 0 && !im.db.unvouched;
 finalize:
 	lt_pool_free(&im.pool);
 	lt_import_db_finalize(&im.db);

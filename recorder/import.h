@@ -27,6 +27,11 @@ struct lt_import_stats {
 	uint64_t outputs;
 	unsigned streams;
 	unsigned damaged;    /* streams that ended in a malformed record */
+	/* 1 when every value written into the tables of lt_import_vouched_tables
+	 * (import_db.h) kept the check's rules (import_vouch.h); else
+	 * `unvouched` names the first column that did not, when one did. */
+	int vouched;
+	const char *unvouched;
 };
 
 /* Import all capture files in `dir`.  Returns 0 or -errno; on error a one-line

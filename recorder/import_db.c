@@ -3,6 +3,7 @@
  * replay, bound and stepped by the writer thread (import_queue.c).
  */
 #include "import_db.h"
+#include "import_vouch.h"
 
 #include "import_order.h"
 #include "import_queue.h"
@@ -35,6 +36,52 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SAMPLE] = "INSERT INTO samples(pid,tid,ts_ns,dispatch_seq,stack_id,busy_ns,on_cpu_ns,runq_ns)"
 		       " VALUES(?,?,?,?,?,?,?,?)",
 	[ST_RESOURCE_CLEAR] = "UPDATE resources SET cleared_ns=? WHERE id=? AND cleared_ns IS NULL",
+};
+
+/* What each statement writes, for the importer's own check of its values
+ * (import_vouch.h): the table, the columns of its parameters in order and,
+ * for an INSERT, the columns SQL fills (a NULL, the rowid); NULL for an
+ * UPDATE. */
+static const struct {
+	const char *table, *params, *sets;
+} stmt_writes[ST_COUNT] = {
+	[ST_THREAD] = {"threads",
+		       "pid,tid,ppid,parent_tid,is_main_thread,js_thread_id,argv,main_script,start_ns,end_ns,"
+		       "clean_exit,events,raw_bytes,thread_name,exec_path,end_reason",
+		       ""},
+	[ST_STACK] = {"stacks", "stack_id,depth,function,file,line,column", ""},
+	[ST_RESOURCE] = {"resources",
+			 "id,pid,tid,async_id,type,trigger_id,created_ns,created_seq,stack_id,site_stack_id,"
+			 "callback,timer_delay_ms,timer_repeat,ref",
+			 "destroyed_ns,cleared_ns"},
+	[ST_RESOURCE_DESTROY] = {"resources", "destroyed_ns,id", NULL},
+	[ST_RESOURCE_REF] = {"resources", "ref,id", NULL},
+	[ST_PROMISE] = {"promises",
+			"id,pid,tid,parent_id,created_ns,created_seq,settled_ns,settled_seq,state,stack_id,"
+			"site_stack_id",
+			""},
+	[ST_PROMISE_REJECTED] = {"promises", "id", NULL},
+	[ST_PROMISE_SETTLED] = {"promises", "settled_ns,settled_seq,id", NULL},
+	[ST_DISPATCH] = {"dispatches",
+			 "seq,pid,tid,queue,type,resource_id,promise_id,parent_seq,depth,trigger_seq,iteration,"
+			 "phase,begin_ns,end_ns",
+			 ""},
+	[ST_OUTPUT] = {"output", "pid,tid,dispatch_seq,fd,ts_ns,text", "id"},
+	[ST_ITERATION] = {"iterations", "pid,tid,n,begin_ns,poll_begin_ns,poll_end_ns,end_ns,timeout_ms,events",
+			  ""},
+	[ST_REJECTION] = {"rejections", "pid,tid,kind,promise_id,reason,stack_id,ts_ns,dispatch_seq", "id"},
+	[ST_LINEAGE] = {"lineage", "pid,tid,kind,ts_ns,child_pid,detail", ""},
+	[ST_REJECTION_DETAIL] = {"rejections", "reason,id", NULL},
+	[ST_BLOCKING] = {"blocking_calls", "pid,tid,dispatch_seq,call,begin_ns,end_ns", "id"},
+	[ST_SAMPLE] = {"samples", "pid,tid,ts_ns,dispatch_seq,stack_id,busy_ns,on_cpu_ns,runq_ns", "id"},
+	[ST_RESOURCE_CLEAR] = {"resources", "cleared_ns,id", NULL},
+};
+
+/* The tables only these statements write during an import (threads also
+ * gets an UPDATE from import.c, the stream tables their own statements). */
+const char *const lt_import_vouched_tables[] = {
+	"stacks", "resources", "promises", "dispatches", "output", "iterations",
+	"rejections", "lineage", "blocking_calls", "samples", NULL,
 };
 
 /* "INSERT ... VALUES(?,...)" of a one-row statement, as `rows` rows. */
@@ -151,6 +198,12 @@ int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db)
 		    SQLITE_OK)
 			return -EIO;
 		d->columns[i] = sqlite3_bind_parameter_count(d->st[i]);
+		char why[160];
+		if (lt_import_vouch_init(&d->vouch[i], stmt_writes[i].table, stmt_writes[i].params,
+					 stmt_writes[i].sets, d->columns[i], why, sizeof(why)) != 0) {
+			snprintf(d->write_error, sizeof(d->write_error), "%s", why);
+			return -EIO;
+		}
 	}
 	if (prepare_batch(d, BATCH_DISPATCH, ST_DISPATCH) != 0 ||
 	    prepare_batch(d, BATCH_PROMISE, ST_PROMISE) != 0 ||
@@ -169,10 +222,37 @@ int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db)
 	return 0;
 }
 
+/* The importer's own check of a chunk's rows (import_vouch.h), on the
+ * replay's thread before the writer gets the chunk; after a row breaks a
+ * rule the rest is not tested (the trace will be scanned at its first
+ * open anyway). */
+static void vouch_chunk(struct lt_import_db *d, const struct lt_import_chunk *chunk)
+{
+	size_t k = 0;
+	while (!d->unvouched && k < chunk->n_cells) {
+		int target = (int)chunk->cells[k].i;
+		const struct lt_import_cell *cells = &chunk->cells[k + 1];
+		int which, n;
+		if (target < TARGET_ROW) {
+			which = target;
+			n = d->columns[target];
+		} else if (target < TARGET_FLUSH) {
+			which = d->batch[target - TARGET_ROW].single;
+			n = d->batch[target - TARGET_ROW].columns;
+		} else {
+			k++;
+			continue;
+		}
+		d->unvouched = lt_import_vouch_row(&d->vouch[which], cells);
+		k += 1 + (size_t)n;
+	}
+}
+
 static void stop_writer(struct lt_import_db *d)
 {
 	if (!d->queue)
 		return;
+	vouch_chunk(d, lt_import_queue_current(d->queue));
 	lt_import_queue_stop(d->queue);
 	free(d->queue);
 	d->queue = NULL;
@@ -209,6 +289,7 @@ static struct lt_import_cell *queue_op(struct lt_import_db *d, int target, int n
 {
 	struct lt_import_chunk *c = lt_import_queue_current(d->queue);
 	if (c->n_cells + 1 + (size_t)n > LT_IMPORT_CHUNK_CELLS) {
+		vouch_chunk(d, c);
 		lt_import_queue_submit(d->queue);
 		c = lt_import_queue_current(d->queue);
 	}

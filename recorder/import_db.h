@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "import_cell.h"
+#include "import_vouch.h"
+
 struct lt_import_queue;
 struct lt_import_order;
 
@@ -49,17 +52,6 @@ enum lt_import_stmt {
 
 enum lt_import_batch_id { BATCH_DISPATCH, BATCH_PROMISE, BATCH_COUNT };
 
-/* One value of a row: an integer, NULL or a text.  A text is kept by
- * pointer until the writer has stepped its statement: it must be static,
- * in the streams' string storage (which outlives the writer), or copied
- * with lt_cell_text_copy. */
-struct lt_import_cell {
-	int64_t i;
-	const char *s;
-	int n;     /* -1 NULL, -2 integer, >= 0 text of n bytes; -3 an operation's head */
-	int owned; /* s was malloc'd for this cell: the writer frees it */
-};
-
 struct lt_import_batch {
 	enum lt_import_stmt single; /* the one-row statement, for the remainder */
 	sqlite3_stmt *many;
@@ -79,10 +71,17 @@ struct lt_import_db {
 	struct lt_import_queue *queue;             /* NULL once stopped */
 	struct lt_import_order *order[BATCH_COUNT]; /* the batches' rows back in rowid order */
 	int64_t next_rejection_rowid; /* the rowid the next ST_REJECTION row gets */
+	struct lt_import_vouch vouch[ST_COUNT]; /* each statement's rules (import_vouch.h) */
+	const char *unvouched; /* the first column whose value broke the check's rules (replay) */
 	int failed;       /* the replay failed (memory): the import is rolled back */
 	int write_failed; /* writer: a statement failed (the writer then steps nothing more) */
 	char write_error[160]; /* writer: SQLite's message of that first failure */
 };
+
+/* The tables that only these statements write during an import: every
+ * value in them was tested by the importer (import_vouch.h) when
+ * `unvouched` stays NULL.  NULL-terminated. */
+extern const char *const lt_import_vouched_tables[];
 
 /* Prepare the statements and start the writer.  0, -EIO or -ENOMEM. */
 int lt_import_db_prepare(struct lt_import_db *d, sqlite3 *db);
@@ -106,30 +105,5 @@ struct lt_import_cell *lt_import_row(struct lt_import_db *d, enum lt_import_batc
 void lt_import_flush(struct lt_import_db *d, enum lt_import_batch_id b);
 /* A copy of text s (n bytes) in cell c of the row asked for last. */
 void lt_cell_text_copy(struct lt_import_db *d, struct lt_import_cell *c, const char *s, int n);
-
-static inline void lt_cell_int(struct lt_import_cell *c, int64_t v)
-{
-	c->i = v;
-	c->n = -2;
-	c->owned = 0;
-}
-static inline void lt_cell_null(struct lt_import_cell *c)
-{
-	c->n = -1;
-	c->owned = 0;
-}
-static inline void lt_cell_opt(struct lt_import_cell *c, int present, int64_t v)
-{
-	c->i = v;
-	c->n = present ? -2 : -1;
-	c->owned = 0;
-}
-/* A text that outlives the import (static or in a stream's storage). */
-static inline void lt_cell_text(struct lt_import_cell *c, const char *s, int n)
-{
-	c->s = s;
-	c->n = n < 0 ? (int)strlen(s) : n;
-	c->owned = 0;
-}
 
 #endif

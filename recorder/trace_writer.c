@@ -5,15 +5,19 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../analyzer/checked_traces.h"
 #include "../analyzer/store.h"
+#include "../analyzer/store_check.h"
 #include "../cli/cli.h"
 #include "../probes/wire.h"
+#include "import_db.h"
 
 static double now_s(void)
 {
@@ -41,6 +45,16 @@ static int write_meta(sqlite3 *db, const struct lt_meta_entry *meta, size_t n,
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = lt_store_set_meta(db, meta[i].key, meta[i].value);
 	return rc;
+}
+
+/* The importer vouched for the values of its tables (import_vouch.h): the
+ * others (threads, meta, the stream tables: small) are scanned here, so
+ * that the whole trace can go on the record of checked traces and its
+ * first open skip the scan.  1 when they pass. */
+static int vouch_for_rest(sqlite3 *db)
+{
+	char why[256];
+	return lt_store_check_except(db, lt_import_vouched_tables, why, sizeof(why)) == 0;
 }
 
 int lt_write_trace(const char *capture_dir, const char *output, const struct lt_meta_entry *meta,
@@ -76,16 +90,23 @@ int lt_write_trace_window(const char *capture_dir, uint64_t from_ns, const char 
 		rc = write_meta(db, meta, n_meta, stats);
 	if (rc != 0 && !err[0])
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	int vouch = rc == 0 && stats->vouched && vouch_for_rest(db);
 	if (sqlite3_close(db) != SQLITE_OK && rc == 0) {
 		rc = -EIO;
 		snprintf(err, errlen, "cannot finish %s", tmp);
 	}
+	/* the file just written, held across the rename for the record */
+	int fd = vouch && rc == 0 ? open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	if (rc == 0 && rename(tmp, output) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot write %s: %s", output, strerror(errno));
 	}
 	if (rc != 0)
 		unlink(tmp);
+	else if (fd >= 0)
+		stats->vouched = lt_checked_traces_add(fd, NULL) == 0;
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "analyzer/store.h"
+#include "analyzer/store_check.h"
 #include "rawgen.h"
 #include "recorder/import.h"
 #include "testutil.h"
@@ -53,6 +54,15 @@ static void import(struct fixture *f, struct lt_import_stats *st)
 	if (rc != 0)
 		fail_msg("import: %s", err);
 	assert_int_equal(lt_store_finish(f->db), 0);
+	/* What the importer vouches for, the reader's check passes
+	 * (import_vouch.h); and it vouches or names a column, never neither. */
+	if (st->vouched) {
+		assert_null(st->unvouched);
+		if (lt_store_check(f->db, NULL, err, sizeof(err)) != 0)
+			fail_msg("vouched for, yet the check says: %s", err);
+	} else {
+		assert_non_null(st->unvouched);
+	}
 }
 
 static void write_stream(struct fixture *f, struct rawgen *g)
@@ -120,6 +130,7 @@ static void rebuilds_queues_order_and_output(void **state)
 	assert_int_equal(st.streams, 1);
 	assert_int_equal(st.damaged, 0);
 	assert_int_equal(st.dispatches, 9);
+	assert_int_equal(st.vouched, 1);
 
 	sqlite3 *db = f->db;
 	assert_string_equal(test_text(db, "SELECT group_concat(queue, ',') FROM (SELECT queue FROM dispatches ORDER BY seq)"),
@@ -656,6 +667,11 @@ static void time_bombs_are_plain_values(void **state)
 			 1000000000000000ll);
 	assert_int_equal(test_int(f->db, "SELECT count(*) FROM dispatches WHERE type = 'Timeout'"), 1);
 	assert_int_equal(test_int(f->db, "SELECT count(*) FROM promises"), 1);
+	/* the importer wrote them but does not vouch for them: the first
+	 * open of this trace scans it, and refuses it */
+	assert_int_equal(st.vouched, 0);
+	char err[512];
+	assert_int_equal(lt_store_check(f->db, NULL, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
