@@ -21,7 +21,8 @@
 # Knobs: ROUNDS (5), DURATION (s, 4), WARMUP (s, 1), CONNECTIONS (32),
 # THREADS (2), APPS ("express fastify"), NODE (node binary; default Node 24
 # of tests/node-versions when installed, else node), ATTACH (1; 0 skips
-# attach), RECORD (1; 0 skips record), BASELINE (another looptrace to record
+# attach), RECORD (1; 0 skips record), FLOOR (1; 0 skips the hooks-floor
+# mode: node with the agent's hooks, empty, bench/empty-hooks.js), BASELINE (another looptrace to record
 # with), ATTACH_BASELINE (another looptrace to attach with), ATTACH_ARGS
 # (more attach options, both builds: "--microtasks"), STOP_TIMEOUT (60),
 # LOOPTRACE.
@@ -108,6 +109,9 @@ measure() {
 
 # Can attach run here?  (root, BTF, uprobes; a throwaway node process.)
 modes=(plain)
+# hooks-floor: plain node with the agent's hooks, empty (bench/empty-hooks.js):
+# what Node and V8 charge for calling them, which no body can go under
+[ "${FLOOR:-1}" = 0 ] || modes+=(hooks-floor)
 [ "${RECORD:-1}" = 0 ] || modes+=(record)
 [ -z "${BASELINE:-}" ] || modes+=(baseline)
 if [ "${ATTACH:-1}" != 0 ]; then
@@ -130,6 +134,7 @@ run() {
   rm -f "$work/t.db"
   case $mode in
     plain) start_server "$nodebin" "$here/apps-server.js" "$app" 0 ;;
+    hooks-floor) start_server "$nodebin" --require "$here/empty-hooks.js" "$here/apps-server.js" "$app" 0 ;;
     attach) attacher=$looptrace ;;
     attach-baseline) attacher=$ATTACH_BASELINE ;;
     record) tracer=$looptrace ;;
@@ -153,7 +158,7 @@ run() {
     [ "$stop_rc" -eq 0 ] || { problems=$((problems + 1)); echo "LOOPTRACE PROBLEM: attach exited $stop_rc: $(tail -n2 "$work/attach.err" | tr '\n' ' ')" >&2; }
   fi
   stop_pid "$server_pid"; server_pid=""
-  if [ "$mode" != plain ]; then
+  if [ "$mode" != plain ] && [ "$mode" != hooks-floor ]; then
     events=$( [ -s "$work/t.db" ] && meta "$work/t.db" events || true)
     if [ "$stop_rc" -ne 0 ] || [ "$stop_how" != SIGINT ] || [ -z "$events" ]; then
       problems=$((problems + 1))

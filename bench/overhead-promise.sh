@@ -16,9 +16,12 @@
 # With BASELINE=path (another looptrace build), each round also records
 # under it (plain, recorded, baseline) and its ratio is printed beside:
 # before/after in one invocation.
+# Unless FLOOR=0, each round also runs node with the agent's hooks, empty
+# (bench/empty-hooks.js): what V8 and Node charge for calling them at all,
+# the floor under any recorder built on them.
 # Knobs: ROUNDS, ITERATIONS, TIMEOUT (seconds per run, default 60), NODE
 # (node binary; default Node 24 of tests/node-versions when installed, else
-# node), BASELINE, LOOPTRACE.
+# node), BASELINE, FLOOR, LOOPTRACE.
 # Reports only: the exit status never depends on timings.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -37,6 +40,7 @@ micro="$here/promise-micro.js"
 base_ms=() base_ratio=() base_cpu=() base_cpu_ratio=() plain_cpu=() traced_cpu=() cpu_ratio=()
 round_ratio=() plain_ms=() traced_ms=() plain_wall=() traced_wall=() traced_run=()
 per_event=() import_rate=() events_all=() import_all=()
+floor_ms=() floor_ratio=() floor_cpu_ratio=()
 problems=0
 
 for r in $(seq "$rounds"); do
@@ -48,6 +52,18 @@ for r in $(seq "$rounds"); do
   if [ "$rc" -ne 0 ] || ! is_number "$p" || ! is_number "$pc"; then
     echo "error: plain run failed (exit $rc, output '$out')" >&2
     exit 1
+  fi
+  # the floor: the same hooks, empty
+  f=""
+  if [ "${FLOOR:-1}" != 0 ]; then
+    rc=0; out=$(timeout -k 5 "$run_timeout" "$nodebin" --require "$here/empty-hooks.js" "$micro" "$iterations") || rc=$?
+    read -r f fc <<< "$out"
+    if [ "$rc" -ne 0 ] || ! is_number "$f" || ! is_number "$fc"; then
+      echo "warning: round $r: the hooks-floor run failed (exit $rc, output '$out')" >&2
+      f=""
+    else
+      floor_ms+=("$f"); floor_ratio+=("$(ratio "$f" "$p")"); floor_cpu_ratio+=("$(ratio "$fc" "$pc")")
+    fi
   fi
   # recorded (no -q: the summary line carries B/event and the import time)
   rm -f "$work/t.db"
@@ -100,6 +116,7 @@ for r in $(seq "$rounds"); do
   printf 'round %d: in-program plain %s ms, recorded %s ms (%sx) | whole run plain %d ms, recorded %d ms (%d ms without import) | %s events, %s B/event, import %s s = %sM events/s\n' \
     "$r" "$p" "$t" "$(ratio "$t" "$p")" "$((t1 - t0))" "$((t3 - t2))" "$run_only" "$ev" "$bpe" "$imp" "$rate"
   printf 'round %d: in-program CPU plain %s ms, recorded %s ms (%sx)\n' "$r" "$pc" "$tc" "$(ratio "$tc" "$pc")"
+  [ -z "$f" ] || printf 'round %d: hooks floor (empty hooks, no recorder) %s ms (%sx)\n' "$r" "$f" "$(ratio "$f" "$p")"
   [ -z "$b" ] || printf 'round %d: baseline recorded %s ms (%sx), CPU %s ms (%sx)\n' "$r" "$b" "$(ratio "$b" "$p")" "$bc" "$(ratio "$bc" "$pc")"
 done
 
@@ -123,11 +140,15 @@ if [ "${#base_ms[@]}" -gt 0 ]; then
   echo "  BASELINE ($BASELINE) recorded $(median "${base_ms[@]}") ms, ratio $(ratio "$(median "${base_ms[@]}")" "$pm")x (per-round median $(median "${base_ratio[@]}")x);"
   echo "    CPU $(median "${base_cpu[@]}") ms, ratio $(ratio "$(median "${base_cpu[@]}")" "$pcm")x (per-round median $(median "${base_cpu_ratio[@]}")x)"
 fi
+if [ "${#floor_ms[@]}" -gt 0 ]; then
+  echo "  hooks floor (the agent's hooks, empty; no recorder): $(median "${floor_ms[@]}") ms, per-round ratio $(median "${floor_ratio[@]}")x, CPU $(median "${floor_cpu_ratio[@]}")x"
+fi
 echo "  whole process (start-up + import): plain $pw ms, recorded $tw ms, ratio ${r_wall}x; without the import: $tr ms, ${r_run}x"
 echo "  raw capture: $ev events, $bpe B/event (target <= 32)"
 echo "  import: $ev events in $imp s = ${rate}M events/s (target >= 1M)"
 
 result "promise: in-program time" "$pm ms" "$tm ms" "${r_prog}x" "<= 3x" "$(meets "$r_prog" "<=" 3)"
+[ "${#floor_ms[@]}" -eq 0 ] || result "promise: hooks floor (empty hooks)" "$pm ms" "$(median "${floor_ms[@]}") ms" "$(median "${floor_ratio[@]}")x" "-" "-"
 result "promise: in-program CPU" "$pcm ms" "$tcm ms" "$(ratio "$tcm" "$pcm")x" "-" "-"
 result "promise: whole process, incl. import" "$pw ms" "$tw ms" "${r_wall}x" "-" "-"
 result "promise: raw bytes/event" "-" "$ev events" "$bpe B" "<= 32 B" "$(meets "$bpe" '<=' 32)"

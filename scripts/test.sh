@@ -10,7 +10,15 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cd build
 status=0
-ctest --output-on-failure -j"$(nproc)" "$@" || status=$?
+# A test that fails is run once more (timing-sensitive integration tests on
+# a shared 2-core machine); one that passes only the second time is named
+# after the summary, so a flake stays visible without turning the run red.
+set +e
+ctest --output-on-failure -j"$(nproc)" --repeat until-pass:2 "$@" 2>&1 | tee ctest.log
+status=${PIPESTATUS[0]}
+set -e
+grep -oE 'Test +#[0-9]+: [A-Za-z0-9_.-]+ \.+\*+(Failed|Timeout|Exception[^ ]*)' ctest.log |
+  sed -E 's/.*: ([^ ]+) .*/test.sh: failed once, then passed or failed again: \1/' | sort -u || true
 if [ -f Testing/Temporary/LastTest.log ]; then
   grep -ho "[A-Za-z]* tests skipped: .*" Testing/Temporary/LastTest.log | sort -u | sed 's/^/test.sh: /' || true
 fi
