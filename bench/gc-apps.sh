@@ -37,30 +37,19 @@ run() {
   local app=$1 mode=$2 tracer=""
   case $mode in record) tracer=$looptrace ;; baseline) tracer=$BASELINE ;; esac
   rm -f "$work/t.db"
-  # the port and the --trace-gc lines share the server's stdout
-  : > "$work/out"
+  # the port and the --trace-gc lines share the server's stdout ($work/port)
   if [ -z "$tracer" ]; then
-    "$nodebin" --trace-gc "$here/apps-server.js" "$app" 0 > "$work/out" 2> "$work/err" &
+    start_server "$nodebin" --trace-gc "$here/apps-server.js" "$app" 0
   else
-    "$tracer" record -q -o "$work/t.db" -- "$nodebin" --trace-gc "$here/apps-server.js" "$app" 0 \
-      > "$work/out" 2> "$work/err" &
+    start_server "$tracer" record -q -o "$work/t.db" -- "$nodebin" --trace-gc "$here/apps-server.js" "$app" 0
   fi
-  server_pid=$!
-  port=""
-  for _ in $(seq 300); do
-    port=$(grep -m1 -E '^[0-9]+$' "$work/out" || true)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "server did not start ($app $mode): $(tail -n3 "$work/err")" >&2; exit 1; }
   local url="http://127.0.0.1:$port/item/7"
   wrk -t2 -c32 -d1s -H 'authorization: token-ada' "$url" > /dev/null 2>&1 || true
   local from
-  from=$(wc -l < "$work/out")
+  from=$(wc -l < "$work/port")
   local reqs
   reqs=$(wrk -t2 -c32 -d"${duration}s" -H 'authorization: token-ada' "$url" 2>&1 | awk '/requests in/ {print $1}')
-  tail -n +$((from + 1)) "$work/out" > "$work/window"
+  tail -n +$((from + 1)) "$work/port" > "$work/window"
   kill -INT "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""

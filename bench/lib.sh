@@ -43,14 +43,15 @@ result() {
 # sets work (a scratch directory), threads, connections and duration.
 #
 # start_server CMD...: runs CMD in the background (server_pid), waits (30 s
-# at most) for the port it prints on the first line of its stdout (port).
+# at most) for the port it prints on a line of its own (port); its stdout
+# stays in $work/port (node --trace-gc lines may come before the port).
 start_server() {
   : > "$work/port"
   "$@" > "$work/port" 2> "$work/server.err" &
   server_pid=$!
   port=""
   for _ in $(seq 300); do
-    port=$(head -n1 "$work/port")
+    port=$(grep -m1 -E '^[0-9]+$' "$work/port" || true)
     [[ "$port" =~ ^[0-9]+$ ]] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
