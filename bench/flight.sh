@@ -2,8 +2,11 @@
 # The flight recorder left on a loaded service: the express or fastify app
 # of examples/apps under `looptrace record --ring SIZE --trigger-lag 200ms`,
 # loaded by wrk for MINUTES (default 10), with one planted 300 ms lag spike
-# at half time.  Prints the recorder's and the service's memory every 10 s,
-# then the dumps (trigger, window) and what `report` found in the lag dump.
+# at half time.  Prints the recorder's and the service's memory every 10 s
+# (the service's RSS, and its RssAnon apart from RssShmem: the pages of the
+# capture rings it wrote, up to 32 MiB per thread, are shared memory and
+# count in its RSS), then the dumps (trigger, window) and what `report`
+# found in the lag dump.
 #
 #   bench/flight.sh [MINUTES] [express|fastify] [SIZE]
 #   (MINUTES may be a fraction: 0.5 for 30 s; NODE: the node binary, default
@@ -40,15 +43,17 @@ node_pid=$(cat "/proc/$rec_pid/task/$rec_pid/children" | awk '{print $1}')
 echo "$app under looptrace record --ring $size --trigger-lag 200ms, wrk -t2 -c16 for ${secs} s, a 300 ms spike at $((secs / 2)) s"
 wrk -t2 -c16 -d"${secs}s" -H 'authorization: token-ada' "http://127.0.0.1:$port$url_path" > "$work/wrk.out" 2>&1 &
 wrk_pid=$!
-printf '%6s  %22s  %22s  %s\n' "t (s)" "recorder RssAnon/RSS" "service RSS (MiB)" "dumps"
+printf '%6s  %22s  %30s  %s\n' "t (s)" "recorder RssAnon/RSS" "service RSS (anon + shmem)" "dumps"
 start=$(date +%s)
 peak=0
 while kill -0 "$wrk_pid" 2>/dev/null; do
   sleep 10
   anon=$(kib "$rec_pid" RssAnon); rss=$(kib "$rec_pid" VmRSS); srss=$(kib "$node_pid" VmRSS)
+  sanon=$(kib "$node_pid" RssAnon); sshm=$(kib "$node_pid" RssShmem)
   [ "${anon:-0}" -gt "$peak" ] && peak=$anon
-  printf '%6d  %10.1f / %7.1f MiB  %22.1f  %s\n' $(( $(date +%s) - start )) "$(awk -v k="$anon" 'BEGIN {print k / 1024}')" \
-    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$(awk -v k="$srss" 'BEGIN {print k / 1024}')" \
+  printf '%6d  %10.1f / %7.1f MiB  %30s  %s\n' $(( $(date +%s) - start )) "$(awk -v k="$anon" 'BEGIN {print k / 1024}')" \
+    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
+    "$(awk -v a="$srss" -v b="$sanon" -v c="$sshm" 'BEGIN {printf "%.1f (%.1f + %.1f) MiB", a / 1024, b / 1024, c / 1024}')" \
     "$(ls "$work" | grep -c '^flight-.*\.db$' || true)"
 done
 wait "$wrk_pid" || true

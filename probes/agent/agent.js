@@ -88,7 +88,8 @@
       lostSeen = next.lost;
       strings.clear();
       stacks.clear();
-      callbackStacks = new WeakMap();
+      idEpoch++;
+      lastType = '';
     }
     return ctl[CURSOR] - base;
   }
@@ -138,8 +139,14 @@
 
   const agentFile = __filename;
   const stacks = new Map();
-  let callbackStacks = new WeakMap(); // callback -> stack id (see below)
   let nextStack = 0;
+  // Bumped when records were lost: string and stack ids cached anywhere
+  // (FnInfo, the resource type) are then defined anew.
+  let idEpoch = 1;
+  let lastType = ''; // the type string of the last resource, and its facts
+  let lastTypeId = 0;
+  let lastIsHandle = false;
+  let lastCoarse = 0;
   function callSites(_, sites) { return sites; }
   // Returns a stack id (0 when nothing could be captured).
   // The budget counts the CPU this thread spent on a capture, not its wall
@@ -688,8 +695,38 @@
   // entry only changes which clock a record uses.
   const COARSE_SLOTS = 0xffff;
   const coarseClock = new Uint8Array(COARSE_SLOTS + 1);
-  let lastType = '';
-  let lastTypeId = 0;
+
+  // A callback function's name (a string id) and the stack first seen
+  // creating a timer or immediate with it, in private fields of the function
+  // (invisible to the program, gone with the function).  Reading `name`
+  // calls into V8's C++ every time (a bound function's builds "bound f"),
+  // and a Map or WeakMap lookup per resource showed in a server's profile;
+  // Node makes a new bound function per request for a socket's timeout, and
+  // a WeakMap of them was one more table for the collector to sweep.
+  class FnInfo extends ReturnTarget {
+    #epoch; #nameId; #stackId;
+    constructor(o, nameId) { super(o); this.#epoch = idEpoch; this.#nameId = nameId; this.#stackId = 0; }
+    static nameId(o) { return #epoch in o && o.#epoch === idEpoch ? o.#nameId : -1; }
+    static stackId(o) { return #epoch in o && o.#epoch === idEpoch ? o.#stackId : 0; }
+    static remember(o, nameId) {
+      if (#epoch in o) {
+        o.#epoch = idEpoch; o.#nameId = nameId; o.#stackId = 0;
+      } else {
+        new FnInfo(o, nameId); // eslint-disable-line no-new
+      }
+    }
+    static rememberStack(o, sid) { if (#epoch in o && o.#epoch === idEpoch) o.#stackId = sid; }
+  }
+  function fnNameId(fn) {
+    const known = FnInfo.nameId(fn);
+    if (known >= 0) return known;
+    const name = fn.name;
+    const id = typeof name === 'string' && name !== '' ? str(name) : 0;
+    // A function V8 will not add a field to (non-extensible, in Node
+    // versions that apply it to private fields) is looked up every time.
+    try { FnInfo.remember(fn, id); } catch { /* not remembered */ }
+    return id;
+  }
 
   function resourceInit(asyncId, type, triggerAsyncId, resource) {
     if (type === 'TickObject' && resource.callback === mainEnded) {
@@ -699,13 +736,17 @@
     if (type !== lastType) {
       lastTypeId = str(type);
       lastType = type;
+      lastIsHandle = LIBUV_HANDLES.has(type);
+      lastCoarse = type === 'TickObject' || type === 'Immediate' || type === 'Microtask' ? 1 : 0;
     }
     const typeId = lastTypeId;
-    const coarse = type === 'TickObject' || type === 'Immediate' || type === 'Microtask' ? 1 : 0;
+    const isHandle = lastIsHandle;
+    const coarse = lastCoarse;
     coarseClock[asyncId & COARSE_SLOTS] = coarse;
     const cb = callbackOf(type, resource);
+    const nameId = typeof cb === 'function' ? fnNameId(cb) : 0;
     let sid = 0;
-    if (LIBUV_HANDLES.has(type)) {
+    if (isHandle) {
       sid = stackId(resourceInit);
     } else if (typeof cb === 'function' && (type === 'Timeout' || type === 'Immediate')) {
       // (Ticks are left out: their callbacks are often Node's own, shared
@@ -713,15 +754,14 @@
       // An interval always gets its site, like a libuv handle: intervals are
       // few and are the timers that leak (a budget token alone lost the
       // third of three intervals created in one tick under load).
-      sid = callbackStacks.get(cb) || 0;
+      sid = FnInfo.stackId(cb);
       if (sid === 0 && ((type === 'Timeout' && resource._repeat) || takeStackToken(clock[0]))) {
         sid = stackId(resourceInit);
-        callbackStacks.set(cb, sid);
+        FnInfo.rememberStack(cb, sid);
       }
     } else if (takeStackToken(clock[0])) {
       sid = stackId(resourceInit);
     }
-    const nameId = typeof cb === 'function' && cb.name ? str(cb.name) : 0;
     let delay = -1;
     let flags = 0; // bit 0: unref'd, bit 1: repeats (setInterval)
     if (type === 'Timeout') {
@@ -729,7 +769,7 @@
       if (typeof resource.hasRef === 'function' && !resource.hasRef()) flags |= 1;
       if (resource._repeat) flags |= 2;
     }
-    if (LIBUV_HANDLES.has(type)) {
+    if (isHandle) {
       handles.set(asyncId, new WeakRef(resource));
       watchHandle(resource);
     }
