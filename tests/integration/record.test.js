@@ -312,6 +312,32 @@ function one() { return +setTimeout(() => {}, 0); }
   assert.ok(mb > 0 && mb < 10, `heap ${mb} MB after 200k timers (3 MB untraced)`);
 });
 
+test('callbacks keep their names and timer sites when frozen, proxied or bound; the program sees nothing on them', () => {
+  // The agent remembers a callback's name and a timer's creation stack in
+  // private fields of the function: a frozen function cannot take them (it
+  // is looked up every time), a proxy and a bound function can.
+  const r = record(['node', '-e', `'use strict';
+function ticker() {}
+Object.freeze(ticker);
+setTimeout(ticker, 1); setTimeout(ticker, 2);
+const named = new Proxy(function named() {}, {});
+setImmediate(named); setImmediate(named);
+const bound = ticker.bind(null);
+setTimeout(bound, 3);
+setTimeout(() => console.log(Object.getOwnPropertyNames(ticker).sort().join(','),
+  Reflect.ownKeys(bound).length, Object.isFrozen(ticker), JSON.stringify(named)), 5);`]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, 'length,name,prototype 2 true undefined\n');
+  const rows = sql(r.db, 'SELECT r.type, r.callback, (SELECT s.line FROM stacks s WHERE s.stack_id = r.stack_id'
+    + " AND s.file = '[eval]' ORDER BY s.depth LIMIT 1) AS line FROM resources r"
+    + " WHERE r.type IN ('Timeout', 'Immediate') AND r.callback IS NOT NULL ORDER BY r.created_ns");
+  assert.deepStrictEqual(rows.slice(0, 5), [
+    { type: 'Timeout', callback: 'ticker', line: 4 }, { type: 'Timeout', callback: 'ticker', line: 4 },
+    { type: 'Immediate', callback: 'named', line: 6 }, { type: 'Immediate', callback: 'named', line: 6 },
+    { type: 'Timeout', callback: 'bound ticker', line: 8 },
+  ]);
+});
+
 test('clearTimeout and friends keep their name and length, globally and in timers', () => {
   const r = record(['node', '-e', `const t = require('timers');
 console.log([clearTimeout, clearInterval, clearImmediate].map((f) => f.name + '/' + f.length).join(' '),
