@@ -20,12 +20,17 @@
  * last word of a chunk).
  *
  * While a program runs, each thread writes into a ring instead: the same
- * control page followed by LT_RING_SLOTS chunk slots, in <pid>-<tid>.ring
- * (on tmpfs).  Chunk k lives in slot k % LT_RING_SLOTS; the writer starts
- * chunk k only once the recorder has drained chunk k - LT_RING_SLOTS into
- * the flat .ltr file (ring_written / ring_drained below).  Reusing a few hot
- * pages keeps page faults off the traced thread; the ring file outlives a
- * killed program, and the recorder drains what it holds up to the cursor.
+ * control page followed by up to LT_RING_SLOTS chunk slots (ring_slots), in
+ * <pid>-<tid>.ring (on tmpfs).  The writer uses the first ring_first_slots
+ * of them and doubles that (a "growth") only when the slot the next chunk
+ * would take still holds a chunk the recorder has not drained into the
+ * flat .ltr file (ring_written / ring_drained below): a thread the recorder
+ * keeps up with writes 8 MiB of ring over and over, not 32 (a page's first
+ * write is the expensive one, and the pages stay the thread's).  Which slot
+ * holds chunk k is lt_ring_slot() below, for the writer and the recorder
+ * alike.  Reusing a few hot pages keeps page faults off the traced thread;
+ * the ring file outlives a killed program, and the recorder drains what it
+ * holds up to the cursor.
  * The writer reserves the ring's pages (fallocate) before it maps them; when
  * that fails it tries fewer slots, a ring on disk (LOOPTRACE_RING_SPILL),
  * then a ring of no slot at all (the control page alone).
@@ -61,6 +66,8 @@
 #define LT_COARSE_PERIOD_US 1000u
 #define LT_MAX_RECORD_WORDS 0xffffu
 #define LT_RING_SLOTS 8u /* at most; a ring may have fewer (ring_slots) */
+#define LT_RING_FIRST_SLOTS 2u /* slots a ring starts with (ring_first_slots) */
+#define LT_RING_GROWTHS 3u /* doublings at most: 1 -> 2 -> 4 -> 8 */
 #define LT_LOSS_GAPS 8u
 
 /* Word index of the shared cursor in the control page, as seen by JS through
@@ -84,7 +91,10 @@ struct lt_file_header {
 	uint32_t ring_written;  /* ring: chunks the writer has finished */
 	uint32_t ring_drained;  /* ring: chunks the recorder has copied out */
 	uint32_t ring_slots;    /* ring: chunk slots (<= LT_RING_SLOTS, may be 0); 0 in a flat file */
-	uint32_t reserved[11];
+	uint32_t ring_first_slots; /* ring: slots in use from chunk 0 (0: all ring_slots); 0 in a flat file */
+	uint32_t ring_grown;    /* ring: growths published so far (<= LT_RING_GROWTHS); 0 in a flat file */
+	uint32_t ring_grow_chunk[LT_RING_GROWTHS]; /* ring: the chunk from which growth i holds */
+	uint32_t reserved[6];
 	struct lt_loss {        /* what the writer dropped (byte 128 on) */
 		uint64_t events;        /* records dropped (pads excluded) */
 		uint64_t words;         /* their size in words */
@@ -99,6 +109,37 @@ struct lt_file_header {
 		} gap[LT_LOSS_GAPS];
 	} loss;
 };
+
+/* The slot (< capacity; 0 when capacity is 0) that holds chunk `chunk` of
+ * a ring whose control page is h and which has `capacity` slots.  Slots in use start at
+ * h->ring_first_slots; growth i, from chunk g = h->ring_grow_chunk[i] on,
+ * doubles them (at most to capacity) and puts chunk g in the first new
+ * slot, the next chunks after it in turn, so that chunk g + j takes the
+ * slot the old slots would have given chunk g - n + j (n: slots in use
+ * before).  The writer grows only while the next chunk's slot is busy and
+ * publishes ring_grow_chunk[i] before ring_grown (release); a reader loads
+ * ring_grown with acquire after the cursor or ring_written that told it of
+ * the chunk.  Whatever the page holds (a damaged or hostile ring), the
+ * result is below capacity. */
+static inline uint32_t lt_ring_slot(const struct lt_file_header *h, uint32_t capacity, uint32_t chunk)
+{
+	if (capacity == 0)
+		return 0;
+	uint32_t used = h->ring_first_slots;
+	if (used == 0 || used > capacity)
+		used = capacity;
+	uint32_t grown = __atomic_load_n(&h->ring_grown, __ATOMIC_ACQUIRE);
+	uint32_t base_chunk = 0, base_slot = 0;
+	for (uint32_t i = 0; i < grown && i < LT_RING_GROWTHS; i++) {
+		uint32_t from = __atomic_load_n(&h->ring_grow_chunk[i], __ATOMIC_RELAXED);
+		if (chunk < from || from < base_chunk || used >= capacity)
+			break;
+		base_chunk = from;
+		base_slot = used;
+		used = used * 2 < capacity ? used * 2 : capacity;
+	}
+	return (uint32_t)(((uint64_t)(chunk - base_chunk) + base_slot) % used);
+}
 
 enum lt_loss_reason {
 	LT_LOSS_BEHIND = 1u << 0,   /* the recorder did not free a slot in time */

@@ -116,7 +116,7 @@ static off_t chunk_offset(uint32_t chunk)
 
 static const char *slot(const struct lt_drain_ring *r, uint32_t chunk)
 {
-	return r->slot_mem + (size_t)(chunk % r->slots) * CHUNK_BYTES;
+	return r->slot_mem + (size_t)lt_ring_slot(r->hdr, r->slots, chunk) * CHUNK_BYTES;
 }
 
 /* Add a stretch of `events` dropped records to L (the last gap slot
@@ -174,7 +174,8 @@ static void count_lost(struct lt_drain_ring *r, const uint32_t *p, size_t words)
 static void flat_header(const struct lt_drain_ring *r, struct lt_file_header *h, uint32_t cursor)
 {
 	memcpy(h, r->hdr, sizeof(*h));
-	h->ring_slots = 0;
+	h->ring_slots = h->ring_first_slots = h->ring_grown = 0;
+	memset(h->ring_grow_chunk, 0, sizeof(h->ring_grow_chunk));
 	h->ring_written = h->ring_drained = 0;
 	h->flags &= ~(uint32_t)(LT_FILE_DROPPING | LT_FILE_ON_DISK);
 	h->cursor = (int32_t)cursor;

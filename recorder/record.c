@@ -224,8 +224,9 @@ static int wait_child(pid_t pid, const struct lt_record_opts *o, struct lt_drain
 			lt_notice(&o->notices, LT_NOTICE_PROGRESS, "recording pid %d, %.0f s, %.1f MiB captured",
 				  (int)pid, t, (double)lt_drain_written_bytes(drain) / (1024.0 * 1024.0));
 		}
-		/* The rings hold up to 16 MiB per thread: drain well before they
-		 * fill (a writer waits LOOPTRACE_WAIT_MS, 40 ms, then drops). */
+		/* A ring holds 8 MiB of a thread's records at first (it grows
+		 * to 32 when it fills before this drains it): drain well before
+		 * that (a writer waits LOOPTRACE_WAIT_MS, 40 ms, then drops). */
 		struct timespec nap = {0, 3 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}

@@ -46,7 +46,9 @@ struct lt_log {
 	uint32_t *ring;       /* `slots` chunk slots */
 	uint32_t *scratch;    /* one private chunk, mapped at the first gap */
 	uint32_t chunk;       /* index of the chunk being written */
-	uint32_t populated;   /* slots handed to the page warmer (first pass) */
+	uint32_t used;        /* slots in use (ring_first_slots, doubled at each growth) */
+	uint32_t held[LT_RING_SLOTS]; /* per slot: 1 + the last chunk written there, 0: none yet */
+	uint32_t populated;   /* slots handed to the page warmer */
 	uint32_t next_string;
 	uint64_t busy_since; /* see looptrace_log_busy_since */
 	struct lt_log *next_log; /* every log of the process, for the exit count */
@@ -80,9 +82,14 @@ static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
 
 /* --- the ring --- */
 
+static uint32_t slot_index(const struct lt_log *log, uint32_t chunk)
+{
+	return lt_ring_slot(log->hdr, log->slots, chunk);
+}
+
 static uint32_t *slot_of(struct lt_log *log, uint32_t chunk)
 {
-	return log->ring + (size_t)(chunk % log->slots) * LT_CHUNK_WORDS;
+	return log->ring + (size_t)slot_index(log, chunk) * LT_CHUNK_WORDS;
 }
 
 /* During a gap the cursor counts in a range of its own, below zero as an
@@ -109,10 +116,40 @@ LT_EXPORT uint32_t *looptrace_log_chunk(struct lt_log *log, uint32_t *base)
 	return current_chunk(log);
 }
 
+/* Whether the slot of `chunk` holds no chunk the recorder has yet to drain
+ * (it drains in order). */
 static int slot_free(struct lt_log *log, uint32_t chunk)
 {
-	return log->slots > 0 &&
-	       chunk < __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE) + log->slots;
+	if (log->slots == 0)
+		return 0;
+	uint32_t held = log->held[slot_index(log, chunk)];
+	return held == 0 || held - 1 < __atomic_load_n(&log->hdr->ring_drained, __ATOMIC_ACQUIRE);
+}
+
+static void warm_slots(struct lt_log *log);
+
+/* The slot of `chunk` is busy: double the slots in use, if the ring has
+ * more, from `chunk` on (it goes to the first new slot, which is free; see
+ * lt_ring_slot).  Returns whether it did. */
+static int ring_grow(struct lt_log *log, uint32_t chunk)
+{
+	uint32_t grown = log->hdr->ring_grown;
+	if (log->used >= log->slots || grown >= LT_RING_GROWTHS)
+		return 0;
+	if (grown > 0 && chunk <= log->hdr->ring_grow_chunk[grown - 1])
+		return 0; /* one growth per chunk: the chunk's slot is decided */
+	__atomic_store_n(&log->hdr->ring_grow_chunk[grown], chunk, __ATOMIC_RELAXED);
+	__atomic_store_n(&log->hdr->ring_grown, grown + 1, __ATOMIC_RELEASE);
+	log->used = log->used * 2 < log->slots ? log->used * 2 : log->slots;
+	warm_slots(log);
+	return 1;
+}
+
+/* The slot of `chunk` now holds it (the writer is about to fill it). */
+static void take_slot(struct lt_log *log, uint32_t chunk)
+{
+	if (log->slots > 0)
+		log->held[slot_index(log, chunk)] = chunk + 1;
 }
 
 /* Up to cap bytes of a /proc file into buf (*len of them), 0 or -errno.
@@ -163,6 +200,8 @@ static uint32_t wait_for_slot(struct lt_log *log, uint32_t chunk)
 	int saved = errno;
 	uint64_t start = lt_now_ns(), checked = start;
 	uint32_t why = 0;
+	if (ring_grow(log, chunk))
+		goto out;
 	if (!recorder_alive()) {
 		why = LT_LOSS_RECORDER;
 		goto out;
@@ -232,18 +271,18 @@ static void count_dropped(struct lt_log *log, uint32_t words)
 	g->end_ns = now;
 }
 
-/* Have the pages of the slots up to the one after `chunk` touched (by the
- * page warmer's thread) before this thread writes there: a first write to a
- * page of the ring costs 5-15 us on a paravirtualized VM, and the 8192 pages
- * of a 32 MiB ring were more than the whole untraced run of the promise
- * microbench.  Only the first pass of the ring needs it; a thread that
- * writes a few records warms two slots, not eight. */
-static void warm_ahead(struct lt_log *log, uint32_t chunk)
+/* Have the pages of the slots in use touched (by the page warmer's
+ * thread) before this thread writes there: a first write to a page of the
+ * ring costs 5-15 us on a paravirtualized VM (bench/page-touch.sh), and the
+ * 8192 pages of a 32 MiB ring were more than the whole untraced run of the
+ * promise microbench.  Slots come into use in index order (lt_ring_slot):
+ * two at first, the new ones at each growth. */
+static void warm_slots(struct lt_log *log)
 {
-	uint32_t want = chunk + 2 < log->slots ? chunk + 2 : log->slots;
+	uint32_t want = log->used;
 	if (log->populated >= want)
 		return;
-	char *from = (char *)slot_of(log, log->populated);
+	char *from = (char *)(log->ring + (size_t)log->populated * LT_CHUNK_WORDS);
 	size_t bytes = (size_t)(want - log->populated) * CHUNK_BYTES;
 	log->populated = want;
 	lt_warm_pages(from, bytes);
@@ -278,7 +317,8 @@ LT_EXPORT int looptrace_log_advance(struct lt_log *log, uint32_t words)
 		/* The scratch chunk is full: count it, and go back to the ring
 		 * if the recorder freed the slot meanwhile. */
 		count_dropped(log, cursor >= base && cursor <= end ? cursor - base : 0);
-		if (slot_free(log, log->chunk)) {
+		if (slot_free(log, log->chunk) || ring_grow(log, log->chunk)) {
+			take_slot(log, log->chunk);
 			log->dropping = 0;
 			log->hdr->cursor = (int32_t)(log->chunk * LT_CHUNK_WORDS);
 			log->hdr->flags &= ~(uint32_t)LT_FILE_DROPPING;
@@ -297,7 +337,7 @@ LT_EXPORT int looptrace_log_advance(struct lt_log *log, uint32_t words)
 	uint32_t why = wait_for_slot(log, log->chunk + 1);
 	log->chunk++;
 	if (why == 0) {
-		warm_ahead(log, log->chunk);
+		take_slot(log, log->chunk);
 		return 0;
 	}
 	if (scratch_ready(log) != 0) {
@@ -420,7 +460,8 @@ static int ring_create(struct lt_log *log, const char *dir, uint32_t slots, pid_
 	log->map_bytes = bytes;
 	log->fd = fd;
 	log->populated = 0;
-	warm_ahead(log, 0);
+	log->used = slots < LT_RING_FIRST_SLOTS ? slots : LT_RING_FIRST_SLOTS;
+	warm_slots(log);
 	return 0;
 
 close_fd:
@@ -438,7 +479,8 @@ static struct lt_log *log_create(void)
 	struct lt_log *log = calloc(1, sizeof(*log));
 	if (!log)
 		return NULL;
-	/* The full ring on tmpfs (8 slots, 32 MiB, where it has a GiB free:
+	/* The full ring on tmpfs (8 slots, 32 MiB reserved, 8 MiB of it written
+	 * until it grows (wire.h), where it has a GiB free:
 	 * more time for the recorder to be scheduled; else 4); fewer slots
 	 * when it has no room; a ring on disk; the control page alone (every
 	 * record then dropped, counted). */
@@ -465,6 +507,8 @@ static struct lt_log *log_create(void)
 	h->flags |= on_disk ? LT_FILE_ON_DISK : 0;
 	h->cursor = 0;
 	h->ring_slots = log->slots;
+	h->ring_first_slots = log->used;
+	take_slot(log, 0);
 	log->pid = pid;
 	if (log->slots == 0) {
 		if (scratch_ready(log) != 0) {

@@ -260,8 +260,12 @@ static void hole_for_header_is_not_a_capture(void **state)
 }
 
 /* A ring as the preload leaves it (probes/wire.h): `slots` slots, chunk 0
- * finished and chunk 1 written up to 10 words, loss counted. */
-static void write_ring(const char *ring, uint32_t slots, uint32_t flags)
+ * finished and chunk 1 written up to 10 words, loss counted; with
+ * first_slots, the writer started with that many slots and grew from chunk
+ * grow_at on (chunk 1 then sits where lt_ring_slot says, and the slot the
+ * old mapping would give it holds records that must not be read). */
+static void write_ring_grown(const char *ring, uint32_t slots, uint32_t flags, uint32_t first_slots,
+			     uint32_t grow_at)
 {
 	size_t bytes = LT_HEADER_BYTES + (size_t)slots * LT_CHUNK_WORDS * 4;
 	char *map = calloc(1, bytes);
@@ -280,7 +284,18 @@ static void write_ring(const char *ring, uint32_t slots, uint32_t flags)
 	h->loss.gaps = 1;
 	h->loss.by_kind[LT_P_INIT] = 7;
 	h->loss.gap[0] = (struct lt_gap){100, 200, 7};
-	uint32_t *c0 = (uint32_t *)(map + LT_HEADER_BYTES), *c1 = c0 + LT_CHUNK_WORDS;
+	if (first_slots) {
+		h->ring_first_slots = first_slots;
+		h->ring_grown = 1;
+		h->ring_grow_chunk[0] = grow_at;
+	}
+	uint32_t *c0 = (uint32_t *)(map + LT_HEADER_BYTES);
+	uint32_t *c1 = c0 + (size_t)(slots ? lt_ring_slot(h, slots, 1) : 1) * LT_CHUNK_WORDS;
+	if (first_slots && slots >= 2) { /* stale records where chunk 1 would have been */
+		uint32_t *stale = c0 + (size_t)(1 % first_slots) * LT_CHUNK_WORDS;
+		for (uint32_t i = 0; stale != c1 && stale != c0 && i < 4; i++)
+			stale[i * 4] = lt_record_header(LT_POLL_ENTER, 0, 4);
+	}
 	for (uint32_t i = 0; slots >= 2 && i < 100; i++) { /* 100 records of 4 words, then padding */
 		c0[i * 4] = lt_record_header(LT_POLL_ENTER, 0, 4);
 		c0[i * 4 + 1] = i;
@@ -300,6 +315,11 @@ write:;
 	assert_int_equal(write(fd, map, bytes), (ssize_t)bytes);
 	close(fd);
 	free(map);
+}
+
+static void write_ring(const char *ring, uint32_t slots, uint32_t flags)
+{
+	write_ring_grown(ring, slots, flags, 0, 0);
 }
 
 static unsigned count_records(const char *ltr, unsigned *exits)
@@ -348,10 +368,63 @@ static void drain_recovers_a_ring(void **state)
 	assert_int_equal(exits, 0);
 	unlink(ltr);
 
+	/* A ring that grew: 2 slots in use, then 4 from chunk 1 on, which sits
+	 * in slot 2; slot 1 holds older records. */
+	write_ring_grown(ring, 4, 0, 2, 1);
+	assert_int_equal(lt_drain_recover(dir, &rings), 0);
+	assert_int_equal(count_records(ltr, &exits), 102);
+	assert_int_equal(exits, 2);
+	unlink(ltr);
+
 	/* A ring of no slot (tmpfs had no room): only the count survives. */
 	write_ring(ring, 0, LT_FILE_DROPPING | LT_FILE_LOST);
 	assert_int_equal(lt_drain_recover(dir, &rings), 0);
 	assert_int_equal(count_records(ltr, &exits), 0);
+}
+
+/* Which slot holds a chunk as the ring grows (probes/wire.h): the new
+ * slots take the chunks from the growth on, then the old ones in the order
+ * their chunks were written; nothing a ring's page says leads outside it. */
+static void ring_slots_follow_growths(void **state)
+{
+	(void)state;
+	struct lt_file_header h;
+	memset(&h, 0, sizeof(h));
+	for (uint32_t k = 0; k < 20; k++) /* no first_slots: every slot from the start */
+		assert_int_equal(lt_ring_slot(&h, 8, k), k % 8);
+	h.ring_first_slots = 2;
+	static const uint32_t before[] = {0, 1, 0};
+	for (uint32_t k = 0; k < 3; k++)
+		assert_int_equal(lt_ring_slot(&h, 8, k), before[k]);
+	h.ring_grow_chunk[0] = 3; /* slot 1 (chunk 3's) was busy: 4 slots from chunk 3 on */
+	h.ring_grown = 1;
+	static const uint32_t once[] = {0, 1, 0, 2, 3, 0, 1, 2, 3, 0};
+	for (uint32_t k = 0; k < 10; k++)
+		assert_int_equal(lt_ring_slot(&h, 8, k), once[k]);
+	h.ring_grow_chunk[1] = 8; /* then 8 from chunk 8 on */
+	h.ring_grown = 2;
+	static const uint32_t twice[] = {0, 1, 0, 2, 3, 0, 1, 2, 4, 5, 6, 7, 0, 1, 2, 3, 4};
+	for (uint32_t k = 0; k < 17; k++)
+		assert_int_equal(lt_ring_slot(&h, 8, k), twice[k]);
+	/* Each chunk's slot was last held by the chunk 8 before it (once
+	 * grown): the writer's drained check is the same as without growth. */
+	for (uint32_t k = 17; k < 40; k++)
+		assert_int_equal(lt_ring_slot(&h, 8, k), lt_ring_slot(&h, 8, k - 8));
+	/* Hostile or damaged pages stay inside the ring. */
+	static const uint32_t firsts[] = {0, 1, 3, 7, 9, 0xffffffffu};
+	for (size_t f = 0; f < sizeof(firsts) / sizeof(firsts[0]); f++)
+		for (uint32_t grown = 0; grown < 6; grown++)
+			for (uint32_t cap = 0; cap <= LT_RING_SLOTS; cap++) {
+				h.ring_first_slots = firsts[f];
+				h.ring_grown = grown == 5 ? 0xffffffffu : grown;
+				h.ring_grow_chunk[0] = 5;
+				h.ring_grow_chunk[1] = 2; /* not increasing */
+				h.ring_grow_chunk[2] = 0xfffffff0u;
+				for (uint32_t k = 0; k < 12; k++) {
+					uint32_t slot = lt_ring_slot(&h, cap, k * 0x15555555u);
+					assert_true(cap == 0 ? slot == 0 : slot < cap);
+				}
+			}
 }
 
 /* What a writer dropped is in the trace: stream_losses by kind, the gap's
@@ -415,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cut_capture_reads_to_last_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(hole_for_header_is_not_a_capture, setup, teardown),
 		cmocka_unit_test_setup_teardown(drain_recovers_a_ring, setup, teardown),
+		cmocka_unit_test(ring_slots_follow_growths),
 		cmocka_unit_test_setup_teardown(import_stores_losses, setup, teardown),
 		cmocka_unit_test_setup_teardown(import_complete_trace, setup, teardown),
 	};
