@@ -28,6 +28,12 @@ static char dir[64];
 static int dfd = -1;
 static uint32_t *chunk;
 
+static void remove_dir(void)
+{
+	unlinkat(dfd, "1-1-0.ltr", 0);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/dev/shm/looptrace-fuzz-XXXXXX");
@@ -40,6 +46,7 @@ static void setup(void)
 	chunk = malloc((size_t)LT_CHUNK_WORDS * 4u);
 	if (dfd < 0 || !chunk)
 		abort();
+	atexit(remove_dir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
