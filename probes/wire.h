@@ -111,16 +111,16 @@ struct lt_file_header {
 };
 
 /* The slot (< capacity; 0 when capacity is 0) that holds chunk `chunk` of
- * a ring whose control page is h and which has `capacity` slots.  Slots in use start at
- * h->ring_first_slots; growth i, from chunk g = h->ring_grow_chunk[i] on,
- * doubles them (at most to capacity) and puts chunk g in the first new
- * slot, the next chunks after it in turn, so that chunk g + j takes the
- * slot the old slots would have given chunk g - n + j (n: slots in use
- * before).  The writer grows only while the next chunk's slot is busy and
- * publishes ring_grow_chunk[i] before ring_grown (release); a reader loads
- * ring_grown with acquire after the cursor or ring_written that told it of
- * the chunk.  Whatever the page holds (a damaged or hostile ring), the
- * result is below capacity. */
+ * a ring whose control page is h and which has `capacity` slots.  Chunks
+ * start in the first ring_first_slots slots (chunk k in slot k mod that);
+ * growth i, from chunk g = h->ring_grow_chunk[i] on, doubles the slots in
+ * use (at most to capacity) from n to 2n and puts chunk k >= g in slot
+ * (k - g + n) mod 2n: the new slots first, then round again.  The writer
+ * grows only when the next chunk's slot still holds an undrained chunk,
+ * and it publishes ring_grow_chunk[i] before ring_grown (release); a
+ * reader loads ring_grown (acquire) after the cursor or ring_written that
+ * told it of the chunk.  Whatever the page holds (a damaged or hostile
+ * ring), the result is below capacity. */
 static inline uint32_t lt_ring_slot(const struct lt_file_header *h, uint32_t capacity, uint32_t chunk)
 {
 	if (capacity == 0)
