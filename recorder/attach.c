@@ -7,6 +7,7 @@
 #include "attach.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "attach_events.h"
 #include "attach_probes.h"
 #include "flight_session.h"
+#include "staging.h"
 #include "trace_writer.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -329,15 +331,12 @@ int lt_attach_run(const struct lt_attach_opts *o, int *child_status)
 		if (!uv_api[i] && res[i].found)
 			fallback |= res[i].offset[0] == 0;
 	}
-	snprintf(s.capture, sizeof(s.capture), "/dev/shm/looptrace-attach-XXXXXX");
-	if (!mkdtemp(s.capture)) {
-		snprintf(s.capture, sizeof(s.capture), "/tmp/looptrace-attach-XXXXXX");
-		if (!mkdtemp(s.capture)) {
-			rc = -errno;
-			lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: cannot create a capture directory: %s",
-				  strerror(-rc));
-			return rc;
-		}
+	char outdir[PATH_MAX];
+	snprintf(outdir, sizeof(outdir), "%s", o->output ? o->output : ".");
+	lt_staging_clean_leftovers_noting(dirname(outdir), &o->notices, o->quiet);
+	if ((rc = lt_staging_create_attach(s.capture, sizeof(s.capture))) != 0) {
+		lt_notice(&o->notices, LT_NOTICE_ERROR, "attach: cannot create a capture directory: %s", strerror(-rc));
+		return rc;
 	}
 	s.links.microtasks = o->microtasks;
 	for (int i = 0; i < o->n_pids; i++)

@@ -318,15 +318,7 @@ int lt_record_run(const struct lt_record_opts *o, int *exit_status)
 	char outdir_buf[PATH_MAX], err[1024];
 	snprintf(outdir_buf, sizeof(outdir_buf), "%s", o->output);
 	const char *outdir = dirname(outdir_buf);
-	unsigned leftovers;
-	uint64_t leftover_bytes;
-	char first[PATH_MAX];
-	lt_staging_clean_leftovers(outdir, &leftovers, &leftover_bytes, first, sizeof(first));
-	if (leftovers && !o->quiet)
-		lt_notice(&o->notices, LT_NOTICE_INFO,
-			  "removed %u leftover capture director%s of recorders that are gone (%.1f MiB, %s%s)",
-			  leftovers, leftovers == 1 ? "y" : "ies", (double)leftover_bytes / (1024.0 * 1024.0),
-			  first, leftovers > 1 ? ", ..." : "");
+	lt_staging_clean_leftovers_noting(outdir, &o->notices, o->quiet);
 	char kept[PATH_MAX];
 	if (o->keep_raw && snprintf(kept, sizeof(kept), "%s.raw", o->output) >= (int)sizeof(kept)) {
 		lt_notice(&o->notices, LT_NOTICE_ERROR, "record: output path too long");

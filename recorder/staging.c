@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "notice.h"
 #include "trace_writer.h"
 
 #define MIB (1024ull * 1024ull)
@@ -31,6 +32,12 @@ static const char *ring_parent(void)
 {
 	const char *v = getenv("LOOPTRACE_RING_DIR");
 	return v && *v ? v : "/dev/shm";
+}
+
+static const char *tmp_parent(void)
+{
+	const char *v = getenv("TMPDIR");
+	return v && *v ? v : "/tmp";
 }
 
 static uint64_t free_bytes(const char *dir)
@@ -95,9 +102,7 @@ int lt_staging_create(struct lt_staging *s, const char *outdir, const char *keep
 		s->keep_raw = 1;
 	} else {
 		const char *parent = outdir;
-		const char *tmp = getenv("TMPDIR");
-		if (!tmp || !*tmp)
-			tmp = "/tmp";
+		const char *tmp = tmp_parent();
 		uint64_t out_free = free_bytes(outdir);
 		if (out_free < LOW_OUTPUT_SPACE && free_bytes(tmp) > out_free)
 			parent = tmp;
@@ -203,7 +208,28 @@ void lt_staging_clean_leftovers(const char *outdir, unsigned *dirs, uint64_t *by
 	*bytes = 0;
 	first[0] = '\0';
 	clean_in(ring_parent(), "looptrace-", dirs, bytes, first, firstlen);
+	clean_in(ring_parent(), "looptrace-attach-", dirs, bytes, first, firstlen);
 	clean_in(outdir, ".looptrace-raw-", dirs, bytes, first, firstlen);
-	const char *tmp = getenv("TMPDIR");
-	clean_in(tmp && *tmp ? tmp : "/tmp", ".looptrace-raw-", dirs, bytes, first, firstlen);
+	clean_in(tmp_parent(), ".looptrace-raw-", dirs, bytes, first, firstlen);
+	clean_in(tmp_parent(), "looptrace-attach-", dirs, bytes, first, firstlen);
+}
+
+void lt_staging_clean_leftovers_noting(const char *outdir, const struct lt_notices *n, int quiet)
+{
+	unsigned dirs;
+	uint64_t bytes;
+	char first[PATH_MAX];
+	lt_staging_clean_leftovers(outdir, &dirs, &bytes, first, sizeof(first));
+	if (dirs && !quiet)
+		lt_notice(n, LT_NOTICE_INFO,
+			  "removed %u leftover capture director%s of recorders that are gone (%.1f MiB, %s%s)", dirs,
+			  dirs == 1 ? "y" : "ies", (double)bytes / (1024.0 * 1024.0), first, dirs > 1 ? ", ..." : "");
+}
+
+int lt_staging_create_attach(char *dir, size_t len)
+{
+	int rc = make_temp_dir(dir, len, ring_parent(), "looptrace-attach-");
+	if (rc != 0)
+		rc = make_temp_dir(dir, len, tmp_parent(), "looptrace-attach-");
+	return rc;
 }

@@ -14,10 +14,13 @@
  * `record --keep-raw`, the raw directory is OUTPUT.raw, created here (it
  * must not exist) and kept.
  *
+ * `attach` (pid P) writes its capture files into
+ *   /dev/shm/looptrace-attach-P-XXXXXX/  ($TMPDIR or /tmp without a tmpfs)
+ *
  * A leftover (the recorder was killed) is imported with `looptrace import
  * DIR` on the tmpfs directory (rings are recovered into flat files there),
  * or on the raw directory when the capture had spilled.  The next `record`
- * removes leftovers whose recorder process is gone.
+ * or `attach` removes leftovers whose recorder process is gone.
  *
  * Ownership: the caller owns struct lt_staging; lt_staging_remove deletes
  * the directories (except a kept raw one).
@@ -28,6 +31,8 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct lt_notices;
 
 struct lt_staging {
 	char rings[PATH_MAX]; /* rings, and staged flat files when stage_limit > 0 */
@@ -53,5 +58,13 @@ void lt_staging_remove(const struct lt_staging *s);
  * removed; first receives one of the paths ("" if none). */
 void lt_staging_clean_leftovers(const char *outdir, unsigned *dirs, uint64_t *bytes, char *first,
 				size_t firstlen);
+
+/* lt_staging_clean_leftovers, then one info line through n saying what
+ * was removed (nothing said when quiet or when nothing was there). */
+void lt_staging_clean_leftovers_noting(const char *outdir, const struct lt_notices *n, int quiet);
+
+/* Create attach's capture directory (see the layout above) into dir.
+ * Returns 0 or -errno (of the last place tried). */
+int lt_staging_create_attach(char *dir, size_t len);
 
 #endif

@@ -381,6 +381,43 @@ test('without kernel BTF: exit status 2 and one line naming it', (t) => {
   assert.match(r.stderr, /^looptrace: attach needs kernel BTF, and \/sys\/kernel\/btf\/vmlinux is missing[^\n]*\n$/);
 });
 
+// A killed attach session cannot remove its capture directory: what it
+// wrote imports, and the next attach removes it (in a private mount
+// namespace with its own /dev/shm, so no other run's files are touched).
+bpfTest('attach killed with SIGKILL: its capture imports, the next attach removes it', (t) => {
+  const work = tmpdir();
+  const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
+  const r = run('unshare', ['-m', '--propagation', 'private', 'bash', '-c', `
+    mount -t tmpfs -o size=64m tmpfs /dev/shm || exit 77
+    cd ${q(work)}
+    ${q(process.execPath)} -e "setInterval(() => { for (let i = 0; i < 20; i++) Promise.resolve().then(() => {}); }, 2)" &
+    pid=$!
+    sleep 0.5
+    ${q(LOOPTRACE)} attach -p $pid -o killed.db 2> attach.err &
+    att=$!
+    for i in $(seq 1 300); do grep -q 'Ctrl-C detaches' attach.err && break; sleep 0.1; done
+    sleep 1.5
+    kill -9 $att
+    wait $att 2>/dev/null
+    left=$(ls -d /dev/shm/looptrace-attach-$att-*)
+    echo "left $left"
+    ${q(LOOPTRACE)} import -o left.db "$left" 2>&1
+    echo "import $?"
+    ${q(LOOPTRACE)} attach -p $pid --duration 0.3 -o next.db 2>&1
+    echo "attach $?"
+    echo "after $(ls /dev/shm | wc -l)"
+    kill $pid`], { timeout: 120000 });
+  if (r.status === 77) return t.skip('no private /dev/shm (unshare -m and a tmpfs mount refused)');
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^left \/dev\/shm\/looptrace-attach-\d+-\w{6}$/m, r.stdout);
+  assert.match(r.stdout, /^import 0$/m, r.stdout);
+  const dispatches = sql(path.join(work, 'left.db'), 'SELECT count(*) AS n FROM dispatches')[0].n;
+  assert.ok(dispatches > 100, `the leftover holds the 1.5 s before the kill: ${dispatches} dispatches`);
+  assert.match(r.stdout, /^looptrace: removed 1 leftover capture directory of recorders that are gone \([\d.]+ MiB, \/dev\/shm\/looptrace-attach-/m);
+  assert.match(r.stdout, /^attach 0$/m, r.stdout);
+  assert.match(r.stdout, /^after 0$/m, r.stdout);
+});
+
 test('attach usage errors exit 2 with one line', () => {
   for (const args of [['attach'], ['attach', '-p', 'abc'], ['attach', '-p', '1', '--duration', '-1'],
     ['attach', '-p', '1', '--bogus']]) {
