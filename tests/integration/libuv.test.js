@@ -23,12 +23,22 @@ test('uv_defects: the blocking timer callback and the leaked timer, at their lin
 
   const blocking = findings.find((f) => f.kind === 'blocking-task');
   assert.ok(blocking.location.file.endsWith('examples/c/uv_defects.c'), blocking.location.file);
-  // sampled (native_sampler.c): the line where the callback spent its CPU,
-  // in the busy loop it calls, and the libc function it was in
+  // sampled (native_sampler.c): the line where the callback spent its CPU.
+  // busy_wait_ms's loop is a clock_gettime call and a comparison; how its
+  // ~6 samples split between the two depends on the machine's clock: most
+  // inside clock_gettime places the finding at that call, most in the loop's
+  // own code places it where on_block calls busy_wait_ms (the rule for a
+  // CPU-heavy helper).  Both are the planted defect, at the program's line.
   assert.ok(blocking.samples > 0, JSON.stringify(blocking));
-  assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'clock_gettime(CLOCK_MONOTONIC, &now)'));
-  assert.strictEqual(blocking.location.function, 'busy_wait_ms');
-  assert.strictEqual(blocking.blocking_function, 'clock_gettime');
+  if (blocking.location.function === 'busy_wait_ms') {
+    assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'clock_gettime(CLOCK_MONOTONIC, &now)'));
+    assert.strictEqual(blocking.blocking_function, 'clock_gettime');
+  } else {
+    assert.strictEqual(blocking.location.function, 'on_block', JSON.stringify(blocking));
+    assert.strictEqual(blocking.location.line, lineOf('uv_defects.c', 'the planted blocking task'));
+    assert.strictEqual(blocking.blocking_function, 'busy_wait_ms');
+    assert.match(blocking.message, /in busy_wait_ms, called from .*uv_defects\.c:\d+/);
+  }
   assert.ok(blocking.duration_ms >= 110, `blocked ${blocking.duration_ms} ms`);
   assert.match(blocking.message, /on_block/);
   assert.match(blocking.fix, /uv_queue_work/);
