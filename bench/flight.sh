@@ -10,7 +10,9 @@
 #
 #   bench/flight.sh [MINUTES] [express|fastify] [SIZE]
 #   (MINUTES may be a fraction: 0.5 for 30 s; NODE: the node binary, default
-#   Node 24 of tests/node-versions)
+#   Node 24 of tests/node-versions; ATTACH=1: the service runs plain, with
+#   --perf-basic-prof so stacks have names, and `sudo looptrace attach -p PID
+#   --ring SIZE --trigger-lag 200ms` is left on it)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
@@ -26,21 +28,39 @@ case "$app" in
 esac
 [ -d "$root/examples/apps/node_modules" ] || { echo "npm ci in examples/apps first (scripts/setup.sh)" >&2; exit 2; }
 work=$(mktemp -d)
-trap 'kill $rec_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+rec_pid="" node_pid=""
+trap 'kill $rec_pid $node_pid 2>/dev/null || true; rm -rf "$work" "/tmp/perf-$node_pid.map"' EXIT
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-FLIGHT_SPIKE_AT=$((secs / 2)) "$looptrace" record --ring "$size" --trigger-lag 200ms -o "$work/flight.db" -- \
-  "$nodebin" "$root/bench/flight-app.js" "$app" > "$work/port" 2> "$work/record.err" &
-rec_pid=$!
+attach=${ATTACH:-0}
+if [ "$attach" = 1 ]; then
+  # the service first, then the flight recorder attached to it
+  (cd "$work" && FLIGHT_SPIKE_AT=$((secs / 2)) exec "$nodebin" --perf-basic-prof "$root/bench/flight-app.js" "$app") \
+    > "$work/port" 2> "$work/service.err" &
+  node_pid=$!
+else
+  FLIGHT_SPIKE_AT=$((secs / 2)) "$looptrace" record --ring "$size" --trigger-lag 200ms -o "$work/flight.db" -- \
+    "$nodebin" "$root/bench/flight-app.js" "$app" > "$work/port" 2> "$work/record.err" &
+  rec_pid=$!
+fi
 port=""
 for _ in $(seq 300); do
   port=$(head -n1 "$work/port")
   [[ "$port" =~ ^[0-9]+$ ]] && break
   sleep 0.1
 done
-[[ "$port" =~ ^[0-9]+$ ]] || { echo "the service did not start: $(cat "$work/record.err")" >&2; exit 1; }
-node_pid=$(cat "/proc/$rec_pid/task/$rec_pid/children" | awk '{print $1}')
-echo "$app under looptrace record --ring $size --trigger-lag 200ms, wrk -t2 -c16 for ${secs} s, a 300 ms spike at $((secs / 2)) s"
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "the service did not start: $(cat "$work"/*.err)" >&2; exit 1; }
+if [ "$attach" = 1 ]; then
+  "$looptrace" attach -p "$node_pid" --ring "$size" --trigger-lag 200ms -o "$work/flight.db" 2> "$work/record.err" &
+  rec_pid=$!
+  for _ in $(seq 300); do grep -q 'Ctrl-C detaches' "$work/record.err" && break; sleep 0.1; done
+  grep -q 'Ctrl-C detaches' "$work/record.err" || { echo "attach failed: $(cat "$work/record.err")" >&2; exit 1; }
+  how="looptrace attach --ring $size --trigger-lag 200ms"
+else
+  node_pid=$(cat "/proc/$rec_pid/task/$rec_pid/children" | awk '{print $1}')
+  how="looptrace record --ring $size --trigger-lag 200ms"
+fi
+echo "$app under $how, wrk -t2 -c16 for ${secs} s, a 300 ms spike at $((secs / 2)) s"
 wrk -t2 -c16 -d"${secs}s" -H 'authorization: token-ada' "http://127.0.0.1:$port$url_path" > "$work/wrk.out" 2>&1 &
 wrk_pid=$!
 printf '%6s  %22s  %30s  %s\n' "t (s)" "recorder RssAnon/RSS" "service RSS (anon + shmem)" "dumps"
@@ -60,6 +80,7 @@ wait "$wrk_pid" || true
 echo "wrk: $(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out") requests/s; recorder RssAnon peak $(awk -v k="$peak" 'BEGIN {printf "%.1f", k / 1024}') MiB (ring $size)"
 kill -INT "$rec_pid"
 wait "$rec_pid" || true
+[ "$attach" = 1 ] && { kill -INT "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; }
 grep -E "dump [0-9]+ " "$work/record.err" | sed 's/^/  /' || true
 spike=""
 for db in $(ls -v "$work"/flight-*.db 2>/dev/null); do
@@ -69,9 +90,16 @@ for db in $(ls -v "$work"/flight-*.db 2>/dev/null); do
   [ "$(meta "$db" trigger)" = lag ] || [ -z "$spike" ] || continue
   "$looptrace" report "$db" > "$work/report.txt" 2>/dev/null || true
   [ "$(meta "$db" trigger)" = lag ] && { grep -m1 -A2 -E "blocking-task" "$work/report.txt" | sed 's/^/    /' || true; }
-  if [ -z "$spike" ] && grep -q plantedSpike "$work/report.txt"; then
-    severity=$(grep -B1 -m1 'in plantedSpike' "$work/report.txt" | head -1 | awk '{print $1}')
-    spike="$(basename "$db") ($(meta "$db" trigger) dump): $severity: $(grep -m1 -o 'blocked the event loop for [0-9]* ms in plantedSpike, called from [^;]*' "$work/report.txt")"
+  if [ -z "$spike" ]; then
+    # the blocking finding that names plantedSpike: its severity, how long,
+    # and the user line it is placed at (record: where the hook calls it;
+    # attach: the line its samples hit)
+    found=$("$looptrace" report --format json "$db" 2>/dev/null | "$nodebin" -e '
+      let text = ""; process.stdin.on("data", (d) => { text += d; }).on("end", () => {
+        const f = JSON.parse(text).findings.find((x) => x.kind === "blocking-task" && JSON.stringify(x).includes("plantedSpike"));
+        if (f) console.log(`${f.severity}: blocked the event loop for ${Math.round(f.duration_ms)} ms, at ${f.location.file}:${f.location.line} (${f.message.split(";")[0]})`);
+      });' || true)
+    if [ -n "$found" ]; then spike="$(basename "$db") ($(meta "$db" trigger) dump): $found"; fi
   fi
 done
 echo "the planted spike: ${spike:-not found in a dump}"
