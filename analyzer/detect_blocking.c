@@ -161,11 +161,14 @@ static void place_without_samples(sqlite3 *db, const struct dispatch *d, struct 
  * countPrimes, called from app.js:64": a route calling a CPU-heavy helper);
  * else the line, or the function's definition when the samples spread over
  * its lines. */
-static void place_with_samples(const struct lt_sample_summary *sum, struct lt_user_frame *at, char *called,
-			       size_t called_len)
+static void place_with_samples(const struct lt_sample_summary *sum, int attached, struct lt_user_frame *at,
+			       char *called, size_t called_len)
 {
 	*at = sum->user;
-	if (sum->called[0])
+	/* An attached trace's frames are named from the perf map: their lines
+	 * are where the functions begin, so a caller's frame shows no call
+	 * site and the function sampled most is the place. */
+	if (sum->called[0] || attached)
 		return;
 	if (2 * sum->caller_votes > sum->function_votes) {
 		if (sum->user.function[0])
@@ -195,7 +198,8 @@ static void merge_modules(struct site *s, const struct lt_sample_summary *sum)
 
 /* Fold one long dispatch into its site.  Returns 0, -ENOMEM or -EIO. */
 static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct dispatch *d,
-			struct site **sites, size_t *n, size_t *cap, struct sites *busy, int sampling_on)
+			struct site **sites, size_t *n, size_t *cap, struct sites *busy, int sampling_on,
+			int attached)
 {
 	struct lt_sample_summary sum;
 	int rc = lt_samples_summarize(a->db, &a->opts.user_code, d->pid, d->tid, d->begin_ns, d->end_ns, &sum);
@@ -252,8 +256,16 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 	struct lt_user_frame at = {0};
 	int placed = 0, sampled = 0;
 	char helper[256] = "";
+	/* The callback's name: an attached trace has none for I/O callbacks;
+	 * the outermost function of the program in its stacks is what Node
+	 * called (the place itself may be a function it called). */
+	char callback[sizeof(d->callback)];
+	snprintf(callback, sizeof(callback), "%s", d->callback);
+	struct lt_user_frame outer;
+	if (attached && !callback[0] && sum.user_samples && lt_running_frame_of(a->db, d->seq, &outer) == 0)
+		snprintf(callback, sizeof(callback), "%s", outer.function);
 	if (sum.user_samples) {
-		place_with_samples(&sum, &at, helper, sizeof(helper));
+		place_with_samples(&sum, attached, &at, helper, sizeof(helper));
 		placed = sampled = 1;
 	} else {
 		place_without_samples(a->db, d, &at, &placed);
@@ -264,7 +276,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 			 (long long)at.line);
 	else
 		snprintf(key, sizeof(key), "%lld|%lld|%s|%lld|%lld|%s|%s", (long long)d->pid, (long long)d->tid,
-			 at.file, (long long)at.line, (long long)at.column, d->callback, d->queue);
+			 at.file, (long long)at.line, (long long)at.column, callback, d->queue);
 	struct site *s = find_site(sites, n, cap, key);
 	if (!s)
 		return -ENOMEM;
@@ -277,7 +289,7 @@ static int add_dispatch(struct lt_analysis *a, sqlite3_stmt *calls, const struct
 		}
 		s->sampled_location = sampled;
 		s->unsampled = 0;
-		snprintf(s->callback, sizeof(s->callback), "%s", d->callback);
+		snprintf(s->callback, sizeof(s->callback), "%s", callback);
 		snprintf(s->queue, sizeof(s->queue), "%s", d->queue);
 		snprintf(s->type, sizeof(s->type), "%s", d->type);
 		s->pid = d->pid;
@@ -575,8 +587,10 @@ int lt_detect_blocking(struct lt_analysis *a)
 	    sqlite3_prepare_v2(a->db, calls_sql, -1, &cs, NULL) != SQLITE_OK)
 		goto finalize;
 	int64_t threshold = (int64_t)(a->opts.block_ms * 1e6);
-	char state[128];
+	char state[128], capture[16];
 	lt_samples_state(a->db, state, sizeof(state));
+	lt_store_get_meta(a->db, "capture", capture, sizeof(capture));
+	const int attached = !strcmp(capture, "bpf");
 	const struct lt_dispatch_table *t = &a->dispatches;
 	for (size_t i = 0; i < t->n; i++) {
 		uint8_t q = t->queue[i];
@@ -590,14 +604,12 @@ int lt_detect_blocking(struct lt_analysis *a)
 			goto finalize;
 		struct dispatch d;
 		read_dispatch(ds, &d);
-		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy, !strcmp(state, "on"));
+		rc = add_dispatch(a, cs, &d, &sites, &n, &cap, &busy, !strcmp(state, "on"), attached);
 		if (rc != 0)
 			goto finalize;
 	}
 	rc = -EIO;
-	char capture[16];
-	lt_store_get_meta(a->db, "capture", capture, sizeof(capture));
-	if (!strcmp(capture, "bpf") && !strcmp(state, "absent"))
+	if (attached && !strcmp(state, "absent"))
 		snprintf(state, sizeof(state), "bpf");
 	for (size_t i = 0; i < n; i++)
 		describe(a, &sites[i], state);

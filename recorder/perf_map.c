@@ -163,7 +163,8 @@ int lt_perf_map_refresh(struct lt_perf_map *m)
 	return 1;
 }
 
-/* "JS:*name /path/file.js:12:5" (tier marks ~ ^ + * are optional). */
+/* "JS:*name /path/file.js:12:5" (tier marks ~ ^ + * are optional; V8 13
+ * marks context-specialized Maglev and TurboFan code +' and *'). */
 static int parse_js(const char *name, size_t len, struct lt_js_frame *out)
 {
 	if (len < 4 || memcmp(name, "JS:", 3) != 0)
@@ -173,6 +174,10 @@ static int parse_js(const char *name, size_t len, struct lt_js_frame *out)
 	if (len && strchr("~^+*", name[0])) {
 		name++;
 		len--;
+		if (len && name[0] == '\'' && (name[-1] == '+' || name[-1] == '*')) {
+			name++;
+			len--;
+		}
 	}
 	const char *sp = NULL;
 	for (size_t i = len; i-- > 0;)

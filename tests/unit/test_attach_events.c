@@ -222,10 +222,10 @@ static void test_js_stack_samples(void **state)
 	snprintf(path, sizeof(path), "%s/perf-%d.map", f->t.dir, PID);
 	FILE *m = fopen(path, "w");
 	assert_non_null(m);
-	fputs("1000 100 JS:*busyWait /srv/app.js:3:18\n"
+	fputs("1000 100 JS:+'busyWait /srv/app.js:3:18\n" /* V8 13: context-specialized Maglev */
 	      "2000 80 Builtin:CallFunction\n"
 	      "3000 40 JS:~handle file:///srv/app.js:10:1\n"
-	      "4000 10 JS:~ /srv/anon.js:1:1\n"
+	      "4000 10 JS:*' /srv/anon.js:1:1\n"
 	      "5000 zz not a line\n", m);
 	fclose(m);
 	ev(f, T0 + 1 * MS, LT_EV_CB_BEGIN, LT_CB_IO, 12, 0);
