@@ -229,6 +229,10 @@ bpfTest('node --perf-basic-prof: the blocking JavaScript function is named, at i
     // is the outermost function of the program the samples show)
     assert.match(blocking.message, /I\/O callback (handleRequest|busyWait) \(TCPWRAP\) blocked the event loop \d+ times/);
     assert.ok(blocking.samples > 0, JSON.stringify(blocking));
+    // replay shows where a slow dispatch's time went, as for a recorded trace
+    const slow = looptrace(['replay', '--min-ms', '90', db]);
+    assert.strictEqual(slow.status, 0, slow.stderr);
+    assert.match(slow.stdout, /~ \d+ ms in busyWait \(\S+blocking-server\.js:\d+\) +\(\d+ of \d+ samples\)/, slow.stdout);
     const frames = sql(db, "SELECT DISTINCT function FROM stacks WHERE depth = 0");
     assert.ok(frames.some((f) => f.function === 'busyWait'), JSON.stringify(frames));
   } finally {
