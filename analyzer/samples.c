@@ -203,26 +203,22 @@ static int fold_stack(sqlite3_stmt *frames, const struct lt_user_code *uc, int64
 }
 
 /* The samples of a trace: the agent's (table samples) and, in an attached
- * trace, the stacks attach sampled in long callbacks ("JS sample"
- * resources, recorder/attach_events.h), which say where the time went in
- * the same way (their lines are the functions' first lines: the perf map
- * names functions, not lines). */
+ * trace (meta capture = bpf), the stacks attach sampled in long callbacks
+ * ("JS sample" resources, recorder/attach_events.h), which say where the
+ * time went in the same way (their lines are the functions' first lines:
+ * the perf map names functions, not lines).  Made once per connection; the
+ * meta test has no column of resources, so SQLite checks it once before the
+ * scan and skips the scan in a recorded trace. */
 static int ensure_index(sqlite3 *db)
 {
-	char capture[16];
-	lt_store_get_meta(db, "capture", capture, sizeof(capture));
-	const int attached = strcmp(capture, "bpf") == 0;
 	return sqlite3_exec(db,
-			    attached ? "CREATE TEMP TABLE IF NOT EXISTS sample_at AS"
-				       " SELECT pid, tid, ts_ns, stack_id, busy_ns, on_cpu_ns, runq_ns FROM samples"
-				       " WHERE stack_id IS NOT NULL"
-				       " UNION ALL SELECT pid, tid, created_ns, stack_id, NULL, NULL, NULL FROM resources"
-				       " WHERE type = 'JS sample' AND stack_id IS NOT NULL AND created_ns IS NOT NULL;"
-				       "CREATE INDEX IF NOT EXISTS temp.sample_at_by_time ON sample_at(pid, tid, ts_ns);"
-				     : "CREATE TEMP TABLE IF NOT EXISTS sample_at AS"
-				       " SELECT pid, tid, ts_ns, stack_id, busy_ns, on_cpu_ns, runq_ns FROM samples"
-				       " WHERE stack_id IS NOT NULL;"
-				       "CREATE INDEX IF NOT EXISTS temp.sample_at_by_time ON sample_at(pid, tid, ts_ns);",
+			    "CREATE TEMP TABLE IF NOT EXISTS sample_at AS"
+			    " SELECT pid, tid, ts_ns, stack_id, busy_ns, on_cpu_ns, runq_ns FROM samples"
+			    " WHERE stack_id IS NOT NULL"
+			    " UNION ALL SELECT pid, tid, created_ns, stack_id, NULL, NULL, NULL FROM resources"
+			    " WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'capture' AND value = 'bpf')"
+			    " AND type = 'JS sample' AND stack_id IS NOT NULL AND created_ns IS NOT NULL;"
+			    "CREATE INDEX IF NOT EXISTS temp.sample_at_by_time ON sample_at(pid, tid, ts_ns);",
 			    NULL, NULL, NULL) == SQLITE_OK
 		       ? 0
 		       : -EIO;

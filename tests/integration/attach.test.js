@@ -182,14 +182,13 @@ bpfTest('attached to a server under load: blocking iterations, lag, no errors, s
   }
 });
 
-// The time goes to node's crypto, called from the program's hashChain: the
-// finding is at hashChain (the program's function sampled most), not at the
-// handler that called it.
-bpfTest('node --perf-basic-prof: a helper that blocks in node\'s own code is the place, not its caller', async () => {
-  const { child, line } = await startNode(['--perf-basic-prof', SERVER], { BLOCK_WITH: 'hash' });
+// blocking-server.js started with --perf-basic-prof (env: its options),
+// attached for 3 s under wrk: fn(db, blocking finding) checks the trace.
+async function withNamedBlocking(name, env, fn) {
+  const { child, line } = await startNode(['--perf-basic-prof', SERVER], env);
   const port = Number(line);
   try {
-    const db = path.join(tmpdir(), 'helper.db');
+    const db = path.join(tmpdir(), `${name}.db`);
     const session = attachAsync(['-p', String(child.pid), '--duration', '3', '-o', db]);
     await session.attached;
     await wrkAsync(port, 2);
@@ -197,29 +196,27 @@ bpfTest('node --perf-basic-prof: a helper that blocks in node\'s own code is the
     assert.strictEqual(r.status, 0, r.stderr);
     const blocking = report(db).findings.find((f) => f.kind === 'blocking-task');
     assert.ok(blocking, 'a blocking finding');
+    await fn(db, blocking);
+  } finally {
+    await stop(child);
+    require('node:fs').rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+  }
+}
+
+// The time goes to node's crypto, called from the program's hashChain: the
+// finding is at hashChain (the program's function sampled most), not at the
+// handler that called it.
+bpfTest('node --perf-basic-prof: a helper that blocks in node\'s own code is the place, not its caller', () =>
+  withNamedBlocking('helper', { BLOCK_WITH: 'hash' }, (db, blocking) => {
     assert.strictEqual(blocking.location.function, 'hashChain', JSON.stringify(blocking));
     assert.strictEqual(blocking.location.file, SERVER);
     assert.strictEqual(blocking.location.line, lineOf(SERVER, 'function hashChain'));
     assert.match(blocking.callback, /^(handleRequest|hashChain)$/);
     assert.ok(blocking.samples > 0, JSON.stringify(blocking));
-  } finally {
-    await stop(child);
-    require('node:fs').rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
-  }
-});
+  }));
 
-bpfTest('node --perf-basic-prof: the blocking JavaScript function is named, at its definition', async () => {
-  const { child, line } = await startNode(['--perf-basic-prof', SERVER]);
-  const port = Number(line);
-  try {
-    const db = path.join(tmpdir(), 'named.db');
-    const session = attachAsync(['-p', String(child.pid), '--duration', '3', '-o', db]);
-    await session.attached;
-    await wrkAsync(port, 2);
-    const r = await session.done;
-    assert.strictEqual(r.status, 0, r.stderr);
-    const blocking = report(db).findings.find((f) => f.kind === 'blocking-task');
-    assert.ok(blocking, 'a blocking finding');
+bpfTest('node --perf-basic-prof: the blocking JavaScript function is named, at its definition', () =>
+  withNamedBlocking('named', {}, (db, blocking) => {
     // the function the samples were in, at its definition (the perf map
     // names functions, not lines); the callback is what Node called
     assert.strictEqual(blocking.location.function, 'busyWait', JSON.stringify(blocking));
@@ -235,11 +232,7 @@ bpfTest('node --perf-basic-prof: the blocking JavaScript function is named, at i
     assert.match(slow.stdout, /~ \d+ ms in busyWait \(\S+blocking-server\.js:\d+\) +\(\d+ of \d+ samples\)/, slow.stdout);
     const frames = sql(db, "SELECT DISTINCT function FROM stacks WHERE depth = 0");
     assert.ok(frames.some((f) => f.function === 'busyWait'), JSON.stringify(frames));
-  } finally {
-    await stop(child);
-    require('node:fs').rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
-  }
-});
+  }));
 
 bpfTest('rejections left unhandled and handles that pile up are reported for an attached process', async () => {
   const { child, line } = await startNode([SERVER], {
