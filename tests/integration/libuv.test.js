@@ -201,7 +201,9 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   assert.strictEqual(out.length, 10);
 
   // threadpool: 31 requests; the three uv_queue_work items of 20 ms on one pool
-  // thread waited 0, >= 20 and >= 40 ms (lower bounds, not timings)
+  // thread waited 0, >= 20 and >= 40 ms (lower bounds, not timings), less
+  // the time between their submissions (an item is submitted a little after
+  // the one before it: 19.968 ms was seen), counted as up to 1 ms
   const meta = Object.fromEntries(sql(r.db, "SELECT key, value FROM meta WHERE key LIKE 'threadpool%'").map((x) => [x.key, x.value]));
   assert.strictEqual(meta.threadpool_items, '31');
   assert.strictEqual(meta.threadpool_items_by_kind, 'fs 25, work 3, dns 2, random 1');
@@ -210,12 +212,12 @@ test('uv_pool: fs calls, DNS, random bytes, a child, a watch, queue_work times, 
   const [runP50] = pct(meta.threadpool_run_ms);
   const [waitP50, , waitMax] = pct(meta.threadpool_queue_wait_ms);
   assert.ok(runP50 >= 20, meta.threadpool_run_ms);
-  assert.ok(waitP50 >= 20 && waitMax >= 40, meta.threadpool_queue_wait_ms);
+  assert.ok(waitP50 >= 19 && waitMax >= 39, meta.threadpool_queue_wait_ms);
   const rep = report(r.db);
   assert.deepStrictEqual(loud(rep.findings), [], JSON.stringify(rep.findings, null, 1));
   const tp = rep.metrics.threadpool;
   assert.deepStrictEqual([tp.items, tp.timed_items, tp.by_kind], [31, 3, 'fs 25, work 3, dns 2, random 1']);
-  assert.ok(tp.run.p50_ms >= 20 && tp.queue_wait.max_ms >= 40 && tp.done.max_ms >= 40, JSON.stringify(tp));
+  assert.ok(tp.run.p50_ms >= 20 && tp.queue_wait.max_ms >= 39 && tp.done.max_ms >= 40, JSON.stringify(tp));
   const text = looptrace(['report', r.db]);
   assert.match(text.stdout, /threadpool: 31 items \(fs 25, work 3, dns 2, random 1\), submitted to done callback p50/);
   assert.match(text.stdout, /threadpool uv_queue_work: 3 items, queue wait p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms, run p50/);
